@@ -1,0 +1,78 @@
+"""podcap: Kubernetes pod capacity on AWS.
+
+How many pods run, stay Pending, get stuck without an IP or are never created when a workload
+is rolled out to EC2 node groups, and why.  A pure simulation and analysis library: no cloud
+calls, no cluster.
+
+Glossary (names used across the API; units in brackets)
+-------------------------------------------------------
+eni_count / enis
+    ENIs of the default network card that the VPC CNI may use [count].
+ipv4_per_eni
+    IPv4 addresses per ENI, including the ENI's primary address [count].
+max_pods
+    The kubelet's ``maxPods``, i.e. ``allocatable.pods`` [pods].
+pod_ips
+    VPC addresses the CNI can give to pods on a node [addresses].
+cpu_millicores
+    CPU [millicores, m]; ``"100m"`` is 100, ``"2"`` is 2000.
+memory_mib
+    Memory [MiB]; quantities are parsed to bytes at the edges and converted once.
+allocatable_*
+    Capacity minus kube-reserved, system-reserved and eviction thresholds.
+requested_*
+    Sum of the requests of the pods on a node.
+"""
+
+from podcap._version import __version__
+from podcap.capacity import (
+    AMIFamily,
+    MaxPodsPolicy,
+    Overhead,
+    allocatable,
+    cni_version_supports_prefix,
+    max_pods,
+    pod_ip_capacity,
+)
+from podcap.errors import (
+    InstanceTableError,
+    InvalidManifestError,
+    InvalidOptionError,
+    InvalidQuantityError,
+    InvalidSpecError,
+    MissingInstanceDataError,
+    PodcapError,
+    PodcapWarning,
+    UnknownInstanceTypeError,
+)
+from podcap.instances import instance_types, load_instance_table
+from podcap.quantity import format_cpu, format_memory, parse_cpu, parse_memory, parse_quantity
+from podcap.report import instance_report
+
+__all__ = [
+    "AMIFamily",
+    "InstanceTableError",
+    "InvalidManifestError",
+    "InvalidOptionError",
+    "InvalidQuantityError",
+    "InvalidSpecError",
+    "MaxPodsPolicy",
+    "MissingInstanceDataError",
+    "Overhead",
+    "PodcapError",
+    "PodcapWarning",
+    "UnknownInstanceTypeError",
+    "__version__",
+    "allocatable",
+    "cni_version_supports_prefix",
+    "format_cpu",
+    "format_memory",
+    "instance_report",
+    "instance_types",
+    "load_instance_table",
+    "max_pods",
+    "parse_cpu",
+    "parse_memory",
+    "parse_quantity",
+    "pod_ip_capacity",
+]

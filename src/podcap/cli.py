@@ -1,0 +1,148 @@
+"""The ``podcap`` command line.
+
+Subcommands
+-----------
+``podcap instance TYPE [TYPE ...]``
+    Max pods under every policy side by side, pod IP capacity and allocatable.
+``podcap instance --list [--family m5]``
+    List instance types.
+
+Errors print one line (no traceback) and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+import pandas as pd
+
+from podcap._version import __version__
+from podcap.errors import PodcapError
+from podcap.instances import instance_types, load_instance_table
+from podcap.report import instance_report
+
+__all__ = ["build_parser", "main", "run"]
+
+OUTPUTS = ("table", "json", "csv")
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """DataFrame rows as JSON-ready dicts (numpy scalars and <NA> converted)."""
+    out = []
+    for row in frame.reset_index().to_dict(orient="records"):
+        clean: dict[str, Any] = {}
+        for key, value in row.items():
+            if value is pd.NA or (isinstance(value, float) and value != value):
+                clean[str(key)] = None
+            elif hasattr(value, "item"):
+                clean[str(key)] = value.item()
+            else:
+                clean[str(key)] = value
+        out.append(clean)
+    return out
+
+
+def _emit(frame: pd.DataFrame, output: str, stream: TextIO, *, transpose: bool = False) -> None:
+    if output == "json":
+        json.dump(_records(frame), stream, indent=2)
+        stream.write("\n")
+    elif output == "csv":
+        frame.to_csv(stream)
+    else:
+        shown = frame.astype(object).where(frame.notna(), "n/a")
+        if transpose:
+            shown = shown.T
+        with pd.option_context(
+            "display.max_rows", None, "display.max_columns", None, "display.width", 200
+        ):
+            stream.write(shown.to_string() + "\n")
+
+
+def _cmd_instance(args: argparse.Namespace, stream: TextIO) -> int:
+    table = load_instance_table(args.table) if args.table else None
+    if args.list:
+        frame = instance_types(table)
+        if args.family:
+            frame = frame[frame.index.str.split(".").str[0] == args.family]
+            if frame.empty:
+                raise PodcapError(f"no instance types in family {args.family!r}")
+        cols = ["enis", "ipv4_per_eni", "hypervisor", "vcpus", "memory_mib", "arch"]
+        _emit(frame[cols], args.output, stream)
+        return 0
+    if not args.types:
+        raise PodcapError(
+            "name at least one instance type (e.g. 'podcap instance m5.large'), or use --list"
+        )
+    report = instance_report(
+        args.types,
+        prefix_delegation=args.prefix_delegation,
+        custom_networking=args.custom_networking,
+        cni_version=args.cni_version,
+        table=table,
+    )
+    _emit(report, args.output, stream, transpose=True)
+    if args.output == "table":
+        stream.write(
+            "\nmax pods: eni_max_pods = EKS table; calculator = AWS max-pods-calculator.sh "
+            f"(CNI {args.cni_version}"
+            + (", prefix delegation" if args.prefix_delegation else "")
+            + (", custom networking" if args.custom_networking else "")
+            + "); nodeadm = AL2023; karpenter = AL2023 defaults; kops = amazonvpc.\n"
+            "pod_ips = VPC addresses the CNI can give pods; allocatable = EKS AMI overhead.\n"
+        )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``podcap`` command."""
+    parser = argparse.ArgumentParser(
+        prog="podcap",
+        description="Kubernetes pod capacity on AWS: max pods, pod IPs, allocatable, rollouts.",
+    )
+    parser.add_argument("--version", action="version", version=f"podcap {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    inst = sub.add_parser("instance", help="max pods, pod IPs and allocatable per instance type")
+    inst.add_argument("types", nargs="*", metavar="TYPE", help="instance types, e.g. m5.large")
+    inst.add_argument("--list", action="store_true", help="list instance types")
+    inst.add_argument("--family", help="with --list: only this family (e.g. m5)")
+    inst.add_argument("--prefix-delegation", action="store_true")
+    inst.add_argument("--custom-networking", action="store_true")
+    inst.add_argument("--cni-version", default="1.9.0", help="VPC CNI version (default 1.9.0)")
+    inst.add_argument("--table", help="an instance table YAML to add to the bundled one")
+    inst.add_argument("--output", choices=OUTPUTS, default="table")
+    inst.set_defaults(func=_cmd_instance)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, stream: TextIO | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 2 bad input)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    out = sys.stdout if stream is None else stream
+    try:
+        status: int = args.func(args, out)
+        out.flush()
+    except PodcapError as exc:
+        sys.stderr.write(f"podcap: error: {exc}\n")
+        return 2
+    except BrokenPipeError:
+        # The reader went away (e.g. `podcap instance --list | head`): not an error.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    return status
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

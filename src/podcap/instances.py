@@ -1,0 +1,349 @@
+"""The instance table: per-EC2-instance-type networking limits and sizes.
+
+The bundled table (``data/instance_limits.yaml``, shipped inside the wheel) is loaded once and
+cached.  Users can load their own file with :func:`load_instance_table` (new or private types),
+either on its own or on top of the bundled table, and pass the result as ``table=`` to any
+capacity function.
+
+Columns (glossary)
+------------------
+eni_count / ``enis`` : int
+    Maximum ENIs on the **default network card**, the ones the VPC CNI uses.
+``ipv4_per_eni`` : int
+    IPv4 addresses per ENI including the ENI's primary address.
+``hypervisor`` : {"nitro", "xen", "unknown"}
+    ``unknown`` for bare metal (EC2 reports none) and two hand-added types.
+``bare_metal`` : bool
+``network_cards`` : int
+``default_network_card_index`` : int
+``max_enis_per_card`` : list of int
+``max_enis_all_cards`` : int
+``trunking_compatible`` : bool or None
+    Whether security groups for pods (ENI trunking) work; None when unknown.
+``branch_interfaces`` : int or None
+    Branch ENIs (``vpc.amazonaws.com/pod-eni`` capacity); None when unknown.
+``vcpus`` : int or None
+``memory_mib`` : int or None  [MiB]
+``arch`` : {"amd64", "arm64"} or None
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import yaml
+
+from podcap.errors import InstanceTableError, UnknownInstanceTypeError
+
+__all__ = ["SCHEMA_VERSION", "instance_types", "load_instance_table"]
+
+SCHEMA_VERSION = 1
+
+# field -> (python types accepted, nullable, description of what is valid)
+_FIELDS: dict[str, tuple[tuple[type, ...], bool, str]] = {
+    "enis": ((int,), False, "an integer >= 1"),
+    "ipv4_per_eni": ((int,), False, "an integer >= 1"),
+    "hypervisor": ((str,), False, "one of 'nitro', 'xen', 'unknown'"),
+    "bare_metal": ((bool,), False, "true or false"),
+    "network_cards": ((int,), False, "an integer >= 1"),
+    "default_network_card_index": ((int,), False, "an integer >= 0"),
+    "max_enis_per_card": ((list,), False, "a list of integers, one per network card"),
+    "max_enis_all_cards": ((int,), False, "an integer >= 1"),
+    "trunking_compatible": ((bool,), True, "true, false or null"),
+    "branch_interfaces": ((int,), True, "an integer >= 0 or null"),
+    "vcpus": ((int,), True, "an integer >= 1 or null"),
+    "memory_mib": ((int,), True, "an integer >= 1 (MiB) or null"),
+    "arch": ((str,), True, "'amd64', 'arm64' or null"),
+}
+_REQUIRED = ("enis", "ipv4_per_eni")
+_DEFAULTS: dict[str, Any] = {
+    "hypervisor": "unknown",
+    "bare_metal": False,
+    "network_cards": 1,
+    "default_network_card_index": 0,
+    "max_enis_per_card": None,
+    "max_enis_all_cards": None,
+    "trunking_compatible": None,
+    "branch_interfaces": None,
+    "vcpus": None,
+    "memory_mib": None,
+    "arch": None,
+}
+COLUMNS = tuple(_FIELDS)
+
+
+def _bundled_path() -> Path:
+    resource = importlib.resources.files("podcap").joinpath("data/instance_limits.yaml")
+    if resource.is_file():
+        return Path(str(resource))
+    # Source checkout / editable install: the file lives at the repository root.
+    repo_file = Path(__file__).resolve().parents[2] / "data" / "instance_limits.yaml"
+    if repo_file.is_file():
+        return repo_file
+    raise InstanceTableError(
+        "the bundled instance table data/instance_limits.yaml is missing from the podcap "
+        "installation; reinstall podcap"
+    )
+
+
+def _check_entry(source: str, name: Any, entry: Any) -> dict[str, Any]:
+    where = f"{source}: instance_types.{name}"
+    if not isinstance(name, str) or not name:
+        raise InstanceTableError(
+            f"{source}: instance type names must be non-empty strings, got {name!r}"
+        )
+    if not isinstance(entry, Mapping):
+        raise InstanceTableError(
+            f"{where}: expected a mapping of fields, got {type(entry).__name__}"
+        )
+    unknown = sorted(set(entry) - set(_FIELDS))
+    if unknown:
+        raise InstanceTableError(
+            f"{where}: unknown field(s) {', '.join(map(str, unknown))}; valid fields: {', '.join(_FIELDS)}"
+        )
+    out: dict[str, Any] = {}
+    for field, (types, nullable, valid) in _FIELDS.items():
+        if field not in entry:
+            if field in _REQUIRED:
+                raise InstanceTableError(f"{where}: missing required field {field!r} ({valid})")
+            out[field] = _DEFAULTS[field]
+            continue
+        value = entry[field]
+        if value is None:
+            if not nullable:
+                raise InstanceTableError(f"{where}.{field}: must not be null; expected {valid}")
+            out[field] = None
+            continue
+        ok = isinstance(value, types) and not (bool not in types and isinstance(value, bool))
+        if ok and field == "hypervisor":
+            ok = value in ("nitro", "xen", "unknown")
+        if ok and field == "arch":
+            ok = value in ("amd64", "arm64")
+        if ok and field == "max_enis_per_card":
+            ok = bool(value) and all(
+                isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value
+            )
+        if ok and isinstance(value, int) and not isinstance(value, bool):
+            minimum = 0 if field in ("branch_interfaces", "default_network_card_index") else 1
+            ok = value >= minimum
+        if not ok:
+            raise InstanceTableError(f"{where}.{field}: invalid value {value!r}; expected {valid}")
+        out[field] = value
+    if out["default_network_card_index"] >= out["network_cards"]:
+        raise InstanceTableError(
+            f"{where}.default_network_card_index: {out['default_network_card_index']} is not a card "
+            f"index; expected 0 to {out['network_cards'] - 1} (network_cards is {out['network_cards']})"
+        )
+    if out["max_enis_per_card"] is None:
+        out["max_enis_per_card"] = [out["enis"]] + [0] * (out["network_cards"] - 1)
+    elif len(out["max_enis_per_card"]) != out["network_cards"]:
+        raise InstanceTableError(
+            f"{where}.max_enis_per_card: has {len(out['max_enis_per_card'])} entries; expected one "
+            f"per network card ({out['network_cards']})"
+        )
+    if out["max_enis_all_cards"] is None:
+        out["max_enis_all_cards"] = int(sum(out["max_enis_per_card"]))
+    elif out["max_enis_all_cards"] != sum(out["max_enis_per_card"]):
+        raise InstanceTableError(
+            f"{where}.max_enis_all_cards: {out['max_enis_all_cards']} is not the sum of "
+            f"max_enis_per_card ({sum(out['max_enis_per_card'])})"
+        )
+    return out
+
+
+def _parse_document(source: str, doc: Any) -> pd.DataFrame:
+    if not isinstance(doc, Mapping):
+        raise InstanceTableError(
+            f"{source}: expected a mapping with 'schema_version' and 'instance_types'"
+        )
+    version = doc.get("schema_version")
+    if isinstance(version, bool) or version != SCHEMA_VERSION:
+        raise InstanceTableError(
+            f"{source}: schema_version is {version!r}; this podcap reads schema_version {SCHEMA_VERSION}"
+        )
+    types = doc.get("instance_types")
+    if not isinstance(types, Mapping) or not types:
+        raise InstanceTableError(
+            f"{source}: 'instance_types' must be a non-empty mapping of name -> fields"
+        )
+    rows = {name: _check_entry(source, name, entry) for name, entry in types.items()}
+    frame = pd.DataFrame.from_dict(rows, orient="index", columns=list(COLUMNS))
+    frame.index.name = "instance_type"
+    frame.attrs["provenance"] = dict(doc.get("provenance") or {})
+    frame.attrs["source"] = source
+    return _normalise(frame)
+
+
+def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for col in (
+        "enis",
+        "ipv4_per_eni",
+        "network_cards",
+        "default_network_card_index",
+        "max_enis_all_cards",
+    ):
+        out[col] = out[col].astype("int64")
+    out["bare_metal"] = out["bare_metal"].astype(bool)
+    for col in ("branch_interfaces", "vcpus", "memory_mib"):
+        out[col] = out[col].astype("Int64")
+    out["trunking_compatible"] = out["trunking_compatible"].astype("boolean")
+    return out
+
+
+@functools.cache
+def _bundled() -> pd.DataFrame:
+    path = _bundled_path()
+    return _load_file(path)
+
+
+def _load_file(path: Path) -> pd.DataFrame:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise InstanceTableError(f"cannot read instance table {path}: {exc.strerror}") from exc
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        doc = yaml.load(text, Loader=loader)
+    except yaml.YAMLError as exc:
+        raise InstanceTableError(f"{path}: not valid YAML: {exc}") from exc
+    return _parse_document(str(path), doc)
+
+
+def load_instance_table(
+    path: str | os.PathLike[str] | None = None, *, extend_bundled: bool = True
+) -> pd.DataFrame:
+    """Load an instance table.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        A YAML file with ``schema_version: 1`` and an ``instance_types`` mapping (same fields as
+        the bundled ``data/instance_limits.yaml``; only ``enis`` and ``ipv4_per_eni`` are
+        required).  None returns the bundled table.
+    extend_bundled : bool, default True
+        Add the file's types to the bundled ones (a type in both takes the file's values).  False
+        returns the file's types only.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by instance type; ``attrs["provenance"]`` carries the sources.
+
+    Raises
+    ------
+    InstanceTableError
+        If the file cannot be read, is not valid YAML, has the wrong schema version, or an entry
+        misses a field or has an invalid value (the message names the file, entry and field).
+    """
+    base = _bundled()
+    if path is None:
+        return base.copy()
+    own = _load_file(Path(path))
+    if not extend_bundled:
+        return own
+    merged = pd.concat([base.drop(index=own.index, errors="ignore"), own]).sort_index()
+    merged.attrs["provenance"] = {**base.attrs.get("provenance", {}), "user": str(path)}
+    merged.attrs["source"] = f"{base.attrs.get('source')} + {path}"
+    return _normalise(merged)
+
+
+def instance_types(table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """All instance types and their limits.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame, optional
+        A table from :func:`load_instance_table`; default the bundled one.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per instance type (index ``instance_type``), columns as in the module glossary.
+    """
+    return (_bundled() if table is None else table).copy()
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Numpy views of an instance table, gathered for a vector of names (internal)."""
+
+    names: npt.NDArray[np.object_]
+    enis: npt.NDArray[np.int64]
+    ipv4_per_eni: npt.NDArray[np.int64]
+    nitro: npt.NDArray[np.bool_]
+    bare_metal: npt.NDArray[np.bool_]
+    max_enis_all_cards: npt.NDArray[np.int64]
+    trunking_compatible: npt.NDArray[np.bool_]
+    branch_interfaces: npt.NDArray[np.int64]
+    branch_known: npt.NDArray[np.bool_]
+    vcpus: npt.NDArray[np.int64]
+    vcpus_known: npt.NDArray[np.bool_]
+    memory_mib: npt.NDArray[np.int64]
+    memory_known: npt.NDArray[np.bool_]
+    arm64: npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class _Arrays:
+    index: pd.Index
+    columns: Columns
+
+
+def _arrays_of(table: pd.DataFrame) -> _Arrays:
+    def ints(col: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+        s = table[col]
+        known = s.notna().to_numpy(dtype=bool)
+        return s.fillna(0).to_numpy(dtype=np.int64), known
+
+    vcpus, vcpus_known = ints("vcpus")
+    memory, memory_known = ints("memory_mib")
+    branch, branch_known = ints("branch_interfaces")
+    trunk = table["trunking_compatible"]
+    cols = Columns(
+        names=table.index.to_numpy(dtype=object),
+        enis=table["enis"].to_numpy(dtype=np.int64),
+        ipv4_per_eni=table["ipv4_per_eni"].to_numpy(dtype=np.int64),
+        nitro=(table["hypervisor"] == "nitro").to_numpy(dtype=bool),
+        bare_metal=table["bare_metal"].to_numpy(dtype=bool),
+        max_enis_all_cards=table["max_enis_all_cards"].to_numpy(dtype=np.int64),
+        # The VPC CNI assumes trunking when the type is missing from the resource controller's table.
+        trunking_compatible=trunk.fillna(True).to_numpy(dtype=bool),
+        branch_interfaces=branch,
+        branch_known=branch_known,
+        vcpus=vcpus,
+        vcpus_known=vcpus_known,
+        memory_mib=memory,
+        memory_known=memory_known,
+        arm64=(table["arch"] == "arm64").fillna(False).to_numpy(dtype=bool),
+    )
+    return _Arrays(index=pd.Index(table.index), columns=cols)
+
+
+@functools.cache
+def _bundled_arrays() -> _Arrays:
+    return _arrays_of(_bundled())
+
+
+def lookup(names: Any, table: pd.DataFrame | None = None) -> tuple[Columns, npt.NDArray[np.intp]]:
+    """Row positions of ``names`` (1-d array of str) in the table; raise on unknown names."""
+    arrays = _bundled_arrays() if table is None else _arrays_of(table)
+    names_arr = np.asarray(names, dtype=object)
+    positions = arrays.index.get_indexer(pd.Index(names_arr))
+    missing = positions < 0
+    if missing.any():
+        bad = pd.unique(names_arr[missing])
+        not_str = [b for b in bad if not isinstance(b, str)]
+        if not_str:
+            raise UnknownInstanceTypeError([repr(b) + " (not a string)" for b in not_str[:10]], [])
+        raise UnknownInstanceTypeError([str(b) for b in bad], arrays.index)
+    return arrays.columns, positions.astype(np.intp)
