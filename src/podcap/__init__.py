@@ -46,22 +46,34 @@ from podcap.errors import (
     UnknownInstanceTypeError,
 )
 from podcap.instances import instance_types, load_instance_table
+from podcap.manifests import Manifests, load_manifests
 from podcap.quantity import format_cpu, format_memory, parse_cpu, parse_memory, parse_quantity
+from podcap.readers import load_cluster
 from podcap.report import instance_report
+from podcap.simulate import ScoringStrategy, SimulationResult, simulate
+from podcap.specs import Cluster, NodeGroup, Taint, Toleration, VpcCni
 
 __all__ = [
     "AMIFamily",
+    "Cluster",
     "InstanceTableError",
     "InvalidManifestError",
     "InvalidOptionError",
     "InvalidQuantityError",
     "InvalidSpecError",
+    "Manifests",
     "MaxPodsPolicy",
     "MissingInstanceDataError",
+    "NodeGroup",
     "Overhead",
     "PodcapError",
     "PodcapWarning",
+    "ScoringStrategy",
+    "SimulationResult",
+    "Taint",
+    "Toleration",
     "UnknownInstanceTypeError",
+    "VpcCni",
     "__version__",
     "allocatable",
     "cni_version_supports_prefix",
@@ -69,10 +81,13 @@ __all__ = [
     "format_memory",
     "instance_report",
     "instance_types",
+    "load_cluster",
     "load_instance_table",
+    "load_manifests",
     "max_pods",
     "parse_cpu",
     "parse_memory",
     "parse_quantity",
     "pod_ip_capacity",
+    "simulate",
 ]

@@ -6,6 +6,9 @@ Subcommands
     Max pods under every policy side by side, pod IP capacity and allocatable.
 ``podcap instance --list [--family m5]``
     List instance types.
+``podcap simulate --cluster cluster.yaml MANIFEST [MANIFEST ...]``
+    Simulate ``kubectl apply``: how many pods run, stay Pending, wait for an IP, are never
+    created or are rejected, and why.
 
 Errors print one line (no traceback) and exit with status 2.
 """
@@ -17,6 +20,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 import pandas as pd
@@ -24,7 +28,9 @@ import pandas as pd
 from podcap._version import __version__
 from podcap.errors import PodcapError
 from podcap.instances import instance_types, load_instance_table
+from podcap.readers import load_cluster
 from podcap.report import instance_report
+from podcap.simulate import simulate
 
 __all__ = ["build_parser", "main", "run"]
 
@@ -98,6 +104,32 @@ def _cmd_instance(args: argparse.Namespace, stream: TextIO) -> int:
     return 0
 
 
+def _cmd_simulate(args: argparse.Namespace, stream: TextIO) -> int:
+    cluster = load_cluster(args.cluster)
+    sources: list[Any] = []
+    for item in args.manifests:
+        if item == "-":
+            sources.append(sys.stdin.read())
+        else:
+            sources.append(Path(item))
+    result = simulate(cluster, sources, scoring=args.scoring, engine=args.engine)
+    if args.output == "json":
+        json.dump(
+            {
+                "workloads": _records(result.workloads.set_index("namespace")),
+                "nodes": _records(result.nodes.set_index("node")),
+            },
+            stream,
+            indent=2,
+        )
+        stream.write("\n")
+    elif args.output == "csv":
+        result.workloads.to_csv(stream, index=False)
+    else:
+        stream.write(repr(result) + "\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``podcap`` command."""
     parser = argparse.ArgumentParser(
@@ -117,6 +149,23 @@ def build_parser() -> argparse.ArgumentParser:
     inst.add_argument("--table", help="an instance table YAML to add to the bundled one")
     inst.add_argument("--output", choices=OUTPUTS, default="table")
     inst.set_defaults(func=_cmd_instance)
+
+    sim = sub.add_parser(
+        "simulate",
+        help="simulate kubectl apply of manifests on a cluster",
+        description="Simulate kubectl apply: admission, scheduling and pod IPs. "
+        "The cluster file schema is documented in podcap.readers.",
+    )
+    sim.add_argument(
+        "manifests", nargs="+", metavar="MANIFEST", help="files, directories, or - for stdin"
+    )
+    sim.add_argument("--cluster", required=True, help="cluster YAML (nodeGroups: ...)")
+    sim.add_argument(
+        "--scoring", choices=("LeastAllocated", "MostAllocated"), default="LeastAllocated"
+    )
+    sim.add_argument("--engine", choices=("fast", "reference"), default="fast")
+    sim.add_argument("--output", choices=OUTPUTS, default="table")
+    sim.set_defaults(func=_cmd_simulate)
     return parser
 
 

@@ -1,0 +1,328 @@
+"""Admission: what the API server does to a pod before it exists.
+
+* API defaulting: a container with a limit but no request gets ``request = limit``.
+* LimitRanger: missing requests / limits take the LimitRange's ``defaultRequest`` / ``default``
+  (at pod creation only), then ``min``, ``max`` and ``maxLimitRequestRatio`` are enforced for type
+  Container and type Pod (403 Forbidden).
+* Validation: a request above its limit is rejected (422 Invalid).
+* ResourceQuota: a pod is created only if ``used + request <= hard`` for every tracked
+  resource; a quota on cpu / memory requires every container to specify it.  Pods over quota
+  are never created.
+
+Resource amounts are integers: cpu in millicores, everything else in base units.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from podcap.quantity import format_cpu, format_memory
+from podcap.workloads import Container, LimitRange, PodTemplate, ResourceQuota
+
+__all__ = ["AdmittedPod", "QuotaState", "admit", "effective_requests"]
+
+_COMPUTE = ("cpu", "memory", "ephemeral-storage")
+
+
+def _fmt(resource: str, value: int) -> str:
+    return format_cpu(value) if resource == "cpu" else format_memory(value)
+
+
+@dataclass(frozen=True)
+class AdmittedPod:
+    """A pod template after admission: effective per-pod requests and limits."""
+
+    containers: tuple[Container, ...]
+    requests: Mapping[str, int]
+    limits: Mapping[str, int]
+    error: str = ""
+    error_kind: str = ""  # "", "rejected"
+
+    @property
+    def ok(self) -> bool:
+        """Whether the pod passed LimitRange and validation."""
+        return not self.error
+
+
+def _pod_total(
+    containers: Sequence[Container], overhead: Mapping[str, int], which: str
+) -> dict[str, int]:
+    """Effective pod value: max(app + sidecars, every init container's need) + overhead."""
+    apps = [c for c in containers if c.role == "app"]
+    resources = {r for c in containers for r in getattr(c, which)}
+    total: dict[str, int] = {}
+    for r in resources:
+        sidecars_so_far = 0
+        init_peak = 0
+        regular = sum(getattr(c, which).get(r, 0) for c in apps)
+        for c in containers:
+            if c.role == "sidecar":
+                sidecars_so_far += getattr(c, which).get(r, 0)
+                init_peak = max(init_peak, sidecars_so_far)
+            elif c.role == "init":
+                init_peak = max(init_peak, sidecars_so_far + getattr(c, which).get(r, 0))
+        total[r] = max(regular + sidecars_so_far, init_peak)
+    for r, v in overhead.items():
+        total[r] = total.get(r, 0) + v
+    return {r: v for r, v in total.items() if v}
+
+
+def effective_requests(template: PodTemplate) -> dict[str, int]:
+    """Effective pod requests of a template as written (no admission) [m / base units]."""
+    containers = (*template.init_containers, *template.containers)
+    return _pod_total(_api_defaults(containers), template.overhead, "requests")
+
+
+def _api_defaults(containers: Sequence[Container]) -> list[Container]:
+    out = []
+    for c in containers:
+        req = dict(c.requests)
+        for r, v in c.limits.items():
+            req.setdefault(r, v)
+        out.append(replace(c, requests=req))
+    return out
+
+
+def _container_path(c: Container, index: int) -> str:
+    return f"spec.{'containers' if c.role == 'app' else 'initContainers'}[{index}]"
+
+
+def admit(template: PodTemplate, limit_ranges: Sequence[LimitRange]) -> AdmittedPod:
+    """Apply API defaulting, LimitRange defaults and checks, and request <= limit validation.
+
+    Parameters
+    ----------
+    template : PodTemplate
+        The pod as written.
+    limit_ranges : sequence of LimitRange
+        LimitRanges of the pod's namespace at creation time.
+
+    Returns
+    -------
+    AdmittedPod
+        Containers with their final requests and limits, and the effective pod requests /
+        limits; ``error`` holds the API server's message when the pod is refused.
+    """
+    containers = _api_defaults((*template.init_containers, *template.containers))
+    items = [it for lr in limit_ranges for it in lr.items]
+    # LimitRanger defaulting (type Container): limits first, then requests.
+    for it in items:
+        if it.type != "Container":
+            continue
+        defaulted = []
+        for c in containers:
+            limits = dict(c.limits)
+            requests = dict(c.requests)
+            for r, v in it.default.items():
+                limits.setdefault(r, v)
+            for r, v in it.default_request.items():
+                requests.setdefault(r, v)
+            defaulted.append(replace(c, requests=requests, limits=limits))
+        containers = defaulted
+    req = _pod_total(containers, template.overhead, "requests")
+    lim = _pod_total(containers, template.overhead, "limits")
+
+    # Validation (422): request <= limit.
+    app_i = init_i = 0
+    for c in containers:
+        idx = app_i if c.role == "app" else init_i
+        if c.role == "app":
+            app_i += 1
+        else:
+            init_i += 1
+        for r, v in c.requests.items():
+            if r in c.limits and v > c.limits[r]:
+                msg = (
+                    f"Pod is invalid: {_container_path(c, idx)}.resources.requests: Invalid value: "
+                    f'"{_fmt(r, v)}": must be less than or equal to {r} limit of {_fmt(r, c.limits[r])}'
+                )
+                return AdmittedPod(tuple(containers), req, lim, msg, "rejected")
+
+    # LimitRanger validation (403).
+    errors: list[str] = []
+    for it in items:
+        targets: list[tuple[Mapping[str, int], Mapping[str, int]]]
+        if it.type == "Container":
+            targets = [(c.requests, c.limits) for c in containers]
+        elif it.type == "Pod":
+            targets = [(req, lim)]
+        else:
+            continue
+        for t_req, t_lim in targets:
+            errors.extend(
+                _check_item(it.type, it.min, it.max, it.max_limit_request_ratio, t_req, t_lim)
+            )
+    if errors:
+        body = errors[0] if len(errors) == 1 else "[" + ", ".join(errors) + "]"
+        return AdmittedPod(tuple(containers), req, lim, f"forbidden: {body}", "rejected")
+    return AdmittedPod(tuple(containers), req, lim)
+
+
+def _check_item(
+    typ: str,
+    minimum: Mapping[str, int],
+    maximum: Mapping[str, int],
+    ratio: Mapping[str, float],
+    requests: Mapping[str, int],
+    limits: Mapping[str, int],
+) -> list[str]:
+    out = []
+    for r, mn in minimum.items():
+        if r not in requests:
+            out.append(f"minimum {r} usage per {typ} is {_fmt(r, mn)}.  No request is specified")
+        elif requests[r] < mn:
+            out.append(
+                f"minimum {r} usage per {typ} is {_fmt(r, mn)}, but request is {_fmt(r, requests[r])}"
+            )
+        if r in limits and limits[r] < mn:
+            out.append(
+                f"minimum {r} usage per {typ} is {_fmt(r, mn)}, but limit is {_fmt(r, limits[r])}"
+            )
+    for r, mx in maximum.items():
+        if r not in limits:
+            out.append(f"maximum {r} usage per {typ} is {_fmt(r, mx)}.  No limit is specified")
+        elif limits[r] > mx:
+            out.append(
+                f"maximum {r} usage per {typ} is {_fmt(r, mx)}, but limit is {_fmt(r, limits[r])}"
+            )
+        if r in requests and requests[r] > mx:
+            out.append(
+                f"maximum {r} usage per {typ} is {_fmt(r, mx)}, but request is {_fmt(r, requests[r])}"
+            )
+    for r, mx_ratio in ratio.items():
+        req_v = requests.get(r, 0)
+        lim_v = limits.get(r)
+        if lim_v is None or req_v == 0:
+            if lim_v is None:
+                out.append(
+                    f"{r} max limit to request ratio per {typ} is {mx_ratio:g}, but no limit is specified"
+                )
+            else:
+                out.append(
+                    f"{r} max limit to request ratio per {typ} is {mx_ratio:g}, but no request is specified or request is 0"
+                )
+            continue
+        actual = lim_v / req_v
+        if actual > mx_ratio:
+            out.append(
+                f"{r} max limit to request ratio per {typ} is {mx_ratio:g}, but provided ratio is {actual:f}"
+            )
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# ResourceQuota
+
+_QUOTA_REQUEST_KEYS = {"cpu": "cpu", "memory": "memory", "ephemeral-storage": "ephemeral-storage"}
+
+
+def _quota_demand(key: str, pod: AdmittedPod) -> int | None:
+    """Per-pod amount for a quota key, or None when the key is not about pods."""
+    if key in ("pods", "count/pods"):
+        return 1
+    if key in _QUOTA_REQUEST_KEYS:
+        return pod.requests.get(key, 0)
+    if key.startswith("requests."):
+        return pod.requests.get(key[len("requests.") :], 0)
+    if key.startswith("limits."):
+        return pod.limits.get(key[len("limits.") :], 0)
+    return None
+
+
+def _must_specify(key: str, pod: AdmittedPod) -> list[str]:
+    """Containers missing a value a cpu/memory quota key requires."""
+    if key in _COMPUTE[:2]:
+        which, r = "requests", key
+    elif key.startswith(("requests.", "limits.")):
+        which, r = key.split(".", 1)
+        if r not in _COMPUTE[:2]:
+            return []
+    else:
+        return []
+    return [c.name for c in pod.containers if c.role != "init" and r not in getattr(c, which)]
+
+
+@dataclass
+class QuotaState:
+    """Usage of the ResourceQuotas of the cluster, updated as pods are created."""
+
+    quotas: Sequence[ResourceQuota]
+    used: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+
+    def admit_many(
+        self, namespace: str, pod: AdmittedPod, count: int, pod_name: str
+    ) -> tuple[int, str]:
+        """Create up to ``count`` pods; returns (created, message for the first refused pod)."""
+        allowed = count
+        message = ""
+        for q in self.quotas:
+            if q.namespace != namespace:
+                continue
+            used = self.used.setdefault((q.namespace, q.name), dict.fromkeys(q.hard, 0))
+            missing: dict[str, list[str]] = {}
+            for key in q.hard:
+                names = _must_specify(key, pod)
+                if names:
+                    missing[key] = names
+            if missing:
+                detail = "; ".join(f"{k} for: {','.join(v)}" for k, v in sorted(missing.items()))
+                return (
+                    0,
+                    f'pods "{pod_name}" is forbidden: failed quota: {q.name}: must specify {detail}',
+                )
+            for key, hard in q.hard.items():
+                demand = _quota_demand(key, pod)
+                if not demand:
+                    continue
+                fit = max((hard - used[key]) // demand, 0)
+                if fit < allowed:
+                    allowed = fit
+            # message prepared after computing the final allowed count below
+        if allowed < count:
+            message = self._exceeded(namespace, pod, allowed, pod_name)
+        for q in self.quotas:
+            if q.namespace != namespace:
+                continue
+            used = self.used[(q.namespace, q.name)]
+            for key in q.hard:
+                demand = _quota_demand(key, pod)
+                if demand:
+                    used[key] += demand * allowed
+        return allowed, message
+
+    def _exceeded(self, namespace: str, pod: AdmittedPod, allowed: int, pod_name: str) -> str:
+        for q in self.quotas:
+            if q.namespace != namespace:
+                continue
+            used = self.used[(q.namespace, q.name)]
+            over = []
+            for key, hard in sorted(q.hard.items()):
+                demand = _quota_demand(key, pod)
+                if demand and used[key] + demand * (allowed + 1) > hard:
+                    over.append(key)
+            if over:
+                unit = {
+                    k: ("cpu" if "cpu" in k else "n" if k in ("pods", "count/pods") else "mem")
+                    for k in over
+                }
+
+                def f(k: str, v: int, _u: dict[str, str] = unit) -> str:
+                    return (
+                        str(v)
+                        if _u[k] == "n"
+                        else format_cpu(v)
+                        if _u[k] == "cpu"
+                        else format_memory(v)
+                    )
+
+                requested = ",".join(f"{k}={f(k, _quota_demand(k, pod) or 0)}" for k in over)
+                used_s = ",".join(
+                    f"{k}={f(k, used[k] + (_quota_demand(k, pod) or 0) * allowed)}" for k in over
+                )
+                limited = ",".join(f"{k}={f(k, q.hard[k])}" for k in over)
+                return (
+                    f'pods "{pod_name}" is forbidden: exceeded quota: {q.name}, requested: {requested}, '
+                    f"used: {used_s}, limited: {limited}"
+                )
+        return f'pods "{pod_name}" is forbidden: exceeded quota'

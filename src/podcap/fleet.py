@@ -1,0 +1,151 @@
+"""A fleet: node groups expanded into a struct of arrays (one numpy array per column).
+
+Large fleets never become Python objects per node: per-node values are gathered from per-group
+values with numpy indexing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from podcap.capacity import allocatable, pod_ip_capacity
+from podcap.instances import instance_types
+from podcap.specs import Cluster, NodeGroup
+
+__all__ = ["POD_ENI", "RESOURCES", "Fleet", "build_fleet"]
+
+POD_ENI = "vpc.amazonaws.com/pod-eni"
+#: Resources tracked per node, in this order: cpu [m], memory [B], ephemeral-storage [B], pod-eni.
+RESOURCES = ("cpu", "memory", "ephemeral-storage", POD_ENI)
+_MIB = 1 << 20
+_GIB = 1 << 30
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """Per-node arrays of a cluster (index ``i`` is node ``names[i]``)."""
+
+    names: npt.NDArray[np.object_]
+    group: npt.NDArray[np.int64]  # index into groups
+    zone: npt.NDArray[np.int64]  # index into zones
+    groups: tuple[NodeGroup, ...]
+    zones: tuple[str, ...]
+    alloc: npt.NDArray[np.int64]  # (len(RESOURCES), n)
+    pods_alloc: npt.NDArray[np.int64]
+    pod_ips: npt.NDArray[np.int64]
+
+    @property
+    def size(self) -> int:
+        """Nodes [count]."""
+        return int(self.names.shape[0])
+
+    def group_labels(self, g: int) -> dict[str, str]:
+        """Labels shared by every node of group ``g`` (without hostname and zone)."""
+        grp = self.groups[g]
+        table = instance_types()
+        arch = table.at[grp.instance_type, "arch"]
+        labels = {
+            "node.kubernetes.io/instance-type": grp.instance_type,
+            "beta.kubernetes.io/instance-type": grp.instance_type,
+            "kubernetes.io/os": "linux",
+            "beta.kubernetes.io/os": "linux",
+        }
+        if isinstance(arch, str):
+            labels["kubernetes.io/arch"] = arch
+            labels["beta.kubernetes.io/arch"] = arch
+        if grp.overhead == "eks":
+            labels["eks.amazonaws.com/nodegroup"] = grp.name
+        if grp.overhead == "karpenter":
+            labels["karpenter.sh/nodepool"] = grp.name
+        if grp.overhead == "kops":
+            labels["kops.k8s.io/instancegroup"] = grp.name
+        labels.update(dict(grp.labels or {}))
+        return labels
+
+    def labels_of(self, i: int) -> dict[str, str]:
+        """All labels of node ``i``."""
+        zone = self.zones[int(self.zone[i])]
+        labels = self.group_labels(int(self.group[i]))
+        labels["kubernetes.io/hostname"] = str(self.names[i])
+        labels["topology.kubernetes.io/zone"] = zone
+        labels["failure-domain.beta.kubernetes.io/zone"] = zone
+        if len(zone) > 1 and zone[-1].isalpha() and zone[-2].isdigit():
+            labels["topology.kubernetes.io/region"] = zone[:-1]
+        return labels
+
+
+def build_fleet(cluster: Cluster) -> Fleet:
+    """Expand a cluster into per-node arrays.
+
+    Parameters
+    ----------
+    cluster : Cluster
+
+    Returns
+    -------
+    Fleet
+        Nodes named ``<group>-<i>``; zones assigned round-robin within each group.
+    """
+    groups = cluster.node_groups
+    zones: list[str] = []
+    for g in groups:
+        for z in g.zone_list:
+            if z not in zones:
+                zones.append(z)
+    counts = np.array([g.count for g in groups], dtype=np.int64)
+    group_idx = np.repeat(np.arange(len(groups), dtype=np.int64), counts)
+    within = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(
+        np.cumsum(counts) - counts, counts
+    )
+    zone_codes = np.zeros(len(group_idx), dtype=np.int64)
+    names = np.empty(len(group_idx), dtype=object)
+    per_group_alloc = np.zeros((len(RESOURCES), len(groups)), dtype=np.int64)
+    per_group_pods = np.zeros(len(groups), dtype=np.int64)
+    per_group_ips = np.zeros(len(groups), dtype=np.int64)
+    table = instance_types()
+    for gi, g in enumerate(groups):  # per group, not per node
+        sel = group_idx == gi
+        zmap = np.array([zones.index(z) for z in g.zone_list], dtype=np.int64)
+        zone_codes[sel] = zmap[within[sel] % len(zmap)]
+        names[sel] = np.char.add(f"{g.name}-", within[sel].astype(str)).astype(object)
+        alloc = allocatable(
+            g.instance_type,
+            overhead=g.overhead,  # type: ignore[arg-type]  # validated by NodeGroup
+            max_pods=g.max_pods,
+            max_pods_policy=g.policy,  # type: ignore[arg-type]
+        ).iloc[0]
+        cni = g.cni_settings
+        per_group_alloc[0, gi] = int(alloc["cpu_millicores"])
+        per_group_alloc[1, gi] = int(alloc["memory_mib"]) * _MIB
+        per_group_alloc[2, gi] = int(float(alloc["ephemeral_storage_gib"]) * _GIB)
+        branch: Any = table.at[g.instance_type, "branch_interfaces"]
+        trunk: Any = table.at[g.instance_type, "trunking_compatible"]
+        if cni.pod_eni and trunk is not False and not pd.isna(branch):
+            per_group_alloc[3, gi] = int(branch)
+        per_group_pods[gi] = int(alloc["pods"])
+        per_group_ips[gi] = int(
+            pod_ip_capacity(
+                g.instance_type,
+                prefix_delegation=cni.prefix_delegation,
+                custom_networking=cni.custom_networking,
+                pod_eni=cni.pod_eni,
+                max_eni=cni.max_eni,
+                ip_family=cni.ip_family,
+                cni_version=cni.cni_version,
+            )
+        )
+    return Fleet(
+        names=names,
+        group=group_idx,
+        zone=zone_codes,
+        groups=tuple(groups),
+        zones=tuple(zones),
+        alloc=per_group_alloc[:, group_idx],
+        pods_alloc=per_group_pods[group_idx],
+        pod_ips=per_group_ips[group_idx],
+    )

@@ -1,0 +1,130 @@
+"""Read podcap's cluster YAML into a :class:`~podcap.specs.Cluster` (an edge).
+
+Schema (Kubernetes spelling; every field but ``name``, ``instanceType`` and ``count`` optional)::
+
+    nodeGroups:
+      - name: workers
+        instanceType: c5d.large
+        count: 2
+        zones: [ap-northeast-2a, ap-northeast-2c]
+        maxPods: 100                 # kubelet maxPods; default from maxPodsPolicy
+        maxPodsPolicy: kops          # eni-max-pods | calculator | nodeadm | karpenter | kops | kubelet
+        overhead: kops               # eks | karpenter | kops | none
+        cniVersion: "1.18.0"
+        cni:                         # aws-node environment variables
+          ENABLE_PREFIX_DELEGATION: "true"
+        labels: {team: web}
+        taints: ["dedicated=web:NoSchedule"]
+        unschedulable: false
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from podcap.errors import InvalidManifestError, PodcapError, PodcapWarning
+from podcap.specs import Cluster, NodeGroup, VpcCni
+
+__all__ = ["load_cluster"]
+
+_FIELDS = {
+    "name",
+    "instanceType",
+    "count",
+    "zones",
+    "maxPods",
+    "maxPodsPolicy",
+    "overhead",
+    "cniVersion",
+    "cni",
+    "labels",
+    "taints",
+    "unschedulable",
+}
+
+
+def load_cluster(source: str | os.PathLike[str] | Mapping[str, Any]) -> Cluster:
+    """Load a cluster from podcap's cluster YAML (a path, YAML text or a parsed mapping).
+
+    Raises
+    ------
+    InvalidManifestError
+        When the file is not valid YAML or a field is missing or invalid; the message names the
+        file, the node group and the field.
+    """
+    if isinstance(source, Mapping):
+        doc: Any = source
+        where = "<cluster>"
+    else:
+        text_source = str(source)
+        path = Path(text_source)
+        if "\n" not in text_source and path.is_file():
+            where = str(path)
+            text = path.read_text()
+        elif "\n" in text_source:
+            where, text = "<cluster text>", text_source
+        else:
+            raise InvalidManifestError(f"{text_source}: no such cluster file")
+        try:
+            doc = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise InvalidManifestError(f"{where}: not valid YAML: {exc}") from None
+    if (
+        not isinstance(doc, Mapping)
+        or not isinstance(doc.get("nodeGroups"), list)
+        or not doc["nodeGroups"]
+    ):
+        raise InvalidManifestError(
+            f"{where}: expected a mapping with a non-empty list 'nodeGroups'"
+        )
+    groups = []
+    for i, ng in enumerate(doc["nodeGroups"]):
+        loc = f"{where}, nodeGroups[{i}]"
+        if not isinstance(ng, Mapping):
+            raise InvalidManifestError(f"{loc}: expected a mapping")
+        for req in ("name", "instanceType", "count"):
+            if req not in ng:
+                raise InvalidManifestError(f"{loc}: missing field {req!r}")
+        unknown = sorted(set(ng) - _FIELDS)
+        if unknown:
+            warnings.warn(
+                f"{loc}: unknown field(s) ignored: {', '.join(unknown)}; valid: {', '.join(sorted(_FIELDS))}",
+                PodcapWarning,
+                stacklevel=2,
+            )
+        try:
+            env = ng.get("cni") or {}
+            if not isinstance(env, Mapping):
+                raise InvalidManifestError(
+                    f"{loc}.cni: expected a mapping of aws-node environment variables"
+                )
+            cni = VpcCni.from_env(env, cni_version=str(ng.get("cniVersion", "1.18.0")))
+            groups.append(
+                NodeGroup(
+                    name=ng["name"],
+                    instance_type=ng["instanceType"],
+                    count=ng["count"],
+                    zones=ng.get("zones"),
+                    max_pods=ng.get("maxPods"),
+                    max_pods_policy=ng.get("maxPodsPolicy"),
+                    overhead=ng.get("overhead", "eks"),
+                    cni=cni,
+                    labels=ng.get("labels"),
+                    taints=tuple(ng.get("taints") or ()),
+                    unschedulable=bool(ng.get("unschedulable", False)),
+                )
+            )
+        except InvalidManifestError:
+            raise
+        except PodcapError as exc:
+            raise InvalidManifestError(f"{loc}: {exc}") from None
+    try:
+        return Cluster(groups)
+    except PodcapError as exc:
+        raise InvalidManifestError(f"{where}: {exc}") from None

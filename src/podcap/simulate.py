@@ -1,0 +1,589 @@
+"""``simulate``: admission, then placement, then pod IPs, for manifests on a cluster."""
+
+from __future__ import annotations
+
+import html
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from podcap.admission import AdmittedPod, QuotaState, admit
+from podcap.engine import NodeState, PodClass, place_fast, place_reference
+from podcap.errors import InvalidOptionError, InvalidSpecError, PodcapWarning
+from podcap.fleet import POD_ENI, RESOURCES, Fleet, build_fleet
+from podcap.kernels.scheduling import NONZERO_CPU_MILLICORES, NONZERO_MEMORY_BYTES
+from podcap.manifests import Manifests, load_manifests
+from podcap.specs import Cluster, Taint, Toleration
+from podcap.workloads import BUILTIN_PRIORITIES, NodeSelectorRequirement, PodTemplate, Workload
+
+__all__ = ["ScoringStrategy", "SimulationResult", "simulate"]
+
+ScoringStrategy = Literal["LeastAllocated", "MostAllocated"]
+Engine = Literal["fast", "reference"]
+
+_MIB = float(1 << 20)
+CNI_ERROR = (
+    'Failed to create pod sandbox: plugin type="aws-cni" name="aws-cni" failed (add): '
+    "add cmd: failed to assign an IP address to container"
+)
+_BUILTIN_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease"}
+# Tolerations the DaemonSet controller adds to every DaemonSet pod.
+_DS_TOLERATIONS = (
+    Toleration("node.kubernetes.io/not-ready", "Exists", "", "NoExecute"),
+    Toleration("node.kubernetes.io/unreachable", "Exists", "", "NoExecute"),
+    Toleration("node.kubernetes.io/disk-pressure", "Exists", "", "NoSchedule"),
+    Toleration("node.kubernetes.io/memory-pressure", "Exists", "", "NoSchedule"),
+    Toleration("node.kubernetes.io/pid-pressure", "Exists", "", "NoSchedule"),
+    Toleration("node.kubernetes.io/unschedulable", "Exists", "", "NoSchedule"),
+)
+_UNSCHEDULABLE_TAINT = Taint("node.kubernetes.io/unschedulable", "", "NoSchedule")
+
+
+@dataclass
+class SimulationResult:
+    """Outcome of :func:`simulate`.
+
+    Attributes
+    ----------
+    workloads : pandas.DataFrame
+        One row per workload (apply order): ``namespace, kind, name, desired, running, pending,
+        container_creating, not_created, rejected, reason`` and the per-pod requests
+        ``cpu_request_millicores`` [m], ``memory_request_mib`` [MiB].
+    nodes : pandas.DataFrame
+        One row per node: ``node, node_group, instance_type, zone, pods, pods_allocatable,
+        cpu_requested_millicores, cpu_allocatable_millicores, memory_requested_mib,
+        memory_allocatable_mib, pod_ips_used, pod_ips_capacity, binding_limit``.
+    placements : pandas.DataFrame
+        Pods per (workload, node): ``namespace, kind, name, node, pods, running,
+        container_creating`` (rows with pods only).
+    skipped : list of str
+        Objects in the manifests that podcap does not simulate.
+    """
+
+    workloads: pd.DataFrame
+    nodes: pd.DataFrame
+    placements: pd.DataFrame
+    skipped: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        w = self.workloads
+        lines = [
+            f"podcap simulation: {len(self.nodes)} nodes, {len(w)} workloads, "
+            f"{int(w['desired'].sum())} pods desired, {int(w['running'].sum())} running"
+        ]
+        cols = [
+            "namespace",
+            "kind",
+            "name",
+            "desired",
+            "running",
+            "pending",
+            "container_creating",
+            "not_created",
+            "rejected",
+        ]
+        with pd.option_context(
+            "display.width", 200, "display.max_columns", None, "display.max_rows", 50
+        ):
+            lines.append(w[cols].to_string(index=False))
+        problems = w[w["reason"] != ""]
+        if len(problems):
+            lines.append("")
+            lines.append("why:")
+            for _, row in problems.iterrows():
+                lines.append(f"  {row['namespace']}/{row['name']}: {row['reason']}")
+        if self.skipped:
+            lines.append(f"skipped {len(self.skipped)} object(s): {'; '.join(self.skipped)}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        head = html.escape(self.__repr__().splitlines()[0])
+        return (
+            f"<div><p><b>{head}</b></p>{self.workloads.to_html(index=False)}"
+            f"<details><summary>nodes ({len(self.nodes)})</summary>"
+            f"{self.nodes.head(200).to_html(index=False)}</details></div>"
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# node matching
+
+
+def _requirement_ok(req: NodeSelectorRequirement, value: str | None) -> bool:
+    op = req.operator
+    if op == "In":
+        return value is not None and value in req.values
+    if op == "NotIn":
+        return value is None or value not in req.values
+    if op == "Exists":
+        return value is not None
+    if op == "DoesNotExist":
+        return value is None
+    try:
+        number = int(value) if value is not None else None
+        bound = int(req.values[0]) if req.values else None
+    except ValueError:
+        return False
+    if number is None or bound is None:
+        return False
+    return number > bound if op == "Gt" else number < bound
+
+
+_NODE_KEYS = ("kubernetes.io/hostname", "metadata.name")
+
+
+def affinity_mask(fleet: Fleet, template: PodTemplate) -> npt.NDArray[np.bool_]:
+    """Nodes matching the template's nodeSelector and required node affinity."""
+    combos, inverse = np.unique(
+        np.stack([fleet.group, fleet.zone], axis=1), axis=0, return_inverse=True
+    )
+    inverse = inverse.reshape(-1)
+    names = fleet.names.astype(str)
+    mask = np.zeros(fleet.size, dtype=bool)
+    for c, (_g, _z) in enumerate(combos):  # per (group, zone), never per node
+        first = int(np.argmax(inverse == c))
+        labels = fleet.labels_of(first)
+        sel = inverse == c
+        ok = np.ones(int(sel.sum()), dtype=bool)
+        sel_names = names[sel]
+        for key, val in template.node_selector.items():
+            if key == "kubernetes.io/hostname":
+                ok &= sel_names == val
+            else:
+                ok &= labels.get(key) == val
+        if template.node_affinity:
+            any_term = np.zeros_like(ok)
+            for term in template.node_affinity:
+                term_ok = np.ones_like(ok)
+                for req in term:
+                    if req.key in _NODE_KEYS:
+                        isin = np.isin(sel_names, list(req.values))
+                        if req.operator == "In":
+                            term_ok &= isin
+                        elif req.operator == "NotIn":
+                            term_ok &= ~isin
+                        elif req.operator == "DoesNotExist":
+                            term_ok &= False
+                    else:
+                        term_ok &= _requirement_ok(req, labels.get(req.key))
+                any_term |= term_ok
+            ok &= any_term
+        mask[sel] = ok
+    return mask
+
+
+def _untolerated(taints: Sequence[Taint], tolerations: Sequence[Toleration]) -> Taint | None:
+    for t in taints:
+        if t.effect == "PreferNoSchedule":
+            continue
+        if not any(tol.tolerates(t) for tol in tolerations):
+            return t
+    return None
+
+
+@dataclass(frozen=True)
+class _Filters:
+    taint: list[Taint | None]  # per group: first untolerated taint
+    cordoned: list[bool]  # per group
+    affinity: npt.NDArray[np.bool_]
+    eligible: npt.NDArray[np.bool_]
+
+
+def _filters(fleet: Fleet, template: PodTemplate, tolerations: Sequence[Toleration]) -> _Filters:
+    taint = [_untolerated(g.taints, tolerations) for g in fleet.groups]
+    cordoned = [
+        g.unschedulable and not any(t.tolerates(_UNSCHEDULABLE_TAINT) for t in tolerations)
+        for g in fleet.groups
+    ]
+    aff = affinity_mask(fleet, template)
+    group_ok = np.array(
+        [t is None and not c for t, c in zip(taint, cordoned, strict=True)], dtype=bool
+    )
+    eligible = aff & (group_ok[fleet.group] if fleet.size else np.zeros(0, dtype=bool))
+    return _Filters(taint, cordoned, aff, eligible)
+
+
+# ---------------------------------------------------------------------------------------------
+# FailedScheduling
+
+
+def failed_scheduling_message(
+    fleet: Fleet,
+    state: NodeState,
+    pc: PodClass,
+    filters: _Filters,
+    own: npt.NDArray[np.int64],
+    only: npt.NDArray[np.bool_] | None = None,
+) -> str:
+    """kube-scheduler's FailedScheduling text for one more pod of ``pc``."""
+    from podcap.engine import _hard_spread_ok
+
+    n = fleet.size
+    reasons: dict[str, int] = {}
+
+    def add(mask: npt.NDArray[np.bool_], text: str) -> None:
+        count = int(mask.sum())
+        if count:
+            reasons[text] = reasons.get(text, 0) + count
+
+    pending = np.ones(n, dtype=bool)
+    cordoned = np.array(filters.cordoned, dtype=bool)[fleet.group]
+    add(pending & cordoned, "node(s) were unschedulable")
+    pending &= ~cordoned
+    for gi, t in enumerate(filters.taint):
+        if t is not None:
+            sel = pending & (fleet.group == gi)
+            add(sel, f"node(s) had untolerated taint {{{t.key}: {t.value}}}")
+            pending &= ~sel
+    not_aff = ~filters.affinity if only is None else ~(filters.affinity & only)
+    add(pending & not_aff, "node(s) didn't match Pod's node affinity/selector")
+    pending &= ~not_aff
+    free = state.alloc - state.used
+    res_fail = np.zeros(n, dtype=bool)
+    too_many = pending & (state.pods + 1 > state.pods_alloc)
+    add(too_many, "Too many pods")
+    res_fail |= too_many
+    for r, name in enumerate(RESOURCES):
+        if pc.request[r] > 0:
+            short = pending & (pc.request[r] > free[r])
+            add(short, f"Insufficient {name}")
+            res_fail |= short
+    pending &= ~res_fail
+    if pc.hard_spread:
+        bad = pending & ~_hard_spread_ok(pc, own)
+        add(bad, "node(s) didn't match pod topology spread constraints")
+        pending &= ~bad
+    if pc.anti_affinity:
+        add(pending & (own > 0), "node(s) didn't match pod anti-affinity rules")
+    parts = sorted(f"{count} {text}" for text, count in reasons.items())
+    return f"0/{n} nodes are available: {', '.join(parts)}."
+
+
+# ---------------------------------------------------------------------------------------------
+# orchestration
+
+
+def _pod_class(fleet: Fleet, wl: Workload, pod: AdmittedPod, filters: _Filters) -> PodClass:
+    req = np.array([pod.requests.get(r, 0) for r in RESOURCES], dtype=np.int64)
+    apps = [c for c in pod.containers if c.role != "init"]
+    nz_cpu = sum(c.requests.get("cpu", 0) or NONZERO_CPU_MILLICORES for c in apps)
+    nz_mem = sum(c.requests.get("memory", 0) or NONZERO_MEMORY_BYTES for c in apps)
+    nz_cpu = max(nz_cpu, pod.requests.get("cpu", 0))
+    nz_mem = max(nz_mem, pod.requests.get("memory", 0))
+    hard = tuple(c for c in wl.template.spread if c.when_unsatisfiable == "DoNotSchedule")
+    domains = []
+    for c in hard:
+        if c.topology_key == "kubernetes.io/hostname":
+            domains.append(np.arange(fleet.size, dtype=np.int64))
+        elif c.topology_key in (
+            "topology.kubernetes.io/zone",
+            "failure-domain.beta.kubernetes.io/zone",
+        ):
+            domains.append(fleet.zone.copy())
+        else:
+            values = np.array(
+                [
+                    fleet.group_labels(int(g)).get(c.topology_key, "\0")
+                    for g in range(len(fleet.groups))
+                ],
+                dtype=object,
+            )
+            per_node = values[fleet.group] if fleet.size else np.zeros(0, dtype=object)
+            codes, _uniq = pd.factorize(pd.Series(per_node, dtype=object))
+            codes = np.where(per_node == "\0", -1, codes)
+            domains.append(codes.astype(np.int64))
+    return PodClass(
+        request=req,
+        nz_cpu=int(nz_cpu),
+        nz_memory=int(nz_mem),
+        eligible=filters.eligible,
+        affinity=filters.affinity,
+        anti_affinity=wl.template.anti_affinity_hostname,
+        soft_spread=wl.kind in ("Deployment", "ReplicaSet", "StatefulSet")
+        and not wl.template.spread,
+        hard_spread=hard,
+        zone=fleet.zone,
+        domains=tuple(domains),
+    )
+
+
+def _needs_ip(wl: Workload, pod: AdmittedPod) -> bool:
+    return not wl.template.host_network and pod.requests.get(POD_ENI, 0) == 0
+
+
+def _pod_name(wl: Workload) -> str:
+    return wl.name if wl.kind == "Pod" else f"{wl.name}-"
+
+
+def simulate(
+    cluster: Cluster,
+    manifests: Any,
+    *,
+    scoring: ScoringStrategy = "LeastAllocated",
+    engine: Engine = "fast",
+) -> SimulationResult:
+    """Simulate ``kubectl apply`` of manifests on a cluster.
+
+    Parameters
+    ----------
+    cluster : Cluster
+        Node groups.
+    manifests : path, YAML text, dict, list of those, or Manifests
+        What a user would ``kubectl apply`` (see :func:`podcap.manifests.load_manifests`).
+    scoring : {"LeastAllocated", "MostAllocated"}
+        NodeResourcesFit scoring strategy.
+    engine : {"fast", "reference"}
+        The vectorized engine, or the pod-by-pod reference oracle (small fleets only).
+
+    Returns
+    -------
+    SimulationResult
+
+    Notes
+    -----
+    Workloads are admitted in apply order and scheduled by priority (highest first), then in
+    apply order; DaemonSet pods go to every eligible node.  After scheduling, pods that need a
+    VPC address take the node's pod IPs in scheduling order; the rest stay in
+    ContainerCreating.  Preemption, PreferNoSchedule taints, preferred affinities and inter-pod
+    affinity other than required hostname anti-affinity on the pod's own labels are not modelled.
+    """
+    if not isinstance(cluster, Cluster):
+        raise InvalidSpecError(f"cluster must be a podcap.Cluster, got {type(cluster).__name__}")
+    if scoring not in ("LeastAllocated", "MostAllocated"):
+        raise InvalidOptionError(
+            f"unknown scoring strategy {scoring!r}; valid: LeastAllocated, MostAllocated"
+        )
+    if engine not in ("fast", "reference"):
+        raise InvalidOptionError(f"unknown engine {engine!r}; valid: fast, reference")
+    ms = manifests if isinstance(manifests, Manifests) else load_manifests(manifests)
+    fleet = build_fleet(cluster)
+    state = NodeState.empty(fleet.alloc, fleet.pods_alloc, fleet.labels_of)
+    place = place_fast if engine == "fast" else place_reference
+    most = scoring == "MostAllocated"
+
+    missing_ns = sorted(
+        {w.namespace for w in ms.workloads} - _BUILTIN_NAMESPACES - set(ms.namespaces)
+    )
+    if missing_ns:
+        warnings.warn(
+            f"namespace(s) {', '.join(missing_ns)} are used but not declared; assumed to exist",
+            PodcapWarning,
+            stacklevel=2,
+        )
+    priorities = dict(BUILTIN_PRIORITIES)
+    priorities.update({pc.name: pc.value for pc in ms.priority_classes})
+    quota = QuotaState(ms.quotas)
+
+    rows: list[dict[str, Any]] = []
+    plans: list[tuple[int, int, Workload, AdmittedPod, _Filters, int]] = []
+    for order, wl in enumerate(ms.workloads):
+        lrs = [lr for lr in ms.limit_ranges if lr.namespace == wl.namespace]
+        pod = admit(wl.template, lrs)
+        tolerations = wl.template.tolerations + (_DS_TOLERATIONS if wl.kind == "DaemonSet" else ())
+        filters = _filters(fleet, wl.template, tolerations)
+        desired = int(filters.eligible.sum()) if wl.kind == "DaemonSet" else wl.replicas
+        row: dict[str, Any] = {
+            "namespace": wl.namespace,
+            "kind": wl.kind,
+            "name": wl.name,
+            "desired": desired,
+            "running": 0,
+            "pending": 0,
+            "container_creating": 0,
+            "not_created": 0,
+            "rejected": 0,
+            "reason": "",
+            "cpu_request_millicores": int(pod.requests.get("cpu", 0)),
+            "memory_request_mib": pod.requests.get("memory", 0) / _MIB,
+        }
+        rows.append(row)
+        pcn = wl.template.priority_class_name
+        if pcn and pcn not in priorities:
+            row["rejected"] = desired
+            row["reason"] = (
+                f'pods "{_pod_name(wl)}" is forbidden: no PriorityClass with name {pcn} was found'
+            )
+            continue
+        if not pod.ok:
+            row["rejected"] = desired
+            row["reason"] = (
+                f'pods "{_pod_name(wl)}" is {pod.error}'
+                if pod.error.startswith("forbidden")
+                else pod.error.replace("Pod is", f'Pod "{_pod_name(wl)}" is', 1)
+            )
+            continue
+        created, quota_msg = quota.admit_many(wl.namespace, pod, desired, _pod_name(wl))
+        row["not_created"] = desired - created
+        if quota_msg:
+            row["_quota"] = quota_msg
+        plans.append((-priorities.get(pcn, 0), order, wl, pod, filters, created))
+
+    placements: list[pd.DataFrame] = []
+    ips_used = np.zeros(fleet.size, dtype=np.int64)
+    last_pc: PodClass | None = None
+    last_filters: _Filters | None = None
+    last_ip = True
+    for _, order, wl, pod, filters, created in sorted(plans, key=lambda p: (p[0], p[1])):
+        row = rows[order]
+        pc = _pod_class(fleet, wl, pod, filters)
+        own = np.zeros(fleet.size, dtype=np.int64)
+        if wl.kind == "DaemonSet":
+            # one pod per eligible node, created in node order up to the quota's allowance
+            fits = pc.eligible & _fits_one_ds(state, pc)
+            allowed = np.cumsum(pc.eligible) <= created
+            counts = (fits & allowed).astype(np.int64)
+        else:
+            counts = place(state, pc, created, most_allocated=most)
+        state.add(pc, counts)
+        placed = int(counts.sum())
+        stuck = np.zeros_like(counts)
+        if _needs_ip(wl, pod):
+            free_ips = np.maximum(fleet.pod_ips - ips_used, 0)
+            ok = np.minimum(counts, free_ips)
+            stuck = counts - ok
+            ips_used += ok
+        row["pending"] = created - placed
+        row["container_creating"] = int(stuck.sum())
+        row["running"] = placed - int(stuck.sum())
+        if row["container_creating"]:
+            row["reason"] = CNI_ERROR
+        elif row["pending"]:
+            if wl.kind == "DaemonSet":
+                missing = pc.eligible & (np.cumsum(pc.eligible) <= created) & (counts == 0)
+                node = int(np.argmax(missing))
+                only = np.zeros(fleet.size, dtype=bool)
+                only[node] = True
+                row["reason"] = failed_scheduling_message(fleet, state, pc, filters, own, only)
+            else:
+                row["reason"] = failed_scheduling_message(fleet, state, pc, filters, own + counts)
+        elif row.get("_quota"):
+            row["reason"] = row["_quota"]
+        nz = np.nonzero(counts)[0]
+        placements.append(
+            pd.DataFrame(
+                {
+                    "namespace": wl.namespace,
+                    "kind": wl.kind,
+                    "name": wl.name,
+                    "node": fleet.names[nz],
+                    "pods": counts[nz],
+                    "running": (counts - stuck)[nz],
+                    "container_creating": stuck[nz],
+                }
+            )
+        )
+        last_pc, last_filters, last_ip = pc, filters, _needs_ip(wl, pod)
+    for row in rows:
+        if not row["reason"] and row.get("_quota"):
+            row["reason"] = row["_quota"]
+        row.pop("_quota", None)
+
+    workloads = pd.DataFrame(
+        rows,
+        columns=[
+            "namespace",
+            "kind",
+            "name",
+            "desired",
+            "running",
+            "pending",
+            "container_creating",
+            "not_created",
+            "rejected",
+            "reason",
+            "cpu_request_millicores",
+            "memory_request_mib",
+        ],
+    )
+    total = workloads[["running", "pending", "container_creating", "not_created", "rejected"]].sum(
+        axis=1
+    )
+    if not (total == workloads["desired"]).all():  # pragma: no cover - an internal invariant
+        raise AssertionError("podcap lost pods: outcome columns do not add up to desired")
+    nodes = _nodes_frame(fleet, state, ips_used, last_pc, last_filters, last_ip)
+    placement = (
+        pd.concat(placements, ignore_index=True)
+        if placements
+        else pd.DataFrame(
+            columns=["namespace", "kind", "name", "node", "pods", "running", "container_creating"]
+        )
+    )
+    return SimulationResult(workloads, nodes, placement, list(ms.skipped))
+
+
+def _fits_one_ds(state: NodeState, pc: PodClass) -> npt.NDArray[np.bool_]:
+    from podcap.engine import _fits_one
+
+    return _fits_one(state, pc)
+
+
+def _nodes_frame(
+    fleet: Fleet,
+    state: NodeState,
+    ips_used: npt.NDArray[np.int64],
+    pc: PodClass | None,
+    filters: _Filters | None,
+    needs_ip: bool,
+) -> pd.DataFrame:
+    groups = np.array([g.name for g in fleet.groups], dtype=object)
+    types = np.array([g.instance_type for g in fleet.groups], dtype=object)
+    zones = np.array(fleet.zones, dtype=object)
+    frame = pd.DataFrame(
+        {
+            "node": fleet.names,
+            "node_group": groups[fleet.group] if fleet.size else [],
+            "instance_type": types[fleet.group] if fleet.size else [],
+            "zone": zones[fleet.zone] if fleet.size else [],
+            "pods": state.pods,
+            "pods_allocatable": state.pods_alloc,
+            "cpu_requested_millicores": state.used[0],
+            "cpu_allocatable_millicores": state.alloc[0],
+            "memory_requested_mib": state.used[1] / _MIB,
+            "memory_allocatable_mib": state.alloc[1] / _MIB,
+            "pod_ips_used": ips_used,
+            "pod_ips_capacity": fleet.pod_ips,
+        }
+    )
+    frame["binding_limit"] = binding_limit(fleet, state, ips_used, pc, filters, needs_ip)
+    return frame
+
+
+def binding_limit(
+    fleet: Fleet,
+    state: NodeState,
+    ips_used: npt.NDArray[np.int64],
+    pc: PodClass | None,
+    filters: _Filters | None,
+    needs_ip: bool,
+) -> npt.NDArray[np.object_]:
+    """Which limit stops the next pod of ``pc`` on each node.
+
+    ``"unschedulable"``, ``"taint"`` or ``"node_affinity"`` when the pod may not go there at all;
+    otherwise the limit with the least headroom, in pods: ``"pods"``, ``"cpu"``, ``"memory"``,
+    ``"ephemeral-storage"``, ``"vpc.amazonaws.com/pod-eni"`` or ``"pod_ips"`` (the next pod would
+    be scheduled but get no address).  ``""`` when no workload was placed.
+    """
+    n = fleet.size
+    out = np.full(n, "", dtype=object)
+    if pc is None or filters is None:
+        return out
+    big = np.iinfo(np.int64).max
+    names = ["pods", *RESOURCES, "pod_ips"]
+    headroom = [state.pods_alloc - state.pods]
+    free = state.alloc - state.used
+    for r in range(len(RESOURCES)):
+        headroom.append(free[r] // pc.request[r] if pc.request[r] > 0 else np.full(n, big))
+    headroom.append(fleet.pod_ips - ips_used if needs_ip else np.full(n, big))
+    stack = np.stack(headroom)
+    out[:] = np.array(names, dtype=object)[np.argmin(stack, axis=0)]
+    out[~filters.affinity] = "node_affinity"
+    taint_groups = np.array([t is not None for t in filters.taint], dtype=bool)
+    out[taint_groups[fleet.group]] = "taint"
+    cordoned = np.array(filters.cordoned, dtype=bool)
+    out[cordoned[fleet.group]] = "unschedulable"
+    return out

@@ -1,0 +1,415 @@
+"""Specs: small frozen dataclasses describing node groups, the VPC CNI and the cluster.
+
+Validation happens here, once, with errors naming the field and what is valid.  Workload specs
+(pods, containers, LimitRange, ResourceQuota) live in :mod:`podcap.workloads`.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from podcap.capacity import OVERHEADS, POLICIES, cni_version_supports_prefix
+from podcap.errors import InvalidSpecError, PodcapWarning
+from podcap.instances import instance_types
+
+__all__ = ["Cluster", "NodeGroup", "Taint", "Toleration", "VpcCni"]
+
+TaintEffect = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
+EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+_TAINT_TEXT = re.compile(r"^(?P<key>[^=:\s]+)(?:=(?P<value>[^:\s]*))?:(?P<effect>\w+)$")
+
+
+@dataclass(frozen=True)
+class Taint:
+    """A node taint ``key[=value]:effect``."""
+
+    key: str
+    value: str = ""
+    effect: TaintEffect = "NoSchedule"
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            raise InvalidSpecError("taint key must not be empty")
+        if self.effect not in EFFECTS:
+            raise InvalidSpecError(
+                f"taint {self.key!r}: invalid effect {self.effect!r}; valid: {', '.join(EFFECTS)}"
+            )
+
+    @classmethod
+    def parse(cls, value: Any, *, where: str = "taints") -> Taint:
+        """Build a taint from ``"key=value:Effect"``, a mapping or a Taint."""
+        if isinstance(value, Taint):
+            return value
+        if isinstance(value, str):
+            m = _TAINT_TEXT.match(value.strip())
+            if m is None:
+                raise InvalidSpecError(
+                    f"{where}: invalid taint {value!r}; expected 'key=value:Effect' or "
+                    f"'key:Effect' with Effect one of {', '.join(EFFECTS)}"
+                )
+            effect = m["effect"]
+            if effect not in EFFECTS:
+                raise InvalidSpecError(
+                    f"{where}: taint {value!r} has invalid effect {effect!r}; valid: {', '.join(EFFECTS)}"
+                )
+            return cls(m["key"], m["value"] or "", effect)  # type: ignore[arg-type]
+        if isinstance(value, Mapping):
+            if "key" not in value or "effect" not in value:
+                raise InvalidSpecError(
+                    f"{where}: a taint needs 'key' and 'effect' (one of {', '.join(EFFECTS)}), got {dict(value)!r}"
+                )
+            effect = value["effect"]
+            if effect not in EFFECTS:
+                raise InvalidSpecError(
+                    f"{where}: taint {value['key']!r} has invalid effect {effect!r}; valid: {', '.join(EFFECTS)}"
+                )
+            return cls(str(value["key"]), str(value.get("value") or ""), effect)
+        raise InvalidSpecError(f"{where}: invalid taint {value!r}")
+
+    def __str__(self) -> str:
+        return f"{self.key}{'=' + self.value if self.value else ''}:{self.effect}"
+
+
+@dataclass(frozen=True)
+class Toleration:
+    """A pod toleration (``operator`` Exists or Equal; empty key with Exists tolerates all)."""
+
+    key: str = ""
+    operator: Literal["Exists", "Equal"] = "Equal"
+    value: str = ""
+    effect: str = ""
+
+    def tolerates(self, taint: Taint) -> bool:
+        """Whether this toleration tolerates ``taint`` (Kubernetes ``ToleratesTaint``)."""
+        if self.effect and self.effect != taint.effect:
+            return False
+        if self.key and self.key != taint.key:
+            return False
+        if self.operator == "Exists":
+            return True
+        return self.key == taint.key and self.value == taint.value
+
+
+@dataclass(frozen=True)
+class VpcCni:
+    """Settings of the AWS VPC CNI (aws-node) that decide pod IPs.
+
+    Parameters
+    ----------
+    prefix_delegation : bool
+        ``ENABLE_PREFIX_DELEGATION``: /28 prefixes instead of secondary IPs (Nitro / bare metal).
+    custom_networking : bool
+        ``AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG``: the primary ENI holds no pod IPs.
+    pod_eni : bool
+        ``ENABLE_POD_ENI``: security groups for pods (a trunk ENI; branch ENIs for SG pods).
+    max_eni : int, optional
+        ``MAX_ENI`` [count].
+    ip_family : {"ipv4", "ipv6"}
+        ``ENABLE_IPv6``: one /80 prefix per node; only maxPods limits pods.
+    cni_version : str
+        VPC CNI version; prefix delegation needs 1.9 or later.
+    """
+
+    prefix_delegation: bool = False
+    custom_networking: bool = False
+    pod_eni: bool = False
+    max_eni: int | None = None
+    ip_family: Literal["ipv4", "ipv6"] = "ipv4"
+    cni_version: str = "1.18.0"
+
+    def __post_init__(self) -> None:
+        for name in ("prefix_delegation", "custom_networking", "pod_eni"):
+            if not isinstance(getattr(self, name), bool):
+                raise InvalidSpecError(
+                    f"VpcCni.{name} must be True or False, got {getattr(self, name)!r}"
+                )
+        if self.max_eni is not None and (
+            isinstance(self.max_eni, bool) or not isinstance(self.max_eni, int) or self.max_eni < 1
+        ):
+            raise InvalidSpecError(
+                f"VpcCni.max_eni must be an integer >= 1 or None, got {self.max_eni!r}"
+            )
+        if self.ip_family not in ("ipv4", "ipv6"):
+            raise InvalidSpecError(
+                f"VpcCni.ip_family must be 'ipv4' or 'ipv6', got {self.ip_family!r}"
+            )
+        try:
+            cni_version_supports_prefix(self.cni_version)
+        except ValueError as exc:
+            raise InvalidSpecError(f"VpcCni.cni_version: {exc}") from None
+
+    # aws-node environment variables podcap reads, and those it knows but that do not change
+    # pod capacity (accepted silently).
+    _ENV_BOOL: ClassVar[dict[str, str]] = {
+        "ENABLE_PREFIX_DELEGATION": "prefix_delegation",
+        "AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG": "custom_networking",
+        "ENABLE_POD_ENI": "pod_eni",
+    }
+    _ENV_IGNORED: ClassVar[frozenset[str]] = frozenset(
+        {
+            "ADDITIONAL_ENI_TAGS",
+            "ANNOTATE_POD_IP",
+            "AWS_VPC_CNI_NODE_PORT_SUPPORT",
+            "AWS_VPC_ENI_MTU",
+            "AWS_VPC_K8S_CNI_CONFIGURE_RPFILTER",
+            "AWS_VPC_K8S_CNI_EXTERNALSNAT",
+            "AWS_VPC_K8S_CNI_LOGLEVEL",
+            "AWS_VPC_K8S_CNI_LOG_FILE",
+            "AWS_VPC_K8S_CNI_RANDOMIZESNAT",
+            "AWS_VPC_K8S_CNI_VETHPREFIX",
+            "AWS_VPC_K8S_PLUGIN_LOG_FILE",
+            "AWS_VPC_K8S_PLUGIN_LOG_LEVEL",
+            "CLUSTER_NAME",
+            "DISABLE_INTROSPECTION",
+            "DISABLE_METRICS",
+            "DISABLE_NETWORK_RESOURCE_PROVISIONING",
+            "ENABLE_BANDWIDTH_PLUGIN",
+            "ENABLE_NFTABLES",
+            "ENABLE_V4_EGRESS",
+            "ENABLE_V6_EGRESS",
+            "ENI_CONFIG_ANNOTATION_DEF",
+            "ENI_CONFIG_LABEL_DEF",
+            "MY_NODE_NAME",
+            "MY_POD_NAME",
+            "NETWORK_POLICY_ENFORCING_MODE",
+            "POD_SECURITY_GROUP_ENFORCING_MODE",
+            "VPC_ID",
+            "WARM_ENI_TARGET",
+            "WARM_IP_TARGET",
+            "MINIMUM_IP_TARGET",
+            "WARM_PREFIX_TARGET",
+            "DISABLE_TCP_EARLY_DEMUX",
+            "AWS_EXTERNAL_SNAT",
+            "CLUSTER_ENDPOINT",
+            "DISABLE_LEAKED_ENI_CLEANUP",
+            "DISABLE_POD_V6",
+            "ENABLE_SUBNET_DISCOVERY",
+            "INTROSPECTION_BIND_ADDRESS",
+        }
+    )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, Any], *, cni_version: str = "1.18.0") -> VpcCni:
+        """Build settings from aws-node environment variables.
+
+        Parameters
+        ----------
+        env : mapping
+            ``{"ENABLE_PREFIX_DELEGATION": "true", "MAX_ENI": "2", "ENABLE_IPv6": "false", ...}``.
+            Variables podcap does not know raise a :class:`PodcapWarning` naming them.
+        cni_version : str
+            VPC CNI version.
+
+        Returns
+        -------
+        VpcCni
+        """
+        kwargs: dict[str, Any] = {"cni_version": cni_version}
+        unknown = []
+        for name, raw in env.items():
+            text = str(raw).strip()
+            if name in cls._ENV_BOOL:
+                if text.lower() not in ("true", "false"):
+                    raise InvalidSpecError(
+                        f"aws-node env {name}: expected 'true' or 'false', got {raw!r}"
+                    )
+                kwargs[cls._ENV_BOOL[name]] = text.lower() == "true"
+            elif name == "ENABLE_IPv6":
+                if text.lower() not in ("true", "false"):
+                    raise InvalidSpecError(
+                        f"aws-node env {name}: expected 'true' or 'false', got {raw!r}"
+                    )
+                kwargs["ip_family"] = "ipv6" if text.lower() == "true" else "ipv4"
+            elif name == "MAX_ENI":
+                if not text.isdigit() or int(text) < 1:
+                    raise InvalidSpecError(
+                        f"aws-node env MAX_ENI: expected an integer >= 1, got {raw!r}"
+                    )
+                kwargs["max_eni"] = int(text)
+            elif name not in cls._ENV_IGNORED:
+                unknown.append(name)
+        if unknown:
+            warnings.warn(
+                f"aws-node env variable(s) not modelled by podcap, ignored: {', '.join(sorted(unknown))}",
+                PodcapWarning,
+                stacklevel=2,
+            )
+        return cls(**kwargs)
+
+
+def _labels(value: Any, where: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidSpecError(f"{where}: labels must be a mapping of str to str, got {value!r}")
+    return {str(k): "" if v is None else str(v) for k, v in value.items()}
+
+
+@dataclass(frozen=True)
+class NodeGroup:
+    """A group of identical nodes.
+
+    Parameters
+    ----------
+    name : str
+        Node group name (nodes are named ``<name>-<i>``).
+    instance_type : str
+        EC2 instance type.
+    count : int
+        Nodes in the group [count].
+    zones : sequence of str, optional
+        Availability zones, assigned round-robin; default one zone ``"zone-a"``.
+    max_pods : int, optional
+        kubelet ``maxPods`` [pods]; None uses ``max_pods_policy``.
+    max_pods_policy : str, optional
+        Policy for the default max pods (see :func:`podcap.max_pods`); default
+        ``"eni-max-pods"`` for overhead eks, ``"karpenter"`` for karpenter, ``"kops"`` for kops.
+    overhead : {"eks", "karpenter", "kops", "none"}
+        Allocatable model (see :func:`podcap.allocatable`).
+    cni : VpcCni, optional
+        VPC CNI settings; default ``VpcCni()``.
+    labels : mapping, optional
+        Extra node labels.
+    taints : sequence, optional
+        Taints as ``"key=value:Effect"`` strings, mappings or :class:`Taint`.
+    unschedulable : bool
+        Cordoned nodes.
+    """
+
+    name: str
+    instance_type: str
+    count: int
+    zones: tuple[str, ...] | None = None
+    max_pods: int | None = None
+    max_pods_policy: str | None = None
+    overhead: str = "eks"
+    cni: VpcCni | None = None
+    labels: Mapping[str, str] | None = None
+    taints: tuple[Taint, ...] = field(default=())
+    unschedulable: bool = False
+
+    def __post_init__(self) -> None:
+        where = f"NodeGroup {self.name!r}"
+        if not isinstance(self.name, str) or not re.fullmatch(
+            r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?", self.name
+        ):
+            raise InvalidSpecError(
+                f"NodeGroup name {self.name!r} is invalid: use lower-case letters, digits, '-' and '.'"
+            )
+        table = instance_types()
+        if self.instance_type not in table.index:
+            from podcap.errors import UnknownInstanceTypeError
+
+            raise UnknownInstanceTypeError([self.instance_type], table.index)
+        if isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 0:
+            raise InvalidSpecError(f"{where}: count must be an integer >= 0, got {self.count!r}")
+        if self.max_pods is not None and (
+            isinstance(self.max_pods, bool)
+            or not isinstance(self.max_pods, int)
+            or self.max_pods < 1
+        ):
+            raise InvalidSpecError(
+                f"{where}: max_pods must be an integer >= 1 or None, got {self.max_pods!r}"
+            )
+        if self.max_pods_policy is not None and self.max_pods_policy not in POLICIES:
+            raise InvalidSpecError(
+                f"{where}: unknown max_pods_policy {self.max_pods_policy!r}; valid: {', '.join(POLICIES)}"
+            )
+        if self.overhead not in OVERHEADS:
+            raise InvalidSpecError(
+                f"{where}: unknown overhead {self.overhead!r}; valid: {', '.join(OVERHEADS)}"
+            )
+        if self.cni is not None and not isinstance(self.cni, VpcCni):
+            raise InvalidSpecError(
+                f"{where}: cni must be a podcap.VpcCni, got {type(self.cni).__name__}"
+            )
+        zones = self.zones
+        if zones is not None:
+            if (
+                isinstance(zones, str)
+                or not all(isinstance(z, str) and z for z in zones)
+                or not zones
+            ):
+                raise InvalidSpecError(
+                    f"{where}: zones must be a non-empty list of zone names, got {zones!r}"
+                )
+            object.__setattr__(self, "zones", tuple(zones))
+        object.__setattr__(self, "labels", _labels(self.labels, f"{where}.labels"))
+        raw: Any = self.taints or ()
+        if isinstance(raw, (str, Mapping, Taint)):
+            raw = (raw,)
+        parsed = tuple(Taint.parse(t, where=f"{where}.taints[{i}]") for i, t in enumerate(raw))
+        object.__setattr__(self, "taints", parsed)
+
+    @property
+    def zone_list(self) -> tuple[str, ...]:
+        """Zones used for round-robin assignment."""
+        return self.zones or ("zone-a",)
+
+    @property
+    def cni_settings(self) -> VpcCni:
+        """The CNI settings (default ``VpcCni()``)."""
+        return self.cni or VpcCni()
+
+    @property
+    def policy(self) -> str:
+        """The max-pods policy in force when ``max_pods`` is None."""
+        if self.max_pods_policy:
+            return self.max_pods_policy
+        return {"eks": "eni-max-pods", "karpenter": "karpenter", "kops": "kops"}.get(
+            self.overhead, "eni-max-pods"
+        )
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A set of node groups.
+
+    Parameters
+    ----------
+    node_groups : sequence of NodeGroup
+        Groups with unique names.
+    """
+
+    node_groups: tuple[NodeGroup, ...]
+
+    def __init__(self, node_groups: Iterable[NodeGroup]) -> None:
+        groups = tuple(node_groups)
+        for i, g in enumerate(groups):
+            if not isinstance(g, NodeGroup):
+                raise InvalidSpecError(
+                    f"Cluster node_groups[{i}] must be a podcap.NodeGroup, got {type(g).__name__}"
+                )
+        names = [g.name for g in groups]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise InvalidSpecError(f"Cluster: duplicate node group name(s) {', '.join(dupes)}")
+        object.__setattr__(self, "node_groups", groups)
+
+    @property
+    def node_count(self) -> int:
+        """Total nodes [count]."""
+        return sum(g.count for g in self.node_groups)
+
+    def with_group(self, name: str, **changes: Any) -> Cluster:
+        """A copy with one node group's fields changed (for what-if studies)."""
+        from dataclasses import replace
+
+        if name not in {g.name for g in self.node_groups}:
+            raise InvalidSpecError(
+                f"no node group {name!r}; node groups: {', '.join(g.name for g in self.node_groups)}"
+            )
+        return Cluster(replace(g, **changes) if g.name == name else g for g in self.node_groups)
+
+
+def as_sequence(value: Any) -> Sequence[Any]:
+    """A list from a scalar or a sequence (helper for readers)."""
+    if value is None:
+        return []
+    if isinstance(value, (str, Mapping)):
+        return [value]
+    return list(value)
