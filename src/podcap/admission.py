@@ -192,22 +192,14 @@ def _check_item(
             )
     for r, mx_ratio in ratio.items():
         req_v = requests.get(r, 0)
-        lim_v = limits.get(r)
-        if lim_v is None or req_v == 0:
-            if lim_v is None:
-                out.append(
-                    f"{r} max limit to request ratio per {typ} is {mx_ratio:g}, but no limit is specified"
-                )
-            else:
-                out.append(
-                    f"{r} max limit to request ratio per {typ} is {mx_ratio:g}, but no request is specified or request is 0"
-                )
-            continue
-        actual = lim_v / req_v
-        if actual > mx_ratio:
-            out.append(
-                f"{r} max limit to request ratio per {typ} is {mx_ratio:g}, but provided ratio is {actual:f}"
-            )
+        lim_v = limits.get(r, 0)
+        head = f"{r} max limit to request ratio per {typ} is {mx_ratio:g}"
+        if req_v == 0:
+            out.append(f"{head}, but no request is specified or request is 0")
+        elif lim_v == 0:
+            out.append(f"{head}, but no limit is specified or limit is 0")
+        elif lim_v / req_v > mx_ratio:
+            out.append(f"{head}, but provided ratio is {lim_v / req_v:f}")
     return out
 
 
@@ -240,7 +232,7 @@ def _must_specify(key: str, pod: AdmittedPod) -> list[str]:
             return []
     else:
         return []
-    return [c.name for c in pod.containers if c.role != "init" and r not in getattr(c, which)]
+    return [c.name for c in pod.containers if r not in getattr(c, which)]
 
 
 @dataclass

@@ -272,6 +272,30 @@ def place_fast(
 # reference engine (plain Python, pod by pod)
 
 
+def _py_least(alloc: int, requested: int) -> int:
+    if alloc <= 0 or requested > alloc:
+        return 0
+    return ((alloc - requested) * 100) // alloc
+
+
+def _py_most(alloc: int, requested: int) -> int:
+    if alloc <= 0:
+        return 0
+    return (min(requested, alloc) * 100) // alloc
+
+
+def _py_score(
+    alloc_cpu: int, alloc_mem: int, cpu: int, mem: int, nz_cpu: int, nz_mem: int, most: bool
+) -> float:
+    """kube-scheduler fit + balanced score in plain Python (written independently of the kernels)."""
+    f = _py_most if most else _py_least
+    fit = (f(alloc_cpu, nz_cpu) + f(alloc_mem, nz_mem)) // 2
+    fc = min(cpu / alloc_cpu, 1.0) if alloc_cpu > 0 else 1.0
+    fm = min(mem / alloc_mem, 1.0) if alloc_mem > 0 else 1.0
+    balanced = int((1.0 - abs(fc - fm) / 2.0) * 100)
+    return float(fit + balanced)
+
+
 def _reference_once(
     state: NodeState, pc: PodClass, n: int, own: list[int], delta: list[float], most: bool
 ) -> list[int]:
@@ -309,24 +333,15 @@ def _reference_once(
                 continue
             if pc.anti_affinity and own[i] + placed[i] > 0:
                 continue
-            score = float(
-                slot_scores(
-                    np.int64(alloc[0][i]),
-                    np.int64(alloc[1][i]),
-                    np.int64(used[0][i]),
-                    np.int64(used[1][i]),
-                    np.int64(nz_cpu[i]),
-                    np.int64(nz_mem[i]),
-                    np.int64(own[i] + placed[i]),
-                    np.float64(delta[i]),
-                    np.int64(0),
-                    cpu=req[0],
-                    memory=req[1],
-                    nz_cpu=pc.nz_cpu,
-                    nz_memory=pc.nz_memory,
-                    most_allocated=most,
-                )
-            )
+            score = _py_score(
+                alloc[0][i],
+                alloc[1][i],
+                used[0][i] + req[0],
+                used[1][i] + req[1],
+                nz_cpu[i] + pc.nz_cpu,
+                nz_mem[i] + pc.nz_memory,
+                most,
+            ) - delta[i] * (own[i] + placed[i])
             key = (score, -(own[i] + placed[i]))
             if best_key is None or key > best_key:
                 best_key, best_i = key, i

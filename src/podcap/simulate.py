@@ -428,6 +428,7 @@ def simulate(
     last_pc: PodClass | None = None
     last_filters: _Filters | None = None
     last_ip = True
+    last_is_ds = False
     for _, order, wl, pod, filters, created in sorted(plans, key=lambda p: (p[0], p[1])):
         row = rows[order]
         pc = _pod_class(fleet, wl, pod, filters)
@@ -477,7 +478,9 @@ def simulate(
                 }
             )
         )
-        last_pc, last_filters, last_ip = pc, filters, _needs_ip(wl, pod)
+        if wl.kind != "DaemonSet" or last_pc is None or last_is_ds:
+            last_pc, last_filters, last_ip = pc, filters, _needs_ip(wl, pod)
+            last_is_ds = wl.kind == "DaemonSet"
     for row in rows:
         if not row["reason"] and row.get("_quota"):
             row["reason"] = row["_quota"]
