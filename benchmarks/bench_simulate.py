@@ -164,7 +164,7 @@ def main() -> None:
         ref_s = f"{ref['seconds']:8.2f}" if ref else f"{'>' + str(int(args.reference_timeout)):>8}"
         ratio = f"{row['ratio']:7.0f}" if ref else f"{'-':>7}"
         print(
-            f"{nodes:>8,} {replicas:>10,} {fast['seconds']:8.3f} {fast['peak_mib']:9.1f} {ref_s} {ratio} {str(same):>5}"
+            f"{nodes:>8,} {replicas:>10,} {fast['seconds']:8.3f} {fast['peak_mib']:9.1f} {ref_s} {ratio} {same!s:>5}"
         )
     result = {
         "machine": {
