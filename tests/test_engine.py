@@ -433,6 +433,33 @@ def test_fast_engine_equals_reference(
     pd.testing.assert_frame_equal(fast.placements, ref.placements)
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cluster=clusters(), manifests=workload_lists(), seed=st.integers(0, 2**31 - 1))
+def test_fast_engine_equals_reference_with_seeded_ties(
+    cluster: podcap.Cluster, manifests: list[dict[str, Any]], seed: int
+) -> None:
+    # The seeded tie rule ranks nodes by a random permutation instead of their index; both
+    # engines must still agree node for node.
+    fast = podcap.simulate(cluster, manifests, engine="fast", seed=seed)
+    ref = podcap.simulate(cluster, manifests, engine="reference", seed=seed)
+    pd.testing.assert_frame_equal(fast.nodes, ref.nodes)
+    pd.testing.assert_frame_equal(fast.placements, ref.placements)
+
+
+def test_seeded_ties_spread_identical_nodes_differently() -> None:
+    # Two identical empty nodes and one pod: index order always picks node 0; some seed must
+    # pick node 1 (the rule is a random permutation, not the index).
+    cluster = podcap.Cluster([podcap.NodeGroup("w", "m5.large", 2)])
+    pod = {
+        "kind": "Pod",
+        "metadata": {"name": "p"},
+        "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": "100m"}}}]},
+    }
+    picked = {podcap.simulate(cluster, [pod], seed=s).placements["node"].iloc[0] for s in range(20)}
+    assert picked == {"w-0", "w-1"}
+    assert podcap.simulate(cluster, [pod]).placements["node"].iloc[0] == "w-0"
+
+
 @pytest.mark.parametrize("scoring", SCORINGS)
 @SIM_SETTINGS
 @given(cluster=clusters(), manifests=workload_lists())

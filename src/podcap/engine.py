@@ -10,7 +10,8 @@ the same scores and the same tie rule:
 * score: NodeResourcesFit (LeastAllocated or MostAllocated) + BalancedAllocation, and for pods of
   Deployments, ReplicaSets and StatefulSets a per-pod decrement standing in for the default soft
   topology spreading (:func:`podcap.kernels.scheduling.spread_delta`, iterated to a fixed point);
-* ties: the node with the fewest pods of the workload, then the lowest node index.
+* ties: the node with the fewest pods of the workload, then the lowest node index (or, with a
+  seed, the lowest rank in a seeded random permutation of the nodes).
 
 The vectorized engine computes every node's score curve at once and takes the best slots
 (:func:`podcap.kernels.scheduling.greedy_counts`); workloads with DoNotSchedule topology spread
@@ -120,6 +121,7 @@ def _greedy_fast(
     own: IntArray,
     delta: npt.NDArray[np.float64],
     most: bool,
+    rank: IntArray | None = None,
 ) -> IntArray:
     cap = capacity(state, pc, own)
     if n <= 0 or not cap.any():
@@ -161,7 +163,7 @@ def _greedy_fast(
         most_allocated=most,
     )
     caps = np.minimum(uniq[:, 6], width)
-    return greedy_counts(scores, caps, uniq[:, 7], node_class, n)
+    return greedy_counts(scores, caps, uniq[:, 7], node_class, n, rank)
 
 
 def _hard_spread_ok(pc: PodClass, counts: IntArray) -> BoolArray:
@@ -189,6 +191,7 @@ def _stepwise_fast(
     own: IntArray,
     delta: npt.NDArray[np.float64],
     most: bool,
+    rank: IntArray | None = None,
 ) -> IntArray:
     """One pod at a time with vectorized filters and scores (DoNotSchedule spreading)."""
     placed = np.zeros(state.pods.shape[0], dtype=np.int64)
@@ -219,7 +222,8 @@ def _stepwise_fast(
         cand = feasible & (s == best)
         fewest = (own + placed)[cand].min()
         cand &= (own + placed) == fewest
-        placed[idx[cand][0]] += 1
+        chosen = idx[cand]
+        placed[chosen[0] if rank is None else chosen[np.argmin(rank[chosen])]] += 1
     return placed
 
 
@@ -252,19 +256,24 @@ def place_fast(
     *,
     most_allocated: bool = False,
     own: IntArray | None = None,
+    rank: IntArray | None = None,
 ) -> IntArray:
     """Place ``n`` pods of ``pc`` with the vectorized engine; returns pods per node.
 
-    The state is not modified; call ``state.add(pc, counts)`` to commit.
+    ``rank`` (a permutation of the nodes) replaces the node index in the tie rule.  The state is
+    not modified; call ``state.add(pc, counts)`` to commit.
     """
     own_ = np.zeros(state.pods.shape[0], dtype=np.int64) if own is None else own
     feasible = capacity(state, pc, own_) > 0
     if pc.hard_spread:
         return _with_soft_spread(
-            lambda d: _stepwise_fast(state, pc, n, own_, d, most_allocated), pc, feasible, own_
+            lambda d: _stepwise_fast(state, pc, n, own_, d, most_allocated, rank),
+            pc,
+            feasible,
+            own_,
         )
     return _with_soft_spread(
-        lambda d: _greedy_fast(state, pc, n, own_, d, most_allocated), pc, feasible, own_
+        lambda d: _greedy_fast(state, pc, n, own_, d, most_allocated, rank), pc, feasible, own_
     )
 
 
@@ -297,7 +306,13 @@ def _py_score(
 
 
 def _reference_once(
-    state: NodeState, pc: PodClass, n: int, own: list[int], delta: list[float], most: bool
+    state: NodeState,
+    pc: PodClass,
+    n: int,
+    own: list[int],
+    delta: list[float],
+    most: bool,
+    rank: list[int],
 ) -> list[int]:
     nodes = state.pods.shape[0]
     alloc = state.alloc.tolist()
@@ -323,7 +338,7 @@ def _reference_once(
                 if dom[i] < 0 or not per or per.get(dom[i], 0) + 1 - low > c.max_skew:
                     spread_ok[i] = False
         best_i = -1
-        best_key: tuple[float, int] | None = None
+        best_key: tuple[float, int, int] | None = None
         for i in range(nodes):
             if not eligible[i] or not spread_ok[i]:
                 continue
@@ -342,7 +357,7 @@ def _reference_once(
                 nz_mem[i] + pc.nz_memory,
                 most,
             ) - delta[i] * (own[i] + placed[i])
-            key = (score, -(own[i] + placed[i]))
+            key = (score, -(own[i] + placed[i]), -rank[i])
             if best_key is None or key > best_key:
                 best_key, best_i = key, i
         if best_i < 0:
@@ -362,16 +377,19 @@ def place_reference(
     *,
     most_allocated: bool = False,
     own: IntArray | None = None,
+    rank: IntArray | None = None,
 ) -> IntArray:
     """Place ``n`` pods of ``pc`` one at a time, looping over nodes in plain Python (oracle)."""
     nodes = state.pods.shape[0]
+    rank_list = list(range(nodes)) if rank is None else [int(x) for x in rank]
     own_list = [0] * nodes if own is None else [int(x) for x in own]
     own_arr = np.asarray(own_list, dtype=np.int64)
     feasible = capacity(state, pc, own_arr) > 0
 
     def place(delta: npt.NDArray[np.float64]) -> IntArray:
         return np.asarray(
-            _reference_once(state, pc, n, own_list, delta.tolist(), most_allocated), dtype=np.int64
+            _reference_once(state, pc, n, own_list, delta.tolist(), most_allocated, rank_list),
+            dtype=np.int64,
         )
 
     return _with_soft_spread(place, pc, feasible, own_arr)

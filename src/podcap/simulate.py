@@ -326,6 +326,7 @@ def simulate(
     *,
     scoring: ScoringStrategy = "LeastAllocated",
     engine: Engine = "fast",
+    seed: int | None = None,
 ) -> SimulationResult:
     """Simulate ``kubectl apply`` of manifests on a cluster.
 
@@ -339,6 +340,11 @@ def simulate(
         NodeResourcesFit scoring strategy.
     engine : {"fast", "reference"}
         The vectorized engine, or the pod-by-pod reference oracle (small fleets only).
+    seed : int, optional
+        Tie rule.  None (default): among equally scored nodes the one with the fewest pods of the
+        workload, then the first node (group order, then index within the group).  An integer:
+        the first node in a random permutation of the nodes drawn with this seed (the real
+        scheduler breaks ties at random).
 
     Returns
     -------
@@ -364,6 +370,13 @@ def simulate(
     fleet = build_fleet(cluster)
     state = NodeState.empty(fleet.alloc, fleet.pods_alloc, fleet.labels_of)
     place = place_fast if engine == "fast" else place_reference
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise InvalidOptionError(f"seed must be an integer or None, got {seed!r}")
+    rank = (
+        None
+        if seed is None
+        else np.random.default_rng(seed).permutation(fleet.size).astype(np.int64)
+    )
     most = scoring == "MostAllocated"
 
     missing_ns = sorted(
@@ -439,7 +452,7 @@ def simulate(
             allowed = np.cumsum(pc.eligible) <= created
             counts = (fits & allowed).astype(np.int64)
         else:
-            counts = place(state, pc, created, most_allocated=most)
+            counts = place(state, pc, created, most_allocated=most, rank=rank)
         state.add(pc, counts)
         placed = int(counts.sum())
         stuck = np.zeros_like(counts)

@@ -185,6 +185,7 @@ def greedy_counts(
     own: npt.NDArray[np.int64],
     node_class: npt.NDArray[np.int64],
     n: int,
+    rank: npt.NDArray[np.int64] | None = None,
 ) -> npt.NDArray[np.int64]:
     """Pods per node after placing ``n`` identical pods greedily.
 
@@ -200,6 +201,8 @@ def greedy_counts(
         Class of every node; nodes of one class are interchangeable.
     n : int
         Pods to place [pods].
+    rank : array (nodes,) of int, optional
+        Tie-break order of the nodes (a permutation; lower wins); default the node index.
 
     Returns
     -------
@@ -234,7 +237,13 @@ def greedy_counts(
     remaining = n - int(counts_c[cls_s[before]].sum())
     chain_c = np.bincount(cls_s[level == boundary], minlength=n_classes)
     per_node = chain_c[node_class]
-    start = np.cumsum(per_node) - per_node
+    if rank is None:
+        start = np.cumsum(per_node) - per_node
+    else:
+        by_rank = np.argsort(rank, kind="stable")
+        ranked = per_node[by_rank]
+        start = np.empty_like(per_node)
+        start[by_rank] = np.cumsum(ranked) - ranked
     take = np.clip(remaining - start, 0, per_node)
     result: npt.NDArray[np.int64] = (taken_c[node_class] + take).astype(np.int64)
     return result
