@@ -765,3 +765,34 @@ def test_unknown_scoring() -> None:
     assert "Foo" in msg
     assert "LeastAllocated" in msg
     assert "MostAllocated" in msg
+
+
+def test_extended_resources_are_never_ignored() -> None:
+    # A GPU request must find a node that offers the resource; nodes without it report
+    # "Insufficient nvidia.com/gpu" (kube-scheduler NodeResourcesFit on extended resources).
+    cluster = podcap.Cluster(
+        [
+            podcap.NodeGroup("cpu", "m5.large", 2),
+            podcap.NodeGroup("gpu", "g5.xlarge", 1, extended_resources={"nvidia.com/gpu": 1}),
+        ]
+    )
+    train = {
+        "kind": "Deployment",
+        "metadata": {"name": "train"},
+        "spec": {
+            "replicas": 3,
+            "template": {
+                "spec": {
+                    "containers": [{"name": "c", "resources": {"limits": {"nvidia.com/gpu": 1}}}]
+                }
+            },
+        },
+    }
+    row = podcap.simulate(cluster, [train]).workloads.iloc[0]
+    assert (row["running"], row["pending"]) == (1, 2)
+    assert row["reason"] == "0/3 nodes are available: 3 Insufficient nvidia.com/gpu."
+
+
+def test_extended_resources_validation() -> None:
+    with pytest.raises(podcap.PodcapError, match="extended_resources"):
+        podcap.NodeGroup("gpu", "g5.xlarge", 1, extended_resources={"nvidia.com/gpu": -1})

@@ -35,9 +35,10 @@ class Fleet:
     zone: npt.NDArray[np.int64]  # index into zones
     groups: tuple[NodeGroup, ...]
     zones: tuple[str, ...]
-    alloc: npt.NDArray[np.int64]  # (len(RESOURCES), n)
+    alloc: npt.NDArray[np.int64]  # (len(resources), n)
     pods_alloc: npt.NDArray[np.int64]
     pod_ips: npt.NDArray[np.int64]
+    resources: tuple[str, ...] = RESOURCES
 
     @property
     def size(self) -> int:
@@ -79,12 +80,15 @@ class Fleet:
         return labels
 
 
-def build_fleet(cluster: Cluster) -> Fleet:
+def build_fleet(cluster: Cluster, extra_resources: tuple[str, ...] = ()) -> Fleet:
     """Expand a cluster into per-node arrays.
 
     Parameters
     ----------
     cluster : Cluster
+    extra_resources : tuple of str
+        Extended resources to track besides :data:`RESOURCES` (e.g. ``nvidia.com/gpu``); a node
+        has what its group's ``extended_resources`` gives, else 0.
 
     Returns
     -------
@@ -104,7 +108,9 @@ def build_fleet(cluster: Cluster) -> Fleet:
     )
     zone_codes = np.zeros(len(group_idx), dtype=np.int64)
     names = np.empty(len(group_idx), dtype=object)
-    per_group_alloc = np.zeros((len(RESOURCES), len(groups)), dtype=np.int64)
+    provided = {r for g in groups for r in (g.extended_resources or {})}
+    resources = RESOURCES + tuple(sorted((set(extra_resources) | provided) - set(RESOURCES)))
+    per_group_alloc = np.zeros((len(resources), len(groups)), dtype=np.int64)
     per_group_pods = np.zeros(len(groups), dtype=np.int64)
     per_group_ips = np.zeros(len(groups), dtype=np.int64)
     table = instance_types()
@@ -127,6 +133,8 @@ def build_fleet(cluster: Cluster) -> Fleet:
         trunk: Any = table.at[g.instance_type, "trunking_compatible"]
         if cni.pod_eni and trunk is not False and not pd.isna(branch):
             per_group_alloc[3, gi] = int(branch)
+        for name, amount in (g.extended_resources or {}).items():
+            per_group_alloc[resources.index(name), gi] = amount
         per_group_pods[gi] = int(alloc["pods"])
         per_group_ips[gi] = int(
             pod_ip_capacity(
@@ -148,4 +156,5 @@ def build_fleet(cluster: Cluster) -> Fleet:
         alloc=per_group_alloc[:, group_idx],
         pods_alloc=per_group_pods[group_idx],
         pod_ips=per_group_ips[group_idx],
+        resources=resources,
     )

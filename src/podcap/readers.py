@@ -16,6 +16,7 @@ Schema (Kubernetes spelling; every field but ``name``, ``instanceType`` and ``co
         labels: {team: web}
         taints: ["dedicated=web:NoSchedule"]
         unschedulable: false
+        extendedResources: {nvidia.com/gpu: 1}
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ _FIELDS = {
     "labels",
     "taints",
     "unschedulable",
+    "extendedResources",
 }
 
 
@@ -118,6 +120,7 @@ def load_cluster(source: str | os.PathLike[str] | Mapping[str, Any]) -> Cluster:
                     labels=ng.get("labels"),
                     taints=tuple(ng.get("taints") or ()),
                     unschedulable=bool(ng.get("unschedulable", False)),
+                    extended_resources=ng.get("extendedResources"),
                 )
             )
         except InvalidManifestError:

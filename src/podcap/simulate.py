@@ -248,7 +248,7 @@ def failed_scheduling_message(
     too_many = pending & (state.pods + 1 > state.pods_alloc)
     add(too_many, "Too many pods")
     res_fail |= too_many
-    for r, name in enumerate(RESOURCES):
+    for r, name in enumerate(fleet.resources):
         if pc.request[r] > 0:
             short = pending & (pc.request[r] > free[r])
             add(short, f"Insufficient {name}")
@@ -269,7 +269,7 @@ def failed_scheduling_message(
 
 
 def _pod_class(fleet: Fleet, wl: Workload, pod: AdmittedPod, filters: _Filters) -> PodClass:
-    req = np.array([pod.requests.get(r, 0) for r in RESOURCES], dtype=np.int64)
+    req = np.array([pod.requests.get(r, 0) for r in fleet.resources], dtype=np.int64)
     apps = [c for c in pod.containers if c.role != "init"]
     nz_cpu = sum(c.requests.get("cpu", 0) or NONZERO_CPU_MILLICORES for c in apps)
     nz_mem = sum(c.requests.get("memory", 0) or NONZERO_MEMORY_BYTES for c in apps)
@@ -367,7 +367,13 @@ def simulate(
     if engine not in ("fast", "reference"):
         raise InvalidOptionError(f"unknown engine {engine!r}; valid: fast, reference")
     ms = manifests if isinstance(manifests, Manifests) else load_manifests(manifests)
-    fleet = build_fleet(cluster)
+    requested = {
+        r
+        for w in ms.workloads
+        for c in (*w.template.containers, *w.template.init_containers)
+        for r in (*c.requests, *c.limits)
+    } | {r for w in ms.workloads for r in w.template.overhead}
+    fleet = build_fleet(cluster, tuple(sorted(requested - set(RESOURCES))))
     state = NodeState.empty(fleet.alloc, fleet.pods_alloc, fleet.labels_of)
     place = place_fast if engine == "fast" else place_reference
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
@@ -589,10 +595,10 @@ def binding_limit(
     if pc is None or filters is None:
         return out
     big = np.iinfo(np.int64).max
-    names = ["pods", *RESOURCES, "pod_ips"]
+    names = ["pods", *fleet.resources, "pod_ips"]
     headroom = [state.pods_alloc - state.pods]
     free = state.alloc - state.used
-    for r in range(len(RESOURCES)):
+    for r in range(len(fleet.resources)):
         headroom.append(free[r] // pc.request[r] if pc.request[r] > 0 else np.full(n, big))
     headroom.append(fleet.pod_ips - ips_used if needs_ip else np.full(n, big))
     stack = np.stack(headroom)

@@ -278,6 +278,8 @@ class NodeGroup:
         Taints as ``"key=value:Effect"`` strings, mappings or :class:`Taint`.
     unschedulable : bool
         Cordoned nodes.
+    extended_resources : mapping, optional
+        Extended resources per node, e.g. ``{"nvidia.com/gpu": 8}`` [count].
     """
 
     name: str
@@ -291,9 +293,24 @@ class NodeGroup:
     labels: Mapping[str, str] | None = None
     taints: tuple[Taint, ...] = field(default=())
     unschedulable: bool = False
+    extended_resources: Mapping[str, int] | None = None
 
     def __post_init__(self) -> None:
         where = f"NodeGroup {self.name!r}"
+        ext = dict(self.extended_resources or {})
+        for key, amount in ext.items():
+            if (
+                not isinstance(key, str)
+                or "/" not in key
+                or isinstance(amount, bool)
+                or not isinstance(amount, int)
+                or amount < 0
+            ):
+                raise InvalidSpecError(
+                    f"{where}: extended_resources must map names like 'nvidia.com/gpu' to "
+                    f"integers >= 0, got {key!r}: {amount!r}"
+                )
+        object.__setattr__(self, "extended_resources", ext)
         if not isinstance(self.name, str) or not re.fullmatch(
             r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?", self.name
         ):
