@@ -27,6 +27,19 @@ ScoringStrategy = Literal["LeastAllocated", "MostAllocated"]
 Engine = Literal["fast", "reference"]
 
 _MIB = float(1 << 20)
+#: Outcome columns of ``SimulationResult.workloads``; they add up to ``desired``.
+OUTCOMES = ("running", "pending", "container_creating", "not_created", "rejected")
+#: Columns of ``SimulationResult.workloads``.
+WORKLOAD_COLUMNS = (
+    "namespace",
+    "kind",
+    "name",
+    "desired",
+    *OUTCOMES,
+    "reason",
+    "cpu_request_millicores",
+    "memory_request_mib",
+)
 CNI_ERROR = (
     'Failed to create pod sandbox: plugin type="aws-cni" name="aws-cni" failed (add): '
     "add cmd: failed to assign an IP address to container"
@@ -76,17 +89,7 @@ class SimulationResult:
             f"podcap simulation: {len(self.nodes)} nodes, {len(w)} workloads, "
             f"{int(w['desired'].sum())} pods desired, {int(w['running'].sum())} running"
         ]
-        cols = [
-            "namespace",
-            "kind",
-            "name",
-            "desired",
-            "running",
-            "pending",
-            "container_creating",
-            "not_created",
-            "rejected",
-        ]
+        cols = list(WORKLOAD_COLUMNS[: WORKLOAD_COLUMNS.index("reason")])
         with pd.option_context(
             "display.width", 200, "display.max_columns", None, "display.max_rows", 50
         ):
@@ -505,26 +508,8 @@ def simulate(
             row["reason"] = row["_quota"]
         row.pop("_quota", None)
 
-    workloads = pd.DataFrame(
-        rows,
-        columns=[
-            "namespace",
-            "kind",
-            "name",
-            "desired",
-            "running",
-            "pending",
-            "container_creating",
-            "not_created",
-            "rejected",
-            "reason",
-            "cpu_request_millicores",
-            "memory_request_mib",
-        ],
-    )
-    total = workloads[["running", "pending", "container_creating", "not_created", "rejected"]].sum(
-        axis=1
-    )
+    workloads = pd.DataFrame(rows, columns=list(WORKLOAD_COLUMNS))
+    total = workloads[list(OUTCOMES)].sum(axis=1)
     if not (total == workloads["desired"]).all():  # pragma: no cover - an internal invariant
         raise AssertionError("podcap lost pods: outcome columns do not add up to desired")
     nodes = _nodes_frame(fleet, state, ips_used, last_pc, last_filters, last_ip)
