@@ -459,8 +459,10 @@ def test_daemonset_runs_on_cordoned_nodes() -> None:
 @ENGINES
 def test_daemonset_pod_that_does_not_fit(engine: str) -> None:
     # big-0: m5.xlarge, 3920m allocatable; small-0/1: m5.large, 1930m. A 2500m DaemonSet pod
-    # fits only on big-0. The pending pod for small-0 is pinned there (node affinity on the node
-    # name): small-0 -> "Insufficient cpu"; big-0 and small-1 -> node affinity mismatch.
+    # fits only on big-0. The pending pod for small-0 is pinned there (matchFields on the node
+    # name); NodeAffinity's PreFilter narrows the candidates to small-0, so the other two nodes
+    # report "didn't satisfy plugin(s) [NodeAffinity]" (kube-scheduler schedule_one.go,
+    # SetAbsentNodesStatus) and small-0 reports "Insufficient cpu".
     # Buckets "1 Insufficient cpu" < "2 node(s) didn't..." as strings.
     c = cluster(group("big", "m5.xlarge", count=1), group("small", count=2))
     result = podcap.simulate(c, [daemonset("heavy", cpu="2500m")], engine=engine)
@@ -468,7 +470,7 @@ def test_daemonset_pod_that_does_not_fit(engine: str) -> None:
     assert pods_on(result, "heavy") == {"big-0": 1}
     assert row(result, "heavy")["reason"] == (
         "0/3 nodes are available: 1 Insufficient cpu, "
-        "2 node(s) didn't match Pod's node affinity/selector."
+        "2 node(s) didn't satisfy plugin(s) [NodeAffinity]."
     )
 
 

@@ -65,7 +65,7 @@ def _pod_total(
         total[r] = max(regular + sidecars_so_far, init_peak)
     for r, v in overhead.items():
         total[r] = total.get(r, 0) + v
-    return {r: v for r, v in total.items() if v}
+    return total
 
 
 def effective_requests(template: PodTemplate) -> dict[str, int]:

@@ -84,7 +84,12 @@ def _expand(doc: Any, source: str, index: int) -> Iterator[_Doc]:
         raise InvalidManifestError(
             f"{source}, document {index}: expected a Kubernetes object (a mapping with apiVersion and kind), got {type(doc).__name__}"
         )
-    if doc.get("kind") == "List" or (doc.get("kind", "").endswith("List") and "items" in doc):
+    kind = doc.get("kind")
+    if "kind" in doc and not isinstance(kind, str):
+        raise InvalidManifestError(
+            f"{source}, document {index}, field kind: expected a string such as 'Deployment', got {kind!r}"
+        )
+    if kind == "List" or (isinstance(kind, str) and kind.endswith("List") and "items" in doc):
         items = doc.get("items") or []
         if not isinstance(items, list):
             raise InvalidManifestError(f"{source}, document {index}, field items: expected a list")
@@ -102,14 +107,15 @@ def _iter_sources(sources: Any) -> Iterator[_Doc]:
     for n, src in enumerate(sources):
         if isinstance(src, Mapping):
             yield from _expand(src, f"<object {n}>", 0)
-        elif isinstance(src, os.PathLike) or (
-            isinstance(src, str)
-            and "\n" not in src
-            and ":" not in src.split("/")[-1][:1]
-            and _looks_like_path(src)
-        ):
+        elif isinstance(src, os.PathLike) or (isinstance(src, str) and _looks_like_path(src)):
             path = Path(src)
-            if path.is_dir():
+            try:
+                is_dir, is_file = path.is_dir(), path.is_file()
+            except OSError as exc:
+                raise InvalidManifestError(
+                    f"{str(src)[:80]}...: not a readable path ({exc.strerror})"
+                ) from None
+            if is_dir:
                 files = sorted(
                     p for p in path.rglob("*") if p.suffix in _YAML_SUFFIXES and p.is_file()
                 )
@@ -118,9 +124,9 @@ def _iter_sources(sources: Any) -> Iterator[_Doc]:
                         f"{path}: directory has no .yaml, .yml or .json files"
                     )
                 for f in files:
-                    yield from _yaml_docs(f.read_text(), str(f))
-            elif path.is_file():
-                yield from _yaml_docs(path.read_text(), str(path))
+                    yield from _yaml_docs(_read(f), str(f))
+            elif is_file:
+                yield from _yaml_docs(_read(path), str(path))
             else:
                 raise InvalidManifestError(f"{src}: no such file or directory")
         elif isinstance(src, str):
@@ -133,13 +139,23 @@ def _iter_sources(sources: Any) -> Iterator[_Doc]:
             )
 
 
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidManifestError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise InvalidManifestError(f"{path}: cannot read: {exc.strerror}") from None
+
+
 def _looks_like_path(text: str) -> bool:
+    """A one-line string that is not a YAML mapping is taken for a path."""
     stripped = text.strip()
-    if not stripped or stripped.startswith(("apiVersion", "kind", "---", "{", "-")):
+    if not stripped or "\n" in stripped:
         return False
-    return "\n" not in stripped and (
-        stripped.endswith(_YAML_SUFFIXES) or "/" in stripped or Path(stripped).exists()
-    )
+    if stripped.startswith(("apiVersion", "kind", "---", "{", "[", "- ")):
+        return False
+    return ": " not in stripped
 
 
 # --------------------------------------------------------------------------------------------
@@ -161,6 +177,77 @@ def _get(
     return value
 
 
+def _mapping(doc: _Doc, value: Any, path: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidManifestError(f"{doc.where(path)}: expected a mapping, got {value!r}")
+    return value
+
+
+def _list(doc: _Doc, value: Any, path: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InvalidManifestError(f"{doc.where(path)}: expected a list, got {value!r}")
+    return value
+
+
+def _labels(doc: _Doc, value: Any, path: str) -> dict[str, str]:
+    return {str(k): "" if v is None else str(v) for k, v in _mapping(doc, value, path).items()}
+
+
+def _bool(doc: _Doc, obj: Mapping[str, Any], key: str, path: str) -> bool:
+    value = obj.get(key, False)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise InvalidManifestError(
+            f"{doc.where(f'{path}.{key}')}: expected true or false, got {value!r}"
+        )
+    return value
+
+
+_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+
+
+def label_selector_matches(doc: _Doc, selector: Any, labels: Mapping[str, str], path: str) -> bool:
+    """Whether a Kubernetes labelSelector (matchLabels, matchExpressions) selects ``labels``.
+
+    A missing (nil) selector selects nothing, an empty one everything (as for pod affinity and
+    topology spread constraints).
+    """
+    if selector is None:
+        return False
+    sel = _mapping(doc, selector, path)
+    for k, v in _mapping(doc, sel.get("matchLabels"), f"{path}.matchLabels").items():
+        if labels.get(str(k)) != str(v):
+            return False
+    for j, e in enumerate(_list(doc, sel.get("matchExpressions"), f"{path}.matchExpressions")):
+        epath = f"{path}.matchExpressions[{j}]"
+        e = _mapping(doc, e, epath)
+        op = e.get("operator")
+        if op not in _OPERATORS:
+            raise InvalidManifestError(
+                f"{doc.where(epath + '.operator')}: invalid {op!r}; valid: {', '.join(_OPERATORS)}"
+            )
+        key = str(e.get("key"))
+        values = [str(v) for v in _list(doc, e.get("values"), epath + ".values")]
+        present = key in labels
+        if op == "In" and not (present and labels[key] in values):
+            return False
+        if op == "NotIn" and present and labels[key] in values:
+            return False
+        if op == "Exists" and not present:
+            return False
+        if op == "DoesNotExist" and present:
+            return False
+    return True
+
+
+_STANDARD = ("cpu", "memory", "ephemeral-storage")
+
+
 def _resources(doc: _Doc, mapping: Any, path: str) -> dict[str, int]:
     if mapping is None:
         return {}
@@ -171,6 +258,12 @@ def _resources(doc: _Doc, mapping: Any, path: str) -> dict[str, int]:
     out = {}
     for name, qty in mapping.items():
         field_path = f"{path}.{name}"
+        if not (name in _STANDARD or str(name).startswith("hugepages-") or "/" in str(name)):
+            raise InvalidManifestError(
+                f"{doc.where(field_path)}: Invalid value: {name!r}: must be a standard resource "
+                "type (cpu, memory, ephemeral-storage, hugepages-<size>) or fully qualified "
+                "(e.g. nvidia.com/gpu)"
+            )
         try:
             value = (
                 parse_cpu(qty, field=field_path)
@@ -218,13 +311,22 @@ def _containers(doc: _Doc, items: Any, path: str, role: str) -> list[Container]:
 def _node_affinity(
     doc: _Doc, affinity: Mapping[str, Any], path: str
 ) -> tuple[tuple[NodeSelectorRequirement, ...], ...]:
-    na = affinity.get("nodeAffinity") or {}
-    req = na.get("requiredDuringSchedulingIgnoredDuringExecution") or {}
-    terms = req.get("nodeSelectorTerms") or []
+    na = _mapping(doc, affinity.get("nodeAffinity"), f"{path}.nodeAffinity")
+    rpath = f"{path}.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"
+    req = _mapping(doc, na.get("requiredDuringSchedulingIgnoredDuringExecution"), rpath)
+    terms = _list(doc, req.get("nodeSelectorTerms"), rpath + ".nodeSelectorTerms")
     out = []
     for i, term in enumerate(terms):
+        term = _mapping(doc, term, f"{rpath}.nodeSelectorTerms[{i}]")
         reqs = []
-        for j, e in enumerate(term.get("matchExpressions") or []):
+        for j, e in enumerate(
+            _list(
+                doc,
+                term.get("matchExpressions"),
+                f"{rpath}.nodeSelectorTerms[{i}].matchExpressions",
+            )
+        ):
+            e = _mapping(doc, e, f"{rpath}.nodeSelectorTerms[{i}].matchExpressions[{j}]")
             op = e.get("operator")
             if op not in ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"):
                 raise InvalidManifestError(
@@ -236,7 +338,7 @@ def _node_affinity(
                     str(e.get("key")), op, tuple(str(v) for v in e.get("values") or ())
                 )
             )
-        for e in term.get("matchFields") or []:
+        for e in _list(doc, term.get("matchFields"), f"{rpath}.nodeSelectorTerms[{i}].matchFields"):
             reqs.append(
                 NodeSelectorRequirement(
                     "metadata.name",
@@ -244,6 +346,9 @@ def _node_affinity(
                     tuple(str(v) for v in e.get("values") or ()),
                 )
             )
+        if not reqs:
+            # an empty term matches no node (Kubernetes API: NodeSelectorTerm)
+            reqs.append(NodeSelectorRequirement("kubernetes.io/hostname", "In", ()))
         out.append(tuple(reqs))
     return tuple(out)
 
@@ -251,14 +356,31 @@ def _node_affinity(
 def _anti_affinity_hostname(
     doc: _Doc, affinity: Mapping[str, Any], labels: Mapping[str, str]
 ) -> bool:
-    paa = affinity.get("podAntiAffinity") or {}
-    for term in paa.get("requiredDuringSchedulingIgnoredDuringExecution") or []:
-        if term.get("topologyKey") != "kubernetes.io/hostname":
-            continue
-        sel = (term.get("labelSelector") or {}).get("matchLabels") or {}
-        if sel and all(labels.get(k) == str(v) for k, v in sel.items()):
-            return True
-    return False
+    found = False
+    for kind in ("podAntiAffinity", "podAffinity"):
+        block = _mapping(doc, affinity.get(kind), f"spec.affinity.{kind}")
+        rpath = f"spec.affinity.{kind}.requiredDuringSchedulingIgnoredDuringExecution"
+        for i, term in enumerate(
+            _list(doc, block.get("requiredDuringSchedulingIgnoredDuringExecution"), rpath)
+        ):
+            term = _mapping(doc, term, f"{rpath}[{i}]")
+            selects_self = label_selector_matches(
+                doc, term.get("labelSelector"), labels, f"{rpath}[{i}].labelSelector"
+            )
+            if (
+                kind == "podAntiAffinity"
+                and term.get("topologyKey") == "kubernetes.io/hostname"
+                and selects_self
+            ):
+                found = True
+            else:
+                warnings.warn(
+                    f"{doc.where(f'{rpath}[{i}]')}: only required pod anti-affinity on "
+                    "kubernetes.io/hostname against the pod's own labels is simulated; this term is ignored",
+                    PodcapWarning,
+                    stacklevel=2,
+                )
+    return found
 
 
 def _template(
@@ -291,13 +413,29 @@ def _template(
     affinity = _get(doc, spec, "affinity", path, dict, {})
     spread = []
     for i, c in enumerate(_get(doc, spec, "topologySpreadConstraints", path, list, [])):
+        cpath = f"{path}.topologySpreadConstraints[{i}]"
+        c = _mapping(doc, c, cpath)
         when = c.get("whenUnsatisfiable", "DoNotSchedule")
         skew = c.get("maxSkew")
-        if when not in ("DoNotSchedule", "ScheduleAnyway") or not isinstance(skew, int) or skew < 1:
+        key = c.get("topologyKey")
+        if (
+            when not in ("DoNotSchedule", "ScheduleAnyway")
+            or not isinstance(skew, int)
+            or isinstance(skew, bool)
+            or skew < 1
+            or not isinstance(key, str)
+            or not key
+        ):
             raise InvalidManifestError(
-                f"{doc.where(f'{path}.topologySpreadConstraints[{i}]')}: needs maxSkew >= 1 and whenUnsatisfiable DoNotSchedule or ScheduleAnyway"
+                f"{doc.where(cpath)}: needs maxSkew >= 1, a topologyKey and whenUnsatisfiable "
+                "DoNotSchedule or ScheduleAnyway"
             )
-        spread.append(SpreadConstraint(skew, str(c.get("topologyKey")), when))
+        if not label_selector_matches(
+            doc, c.get("labelSelector"), labels, cpath + ".labelSelector"
+        ):
+            # the constraint counts no pod of this workload: it never restricts placement
+            continue
+        spread.append(SpreadConstraint(skew, key, when))
     node_selector = _get(doc, spec, "nodeSelector", path, dict, {})
     return PodTemplate(
         containers=tuple(containers),
@@ -306,11 +444,12 @@ def _template(
         node_selector={str(k): str(v) for k, v in node_selector.items()},
         node_affinity=_node_affinity(doc, affinity, f"{path}.affinity"),
         tolerations=tuple(tolerations),
-        host_network=bool(spec.get("hostNetwork", False)),
+        host_network=_bool(doc, spec, "hostNetwork", path),
         anti_affinity_hostname=_anti_affinity_hostname(doc, affinity, labels),
         spread=tuple(spread),
         labels=dict(labels),
         priority_class_name=str(spec.get("priorityClassName") or ""),
+        node_name=str(spec.get("nodeName") or ""),
     )
 
 
@@ -326,7 +465,7 @@ def _workload(doc: _Doc) -> Workload:
         spec = _get(doc, body, "spec", "", dict, None)
         if spec is None:
             raise InvalidManifestError(f"{doc.where('spec')}: missing pod spec")
-        template = _template(doc, spec, "spec", meta.get("labels") or {})
+        template = _template(doc, spec, "spec", _labels(doc, meta.get("labels"), "metadata.labels"))
         return Workload("Pod", namespace, str(name), 1, template, doc.where())
     spec = _get(doc, body, "spec", "", dict, None)
     if spec is None:
@@ -338,7 +477,12 @@ def _workload(doc: _Doc) -> Workload:
     pod_spec = _get(doc, tmpl, "spec", "spec.template", dict, None)
     if pod_spec is None:
         raise InvalidManifestError(f"{doc.where('spec.template.spec')}: missing pod spec")
-    template = _template(doc, pod_spec, "spec.template.spec", tmeta.get("labels") or {})
+    template = _template(
+        doc,
+        pod_spec,
+        "spec.template.spec",
+        _labels(doc, tmeta.get("labels"), "spec.template.metadata.labels"),
+    )
     if kind == "DaemonSet":
         replicas = 0  # decided by the eligible nodes
     elif kind == "Job":
@@ -348,17 +492,27 @@ def _workload(doc: _Doc) -> Workload:
             replicas = min(replicas, completions)
     else:
         replicas = _get(doc, spec, "replicas", "spec", int, 1)
+    ordered = False
+    if kind == "StatefulSet":
+        policy = spec.get("podManagementPolicy", "OrderedReady")
+        if policy not in ("OrderedReady", "Parallel"):
+            raise InvalidManifestError(
+                f"{doc.where('spec.podManagementPolicy')}: invalid {policy!r}; valid: OrderedReady, Parallel"
+            )
+        ordered = policy == "OrderedReady"
     if replicas < 0:
         path = "spec.parallelism" if kind == "Job" else "spec.replicas"
         raise InvalidManifestError(f"{doc.where(path)}: must be >= 0, got {replicas}")
-    return Workload(kind, namespace, str(name), replicas, template, doc.where())
+    return Workload(kind, namespace, str(name), replicas, template, doc.where(), ordered)
 
 
 def _limit_range(doc: _Doc) -> LimitRange:
     meta = doc.body.get("metadata") or {}
     items = []
-    for i, item in enumerate((doc.body.get("spec") or {}).get("limits") or []):
+    spec = _mapping(doc, doc.body.get("spec"), "spec")
+    for i, item in enumerate(_list(doc, spec.get("limits"), "spec.limits")):
         path = f"spec.limits[{i}]"
+        item = _mapping(doc, item, path)
         typ = item.get("type")
         if typ not in ("Container", "Pod", "PersistentVolumeClaim"):
             raise InvalidManifestError(
@@ -395,7 +549,7 @@ def _limit_range(doc: _Doc) -> LimitRange:
 
 def _quota(doc: _Doc) -> ResourceQuota:
     meta = doc.body.get("metadata") or {}
-    hard_raw = (doc.body.get("spec") or {}).get("hard") or {}
+    hard_raw = _mapping(doc, _mapping(doc, doc.body.get("spec"), "spec").get("hard"), "spec.hard")
     hard = {}
     for key, qty in hard_raw.items():
         fpath = f"spec.hard.{key}"
@@ -446,13 +600,23 @@ def load_manifests(sources: Any) -> Manifests:
             value = doc.body.get("value")
             if not isinstance(value, int) or isinstance(value, bool):
                 raise InvalidManifestError(f"{doc.where('value')}: expected an integer priority")
-            out.priority_classes.append(
-                PriorityClass(str((doc.body.get("metadata") or {}).get("name")), value, doc.where())
-            )
+            default = doc.body.get("globalDefault", False)
+            if not isinstance(default, bool):
+                raise InvalidManifestError(f"{doc.where('globalDefault')}: expected true or false")
+            name = str(_mapping(doc, doc.body.get("metadata"), "metadata").get("name"))
+            out.priority_classes = [pc for pc in out.priority_classes if pc.name != name]
+            out.priority_classes.append(PriorityClass(name, value, doc.where(), default))
         elif kind == "LimitRange":
-            out.limit_ranges.append(_limit_range(doc))
+            lr = _limit_range(doc)
+            # kubectl apply of the same object twice: the later one wins
+            out.limit_ranges = [
+                x for x in out.limit_ranges if (x.namespace, x.name) != (lr.namespace, lr.name)
+            ]
+            out.limit_ranges.append(lr)
         elif kind == "ResourceQuota":
-            out.quotas.append(_quota(doc))
+            q = _quota(doc)
+            out.quotas = [x for x in out.quotas if (x.namespace, x.name) != (q.namespace, q.name)]
+            out.quotas.append(q)
         elif kind in WORKLOAD_KINDS:
             w = _workload(doc)
             if w.key in seen:

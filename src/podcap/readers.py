@@ -85,6 +85,13 @@ def load_cluster(source: str | os.PathLike[str] | Mapping[str, Any]) -> Cluster:
         raise InvalidManifestError(
             f"{where}: expected a mapping with a non-empty list 'nodeGroups'"
         )
+    extra = sorted(set(doc) - {"nodeGroups", "apiVersion", "kind", "metadata"})
+    if extra:
+        warnings.warn(
+            f"{where}: unknown top-level field(s) ignored: {', '.join(map(str, extra))}; valid: nodeGroups",
+            PodcapWarning,
+            stacklevel=2,
+        )
     groups = []
     for i, ng in enumerate(doc["nodeGroups"]):
         loc = f"{where}, nodeGroups[{i}]"
@@ -106,7 +113,20 @@ def load_cluster(source: str | os.PathLike[str] | Mapping[str, Any]) -> Cluster:
                 raise InvalidManifestError(
                     f"{loc}.cni: expected a mapping of aws-node environment variables"
                 )
-            cni = VpcCni.from_env(env, cni_version=str(ng.get("cniVersion", "1.18.0")))
+            version = ng.get("cniVersion", "1.18.0")
+            if not isinstance(version, str):
+                raise InvalidManifestError(
+                    f'{loc}.cniVersion: expected a quoted string such as "1.18.0", got {version!r}'
+                )
+            unschedulable = ng.get("unschedulable", False)
+            if not isinstance(unschedulable, bool):
+                raise InvalidManifestError(
+                    f"{loc}.unschedulable: expected true or false, got {unschedulable!r}"
+                )
+            taints: Any = ng.get("taints") or ()
+            if isinstance(taints, str):
+                taints = (taints,)
+            cni = VpcCni.from_env(env, cni_version=version)
             groups.append(
                 NodeGroup(
                     name=ng["name"],
@@ -118,8 +138,8 @@ def load_cluster(source: str | os.PathLike[str] | Mapping[str, Any]) -> Cluster:
                     overhead=ng.get("overhead", "eks"),
                     cni=cni,
                     labels=ng.get("labels"),
-                    taints=tuple(ng.get("taints") or ()),
-                    unschedulable=bool(ng.get("unschedulable", False)),
+                    taints=tuple(taints),  # parsed and validated by NodeGroup
+                    unschedulable=unschedulable,
                     extended_resources=ng.get("extendedResources"),
                 )
             )

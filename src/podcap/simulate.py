@@ -197,12 +197,30 @@ class _Filters:
     eligible: npt.NDArray[np.bool_]
 
 
+def _node_name_reason(fleet: Fleet, state: NodeState, pc: PodClass, node_name: str) -> str:
+    where = np.nonzero(fleet.names == node_name)[0]
+    if where.size == 0:
+        return f"spec.nodeName: node {node_name!r} does not exist; the pod is never scheduled"
+    i = int(where[0])
+    if state.pods[i] + 1 > state.pods_alloc[i]:
+        return "Pod was rejected by the kubelet: Node didn't have enough resource: pods"
+    free = state.alloc[:, i] - state.used[:, i]
+    for r, name in enumerate(fleet.resources):
+        if pc.request[r] > free[r]:
+            return f"Pod was rejected by the kubelet: Node didn't have enough resource: {name}"
+    return "Pod was rejected by the kubelet"
+
+
 def _filters(fleet: Fleet, template: PodTemplate, tolerations: Sequence[Toleration]) -> _Filters:
     taint = [_untolerated(g.taints, tolerations) for g in fleet.groups]
     cordoned = [
         g.unschedulable and not any(t.tolerates(_UNSCHEDULABLE_TAINT) for t in tolerations)
         for g in fleet.groups
     ]
+    if template.node_name:
+        # spec.nodeName bypasses the scheduler: only that node, whatever its taints
+        pinned = fleet.names == template.node_name
+        return _Filters([None] * len(fleet.groups), [False] * len(fleet.groups), pinned, pinned)
     aff = affinity_mask(fleet, template)
     group_ok = np.array(
         [t is None and not c for t, c in zip(taint, cordoned, strict=True)], dtype=bool
@@ -227,6 +245,8 @@ def failed_scheduling_message(
     from podcap.engine import _hard_spread_ok
 
     n = fleet.size
+    if n == 0:
+        return "no nodes available to schedule pods"
     reasons: dict[str, int] = {}
 
     def add(mask: npt.NDArray[np.bool_], text: str) -> None:
@@ -235,6 +255,10 @@ def failed_scheduling_message(
             reasons[text] = reasons.get(text, 0) + count
 
     pending = np.ones(n, dtype=bool)
+    if only is not None:
+        # A pod pinned to one node (DaemonSet matchFields): NodeAffinity's PreFilter drops the others.
+        add(~only, "node(s) didn't satisfy plugin(s) [NodeAffinity]")
+        pending &= only
     cordoned = np.array(filters.cordoned, dtype=bool)[fleet.group]
     add(pending & cordoned, "node(s) were unschedulable")
     pending &= ~cordoned
@@ -243,7 +267,7 @@ def failed_scheduling_message(
             sel = pending & (fleet.group == gi)
             add(sel, f"node(s) had untolerated taint {{{t.key}: {t.value}}}")
             pending &= ~sel
-    not_aff = ~filters.affinity if only is None else ~(filters.affinity & only)
+    not_aff = ~filters.affinity
     add(pending & not_aff, "node(s) didn't match Pod's node affinity/selector")
     pending &= ~not_aff
     free = state.alloc - state.used
@@ -258,6 +282,14 @@ def failed_scheduling_message(
             res_fail |= short
     pending &= ~res_fail
     if pc.hard_spread:
+        unlabelled = np.zeros(n, dtype=bool)
+        for dom in pc.domains:
+            unlabelled |= dom < 0
+        add(
+            pending & unlabelled,
+            "node(s) didn't match pod topology spread constraints (missing required label)",
+        )
+        pending &= ~unlabelled
         bad = pending & ~_hard_spread_ok(pc, own)
         add(bad, "node(s) didn't match pod topology spread constraints")
         pending &= ~bad
@@ -289,17 +321,14 @@ def _pod_class(fleet: Fleet, wl: Workload, pod: AdmittedPod, filters: _Filters) 
         ):
             domains.append(fleet.zone.copy())
         else:
-            values = np.array(
-                [
-                    fleet.group_labels(int(g)).get(c.topology_key, "\0")
-                    for g in range(len(fleet.groups))
-                ],
-                dtype=object,
+            group_values = [
+                fleet.group_labels(int(g)).get(c.topology_key) for g in range(len(fleet.groups))
+            ]
+            distinct = sorted({v for v in group_values if v is not None})
+            group_codes = np.array(
+                [-1 if v is None else distinct.index(v) for v in group_values], dtype=np.int64
             )
-            per_node = values[fleet.group] if fleet.size else np.zeros(0, dtype=object)
-            codes, _uniq = pd.factorize(pd.Series(per_node, dtype=object))
-            codes = np.where(per_node == "\0", -1, codes)
-            domains.append(codes.astype(np.int64))
+            domains.append(group_codes[fleet.group] if fleet.size else np.zeros(0, dtype=np.int64))
     return PodClass(
         request=req,
         nz_cpu=int(nz_cpu),
@@ -317,6 +346,19 @@ def _pod_class(fleet: Fleet, wl: Workload, pod: AdmittedPod, filters: _Filters) 
 
 def _needs_ip(wl: Workload, pod: AdmittedPod) -> bool:
     return not wl.template.host_network and pod.requests.get(POD_ENI, 0) == 0
+
+
+_API_GROUP = {"Job": "batch", "Pod": ""}
+
+
+def _invalid_message(wl: Workload, error: str) -> str:
+    """The 422 text for the object the user applied (the pod, or its controller's template)."""
+    if wl.kind == "Pod":
+        return error.replace("Pod is", f'Pod "{wl.name}" is', 1)
+    group = _API_GROUP.get(wl.kind, "apps")
+    return error.replace(
+        "Pod is invalid: spec.", f'{wl.kind}.{group} "{wl.name}" is invalid: spec.template.spec.', 1
+    )
 
 
 def _pod_name(wl: Workload) -> str:
@@ -399,6 +441,8 @@ def simulate(
         )
     priorities = dict(BUILTIN_PRIORITIES)
     priorities.update({pc.name: pc.value for pc in ms.priority_classes})
+    defaults = [pc for pc in ms.priority_classes if pc.global_default]
+    default_priority = max((pc.value for pc in defaults), default=0)
     quota = QuotaState(ms.quotas)
 
     rows: list[dict[str, Any]] = []
@@ -406,7 +450,15 @@ def simulate(
     for order, wl in enumerate(ms.workloads):
         lrs = [lr for lr in ms.limit_ranges if lr.namespace == wl.namespace]
         pod = admit(wl.template, lrs)
-        tolerations = wl.template.tolerations + (_DS_TOLERATIONS if wl.kind == "DaemonSet" else ())
+        tolerations = wl.template.tolerations
+        if wl.kind == "DaemonSet":
+            tolerations += _DS_TOLERATIONS
+            if wl.template.host_network:
+                tolerations += (
+                    Toleration(
+                        "node.kubernetes.io/network-unavailable", "Exists", "", "NoSchedule"
+                    ),
+                )
         filters = _filters(fleet, wl.template, tolerations)
         desired = int(filters.eligible.sum()) if wl.kind == "DaemonSet" else wl.replicas
         row: dict[str, Any] = {
@@ -436,14 +488,14 @@ def simulate(
             row["reason"] = (
                 f'pods "{_pod_name(wl)}" is {pod.error}'
                 if pod.error.startswith("forbidden")
-                else pod.error.replace("Pod is", f'Pod "{_pod_name(wl)}" is', 1)
+                else _invalid_message(wl, pod.error)
             )
             continue
         created, quota_msg = quota.admit_many(wl.namespace, pod, desired, _pod_name(wl))
         row["not_created"] = desired - created
         if quota_msg:
             row["_quota"] = quota_msg
-        plans.append((-priorities.get(pcn, 0), order, wl, pod, filters, created))
+        plans.append((-priorities.get(pcn, default_priority), order, wl, pod, filters, created))
 
     placements: list[pd.DataFrame] = []
     ips_used = np.zeros(fleet.size, dtype=np.int64)
@@ -462,21 +514,36 @@ def simulate(
             counts = (fits & allowed).astype(np.int64)
         else:
             counts = place(state, pc, created, most_allocated=most, rank=rank)
-        state.add(pc, counts)
-        placed = int(counts.sum())
         stuck = np.zeros_like(counts)
         if _needs_ip(wl, pod):
             free_ips = np.maximum(fleet.pod_ips - ips_used, 0)
-            ok = np.minimum(counts, free_ips)
-            stuck = counts - ok
-            ips_used += ok
-        row["pending"] = created - placed
+            stuck = counts - np.minimum(counts, free_ips)
+        pending = created - int(counts.sum())
+        if wl.ordered and (pending or stuck.any()):
+            # StatefulSet OrderedReady: the first pod that does not run blocks the rest, which
+            # are never created.  (Which pod blocks first follows podcap's placement order.)
+            if stuck.any():
+                first = int(np.argmax(stuck > 0))
+                counts = counts - stuck
+                counts[first] += 1
+                stuck = np.zeros_like(stuck)
+                stuck[first] = 1
+                pending = 0
+            else:
+                pending = 1
+        row["not_created"] += created - int(counts.sum()) - pending
+        state.add(pc, counts)
+        placed = int(counts.sum())
+        ips_used += counts - stuck if _needs_ip(wl, pod) else 0
+        row["pending"] = pending
         row["container_creating"] = int(stuck.sum())
         row["running"] = placed - int(stuck.sum())
         if row["container_creating"]:
             row["reason"] = CNI_ERROR
         elif row["pending"]:
-            if wl.kind == "DaemonSet":
+            if wl.template.node_name:
+                row["reason"] = _node_name_reason(fleet, state, pc, wl.template.node_name)
+            elif wl.kind == "DaemonSet":
                 missing = pc.eligible & (np.cumsum(pc.eligible) <= created) & (counts == 0)
                 node = int(np.argmax(missing))
                 only = np.zeros(fleet.size, dtype=bool)

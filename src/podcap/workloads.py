@@ -75,6 +75,7 @@ class PodTemplate:
     spread: tuple[SpreadConstraint, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
     priority_class_name: str = ""
+    node_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class Workload:
     replicas: int
     template: PodTemplate
     source: str = ""
+    ordered: bool = False  # StatefulSet OrderedReady: pod n+1 only after pod n runs
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -133,3 +135,4 @@ class PriorityClass:
     name: str
     value: int
     source: str = ""
+    global_default: bool = False
