@@ -61,6 +61,7 @@ NODE_COLUMNS = [
     "memory_allocatable_mib",
     "pod_ips_used",
     "pod_ips_capacity",
+    "pod_ips_available",
     "binding_limit",
 ]
 CNI_TEXT = "failed to assign an IP address to container"

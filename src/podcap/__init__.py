@@ -46,12 +46,14 @@ from podcap.errors import (
     UnknownInstanceTypeError,
 )
 from podcap.instances import instance_types, load_instance_table
+from podcap.ipam import compare_warm_settings, warm_pool
 from podcap.manifests import Manifests, load_manifests
 from podcap.quantity import format_cpu, format_memory, parse_cpu, parse_memory, parse_quantity
 from podcap.readers import load_cluster
 from podcap.report import instance_report
 from podcap.simulate import ScoringStrategy, SimulationResult, simulate
 from podcap.specs import Cluster, NodeGroup, Taint, Toleration, VpcCni
+from podcap.subnets import Subnet, SubnetReservation
 
 __all__ = [
     "AMIFamily",
@@ -70,6 +72,8 @@ __all__ = [
     "PodcapWarning",
     "ScoringStrategy",
     "SimulationResult",
+    "Subnet",
+    "SubnetReservation",
     "Taint",
     "Toleration",
     "UnknownInstanceTypeError",
@@ -77,6 +81,7 @@ __all__ = [
     "__version__",
     "allocatable",
     "cni_version_supports_prefix",
+    "compare_warm_settings",
     "format_cpu",
     "format_memory",
     "instance_report",
@@ -90,4 +95,5 @@ __all__ = [
     "parse_quantity",
     "pod_ip_capacity",
     "simulate",
+    "warm_pool",
 ]

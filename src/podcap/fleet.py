@@ -45,6 +45,20 @@ class Fleet:
         """Nodes [count]."""
         return int(self.names.shape[0])
 
+    def take(self, keep: npt.NDArray[np.bool_]) -> Fleet:
+        """The fleet restricted to the nodes where ``keep`` is True (node order kept)."""
+        return Fleet(
+            names=self.names[keep],
+            group=self.group[keep],
+            zone=self.zone[keep],
+            groups=self.groups,
+            zones=self.zones,
+            alloc=self.alloc[:, keep],
+            pods_alloc=self.pods_alloc[keep],
+            pod_ips=self.pod_ips[keep],
+            resources=self.resources,
+        )
+
     def group_labels(self, g: int) -> dict[str, str]:
         """Labels shared by every node of group ``g`` (without hostname and zone)."""
         grp = self.groups[g]

@@ -16,9 +16,13 @@ from podcap.admission import AdmittedPod, QuotaState, admit
 from podcap.engine import NodeState, PodClass, place_fast, place_reference
 from podcap.errors import InvalidOptionError, InvalidSpecError, PodcapWarning
 from podcap.fleet import POD_ENI, RESOURCES, Fleet, build_fleet
+from podcap.instances import instance_types
+from podcap.ipam import NodePool, node_pool
+from podcap.kernels.addresses import allocate_prefixes, allocate_singles
 from podcap.kernels.scheduling import NONZERO_CPU_MILLICORES, NONZERO_MEMORY_BYTES
 from podcap.manifests import Manifests, load_manifests
 from podcap.specs import Cluster, Taint, Toleration
+from podcap.subnets import NODE, POD, PRE_USED, SubnetState
 from podcap.workloads import BUILTIN_PRIORITIES, NodeSelectorRequirement, PodTemplate, Workload
 
 __all__ = ["ScoringStrategy", "SimulationResult", "simulate"]
@@ -76,12 +80,23 @@ class SimulationResult:
         container_creating`` (rows with pods only).
     skipped : list of str
         Objects in the manifests that podcap does not simulate.
+    subnets : pandas.DataFrame
+        One row per subnet (when node groups have subnets): ``subnet, name, zone, size,
+        reserved`` (AWS's 5 and explicit reservations), ``used_before``, ``used_by_nodes`` (ENI
+        primary addresses, branch ENIs), ``used_by_pods``, ``held_warm`` (secondary IPs and
+        prefix addresses held but unused), ``free`` and ``free_28_blocks``; the address columns
+        add up to ``size``.
+    node_groups : pandas.DataFrame
+        One row per node group: ``nodes``, ``started``, ``not_started`` and the ``reason``
+        (a node without a free address in its subnet does not start).
     """
 
     workloads: pd.DataFrame
     nodes: pd.DataFrame
     placements: pd.DataFrame
     skipped: list[str] = field(default_factory=list)
+    subnets: pd.DataFrame = field(default_factory=pd.DataFrame)
+    node_groups: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def __repr__(self) -> str:
         w = self.workloads
@@ -419,6 +434,7 @@ def simulate(
         for r in (*c.requests, *c.limits)
     } | {r for w in ms.workloads for r in w.template.overhead}
     fleet = build_fleet(cluster, tuple(sorted(requested - set(RESOURCES))))
+    fleet, subnet_state, node_groups = _launch(fleet)
     state = NodeState.empty(fleet.alloc, fleet.pods_alloc, fleet.labels_of)
     place = place_fast if engine == "fast" else place_reference
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
@@ -497,16 +513,21 @@ def simulate(
             row["_quota"] = quota_msg
         plans.append((-priorities.get(pcn, default_priority), order, wl, pod, filters, created))
 
-    placements: list[pd.DataFrame] = []
-    ips_used = np.zeros(fleet.size, dtype=np.int64)
-    last_pc: PodClass | None = None
-    last_filters: _Filters | None = None
-    last_ip = True
-    last_is_ds = False
+    # Phase 1: scheduling, by priority then apply order.
+    @dataclass
+    class _Placed:
+        order: int
+        wl: Workload
+        pod: AdmittedPod
+        pc: PodClass
+        filters: _Filters
+        created: int
+        counts: npt.NDArray[np.int64]
+        pending: int
+
+    placed_list: list[_Placed] = []
     for _, order, wl, pod, filters, created in sorted(plans, key=lambda p: (p[0], p[1])):
-        row = rows[order]
         pc = _pod_class(fleet, wl, pod, filters)
-        own = np.zeros(fleet.size, dtype=np.int64)
         if wl.kind == "DaemonSet":
             # one pod per eligible node, created in node order up to the quota's allowance
             fits = pc.eligible & _fits_one_ds(state, pc)
@@ -514,43 +535,72 @@ def simulate(
             counts = (fits & allowed).astype(np.int64)
         else:
             counts = place(state, pc, created, most_allocated=most, rank=rank)
-        stuck = np.zeros_like(counts)
-        if _needs_ip(wl, pod):
-            free_ips = np.maximum(fleet.pod_ips - ips_used, 0)
-            stuck = counts - np.minimum(counts, free_ips)
         pending = created - int(counts.sum())
-        if wl.ordered and (pending or stuck.any()):
-            # StatefulSet OrderedReady: the first pod that does not run blocks the rest, which
-            # are never created.  (Which pod blocks first follows podcap's placement order.)
-            if stuck.any():
-                first = int(np.argmax(stuck > 0))
-                counts = counts - stuck
-                counts[first] += 1
-                stuck = np.zeros_like(stuck)
-                stuck[first] = 1
-                pending = 0
-            else:
-                pending = 1
-        row["not_created"] += created - int(counts.sum()) - pending
+        if wl.ordered and pending:
+            pending = 1  # StatefulSet OrderedReady: the first pod that cannot run blocks the rest
         state.add(pc, counts)
+        placed_list.append(_Placed(order, wl, pod, pc, filters, created, counts, pending))
+
+    # Phase 2: what the VPC CNI can give each node (instance limit, warm pool, subnets).
+    ip_pods = np.zeros(fleet.size, dtype=np.int64)
+    branch_pods = np.zeros(fleet.size, dtype=np.int64)
+    for pl in placed_list:
+        if _needs_ip(pl.wl, pl.pod):
+            ip_pods += pl.counts
+        elif not pl.wl.template.host_network:
+            branch_pods += pl.counts
+    ip_limit, subnet_short = _pod_address_limits(fleet, ip_pods, branch_pods, subnet_state)
+
+    # Phase 3: pods take addresses in scheduling order; outcomes and reasons.
+    placements: list[pd.DataFrame] = []
+    ips_used = np.zeros(fleet.size, dtype=np.int64)
+    last: _Placed | None = None
+    for pl in placed_list:
+        row = rows[pl.order]
+        wl, pc, counts = pl.wl, pl.pc, pl.counts
+        stuck = np.zeros_like(counts)
+        if _needs_ip(wl, pl.pod):
+            free_ips = np.maximum(ip_limit - ips_used, 0)
+            stuck = counts - np.minimum(counts, free_ips)
+        pending = pl.pending
+        if wl.ordered and stuck.any():
+            # OrderedReady: the first pod without an address blocks the rest (never created)
+            first = int(np.argmax(stuck > 0))
+            removed = stuck.copy()
+            removed[first] -= 1
+            state.add(pc, -removed)
+            counts = counts - removed
+            stuck = np.zeros_like(stuck)
+            stuck[first] = 1
+            pending = 0
+        row["not_created"] += pl.created - int(counts.sum()) - pending
+        if _needs_ip(wl, pl.pod):
+            ips_used += counts - stuck
         placed = int(counts.sum())
-        ips_used += counts - stuck if _needs_ip(wl, pod) else 0
         row["pending"] = pending
         row["container_creating"] = int(stuck.sum())
         row["running"] = placed - int(stuck.sum())
+        own = np.zeros(fleet.size, dtype=np.int64)
         if row["container_creating"]:
-            row["reason"] = CNI_ERROR
+            short = stuck > 0
+            if (short & subnet_short).any():
+                i = int(np.argmax(short & subnet_short))
+                row["reason"] = _subnet_error(fleet, i, subnet_state)
+            else:
+                row["reason"] = CNI_ERROR
         elif row["pending"]:
             if wl.template.node_name:
                 row["reason"] = _node_name_reason(fleet, state, pc, wl.template.node_name)
             elif wl.kind == "DaemonSet":
-                missing = pc.eligible & (np.cumsum(pc.eligible) <= created) & (counts == 0)
+                missing = pc.eligible & (np.cumsum(pc.eligible) <= pl.created) & (counts == 0)
                 node = int(np.argmax(missing))
                 only = np.zeros(fleet.size, dtype=bool)
                 only[node] = True
-                row["reason"] = failed_scheduling_message(fleet, state, pc, filters, own, only)
+                row["reason"] = failed_scheduling_message(fleet, state, pc, pl.filters, own, only)
             else:
-                row["reason"] = failed_scheduling_message(fleet, state, pc, filters, own + counts)
+                row["reason"] = failed_scheduling_message(
+                    fleet, state, pc, pl.filters, own + counts
+                )
         elif row.get("_quota"):
             row["reason"] = row["_quota"]
         nz = np.nonzero(counts)[0]
@@ -567,9 +617,8 @@ def simulate(
                 }
             )
         )
-        if wl.kind != "DaemonSet" or last_pc is None or last_is_ds:
-            last_pc, last_filters, last_ip = pc, filters, _needs_ip(wl, pod)
-            last_is_ds = wl.kind == "DaemonSet"
+        if wl.kind != "DaemonSet" or last is None or last.wl.kind == "DaemonSet":
+            last = pl
     for row in rows:
         if not row["reason"] and row.get("_quota"):
             row["reason"] = row["_quota"]
@@ -579,7 +628,15 @@ def simulate(
     total = workloads[list(OUTCOMES)].sum(axis=1)
     if not (total == workloads["desired"]).all():  # pragma: no cover - an internal invariant
         raise AssertionError("podcap lost pods: outcome columns do not add up to desired")
-    nodes = _nodes_frame(fleet, state, ips_used, last_pc, last_filters, last_ip)
+    nodes = _nodes_frame(
+        fleet,
+        state,
+        ips_used,
+        ip_limit,
+        None if last is None else last.pc,
+        None if last is None else last.filters,
+        True if last is None else _needs_ip(last.wl, last.pod),
+    )
     placement = (
         pd.concat(placements, ignore_index=True)
         if placements
@@ -587,7 +644,165 @@ def simulate(
             columns=["namespace", "kind", "name", "node", "pods", "running", "container_creating"]
         )
     )
-    return SimulationResult(workloads, nodes, placement, list(ms.skipped))
+    subnets = _subnets_frame(fleet, subnet_state, ips_used)
+    return SimulationResult(workloads, nodes, placement, list(ms.skipped), subnets, node_groups)
+
+
+def _node_subnets(fleet: Fleet) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]]:
+    """Per node: the CIDR of its node subnet and of its pod subnet ('' when none is modelled)."""
+    node_sn = np.full(fleet.size, "", dtype=object)
+    pod_sn = np.full(fleet.size, "", dtype=object)
+    for gi, g in enumerate(fleet.groups):
+        cni = g.cni_settings
+        for sn in g.subnets:
+            sel = (fleet.group == gi) & (fleet.zone == fleet.zones.index(sn.zone))
+            node_sn[sel] = sn.cidr
+            pod_sn[sel] = sn.cidr
+        for sn in cni.pod_subnets:
+            if sn.zone in fleet.zones:
+                sel = (fleet.group == gi) & (fleet.zone == fleet.zones.index(sn.zone))
+                pod_sn[sel] = sn.cidr
+    return node_sn, pod_sn
+
+
+def _launch(fleet: Fleet) -> tuple[Fleet, SubnetState | None, pd.DataFrame]:
+    """Nodes take their primary address in node order; those that get none do not start."""
+    started = np.ones(fleet.size, dtype=bool)
+    subnet_state: SubnetState | None = None
+    all_subnets = [sn for g in fleet.groups for sn in (*g.subnets, *g.cni_settings.pod_subnets)]
+    reasons: dict[int, str] = {}
+    if all_subnets:
+        subnet_state = SubnetState.of(all_subnets)
+        node_sn, _ = _node_subnets(fleet)
+        for cidr, st in subnet_state.state.items():
+            sel = np.flatnonzero(node_sn == cidr)
+            granted = allocate_singles(st, np.ones(sel.shape[0], dtype=np.int64), NODE)
+            failed = sel[granted == 0]
+            started[failed] = False
+            for gi in np.unique(fleet.group[failed]):
+                reasons[int(gi)] = (
+                    f"InsufficientFreeAddressesInSubnet: subnet {cidr} has no free address for "
+                    "the node's primary network interface"
+                )
+    counts = np.bincount(fleet.group, minlength=len(fleet.groups))
+    up = np.bincount(fleet.group[started], minlength=len(fleet.groups))
+    frame = pd.DataFrame(
+        {
+            "node_group": [g.name for g in fleet.groups],
+            "instance_type": [g.instance_type for g in fleet.groups],
+            "nodes": counts.astype(np.int64),
+            "started": up.astype(np.int64),
+            "not_started": (counts - up).astype(np.int64),
+            "reason": [reasons.get(i, "") for i in range(len(fleet.groups))],
+        }
+    )
+    if started.all():
+        return fleet, subnet_state, frame
+    return fleet.take(started), subnet_state, frame
+
+
+def _pod_address_limits(
+    fleet: Fleet,
+    ip_pods: npt.NDArray[np.int64],
+    branch_pods: npt.NDArray[np.int64],
+    subnet_state: SubnetState | None,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """Per node: pods that can get a VPC address, and whether the subnet was the limit."""
+    table = instance_types()
+    limit = fleet.pod_ips.copy()
+    short = np.zeros(fleet.size, dtype=bool)
+    pools: list[tuple[npt.NDArray[np.int64], NodePool]] = []
+    for gi, g in enumerate(fleet.groups):
+        idx = np.flatnonzero(fleet.group == gi)
+        if idx.size == 0:
+            continue
+        cni = g.cni_settings
+        row: Any = table.loc[g.instance_type]
+        n = idx.size
+        pool = node_pool(
+            np.full(n, int(row["enis"])),
+            np.full(n, int(row["ipv4_per_eni"])),
+            np.full(n, row["hypervisor"] == "nitro" or bool(row["bare_metal"])),
+            np.full(n, row["trunking_compatible"] is not False),
+            ip_pods[idx],
+            fleet.pods_alloc[idx],
+            cni,
+            branch_pods[idx],
+        )
+        limit[idx] = np.minimum(limit[idx], pool.pod_ips_held)
+        pools.append((idx, pool))
+    if subnet_state is None:
+        return limit, short
+    node_sn, pod_sn = _node_subnets(fleet)
+    # Demands, each served in node order: extra ENI primary addresses, secondary IPs, /28
+    # prefixes, branch ENIs.
+    extra = np.zeros(fleet.size, dtype=np.int64)
+    secondary = np.zeros(fleet.size, dtype=np.int64)
+    prefixes = np.zeros(fleet.size, dtype=np.int64)
+    prefix_mode = np.zeros(fleet.size, dtype=bool)
+    for idx, pool in pools:
+        extra[idx] = pool.extra_eni_primaries - branch_pods[idx]
+        secondary[idx] = pool.secondary_ips
+        prefixes[idx] = pool.prefixes
+        prefix_mode[idx] = pool.prefix_mode
+    got_pod_ips = np.full(fleet.size, np.iinfo(np.int64).max, dtype=np.int64)
+    for cidr, st in subnet_state.state.items():
+        sel = np.flatnonzero(pod_sn == cidr)
+        if sel.size == 0:
+            continue
+        allocate_singles(st, extra[sel], NODE)
+        got_sec = allocate_singles(st, secondary[sel], POD)
+        got_pfx = allocate_prefixes(st, prefixes[sel], POD)
+        got_pod_ips[sel] = np.where(prefix_mode[sel], got_pfx * 16, got_sec)
+        allocate_singles(st, branch_pods[sel], NODE)
+    limited = got_pod_ips < limit
+    short = limited & (got_pod_ips < ip_pods)
+    limit = np.minimum(limit, got_pod_ips)
+    _ = node_sn
+    return limit, short
+
+
+def _subnet_error(fleet: Fleet, i: int, subnet_state: SubnetState | None) -> str:
+    _, pod_sn = _node_subnets(fleet)
+    cidr = str(pod_sn[i])
+    g = fleet.groups[int(fleet.group[i])]
+    cni = g.cni_settings
+    if cni.prefix_delegation:
+        code = "InsufficientCidrBlocks"
+        what = "has no free, aligned /28 block for a prefix"
+    else:
+        code = "InsufficientFreeAddressesInSubnet"
+        what = "has no free address left"
+    return f"{CNI_ERROR} (ipamd: {code}: subnet {cidr} {what})"
+
+
+def _subnets_frame(
+    fleet: Fleet, subnet_state: SubnetState | None, ips_used: npt.NDArray[np.int64]
+) -> pd.DataFrame:
+    columns = [
+        "subnet",
+        "name",
+        "zone",
+        "size",
+        "reserved",
+        "used_before",
+        "used_by_nodes",
+        "used_by_pods",
+        "held_warm",
+        "free",
+        "free_28_blocks",
+    ]
+    if subnet_state is None:
+        return pd.DataFrame(columns=columns)
+    _, pod_sn = _node_subnets(fleet)
+    rows = subnet_state.summary(
+        {PRE_USED: "used_before", NODE: "used_by_nodes", POD: "pod_addresses"}
+    )
+    for r in rows:
+        used = int(ips_used[pod_sn == r["subnet"]].sum())
+        r["used_by_pods"] = used
+        r["held_warm"] = r.pop("pod_addresses") - used
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _fits_one_ds(state: NodeState, pc: PodClass) -> npt.NDArray[np.bool_]:
@@ -600,6 +815,7 @@ def _nodes_frame(
     fleet: Fleet,
     state: NodeState,
     ips_used: npt.NDArray[np.int64],
+    ip_limit: npt.NDArray[np.int64],
     pc: PodClass | None,
     filters: _Filters | None,
     needs_ip: bool,
@@ -621,9 +837,10 @@ def _nodes_frame(
             "memory_allocatable_mib": state.alloc[1] / _MIB,
             "pod_ips_used": ips_used,
             "pod_ips_capacity": fleet.pod_ips,
+            "pod_ips_available": ip_limit,
         }
     )
-    frame["binding_limit"] = binding_limit(fleet, state, ips_used, pc, filters, needs_ip)
+    frame["binding_limit"] = binding_limit(fleet, state, ips_used, ip_limit, pc, filters, needs_ip)
     return frame
 
 
@@ -631,6 +848,7 @@ def binding_limit(
     fleet: Fleet,
     state: NodeState,
     ips_used: npt.NDArray[np.int64],
+    ip_limit: npt.NDArray[np.int64],
     pc: PodClass | None,
     filters: _Filters | None,
     needs_ip: bool,
@@ -652,7 +870,7 @@ def binding_limit(
     free = state.alloc - state.used
     for r in range(len(fleet.resources)):
         headroom.append(free[r] // pc.request[r] if pc.request[r] > 0 else np.full(n, big))
-    headroom.append(fleet.pod_ips - ips_used if needs_ip else np.full(n, big))
+    headroom.append(ip_limit - ips_used if needs_ip else np.full(n, big))
     stack = np.stack(headroom)
     out[:] = np.array(names, dtype=object)[np.argmin(stack, axis=0)]
     out[~filters.affinity] = "node_affinity"

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal
 from podcap.capacity import OVERHEADS, POLICIES, cni_version_supports_prefix
 from podcap.errors import InvalidSpecError, PodcapWarning
 from podcap.instances import instance_types
+from podcap.subnets import Subnet
 
 __all__ = ["Cluster", "NodeGroup", "Taint", "Toleration", "VpcCni"]
 
@@ -112,6 +113,13 @@ class VpcCni:
         ``ENABLE_IPv6``: one /80 prefix per node; only maxPods limits pods.
     cni_version : str
         VPC CNI version; prefix delegation needs 1.9 or later.
+    warm_eni_target, warm_ip_target, minimum_ip_target, warm_prefix_target : int, optional
+        ``WARM_ENI_TARGET``, ``WARM_IP_TARGET``, ``MINIMUM_IP_TARGET``, ``WARM_PREFIX_TARGET``
+        [count]; None = unset as in aws-node (then WARM_ENI_TARGET 1 and WARM_PREFIX_TARGET 1,
+        the shipped defaults, apply).
+    pod_subnets : sequence of Subnet, optional
+        ENIConfig subnets for custom networking, one per zone: pod ENIs take their addresses
+        there instead of the node's subnet.
     """
 
     prefix_delegation: bool = False
@@ -120,6 +128,11 @@ class VpcCni:
     max_eni: int | None = None
     ip_family: Literal["ipv4", "ipv6"] = "ipv4"
     cni_version: str = "1.18.0"
+    warm_eni_target: int | None = None
+    warm_ip_target: int | None = None
+    minimum_ip_target: int | None = None
+    warm_prefix_target: int | None = None
+    pod_subnets: tuple[Subnet, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("prefix_delegation", "custom_networking", "pod_eni"):
@@ -141,6 +154,46 @@ class VpcCni:
             cni_version_supports_prefix(self.cni_version)
         except ValueError as exc:
             raise InvalidSpecError(f"VpcCni.cni_version: {exc}") from None
+        for name in (
+            "warm_eni_target",
+            "warm_ip_target",
+            "minimum_ip_target",
+            "warm_prefix_target",
+        ):
+            value = getattr(self, name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 0
+            ):
+                raise InvalidSpecError(
+                    f"VpcCni.{name} must be an integer >= 0 or None (unset), got {value!r}"
+                )
+        subnets = tuple(self.pod_subnets or ())
+        for i, sn in enumerate(subnets):
+            if not isinstance(sn, Subnet):
+                raise InvalidSpecError(
+                    f"VpcCni.pod_subnets[{i}] must be a podcap.Subnet, got {sn!r}"
+                )
+        zones = [sn.zone for sn in subnets]
+        dup = sorted({z for z in zones if zones.count(z) > 1})
+        if dup:
+            raise InvalidSpecError(
+                f"VpcCni.pod_subnets: more than one ENIConfig subnet in zone(s) {', '.join(dup)}"
+            )
+        if subnets and not self.custom_networking:
+            raise InvalidSpecError(
+                "VpcCni.pod_subnets needs custom_networking=True (ENIConfig subnets)"
+            )
+        object.__setattr__(self, "pod_subnets", subnets)
+
+    @property
+    def warm_settings(self) -> dict[str, int]:
+        """The warm-pool settings in force (unset ones at aws-node's behaviour)."""
+        return {
+            "warm_eni_target": 1 if self.warm_eni_target is None else self.warm_eni_target,
+            "warm_ip_target": self.warm_ip_target or 0,
+            "minimum_ip_target": self.minimum_ip_target or 0,
+            "warm_prefix_target": 1 if self.warm_prefix_target is None else self.warm_prefix_target,
+        }
 
     # aws-node environment variables podcap reads, and those it knows but that do not change
     # pod capacity (accepted silently).
@@ -148,6 +201,12 @@ class VpcCni:
         "ENABLE_PREFIX_DELEGATION": "prefix_delegation",
         "AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG": "custom_networking",
         "ENABLE_POD_ENI": "pod_eni",
+    }
+    _ENV_INT: ClassVar[dict[str, str]] = {
+        "WARM_ENI_TARGET": "warm_eni_target",
+        "WARM_IP_TARGET": "warm_ip_target",
+        "MINIMUM_IP_TARGET": "minimum_ip_target",
+        "WARM_PREFIX_TARGET": "warm_prefix_target",
     }
     _ENV_IGNORED: ClassVar[frozenset[str]] = frozenset(
         {
@@ -178,10 +237,6 @@ class VpcCni:
             "NETWORK_POLICY_ENFORCING_MODE",
             "POD_SECURITY_GROUP_ENFORCING_MODE",
             "VPC_ID",
-            "WARM_ENI_TARGET",
-            "WARM_IP_TARGET",
-            "MINIMUM_IP_TARGET",
-            "WARM_PREFIX_TARGET",
             "DISABLE_TCP_EARLY_DEMUX",
             "AWS_EXTERNAL_SNAT",
             "CLUSTER_ENDPOINT",
@@ -224,6 +279,12 @@ class VpcCni:
                         f"aws-node env {name}: expected 'true' or 'false', got {raw!r}"
                     )
                 kwargs["ip_family"] = "ipv6" if text.lower() == "true" else "ipv4"
+            elif name in cls._ENV_INT:
+                if not text.isdigit():
+                    raise InvalidSpecError(
+                        f"aws-node env {name}: expected a whole number >= 0, got {raw!r}"
+                    )
+                kwargs[cls._ENV_INT[name]] = int(text)
             elif name == "MAX_ENI":
                 if not text.isdigit() or int(text) < 1:
                     raise InvalidSpecError(
@@ -280,6 +341,9 @@ class NodeGroup:
         Cordoned nodes.
     extended_resources : mapping, optional
         Extended resources per node, e.g. ``{"nvidia.com/gpu": 8}`` [count].
+    subnets : sequence of Subnet, optional
+        The group's subnets, at most one per zone; every zone of the group needs one when any is
+        given.  Nodes take their addresses there (node launches, ENIs, IPs, prefixes).
     """
 
     name: str
@@ -294,6 +358,7 @@ class NodeGroup:
     taints: tuple[Taint, ...] = field(default=())
     unschedulable: bool = False
     extended_resources: Mapping[str, int] | None = None
+    subnets: tuple[Subnet, ...] = ()
 
     def __post_init__(self) -> None:
         where = f"NodeGroup {self.name!r}"
@@ -361,6 +426,32 @@ class NodeGroup:
             raw = (raw,)
         parsed = tuple(Taint.parse(t, where=f"{where}.taints[{i}]") for i, t in enumerate(raw))
         object.__setattr__(self, "taints", parsed)
+        subnets = tuple(self.subnets or ())
+        for i, sn in enumerate(subnets):
+            if not isinstance(sn, Subnet):
+                raise InvalidSpecError(f"{where}.subnets[{i}] must be a podcap.Subnet, got {sn!r}")
+        if subnets:
+            sn_zones = [sn.zone for sn in subnets]
+            dup = sorted({z for z in sn_zones if sn_zones.count(z) > 1})
+            if dup:
+                raise InvalidSpecError(f"{where}: more than one subnet in zone(s) {', '.join(dup)}")
+            extra = sorted(set(sn_zones) - set(self.zone_list))
+            if extra:
+                raise InvalidSpecError(
+                    f"{where}: subnet zone(s) {', '.join(extra)} are not zones of the group "
+                    f"({', '.join(self.zone_list)})"
+                )
+            missing = sorted(set(self.zone_list) - set(sn_zones))
+            if missing:
+                raise InvalidSpecError(f"{where}: no subnet for zone(s) {', '.join(missing)}")
+            cni = self.cni_settings
+            if cni.pod_subnets:
+                lacking = sorted(set(self.zone_list) - {sn.zone for sn in cni.pod_subnets})
+                if lacking:
+                    raise InvalidSpecError(
+                        f"{where}: custom networking has no ENIConfig pod subnet for zone(s) {', '.join(lacking)}"
+                    )
+        object.__setattr__(self, "subnets", subnets)
 
     @property
     def zone_list(self) -> tuple[str, ...]:

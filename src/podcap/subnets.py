@@ -1,0 +1,240 @@
+"""VPC subnets: CIDR arithmetic, AWS reservations, addresses in use and /28 fragmentation.
+
+A :class:`Subnet` is a spec.  :class:`SubnetState` is the mutable address map used by the
+simulation (one numpy array per subnet, see :mod:`podcap.kernels.addresses`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from podcap.errors import InvalidSpecError
+from podcap.kernels.addresses import (
+    AWS_RESERVED,
+    BLOCK,
+    EXPLICIT,
+    FREE,
+    PREFIX_ONLY,
+    USED,
+    free_aligned_blocks,
+)
+
+__all__ = ["Subnet", "SubnetReservation", "SubnetState", "check_disjoint"]
+
+#: Addresses AWS reserves in every subnet: the first four and the last (EC2 CreateSubnet docs).
+AWS_RESERVED_COUNT = 5
+# address codes of the simulation
+PRE_USED = USED
+NODE = USED + 1  # ENI primary addresses (nodes, extra ENIs, trunk, branch ENIs)
+POD = USED + 2  # secondary IPs or prefix addresses
+
+
+@dataclass(frozen=True)
+class SubnetReservation:
+    """A subnet CIDR reservation: ``"prefix"`` (only for /28 prefixes) or ``"explicit"`` (never
+    assigned automatically)."""
+
+    cidr: str
+    type: Literal["prefix", "explicit"] = "prefix"
+
+
+def _network(cidr: Any, where: str) -> ipaddress.IPv4Network:
+    try:
+        net = ipaddress.ip_network(str(cidr), strict=True)
+    except ValueError as exc:
+        raise InvalidSpecError(
+            f"{where}: invalid CIDR {cidr!r}: {exc}; expected e.g. '10.0.0.0/24'"
+        ) from None
+    if not isinstance(net, ipaddress.IPv4Network):
+        raise InvalidSpecError(f"{where}: {cidr!r} is IPv6; podcap models IPv4 subnets")
+    if not 16 <= net.prefixlen <= 28:
+        raise InvalidSpecError(
+            f"{where}: {cidr!r}: AWS subnets are /16 to /28, got /{net.prefixlen}"
+        )
+    return net
+
+
+@dataclass(frozen=True)
+class Subnet:
+    """A VPC subnet in one availability zone.
+
+    Parameters
+    ----------
+    cidr : str
+        IPv4 CIDR, ``/16`` to ``/28`` (``"10.0.0.0/24"``).
+    zone : str
+        Availability zone.
+    used : int or sequence of str
+        Addresses already in use by other things: a count (taken from the lowest free addresses)
+        or the addresses / CIDRs themselves.
+    reservations : sequence
+        Subnet CIDR reservations: :class:`SubnetReservation`, ``"cidr"`` (a prefix
+        reservation) or ``{"cidr": ..., "type": "prefix" | "explicit"}``.
+    name : str, optional
+        A label (default the CIDR).
+    """
+
+    cidr: str
+    zone: str
+    used: int | tuple[str, ...] = 0
+    reservations: tuple[SubnetReservation, ...] = field(default=())
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        where = f"Subnet {self.cidr!r}"
+        net = _network(self.cidr, where)
+        object.__setattr__(self, "cidr", str(net))
+        if not isinstance(self.zone, str) or not self.zone:
+            raise InvalidSpecError(f"{where}: zone must be a non-empty string, got {self.zone!r}")
+        used: Any = self.used
+        if isinstance(used, bool) or not isinstance(used, (int, str, Iterable)):
+            raise InvalidSpecError(
+                f"{where}: used must be a count or a list of addresses, got {used!r}"
+            )
+        if isinstance(used, int):
+            if used < 0 or used > net.num_addresses - AWS_RESERVED_COUNT:
+                raise InvalidSpecError(
+                    f"{where}: used must be between 0 and {net.num_addresses - AWS_RESERVED_COUNT} "
+                    f"(the usable addresses), got {used}"
+                )
+        else:
+            items = (used,) if isinstance(used, str) else tuple(str(u) for u in used)
+            for u in items:
+                try:
+                    sub = ipaddress.ip_network(u, strict=False)
+                except ValueError:
+                    raise InvalidSpecError(
+                        f"{where}: used address {u!r} is not an IPv4 address or CIDR"
+                    ) from None
+                if not sub.subnet_of(net):  # type: ignore[arg-type]
+                    raise InvalidSpecError(f"{where}: used address {u!r} is outside {net}")
+            object.__setattr__(self, "used", items)
+        res = []
+        raw: Any = self.reservations
+        if isinstance(raw, (str, dict, SubnetReservation)):
+            raw = (raw,)
+        for i, r in enumerate(raw or ()):
+            rwhere = f"{where}.reservations[{i}]"
+            if isinstance(r, str):
+                r = SubnetReservation(r)
+            elif isinstance(r, dict):
+                r = SubnetReservation(str(r.get("cidr")), r.get("type", "prefix"))
+            if not isinstance(r, SubnetReservation) or r.type not in ("prefix", "explicit"):
+                raise InvalidSpecError(
+                    f"{rwhere}: expected a CIDR and a type 'prefix' or 'explicit', got {r!r}"
+                )
+            rnet = _network_any(r.cidr, rwhere)
+            if not rnet.subnet_of(net):
+                raise InvalidSpecError(f"{rwhere}: {r.cidr} is outside {net}")
+            res.append(SubnetReservation(str(rnet), r.type))
+        object.__setattr__(self, "reservations", tuple(res))
+        if not self.name:
+            object.__setattr__(self, "name", str(net))
+
+    @property
+    def network(self) -> ipaddress.IPv4Network:
+        """The subnet as an :class:`ipaddress.IPv4Network`."""
+        return ipaddress.IPv4Network(self.cidr)
+
+    @property
+    def size(self) -> int:
+        """Addresses in the CIDR [addresses]."""
+        return self.network.num_addresses
+
+    def initial_state(self) -> npt.NDArray[np.uint8]:
+        """Address codes before any node starts: AWS reserved, reservations, addresses in use."""
+        net = self.network
+        state = np.full(net.num_addresses, FREE, dtype=np.uint8)
+        base = int(net.network_address)
+        for r in self.reservations:
+            rnet = ipaddress.IPv4Network(r.cidr)
+            lo = int(rnet.network_address) - base
+            state[lo : lo + rnet.num_addresses] = EXPLICIT if r.type == "explicit" else PREFIX_ONLY
+        state[:4] = AWS_RESERVED
+        state[-1] = AWS_RESERVED
+        if isinstance(self.used, int):
+            free = np.flatnonzero(state == FREE)
+            if self.used > free.shape[0]:
+                raise InvalidSpecError(
+                    f"Subnet {self.cidr!r}: used={self.used} but only {free.shape[0]} addresses are free "
+                    "outside reservations"
+                )
+            state[free[: self.used]] = PRE_USED
+        else:
+            for u in self.used:
+                sub = ipaddress.ip_network(u, strict=False)
+                lo = int(sub.network_address) - base
+                state[lo : lo + sub.num_addresses] = np.where(
+                    state[lo : lo + sub.num_addresses] == AWS_RESERVED, AWS_RESERVED, PRE_USED
+                )
+        return state
+
+
+def _network_any(cidr: str, where: str) -> ipaddress.IPv4Network:
+    try:
+        net = ipaddress.ip_network(str(cidr), strict=True)
+    except ValueError as exc:
+        raise InvalidSpecError(f"{where}: invalid CIDR {cidr!r}: {exc}") from None
+    if not isinstance(net, ipaddress.IPv4Network):
+        raise InvalidSpecError(f"{where}: {cidr!r} is not IPv4")
+    return net
+
+
+def check_disjoint(subnets: Sequence[Subnet]) -> None:
+    """Raise if two different subnets overlap (the same CIDR twice must be the same subnet)."""
+    seen: dict[str, Subnet] = {}
+    for s in subnets:
+        if s.cidr in seen and seen[s.cidr] != s:
+            raise InvalidSpecError(f"subnet {s.cidr} is given twice with different settings")
+        seen[s.cidr] = s
+    nets = sorted(((s.network, s) for s in seen.values()), key=lambda x: int(x[0].network_address))
+    for (a, sa), (b, sb) in itertools.pairwise(nets):
+        if a.overlaps(b):
+            raise InvalidSpecError(
+                f"subnets {sa.cidr} ({sa.zone}) and {sb.cidr} ({sb.zone}) overlap"
+            )
+
+
+@dataclass
+class SubnetState:
+    """Mutable address maps of several subnets (keyed by CIDR)."""
+
+    subnets: dict[str, Subnet]
+    state: dict[str, npt.NDArray[np.uint8]]
+
+    @classmethod
+    def of(cls, subnets: Iterable[Subnet]) -> SubnetState:
+        """Fresh address maps for the given subnets."""
+        uniq = {s.cidr: s for s in subnets}
+        check_disjoint(list(uniq.values()))
+        return cls(uniq, {c: s.initial_state() for c, s in uniq.items()})
+
+    def summary(self, code_names: dict[int, str]) -> list[dict[str, Any]]:
+        """One row per subnet: size, reserved, counts per code, free, free /28 blocks."""
+        rows = []
+        for cidr, st in self.state.items():
+            s = self.subnets[cidr]
+            row: dict[str, Any] = {
+                "subnet": cidr,
+                "name": s.name,
+                "zone": s.zone,
+                "size": int(st.shape[0]),
+                "reserved": int(np.count_nonzero((st == AWS_RESERVED) | (st == EXPLICIT))),
+            }
+            for code, name in code_names.items():
+                row[name] = int(np.count_nonzero(st == code))
+            row["free"] = int(np.count_nonzero((st == FREE) | (st == PREFIX_ONLY)))
+            reserved_blocks, other_blocks = free_aligned_blocks(st)
+            row["free_28_blocks"] = int(reserved_blocks.shape[0] + other_blocks.shape[0])
+            rows.append(row)
+        return rows
+
+
+__all__ += ["AWS_RESERVED_COUNT", "BLOCK"]
