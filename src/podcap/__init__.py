@@ -46,7 +46,7 @@ from podcap.errors import (
     UnknownInstanceTypeError,
 )
 from podcap.instances import instance_types, load_instance_table
-from podcap.ipam import compare_warm_settings, warm_pool
+from podcap.ipam import compare_warm_settings, rollout_addresses, subnet_capacity, warm_pool
 from podcap.manifests import Manifests, load_manifests
 from podcap.quantity import format_cpu, format_memory, parse_cpu, parse_memory, parse_quantity
 from podcap.readers import load_cluster
@@ -94,6 +94,8 @@ __all__ = [
     "parse_memory",
     "parse_quantity",
     "pod_ip_capacity",
+    "rollout_addresses",
     "simulate",
+    "subnet_capacity",
     "warm_pool",
 ]

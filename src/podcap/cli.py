@@ -6,6 +6,8 @@ Subcommands
     Max pods under every policy side by side, pod IP capacity and allocatable.
 ``podcap instance --list [--family m5]``
     List instance types.
+``podcap subnet CIDR --instance-type TYPE [--prefix-delegation] [--warm-ip-target N] ...``
+    Nodes and pods that fit in a subnet, addresses a rollout holds, warm settings compared.
 ``podcap simulate --cluster cluster.yaml MANIFEST [MANIFEST ...]``
     Simulate ``kubectl apply``: how many pods run, stay Pending, wait for an IP, are never
     created or are rejected, and why.
@@ -28,9 +30,12 @@ import pandas as pd
 from podcap._version import __version__
 from podcap.errors import PodcapError
 from podcap.instances import instance_types, load_instance_table
+from podcap.ipam import compare_warm_settings, rollout_addresses, subnet_capacity
 from podcap.readers import load_cluster
 from podcap.report import instance_report
 from podcap.simulate import simulate
+from podcap.specs import VpcCni
+from podcap.subnets import Subnet
 
 __all__ = ["build_parser", "main", "run"]
 
@@ -130,6 +135,51 @@ def _cmd_simulate(args: argparse.Namespace, stream: TextIO) -> int:
     return 0
 
 
+def _cni_from_args(args: argparse.Namespace) -> VpcCni:
+    return VpcCni(
+        prefix_delegation=args.prefix_delegation,
+        custom_networking=args.custom_networking,
+        max_eni=args.max_eni,
+        cni_version=args.cni_version,
+        warm_eni_target=args.warm_eni_target,
+        warm_ip_target=args.warm_ip_target,
+        minimum_ip_target=args.minimum_ip_target,
+        warm_prefix_target=args.warm_prefix_target,
+    )
+
+
+def _cmd_subnet(args: argparse.Namespace, stream: TextIO) -> int:
+    cni = _cni_from_args(args)
+    subnet = Subnet(args.cidr, args.zone, used=args.used)
+    cap = subnet_capacity(
+        subnet,
+        args.instance_type,
+        cni=cni,
+        max_pods=args.max_pods,
+        pods_per_node=args.pods_per_node,
+    )
+    frames: dict[str, pd.DataFrame] = {"capacity": cap.to_frame().T.set_index("subnet")}
+    if args.replicas is not None:
+        nodes = args.nodes if args.nodes is not None else int(cap["max_nodes_full"]) or 1
+        need = rollout_addresses(
+            args.instance_type, args.replicas, nodes, cni=cni, max_pods=args.max_pods
+        )
+        frames["rollout"] = need.to_frame().T.set_index("instance_type")
+    pods = int(cap["pods_per_node"]) if args.pods_per_node is None else args.pods_per_node
+    frames["warm settings"] = compare_warm_settings(args.instance_type, pods).set_index("setting")
+    if args.output == "json":
+        json.dump({k: _records(v) for k, v in frames.items()}, stream, indent=2)
+        stream.write("\n")
+        return 0
+    for title, frame in frames.items():
+        if args.output == "csv":
+            stream.write(f"# {title}\n")
+        else:
+            stream.write(f"\n== {title} ==\n")
+        _emit(frame, args.output, stream, transpose=title != "warm settings")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``podcap`` command."""
     parser = argparse.ArgumentParser(
@@ -166,6 +216,36 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--engine", choices=("fast", "reference"), default="fast")
     sim.add_argument("--output", choices=OUTPUTS, default="table")
     sim.set_defaults(func=_cmd_simulate)
+
+    sub_p = sub.add_parser(
+        "subnet",
+        help="how many nodes and pods fit in a subnet; addresses a rollout needs; warm settings",
+        description="Subnet arithmetic for the VPC CNI: nodes and pods that fit, the addresses a "
+        "rollout holds, and which warm-pool setting wastes least.",
+    )
+    sub_p.add_argument("cidr", help="subnet CIDR, e.g. 10.0.0.0/24")
+    sub_p.add_argument("--instance-type", required=True)
+    sub_p.add_argument("--zone", default="zone-a")
+    sub_p.add_argument("--used", type=int, default=0, help="addresses already in use")
+    sub_p.add_argument("--max-pods", type=int, help="kubelet maxPods (default: AWS calculator)")
+    sub_p.add_argument(
+        "--pods-per-node", type=int, help="address-consuming pods per node at full load"
+    )
+    sub_p.add_argument("--replicas", type=int, help="addresses a rollout of N replicas holds")
+    sub_p.add_argument("--nodes", type=int, help="with --replicas: nodes they spread over")
+    sub_p.add_argument("--prefix-delegation", action="store_true")
+    sub_p.add_argument("--custom-networking", action="store_true")
+    sub_p.add_argument("--cni-version", default="1.18.0")
+    sub_p.add_argument("--max-eni", type=int)
+    for flag in (
+        "--warm-eni-target",
+        "--warm-ip-target",
+        "--minimum-ip-target",
+        "--warm-prefix-target",
+    ):
+        sub_p.add_argument(flag, type=int)
+    sub_p.add_argument("--output", choices=OUTPUTS, default="table")
+    sub_p.set_defaults(func=_cmd_subnet)
     return parser
 
 

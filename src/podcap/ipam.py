@@ -18,11 +18,21 @@ from podcap import kernels
 from podcap.capacity import cni_version_supports_prefix, max_pods
 from podcap.errors import InvalidOptionError, MissingInstanceDataError
 from podcap.instances import lookup
+from podcap.kernels.addresses import FREE, PREFIX_ONLY, USED, allocate_prefixes, allocate_singles
 from podcap.kernels.maxpods import PREFIX_SIZE
 from podcap.kernels.warmpool import warm_pool_prefixes, warm_pool_secondary
 from podcap.specs import VpcCni
+from podcap.subnets import Subnet
 
-__all__ = ["NodePool", "compare_warm_settings", "default_max_pods", "node_pool", "warm_pool"]
+__all__ = [
+    "NodePool",
+    "compare_warm_settings",
+    "default_max_pods",
+    "node_pool",
+    "rollout_addresses",
+    "subnet_capacity",
+    "warm_pool",
+]
 
 Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
@@ -342,3 +352,182 @@ def compare_warm_settings(
         )
     frame = pd.DataFrame(rows)
     return frame.sort_values(["warm_addresses", "setting"], kind="stable").reset_index(drop=True)
+
+
+def _as_subnet(subnet: Any) -> Subnet:
+    if isinstance(subnet, Subnet):
+        return subnet
+    if isinstance(subnet, str):
+        return Subnet(subnet, "zone-a")
+    raise InvalidOptionError(f"subnet must be a podcap.Subnet or a CIDR string, got {subnet!r}")
+
+
+def _full_pods(instance_type: str, cni: VpcCni, mp: int, table: pd.DataFrame | None) -> int:
+    ip_cap = (
+        kernels.IPV6_POD_ADDRESSES
+        if cni.ip_family == "ipv6"
+        else pod_ip_capacity_for(instance_type, cni, table)
+    )
+    return max(min(mp - 2, ip_cap), 0)
+
+
+def pod_ip_capacity_for(instance_type: str, cni: VpcCni, table: pd.DataFrame | None = None) -> int:
+    """Pod IPs of one node of ``instance_type`` under ``cni`` [addresses]."""
+    from podcap.capacity import pod_ip_capacity
+
+    return int(
+        pod_ip_capacity(
+            instance_type,
+            prefix_delegation=cni.prefix_delegation,
+            custom_networking=cni.custom_networking,
+            pod_eni=cni.pod_eni,
+            max_eni=cni.max_eni,
+            ip_family=cni.ip_family,
+            cni_version=cni.cni_version,
+            table=table,
+        )
+    )
+
+
+def _nodes_that_fit(subnet: Subnet, per_node: NodePool, row: int) -> int:
+    """Most nodes, each holding ``per_node[row]``'s addresses, that the subnet can serve in full."""
+    singles = 1 + int(per_node.extra_eni_primaries[row]) + int(per_node.secondary_ips[row])
+    prefixes = int(per_node.prefixes[row])
+    base = subnet.initial_state()
+
+    def fits(k: int) -> bool:
+        st = base.copy()
+        got = allocate_singles(st, np.full(k, singles, dtype=np.int64), USED)
+        if (got < singles).any():
+            return False
+        if prefixes:
+            got_p = allocate_prefixes(st, np.full(k, prefixes, dtype=np.int64), USED)
+            if (got_p < prefixes).any():
+                return False
+        return True
+
+    lo, hi = 0, subnet.size
+    while lo < hi:  # largest k with fits(k); fits is monotone in k
+        mid = (lo + hi + 1) // 2
+        if fits(mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def subnet_capacity(
+    subnet: Subnet | str,
+    instance_type: str,
+    *,
+    cni: VpcCni | None = None,
+    max_pods: int | None = None,
+    pods_per_node: int | None = None,
+    table: pd.DataFrame | None = None,
+) -> pd.Series:
+    """How many nodes of a type, and how many pods, fit in a subnet under these settings.
+
+    Parameters
+    ----------
+    subnet : Subnet or str
+        The subnet (a CIDR string is a subnet with nothing in use).
+    instance_type : str
+    cni : VpcCni, optional
+    max_pods : int, optional
+        kubelet maxPods (default: the AWS calculator's value for these settings).
+    pods_per_node : int, optional
+        Address-consuming pods per node at full load [pods]; default ``maxPods - 2`` (the two
+        host-network DaemonSet pods), at most the node's pod IPs.
+    table : pandas.DataFrame, optional
+
+    Returns
+    -------
+    pandas.Series
+        ``usable_addresses`` (size minus AWS's 5, reservations and addresses in use),
+        ``pods_per_node``, ``addresses_per_node_idle`` and ``addresses_per_node_full`` (warm
+        pool included), ``max_nodes_idle`` (nodes that can start and hold their idle warm
+        pool), ``max_nodes_full`` and ``max_pods`` (nodes at full load, and their pods).
+    """
+    cni = cni or VpcCni()
+    sn = _as_subnet(subnet)
+    mp = int(default_max_pods(instance_type, cni, table)) if max_pods is None else max_pods
+    full = _full_pods(instance_type, cni, mp, table) if pods_per_node is None else pods_per_node
+    if isinstance(full, bool) or not isinstance(full, int) or full < 0:
+        raise InvalidOptionError(f"pods_per_node must be an integer >= 0, got {pods_per_node!r}")
+    frame = warm_pool(instance_type, [0, full], cni=cni, max_pods=mp, table=table)
+    cols, pos = lookup(np.array([instance_type], dtype=object), table)
+    i = int(pos[0])
+    pool = node_pool(
+        np.full(2, cols.enis[i]),
+        np.full(2, cols.ipv4_per_eni[i]),
+        np.full(2, bool(cols.nitro[i] or cols.bare_metal[i])),
+        np.full(2, bool(cols.trunking_compatible[i])),
+        np.array([0, full], dtype=np.int64),
+        np.full(2, mp, dtype=np.int64),
+        cni,
+    )
+    usable = int(
+        np.count_nonzero((sn.initial_state() == FREE) | (sn.initial_state() == PREFIX_ONLY))
+    )
+    nodes_full = _nodes_that_fit(sn, pool, 1)
+    available = int(frame["pod_ips_available"].iloc[1])
+    return pd.Series(
+        {
+            "subnet": sn.cidr,
+            "instance_type": instance_type,
+            "usable_addresses": usable,
+            "pods_per_node": available,
+            "addresses_per_node_idle": int(frame["subnet_addresses"].iloc[0]),
+            "addresses_per_node_full": int(frame["subnet_addresses"].iloc[1]),
+            "max_nodes_idle": _nodes_that_fit(sn, pool, 0),
+            "max_nodes_full": nodes_full,
+            "max_pods": nodes_full * available,
+        }
+    )
+
+
+def rollout_addresses(
+    instance_type: str,
+    replicas: int,
+    nodes: int,
+    *,
+    cni: VpcCni | None = None,
+    max_pods: int | None = None,
+    table: pd.DataFrame | None = None,
+) -> pd.Series:
+    """Subnet addresses a rollout of ``replicas`` pods over ``nodes`` nodes holds.
+
+    The replicas are spread evenly (as the scheduler's spreading does on identical nodes); each
+    node holds its steady-state warm pool.
+
+    Returns
+    -------
+    pandas.Series
+        ``replicas``, ``nodes``, ``pods_per_node`` (max), ``subnet_addresses`` (node primaries,
+        ENIs, secondary IPs / prefixes), ``pod_addresses`` (those the pods use) and
+        ``warm_addresses`` (held but unused), ``pods_without_address`` (beyond the nodes' pod IPs).
+    """
+    for name, value in (("replicas", replicas), ("nodes", nodes)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise InvalidOptionError(f"{name} must be an integer >= 0, got {value!r}")
+    if nodes == 0:
+        raise InvalidOptionError("nodes must be at least 1 to place replicas")
+    per = np.full(nodes, replicas // nodes, dtype=np.int64)
+    per[: replicas % nodes] += 1
+    frame = warm_pool(instance_type, per, cni=cni, max_pods=max_pods, table=table)
+    got = int(frame["pod_ips_available"].sum())
+    total = int(frame["subnet_addresses"].sum())
+    return pd.Series(
+        {
+            "instance_type": instance_type,
+            "replicas": replicas,
+            "nodes": nodes,
+            "pods_per_node": int(per.max()),
+            "subnet_addresses": total,
+            "pod_addresses": got,
+            "warm_addresses": int((frame["subnet_addresses"] - frame["pod_ips_available"]).sum())
+            - int(frame["enis"].sum()),
+            "eni_primary_addresses": int(frame["enis"].sum()),
+            "pods_without_address": replicas - got,
+        }
+    )
