@@ -17,6 +17,12 @@ Schema (Kubernetes spelling; every field but ``name``, ``instanceType`` and ``co
         taints: ["dedicated=web:NoSchedule"]
         unschedulable: false
         extendedResources: {nvidia.com/gpu: 1}
+        subnets:                     # one per zone (optional)
+          - {cidr: 10.0.0.0/24, zone: ap-northeast-2a, used: 12}
+          - {cidr: 10.0.1.0/24, zone: ap-northeast-2c,
+             reservations: [{cidr: 10.0.1.0/26, type: prefix}]}
+        podSubnets:                  # ENIConfig subnets with AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG
+          - {cidr: 100.64.0.0/20, zone: ap-northeast-2a}
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +38,7 @@ import yaml
 
 from podcap.errors import InvalidManifestError, PodcapError, PodcapWarning
 from podcap.specs import Cluster, NodeGroup, VpcCni
+from podcap.subnets import Subnet
 
 __all__ = ["load_cluster"]
 
@@ -48,7 +56,40 @@ _FIELDS = {
     "taints",
     "unschedulable",
     "extendedResources",
+    "subnets",
+    "podSubnets",
 }
+
+
+def _subnets(value: Any, loc: str) -> tuple[Subnet, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise InvalidManifestError(f"{loc}: expected a list of {{cidr, zone, used, reservations}}")
+    out = []
+    for i, item in enumerate(value):
+        where = f"{loc}[{i}]"
+        if not isinstance(item, Mapping) or "cidr" not in item or "zone" not in item:
+            raise InvalidManifestError(f"{where}: expected a mapping with 'cidr' and 'zone'")
+        unknown = sorted(set(item) - {"cidr", "zone", "used", "reservations", "name"})
+        if unknown:
+            raise InvalidManifestError(
+                f"{where}: unknown field(s) {', '.join(map(str, unknown))}; valid: cidr, zone, used, reservations, name"
+            )
+        used = item.get("used", 0)
+        try:
+            out.append(
+                Subnet(
+                    str(item["cidr"]),
+                    str(item["zone"]),
+                    used=used if isinstance(used, int) else tuple(used),
+                    reservations=tuple(item.get("reservations") or ()),
+                    name=str(item.get("name") or ""),
+                )
+            )
+        except PodcapError as exc:
+            raise InvalidManifestError(f"{where}: {exc}") from None
+    return tuple(out)
 
 
 def load_cluster(source: str | os.PathLike[str] | Mapping[str, Any]) -> Cluster:
@@ -126,7 +167,11 @@ def load_cluster(source: str | os.PathLike[str] | Mapping[str, Any]) -> Cluster:
             taints: Any = ng.get("taints") or ()
             if isinstance(taints, str):
                 taints = (taints,)
+            subnets = _subnets(ng.get("subnets"), f"{loc}.subnets")
+            pod_subnets = _subnets(ng.get("podSubnets"), f"{loc}.podSubnets")
             cni = VpcCni.from_env(env, cni_version=version)
+            if pod_subnets:
+                cni = replace(cni, pod_subnets=pod_subnets)
             groups.append(
                 NodeGroup(
                     name=ng["name"],
@@ -141,6 +186,7 @@ def load_cluster(source: str | os.PathLike[str] | Mapping[str, Any]) -> Cluster:
                     taints=tuple(taints),  # parsed and validated by NodeGroup
                     unschedulable=unschedulable,
                     extended_resources=ng.get("extendedResources"),
+                    subnets=subnets,
                 )
             )
         except InvalidManifestError:
