@@ -51,6 +51,7 @@ from podcap.manifests import Manifests, load_manifests
 from podcap.quantity import format_cpu, format_memory, parse_cpu, parse_memory, parse_quantity
 from podcap.readers import load_cluster
 from podcap.report import instance_report
+from podcap.scenario import Scenario, ScenarioResult
 from podcap.simulate import ScoringStrategy, SimulationResult, simulate
 from podcap.specs import Cluster, NodeGroup, Taint, Toleration, VpcCni
 from podcap.subnets import Subnet, SubnetReservation
@@ -70,6 +71,8 @@ __all__ = [
     "Overhead",
     "PodcapError",
     "PodcapWarning",
+    "Scenario",
+    "ScenarioResult",
     "ScoringStrategy",
     "SimulationResult",
     "Subnet",

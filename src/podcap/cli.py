@@ -8,6 +8,8 @@ Subcommands
     List instance types.
 ``podcap subnet CIDR --instance-type TYPE [--prefix-delegation] [--warm-ip-target N] ...``
     Nodes and pods that fit in a subnet, addresses a rollout holds, warm settings compared.
+``podcap scenario FILE [--output json]``
+    The state after each step of a timeline (see :class:`podcap.Scenario`).
 ``podcap simulate --cluster cluster.yaml MANIFEST [MANIFEST ...]``
     Simulate ``kubectl apply``: how many pods run, stay Pending, wait for an IP, are never
     created or are rejected, and why.
@@ -33,6 +35,7 @@ from podcap.instances import instance_types, load_instance_table
 from podcap.ipam import compare_warm_settings, rollout_addresses, subnet_capacity
 from podcap.readers import load_cluster
 from podcap.report import instance_report
+from podcap.scenario import Scenario
 from podcap.simulate import simulate
 from podcap.specs import VpcCni
 from podcap.subnets import Subnet
@@ -180,6 +183,18 @@ def _cmd_subnet(args: argparse.Namespace, stream: TextIO) -> int:
     return 0
 
 
+def _cmd_scenario(args: argparse.Namespace, stream: TextIO) -> int:
+    result = Scenario.from_yaml(args.file).run()
+    if args.output == "json":
+        json.dump(result.to_json_records(), stream, indent=2)
+        stream.write("\n")
+    elif args.output == "csv":
+        result.frame.to_csv(stream, index=False)
+    else:
+        stream.write(repr(result) + "\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``podcap`` command."""
     parser = argparse.ArgumentParser(
@@ -246,6 +261,15 @@ def build_parser() -> argparse.ArgumentParser:
         sub_p.add_argument(flag, type=int)
     sub_p.add_argument("--output", choices=OUTPUTS, default="table")
     sub_p.set_defaults(func=_cmd_subnet)
+
+    scen = sub.add_parser(
+        "scenario",
+        help="run a timeline of steps (apply, delete, scale, restart, node changes)",
+        description="Run a scenario file and print the state after each step.",
+    )
+    scen.add_argument("file", help="scenario YAML (cluster: ..., steps: [...])")
+    scen.add_argument("--output", choices=OUTPUTS, default="table")
+    scen.set_defaults(func=_cmd_scenario)
     return parser
 
 
