@@ -151,12 +151,16 @@ def test_prefix_doc_row10_by_its_consistent_columns() -> None:
     # Row 10 (t3.small, WIT=7, MIT=20, 0 pods): "Prefixes per ENI" = 2 and "Pod per Prefixes" =
     # "0,0" say 2 prefixes on 1 ENI; the prefix doc's own bullet says MIT=20 "is equally as asking
     # 32" (WARM_POOL_NOTES.md section 6): max(ceil((0+7)/16), ceil(20/16), 1) = max(1, 2, 1) = 2.
-    got = _one("t3.small", 0, cni=VpcCni(prefix_delegation=True, warm_ip_target=7,
-                                          minimum_ip_target=20), max_pods=PD_MAX_PODS)
+    got = _one(
+        "t3.small",
+        0,
+        cni=VpcCni(prefix_delegation=True, warm_ip_target=7, minimum_ip_target=20),
+        max_pods=PD_MAX_PODS,
+    )
     assert int(got["prefixes"]) == 2
     assert int(got["enis"]) == 1
-    # unused = 2*16 - 0 = 32
-    assert PREFIX * int(got["prefixes"]) - 0 == 32
+    # unused = 2*16 - 0 = 32; subnet addresses = 1 ENI primary + 32 = 33
+    assert int(got["subnet_addresses"]) == 33
 
 
 def test_t3_small_default_max_pods_caps_prefixes() -> None:

@@ -55,6 +55,7 @@ from podcap.scenario import Scenario, ScenarioResult
 from podcap.simulate import ScoringStrategy, SimulationResult, simulate
 from podcap.specs import Cluster, NodeGroup, Taint, Toleration, VpcCni
 from podcap.subnets import Subnet, SubnetReservation
+from podcap.sweep import cheapest_instance_type, min_nodes, sweep
 
 __all__ = [
     "AMIFamily",
@@ -83,6 +84,7 @@ __all__ = [
     "VpcCni",
     "__version__",
     "allocatable",
+    "cheapest_instance_type",
     "cni_version_supports_prefix",
     "compare_warm_settings",
     "format_cpu",
@@ -93,6 +95,7 @@ __all__ = [
     "load_instance_table",
     "load_manifests",
     "max_pods",
+    "min_nodes",
     "parse_cpu",
     "parse_memory",
     "parse_quantity",
@@ -100,5 +103,6 @@ __all__ = [
     "rollout_addresses",
     "simulate",
     "subnet_capacity",
+    "sweep",
     "warm_pool",
 ]

@@ -729,7 +729,10 @@ def _pod_address_limits(
             cni,
             branch_pods[idx],
         )
-        limit[idx] = np.minimum(limit[idx], pool.pod_ips_held)
+        w = cni.warm_settings
+        if w["minimum_ip_target"] > 0 and w["warm_ip_target"] == 0:
+            # MINIMUM_IP_TARGET alone: ipamd stops allocating once the minimum is held
+            limit[idx] = np.minimum(limit[idx], pool.pod_ips_held)
         pools.append((idx, pool))
     if subnet_state is None:
         return limit, short
@@ -740,24 +743,49 @@ def _pod_address_limits(
     secondary = np.zeros(fleet.size, dtype=np.int64)
     prefixes = np.zeros(fleet.size, dtype=np.int64)
     prefix_mode = np.zeros(fleet.size, dtype=bool)
+    slots = np.ones(fleet.size, dtype=np.int64)
+    first_free = np.zeros(fleet.size, dtype=np.int64)
+    trunk = np.zeros(fleet.size, dtype=np.int64)
     for idx, pool in pools:
+        g = fleet.groups[int(fleet.group[idx[0]])]
+        row_t: Any = table.loc[g.instance_type]
+        cni = g.cni_settings
         extra[idx] = pool.extra_eni_primaries - branch_pods[idx]
         secondary[idx] = pool.secondary_ips
         prefixes[idx] = pool.prefixes
         prefix_mode[idx] = pool.prefix_mode
+        slots[idx] = max(int(row_t["ipv4_per_eni"]) - 1, 1)
+        first_free[idx] = 0 if cni.custom_networking else slots[idx]
+        trunk[idx] = int(cni.pod_eni and row_t["trunking_compatible"] is not False)
     got_pod_ips = np.full(fleet.size, np.iinfo(np.int64).max, dtype=np.int64)
     for cidr, st in subnet_state.state.items():
         sel = np.flatnonzero(pod_sn == cidr)
         if sel.size == 0:
             continue
-        allocate_singles(st, extra[sel], NODE)
-        got_sec = allocate_singles(st, secondary[sel], POD)
-        got_pfx = allocate_prefixes(st, prefixes[sel], POD)
-        got_pod_ips[sel] = np.where(prefix_mode[sel], got_pfx * 16, got_sec)
+        pdm = prefix_mode[sel]
+        # Secondary-IP nodes, in node order, each as ipamd grows: the trunk ENI, the primary
+        # ENI's free slots, then one more ENI at a time (its primary address, then its IPs).
+        demand = np.where(pdm, 0, extra[sel] + secondary[sel])
+        granted = allocate_singles(st, demand, POD)
+        rest = np.maximum(granted - trunk[sel], 0)
+        on_first = np.minimum(rest, first_free[sel])
+        rest = rest - on_first
+        per_eni = slots[sel] + 1
+        ips = on_first + (rest // per_eni) * slots[sel] + np.maximum(rest % per_eni - 1, 0)
+        ips = np.minimum(ips, secondary[sel])
+        primaries = int((granted - ips).sum())
+        if primaries:  # label the ENI primary addresses among those handed out
+            st[np.flatnonzero(st == POD)[:primaries]] = NODE
+        # Prefix-delegation nodes: ENI primary addresses, then aligned /28 blocks.
+        allocate_singles(st, np.where(pdm, extra[sel], 0), NODE)
+        got_pfx = allocate_prefixes(st, np.where(pdm, prefixes[sel], 0), POD)
+        got_pod_ips[sel] = np.where(pdm, got_pfx * 16, ips)
         allocate_singles(st, branch_pods[sel], NODE)
-    limited = got_pod_ips < limit
-    short = limited & (got_pod_ips < ip_pods)
-    limit = np.minimum(limit, got_pod_ips)
+    # A node that got its whole pool could grow further; one that got less is at the subnet's end.
+    demand = np.where(prefix_mode, prefixes * 16, secondary)
+    short = got_pod_ips < demand
+    limit = np.where(short, np.minimum(limit, got_pod_ips), limit)
+    short &= got_pod_ips < ip_pods
     _ = node_sn
     return limit, short
 
