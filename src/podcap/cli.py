@@ -169,7 +169,9 @@ def _cmd_subnet(args: argparse.Namespace, stream: TextIO) -> int:
         )
         frames["rollout"] = need.to_frame().T.set_index("instance_type")
     pods = int(cap["pods_per_node"]) if args.pods_per_node is None else args.pods_per_node
-    frames["warm settings"] = compare_warm_settings(args.instance_type, pods).set_index("setting")
+    frames["warm settings"] = compare_warm_settings(
+        args.instance_type, pods, base=cni, max_pods=args.max_pods
+    ).set_index("setting")
     if args.output == "json":
         json.dump({k: _records(v) for k, v in frames.items()}, stream, indent=2)
         stream.write("\n")

@@ -7,7 +7,7 @@ arithmetic lives in :mod:`podcap.kernels.warmpool`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -297,6 +297,7 @@ def compare_warm_settings(
     pods: int,
     settings: Mapping[str, VpcCni] | None = None,
     *,
+    base: VpcCni | None = None,
     max_pods: int | None = None,
     table: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
@@ -311,6 +312,8 @@ def compare_warm_settings(
         Settings to compare; default the usual candidates (WARM_ENI_TARGET 1 and 0, WARM_IP_TARGET
         1, 2 and 5 with MINIMUM_IP_TARGET at the pod count, prefix delegation with
         WARM_PREFIX_TARGET 1 and with WARM_IP_TARGET 1).
+    base : VpcCni, optional
+        Settings the default candidates start from (custom networking, MAX_ENI, CNI version...).
     max_pods : int, optional
         kubelet maxPods (default per setting, as in :func:`warm_pool`).
     table : pandas.DataFrame, optional
@@ -318,22 +321,33 @@ def compare_warm_settings(
     Returns
     -------
     pandas.DataFrame
-        One row per setting, sorted by ``warm_addresses`` (addresses held beyond the pods' own),
+        One row per setting, sorted by ``warm_addresses`` (subnet addresses held beyond the pods'
+        own, ENI primary addresses included),
         with ``subnet_addresses``, ``pod_ips_available``, ``enis``, ``stable`` and ``note``.
     """
     if settings is None:
+        b = replace(
+            base or VpcCni(),
+            prefix_delegation=False,
+            warm_eni_target=None,
+            warm_ip_target=None,
+            minimum_ip_target=None,
+            warm_prefix_target=None,
+        )
         settings = {
-            "WARM_ENI_TARGET=1 (default)": VpcCni(),
-            "WARM_ENI_TARGET=0": VpcCni(warm_eni_target=0),
-            f"WARM_IP_TARGET=1, MINIMUM_IP_TARGET={pods}": VpcCni(
-                warm_ip_target=1, minimum_ip_target=pods
+            "WARM_ENI_TARGET=1 (default)": b,
+            "WARM_ENI_TARGET=0": replace(b, warm_eni_target=0),
+            f"WARM_IP_TARGET=1, MINIMUM_IP_TARGET={pods}": replace(
+                b, warm_ip_target=1, minimum_ip_target=pods
             ),
-            f"WARM_IP_TARGET=2, MINIMUM_IP_TARGET={pods}": VpcCni(
-                warm_ip_target=2, minimum_ip_target=pods
+            f"WARM_IP_TARGET=2, MINIMUM_IP_TARGET={pods}": replace(
+                b, warm_ip_target=2, minimum_ip_target=pods
             ),
-            "WARM_IP_TARGET=5": VpcCni(warm_ip_target=5),
-            "prefix delegation, WARM_PREFIX_TARGET=1": VpcCni(prefix_delegation=True),
-            "prefix delegation, WARM_IP_TARGET=1": VpcCni(prefix_delegation=True, warm_ip_target=1),
+            "WARM_IP_TARGET=5": replace(b, warm_ip_target=5),
+            "prefix delegation, WARM_PREFIX_TARGET=1": replace(b, prefix_delegation=True),
+            "prefix delegation, WARM_IP_TARGET=1": replace(
+                b, prefix_delegation=True, warm_ip_target=1
+            ),
         }
     rows = []
     for label, cni in settings.items():
