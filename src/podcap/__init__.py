@@ -24,6 +24,7 @@ requested_*
     Sum of the requests of the pods on a node.
 """
 
+from podcap import plot
 from podcap._version import __version__
 from podcap.capacity import (
     AMIFamily,
@@ -99,6 +100,7 @@ __all__ = [
     "parse_cpu",
     "parse_memory",
     "parse_quantity",
+    "plot",
     "pod_ip_capacity",
     "rollout_addresses",
     "simulate",

@@ -6,15 +6,15 @@ values with numpy indexing.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from podcap.capacity import allocatable, pod_ip_capacity
-from podcap.instances import instance_types
+from podcap.instances import type_info
 from podcap.specs import Cluster, NodeGroup
 
 __all__ = ["POD_ENI", "RESOURCES", "Fleet", "build_fleet"]
@@ -62,8 +62,7 @@ class Fleet:
     def group_labels(self, g: int) -> dict[str, str]:
         """Labels shared by every node of group ``g`` (without hostname and zone)."""
         grp = self.groups[g]
-        table = instance_types()
-        arch = table.at[grp.instance_type, "arch"]
+        arch = type_info(grp.instance_type)["arch"]
         labels = {
             "node.kubernetes.io/instance-type": grp.instance_type,
             "beta.kubernetes.io/instance-type": grp.instance_type,
@@ -92,6 +91,42 @@ class Fleet:
         if len(zone) > 1 and zone[-1].isalpha() and zone[-2].isdigit():
             labels["topology.kubernetes.io/region"] = zone[:-1]
         return labels
+
+
+@functools.lru_cache(maxsize=4096)
+def _group_allocatable(
+    instance_type: str, overhead: str, max_pods: int | None, policy: str
+) -> dict[str, float]:
+    frame = allocatable(
+        instance_type,
+        overhead=overhead,  # type: ignore[arg-type]  # validated by NodeGroup
+        max_pods=max_pods,
+        max_pods_policy=policy,  # type: ignore[arg-type]
+    )
+    return {str(k): float(v) for k, v in frame.iloc[0].items()}
+
+
+@functools.lru_cache(maxsize=4096)
+def _group_pod_ips(
+    instance_type: str,
+    prefix_delegation: bool,
+    custom_networking: bool,
+    pod_eni: bool,
+    max_eni: int | None,
+    ip_family: str,
+    cni_version: str,
+) -> int:
+    return int(
+        pod_ip_capacity(
+            instance_type,
+            prefix_delegation=prefix_delegation,
+            custom_networking=custom_networking,
+            pod_eni=pod_eni,
+            max_eni=max_eni,
+            ip_family=ip_family,  # type: ignore[arg-type]
+            cni_version=cni_version,
+        )
+    )
 
 
 def build_fleet(cluster: Cluster, extra_resources: tuple[str, ...] = ()) -> Fleet:
@@ -127,38 +162,33 @@ def build_fleet(cluster: Cluster, extra_resources: tuple[str, ...] = ()) -> Flee
     per_group_alloc = np.zeros((len(resources), len(groups)), dtype=np.int64)
     per_group_pods = np.zeros(len(groups), dtype=np.int64)
     per_group_ips = np.zeros(len(groups), dtype=np.int64)
-    table = instance_types()
     for gi, g in enumerate(groups):  # per group, not per node
         sel = group_idx == gi
         zmap = np.array([zones.index(z) for z in g.zone_list], dtype=np.int64)
         zone_codes[sel] = zmap[within[sel] % len(zmap)]
         names[sel] = np.char.add(f"{g.name}-", within[sel].astype(str)).astype(object)
-        alloc = allocatable(
-            g.instance_type,
-            overhead=g.overhead,  # type: ignore[arg-type]  # validated by NodeGroup
-            max_pods=g.max_pods,
-            max_pods_policy=g.policy,  # type: ignore[arg-type]
-        ).iloc[0]
+        alloc = _group_allocatable(g.instance_type, g.overhead, g.max_pods, g.policy)
         cni = g.cni_settings
         per_group_alloc[0, gi] = int(alloc["cpu_millicores"])
         per_group_alloc[1, gi] = int(alloc["memory_mib"]) * _MIB
         per_group_alloc[2, gi] = int(float(alloc["ephemeral_storage_gib"]) * _GIB)
-        branch: Any = table.at[g.instance_type, "branch_interfaces"]
-        trunk: Any = table.at[g.instance_type, "trunking_compatible"]
-        if cni.pod_eni and trunk is not False and not pd.isna(branch):
+        info = type_info(g.instance_type)
+        branch: Any = info["branch_interfaces"]
+        trunk: Any = info["trunking_compatible"]
+        if cni.pod_eni and trunk is not False and branch is not None:
             per_group_alloc[3, gi] = int(branch)
         for name, amount in (g.extended_resources or {}).items():
             per_group_alloc[resources.index(name), gi] = amount
         per_group_pods[gi] = int(alloc["pods"])
         per_group_ips[gi] = int(
-            pod_ip_capacity(
+            _group_pod_ips(
                 g.instance_type,
-                prefix_delegation=cni.prefix_delegation,
-                custom_networking=cni.custom_networking,
-                pod_eni=cni.pod_eni,
-                max_eni=cni.max_eni,
-                ip_family=cni.ip_family,
-                cni_version=cni.cni_version,
+                cni.prefix_delegation,
+                cni.custom_networking,
+                cni.pod_eni,
+                cni.max_eni,
+                cni.ip_family,
+                cni.cni_version,
             )
         )
     return Fleet(

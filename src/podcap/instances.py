@@ -257,6 +257,26 @@ def load_instance_table(
     return _normalise(merged)
 
 
+def bundled_table() -> pd.DataFrame:
+    """The cached bundled table itself (internal: callers must not modify it)."""
+    return _bundled()
+
+
+@functools.cache
+def _bundled_rows() -> dict[str, dict[str, Any]]:
+    frame = _bundled()
+    records = frame.astype(object).where(frame.notna(), None).to_dict(orient="index")
+    return {str(k): {str(f): x for f, x in v.items()} for k, v in records.items()}
+
+
+def type_info(instance_type: str) -> dict[str, Any]:
+    """One bundled row as a plain dict (None for unknown values); raises for unknown types."""
+    rows = _bundled_rows()
+    if instance_type not in rows:
+        raise UnknownInstanceTypeError([instance_type], rows.keys())
+    return rows[instance_type]
+
+
 def instance_types(table: pd.DataFrame | None = None) -> pd.DataFrame:
     """All instance types and their limits.
 

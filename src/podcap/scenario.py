@@ -129,6 +129,12 @@ class ScenarioResult:
             lines.append(w[cols].to_string(index=False))
         return "\n".join(lines)
 
+    def plot(self, **kwargs: Any) -> Any:
+        """Outcomes after each step (see :func:`podcap.plot.timeline`)."""
+        from podcap import plot
+
+        return plot.timeline(self, **kwargs)
+
     def _repr_html_(self) -> str:
         return self.frame.to_html(index=False)
 

@@ -16,7 +16,7 @@ from podcap.admission import AdmittedPod, QuotaState, admit
 from podcap.engine import NodeState, PodClass, place_fast, place_reference
 from podcap.errors import InvalidOptionError, InvalidSpecError, PodcapWarning
 from podcap.fleet import POD_ENI, RESOURCES, Fleet, build_fleet
-from podcap.instances import instance_types
+from podcap.instances import type_info
 from podcap.ipam import NodePool, node_pool
 from podcap.kernels.addresses import allocate_prefixes, allocate_singles
 from podcap.kernels.scheduling import NONZERO_CPU_MILLICORES, NONZERO_MEMORY_BYTES
@@ -118,6 +118,12 @@ class SimulationResult:
         if self.skipped:
             lines.append(f"skipped {len(self.skipped)} object(s): {'; '.join(self.skipped)}")
         return "\n".join(lines)
+
+    def plot(self, **kwargs: Any) -> Any:
+        """Share of each limit used per node (see :func:`podcap.plot.nodes`)."""
+        from podcap import plot
+
+        return plot.nodes(self, **kwargs)
 
     def _repr_html_(self) -> str:
         head = html.escape(self.__repr__().splitlines()[0])
@@ -708,7 +714,6 @@ def _pod_address_limits(
     subnet_state: SubnetState | None,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
     """Per node: pods that can get a VPC address, and whether the subnet was the limit."""
-    table = instance_types()
     limit = fleet.pod_ips.copy()
     short = np.zeros(fleet.size, dtype=bool)
     pools: list[tuple[npt.NDArray[np.int64], NodePool]] = []
@@ -717,7 +722,7 @@ def _pod_address_limits(
         if idx.size == 0:
             continue
         cni = g.cni_settings
-        row: Any = table.loc[g.instance_type]
+        row: Any = type_info(g.instance_type)
         n = idx.size
         pool = node_pool(
             np.full(n, int(row["enis"])),
@@ -748,7 +753,7 @@ def _pod_address_limits(
     trunk = np.zeros(fleet.size, dtype=np.int64)
     for idx, pool in pools:
         g = fleet.groups[int(fleet.group[idx[0]])]
-        row_t: Any = table.loc[g.instance_type]
+        row_t: Any = type_info(g.instance_type)
         cni = g.cni_settings
         extra[idx] = pool.extra_eni_primaries - branch_pods[idx]
         secondary[idx] = pool.secondary_ips

@@ -6,15 +6,18 @@ Validation happens here, once, with errors naming the field and what is valid.  
 
 from __future__ import annotations
 
+import numbers
 import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
+import numpy as np
+
 from podcap.capacity import OVERHEADS, POLICIES, cni_version_supports_prefix
 from podcap.errors import InvalidSpecError, PodcapWarning
-from podcap.instances import instance_types
+from podcap.instances import type_info
 from podcap.subnets import Subnet
 
 __all__ = ["Cluster", "NodeGroup", "Taint", "Toleration", "VpcCni"]
@@ -135,7 +138,19 @@ class VpcCni:
     pod_subnets: tuple[Subnet, ...] = ()
 
     def __post_init__(self) -> None:
+        _as_int(
+            self,
+            (
+                "max_eni",
+                "warm_eni_target",
+                "warm_ip_target",
+                "minimum_ip_target",
+                "warm_prefix_target",
+            ),
+        )
         for name in ("prefix_delegation", "custom_networking", "pod_eni"):
+            if isinstance(getattr(self, name), np.bool_):
+                object.__setattr__(self, name, bool(getattr(self, name)))
             if not isinstance(getattr(self, name), bool):
                 raise InvalidSpecError(
                     f"VpcCni.{name} must be True or False, got {getattr(self, name)!r}"
@@ -302,6 +317,14 @@ class VpcCni:
         return cls(**kwargs)
 
 
+def _as_int(obj: Any, names: tuple[str, ...]) -> None:
+    """Turn numpy integers (from sweeps and notebooks) into plain ints, in place."""
+    for name in names:
+        value = getattr(obj, name)
+        if isinstance(value, numbers.Integral) and not isinstance(value, (bool, int)):
+            object.__setattr__(obj, name, int(value))
+
+
 def _labels(value: Any, where: str) -> dict[str, str]:
     if value is None:
         return {}
@@ -362,6 +385,7 @@ class NodeGroup:
 
     def __post_init__(self) -> None:
         where = f"NodeGroup {self.name!r}"
+        _as_int(self, ("count", "max_pods"))
         ext = dict(self.extended_resources or {})
         for key, amount in ext.items():
             if (
@@ -382,11 +406,11 @@ class NodeGroup:
             raise InvalidSpecError(
                 f"NodeGroup name {self.name!r} is invalid: use lower-case letters, digits, '-' and '.'"
             )
-        table = instance_types()
-        if self.instance_type not in table.index:
-            from podcap.errors import UnknownInstanceTypeError
-
-            raise UnknownInstanceTypeError([self.instance_type], table.index)
+        if not isinstance(self.instance_type, str):
+            raise InvalidSpecError(
+                f"{where}: instance_type must be a string, got {self.instance_type!r}"
+            )
+        type_info(self.instance_type)  # raises UnknownInstanceTypeError with suggestions
         if isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 0:
             raise InvalidSpecError(f"{where}: count must be an integer >= 0, got {self.count!r}")
         if self.max_pods is not None and (
