@@ -646,3 +646,25 @@ def test_custom_networking_pod_addresses_from_the_pod_subnet() -> None:
     pods = frame.loc["pods"]
     assert [int(nodes[c]) for c in ADDRESS_COLUMNS] == [5, 0, 1, 0, 0, 250]
     assert [int(pods[c]) for c in ADDRESS_COLUMNS] == [5, 0, 2, 10, 8, 231]
+
+
+def test_cluster_rejects_overlapping_subnets_at_construction() -> None:
+    a = podcap.NodeGroup(
+        "a", "m5.large", 1, zones=["z1"], subnets=[podcap.Subnet("10.0.0.0/24", "z1")]
+    )
+    b = podcap.NodeGroup(
+        "b", "m5.large", 1, zones=["z1"], subnets=[podcap.Subnet("10.0.0.128/25", "z1")]
+    )
+    with pytest.raises(podcap.InvalidSpecError, match=r"10\.0\.0\.0/24.*10\.0\.0\.128/25"):
+        podcap.Cluster([a, b])
+
+
+def test_pod_subnet_in_a_zone_the_group_does_not_use() -> None:
+    cni = podcap.VpcCni(
+        custom_networking=True,
+        pod_subnets=[podcap.Subnet("100.64.0.0/20", "z1"), podcap.Subnet("100.64.16.0/20", "z9")],
+    )
+    with pytest.raises(podcap.InvalidSpecError, match="z9"):
+        podcap.NodeGroup(
+            "a", "m5.large", 1, zones=["z1"], subnets=[podcap.Subnet("10.0.0.0/24", "z1")], cni=cni
+        )

@@ -18,7 +18,7 @@ import numpy as np
 from podcap.capacity import OVERHEADS, POLICIES, cni_version_supports_prefix
 from podcap.errors import InvalidSpecError, PodcapWarning
 from podcap.instances import type_info
-from podcap.subnets import Subnet
+from podcap.subnets import Subnet, check_disjoint
 
 __all__ = ["Cluster", "NodeGroup", "Taint", "Toleration", "VpcCni"]
 
@@ -470,6 +470,12 @@ class NodeGroup:
                 raise InvalidSpecError(f"{where}: no subnet for zone(s) {', '.join(missing)}")
             cni = self.cni_settings
             if cni.pod_subnets:
+                stray = sorted({sn.zone for sn in cni.pod_subnets} - set(self.zone_list))
+                if stray:
+                    raise InvalidSpecError(
+                        f"{where}: ENIConfig pod subnet zone(s) {', '.join(stray)} are not zones of the "
+                        f"group ({', '.join(self.zone_list)})"
+                    )
                 lacking = sorted(set(self.zone_list) - {sn.zone for sn in cni.pod_subnets})
                 if lacking:
                     raise InvalidSpecError(
@@ -520,6 +526,7 @@ class Cluster:
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise InvalidSpecError(f"Cluster: duplicate node group name(s) {', '.join(dupes)}")
+        check_disjoint([sn for g in groups for sn in (*g.subnets, *g.cni_settings.pod_subnets)])
         object.__setattr__(self, "node_groups", groups)
 
     @property
