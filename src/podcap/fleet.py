@@ -166,7 +166,10 @@ def build_fleet(cluster: Cluster, extra_resources: tuple[str, ...] = ()) -> Flee
         sel = group_idx == gi
         zmap = np.array([zones.index(z) for z in g.zone_list], dtype=np.int64)
         zone_codes[sel] = zmap[within[sel] % len(zmap)]
-        names[sel] = np.char.add(f"{g.name}-", within[sel].astype(str)).astype(object)
+        if g.node_names:
+            names[sel] = np.array(g.node_names, dtype=object)
+        else:
+            names[sel] = np.char.add(f"{g.name}-", within[sel].astype(str)).astype(object)
         alloc = _group_allocatable(g.instance_type, g.overhead, g.max_pods, g.policy)
         cni = g.cni_settings
         per_group_alloc[0, gi] = int(alloc["cpu_millicores"])
@@ -180,6 +183,11 @@ def build_fleet(cluster: Cluster, extra_resources: tuple[str, ...] = ()) -> Flee
         for name, amount in (g.extended_resources or {}).items():
             per_group_alloc[resources.index(name), gi] = amount
         per_group_pods[gi] = int(alloc["pods"])
+        for key, value in (g.allocatable or {}).items():
+            if key == "pods":
+                per_group_pods[gi] = value
+            else:
+                per_group_alloc[resources.index(key), gi] = value
         per_group_ips[gi] = int(
             _group_pod_ips(
                 g.instance_type,

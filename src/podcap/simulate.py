@@ -393,6 +393,7 @@ def simulate(
     scoring: ScoringStrategy = "LeastAllocated",
     engine: Engine = "fast",
     seed: int | None = None,
+    existing: pd.DataFrame | None = None,
 ) -> SimulationResult:
     """Simulate ``kubectl apply`` of manifests on a cluster.
 
@@ -411,6 +412,9 @@ def simulate(
         workload, then the first node (group order, then index within the group).  An integer:
         the first node in a random permutation of the nodes drawn with this seed (the real
         scheduler breaks ties at random).
+    existing : pandas.DataFrame, optional
+        Pods already on the nodes (``Snapshot.existing`` from :func:`podcap.read_snapshot`):
+        they hold their requests, pod slots and addresses before anything new is placed.
 
     Returns
     -------
@@ -442,6 +446,7 @@ def simulate(
     fleet = build_fleet(cluster, tuple(sorted(requested - set(RESOURCES))))
     fleet, subnet_state, node_groups = _launch(fleet)
     state = NodeState.empty(fleet.alloc, fleet.pods_alloc, fleet.labels_of)
+    existing_ip = _load_existing(fleet, state, existing)
     place = place_fast if engine == "fast" else place_reference
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise InvalidOptionError(f"seed must be an integer or None, got {seed!r}")
@@ -452,9 +457,10 @@ def simulate(
     )
     most = scoring == "MostAllocated"
 
-    missing_ns = sorted(
-        {w.namespace for w in ms.workloads} - _BUILTIN_NAMESPACES - set(ms.namespaces)
-    )
+    known_ns = set(ms.namespaces)
+    if existing is not None and len(existing):
+        known_ns |= set(existing["namespace"].astype(str))
+    missing_ns = sorted({w.namespace for w in ms.workloads} - _BUILTIN_NAMESPACES - known_ns)
     if missing_ns:
         warnings.warn(
             f"namespace(s) {', '.join(missing_ns)} are used but not declared; assumed to exist",
@@ -466,6 +472,8 @@ def simulate(
     defaults = [pc for pc in ms.priority_classes if pc.global_default]
     default_priority = max((pc.value for pc in defaults), default=0)
     quota = QuotaState(ms.quotas)
+    if existing is not None and len(existing):
+        _preload_quota(quota, existing)
 
     rows: list[dict[str, Any]] = []
     plans: list[tuple[int, int, Workload, AdmittedPod, _Filters, int]] = []
@@ -548,8 +556,8 @@ def simulate(
         placed_list.append(_Placed(order, wl, pod, pc, filters, created, counts, pending))
 
     # Phase 2: what the VPC CNI can give each node (instance limit, warm pool, subnets).
-    ip_pods = np.zeros(fleet.size, dtype=np.int64)
-    branch_pods = np.zeros(fleet.size, dtype=np.int64)
+    ip_pods = existing_ip[0].copy()
+    branch_pods = existing_ip[1].copy()
     for pl in placed_list:
         if _needs_ip(pl.wl, pl.pod):
             ip_pods += pl.counts
@@ -559,7 +567,7 @@ def simulate(
 
     # Phase 3: pods take addresses in scheduling order; outcomes and reasons.
     placements: list[pd.DataFrame] = []
-    ips_used = np.zeros(fleet.size, dtype=np.int64)
+    ips_used = np.minimum(existing_ip[0], ip_limit)  # pods already running hold their addresses
     last: _Placed | None = None
     for pl in placed_list:
         row = rows[pl.order]
@@ -652,6 +660,81 @@ def simulate(
     )
     subnets = _subnets_frame(fleet, subnet_state, ips_used)
     return SimulationResult(workloads, nodes, placement, list(ms.skipped), subnets, node_groups)
+
+
+def _preload_quota(quota: QuotaState, existing: pd.DataFrame) -> None:
+    """Count the pods already in a namespace against its ResourceQuotas (requests and pods)."""
+    per_ns = (
+        existing.assign(
+            cpu=existing["cpu_millicores"] * existing["pods"],
+            memory=existing["memory_bytes"] * existing["pods"],
+            storage=existing["ephemeral_storage_bytes"] * existing["pods"],
+        )
+        .groupby("namespace")[["pods", "cpu", "memory", "storage"]]
+        .sum()
+    )
+    column = {
+        "pods": "pods",
+        "count/pods": "pods",
+        "cpu": "cpu",
+        "requests.cpu": "cpu",
+        "memory": "memory",
+        "requests.memory": "memory",
+        "ephemeral-storage": "storage",
+        "requests.ephemeral-storage": "storage",
+    }
+    for q in quota.quotas:
+        if q.namespace not in per_ns.index:
+            continue
+        used = quota.used.setdefault((q.namespace, q.name), dict.fromkeys(q.hard, 0))
+        for key in q.hard:
+            if key in column:
+                used[key] += int(per_ns[column[key]].to_dict()[q.namespace])
+
+
+def _load_existing(
+    fleet: Fleet, state: NodeState, existing: pd.DataFrame | None
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Account pods already on the nodes; returns (address-consuming, branch-ENI) pods per node."""
+    ip = np.zeros(fleet.size, dtype=np.int64)
+    branch = np.zeros(fleet.size, dtype=np.int64)
+    if existing is None or len(existing) == 0:
+        return ip, branch
+    from podcap.snapshot import EXISTING_COLUMNS
+
+    missing = [c for c in EXISTING_COLUMNS if c not in existing.columns]
+    if missing:
+        raise InvalidOptionError(
+            f"existing pods lack column(s) {', '.join(missing)}; use podcap.read_snapshot"
+        )
+    pos = pd.Index(fleet.names.astype(str)).get_indexer(pd.Index(existing["node"].astype(str)))
+    if (pos < 0).any():
+        unknown = sorted(set(existing["node"][pos < 0].astype(str)))
+        raise InvalidOptionError(
+            f"existing pods on node(s) not in the cluster: {', '.join(unknown[:10])}"
+        )
+    count = existing["pods"].to_numpy(dtype=np.int64)
+    columns = {
+        "cpu": "cpu_millicores",
+        "memory": "memory_bytes",
+        "ephemeral-storage": "ephemeral_storage_bytes",
+        POD_ENI: "pod_eni",
+    }
+    for r, name in enumerate(fleet.resources):
+        if name in columns:
+            np.add.at(state.used[r], pos, existing[columns[name]].to_numpy(dtype=np.int64) * count)
+    np.add.at(
+        state.nz_cpu, pos, existing["nonzero_cpu_millicores"].to_numpy(dtype=np.int64) * count
+    )
+    np.add.at(
+        state.nz_memory, pos, existing["nonzero_memory_bytes"].to_numpy(dtype=np.int64) * count
+    )
+    np.add.at(state.pods, pos, count)
+    host = existing["host_network"].to_numpy(dtype=bool)
+    eni = existing["pod_eni"].to_numpy(dtype=np.int64) > 0
+    np.add.at(ip, pos[~host & ~eni], count[~host & ~eni])
+    np.add.at(branch, pos[~host & eni], count[~host & eni])
+    return ip, branch
 
 
 def _node_subnets(fleet: Fleet) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]]:

@@ -367,6 +367,12 @@ class NodeGroup:
     subnets : sequence of Subnet, optional
         The group's subnets, at most one per zone; every zone of the group needs one when any is
         given.  Nodes take their addresses there (node launches, ENIs, IPs, prefixes).
+    allocatable : mapping, optional
+        The nodes' real allocatable (from ``kubectl get nodes``) instead of the overhead model:
+        ``{"cpu": millicores, "memory": bytes, "ephemeral-storage": bytes, "pods": count}``;
+        missing keys keep the model's value.
+    node_names : sequence of str, optional
+        Names of the nodes (one per node) instead of ``<group>-<i>``.
     """
 
     name: str
@@ -382,6 +388,8 @@ class NodeGroup:
     unschedulable: bool = False
     extended_resources: Mapping[str, int] | None = None
     subnets: tuple[Subnet, ...] = ()
+    allocatable: Mapping[str, int] | None = None
+    node_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         where = f"NodeGroup {self.name!r}"
@@ -482,6 +490,27 @@ class NodeGroup:
                         f"{where}: custom networking has no ENIConfig pod subnet for zone(s) {', '.join(lacking)}"
                     )
         object.__setattr__(self, "subnets", subnets)
+        alloc = dict(self.allocatable or {})
+        for key, value in alloc.items():
+            if (
+                key not in ("cpu", "memory", "ephemeral-storage", "pods")
+                or isinstance(value, bool)
+                or not isinstance(value, numbers.Integral)
+                or value < 0
+            ):
+                raise InvalidSpecError(
+                    f"{where}: allocatable takes cpu (millicores), memory and ephemeral-storage "
+                    f"(bytes) and pods as integers >= 0, got {key!r}: {value!r}"
+                )
+        object.__setattr__(self, "allocatable", {k: int(v) for k, v in alloc.items()})
+        node_names = tuple(str(n) for n in (self.node_names or ()))
+        if node_names and len(node_names) != self.count:
+            raise InvalidSpecError(
+                f"{where}: node_names has {len(node_names)} names for count={self.count}"
+            )
+        if len(set(node_names)) != len(node_names):
+            raise InvalidSpecError(f"{where}: node_names has duplicates")
+        object.__setattr__(self, "node_names", node_names)
 
     @property
     def zone_list(self) -> tuple[str, ...]:
@@ -527,6 +556,10 @@ class Cluster:
         if dupes:
             raise InvalidSpecError(f"Cluster: duplicate node group name(s) {', '.join(dupes)}")
         check_disjoint([sn for g in groups for sn in (*g.subnets, *g.cni_settings.pod_subnets)])
+        all_names = [n for g in groups for n in g.node_names]
+        clash = sorted({n for n in all_names if all_names.count(n) > 1})
+        if clash:
+            raise InvalidSpecError(f"Cluster: node name(s) used twice: {', '.join(clash[:10])}")
         object.__setattr__(self, "node_groups", groups)
 
     @property
