@@ -35,6 +35,7 @@ from podcap.capacity import (
     max_pods,
     pod_ip_capacity,
 )
+from podcap.clusters import ClusterInput, read_cluster, read_eksctl, read_kops
 from podcap.errors import (
     InstanceTableError,
     InvalidManifestError,
@@ -46,6 +47,7 @@ from podcap.errors import (
     PodcapWarning,
     UnknownInstanceTypeError,
 )
+from podcap.gate import CheckReport, check
 from podcap.instances import instance_types, load_instance_table
 from podcap.ipam import compare_warm_settings, rollout_addresses, subnet_capacity, warm_pool
 from podcap.manifests import Manifests, load_manifests
@@ -54,13 +56,16 @@ from podcap.readers import load_cluster
 from podcap.report import instance_report
 from podcap.scenario import Scenario, ScenarioResult
 from podcap.simulate import ScoringStrategy, SimulationResult, simulate
+from podcap.snapshot import Snapshot, read_snapshot
 from podcap.specs import Cluster, NodeGroup, Taint, Toleration, VpcCni
 from podcap.subnets import Subnet, SubnetReservation
 from podcap.sweep import cheapest_instance_type, min_nodes, sweep
 
 __all__ = [
     "AMIFamily",
+    "CheckReport",
     "Cluster",
+    "ClusterInput",
     "InstanceTableError",
     "InvalidManifestError",
     "InvalidOptionError",
@@ -77,6 +82,7 @@ __all__ = [
     "ScenarioResult",
     "ScoringStrategy",
     "SimulationResult",
+    "Snapshot",
     "Subnet",
     "SubnetReservation",
     "Taint",
@@ -86,6 +92,7 @@ __all__ = [
     "__version__",
     "allocatable",
     "cheapest_instance_type",
+    "check",
     "cni_version_supports_prefix",
     "compare_warm_settings",
     "format_cpu",
@@ -102,6 +109,10 @@ __all__ = [
     "parse_quantity",
     "plot",
     "pod_ip_capacity",
+    "read_cluster",
+    "read_eksctl",
+    "read_kops",
+    "read_snapshot",
     "rollout_addresses",
     "simulate",
     "subnet_capacity",

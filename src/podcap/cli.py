@@ -8,6 +8,8 @@ Subcommands
     List instance types.
 ``podcap subnet CIDR --instance-type TYPE [--prefix-delegation] [--warm-ip-target N] ...``
     Nodes and pods that fit in a subnet, addresses a rollout holds, warm settings compared.
+``podcap check --cluster CLUSTER MANIFEST [MANIFEST ...]``
+    A CI gate: exit 0 when every replica would run, 1 with an explanation otherwise.
 ``podcap scenario FILE [--output json]``
     The state after each step of a timeline (see :class:`podcap.Scenario`).
 ``podcap simulate --cluster cluster.yaml MANIFEST [MANIFEST ...]``
@@ -30,10 +32,12 @@ from typing import Any, TextIO
 import pandas as pd
 
 from podcap._version import __version__
+from podcap.clusters import read_cluster
 from podcap.errors import PodcapError
+from podcap.gate import check
 from podcap.instances import instance_types, load_instance_table
 from podcap.ipam import compare_warm_settings, rollout_addresses, subnet_capacity
-from podcap.readers import load_cluster
+from podcap.manifests import Manifests, load_manifests
 from podcap.report import instance_report
 from podcap.scenario import Scenario
 from podcap.simulate import simulate
@@ -112,15 +116,31 @@ def _cmd_instance(args: argparse.Namespace, stream: TextIO) -> int:
     return 0
 
 
-def _cmd_simulate(args: argparse.Namespace, stream: TextIO) -> int:
-    cluster = load_cluster(args.cluster)
+def _sources(items: list[str]) -> list[Any]:
     sources: list[Any] = []
-    for item in args.manifests:
-        if item == "-":
-            sources.append(sys.stdin.read())
-        else:
-            sources.append(Path(item))
-    result = simulate(cluster, sources, scoring=args.scoring, engine=args.engine)
+    for item in items:
+        sources.append(sys.stdin.read() if item == "-" else Path(item))
+    return sources
+
+
+def _cmd_simulate(args: argparse.Namespace, stream: TextIO) -> int:
+    ci = read_cluster(args.cluster, system_pods=not args.no_system_pods)
+    user = load_manifests(_sources(args.manifests))
+    sources: list[Any] = [*ci.system_pods, *ci.manifests]
+    implied = load_manifests(sources) if sources else None
+    keys = {w.key for w in user.workloads}
+    merged = Manifests(
+        namespaces=[*(implied.namespaces if implied else []), *user.namespaces],
+        priority_classes=[*(implied.priority_classes if implied else []), *user.priority_classes],
+        limit_ranges=[*(implied.limit_ranges if implied else []), *user.limit_ranges],
+        quotas=[*(implied.quotas if implied else []), *user.quotas],
+        workloads=[w for w in (implied.workloads if implied else []) if w.key not in keys]
+        + user.workloads,
+        skipped=list(user.skipped),
+    )
+    result = simulate(
+        ci.cluster, merged, scoring=args.scoring, engine=args.engine, existing=ci.existing
+    )
     if args.output == "json":
         json.dump(
             {
@@ -135,7 +155,25 @@ def _cmd_simulate(args: argparse.Namespace, stream: TextIO) -> int:
         result.workloads.to_csv(stream, index=False)
     else:
         stream.write(repr(result) + "\n")
+        if ci.system_pods:
+            replaced = [
+                n for n in ci.implied if tuple(n.split("/")) in {(k[0], k[2]) for k in keys}
+            ]
+            stream.write(
+                f"\ncluster read as: {ci.format}; implied system pods: {', '.join(ci.implied)}"
+                + (f" (replaced by your manifests: {', '.join(replaced)})" if replaced else "")
+                + " (--no-system-pods to leave them out)\n"
+            )
+        if ci.existing is not None:
+            stream.write(f"\nexisting pods from the snapshot: {int(ci.existing['pods'].sum())}\n")
     return 0
+
+
+def _cmd_check(args: argparse.Namespace, stream: TextIO) -> int:
+    ci = read_cluster(args.cluster, system_pods=not args.no_system_pods)
+    report = check(ci, _sources(args.manifests))
+    stream.write(str(report) + "\n")
+    return 0 if report.ok else 1
 
 
 def _cni_from_args(args: argparse.Namespace) -> VpcCni:
@@ -226,13 +264,39 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument(
         "manifests", nargs="+", metavar="MANIFEST", help="files, directories, or - for stdin"
     )
-    sim.add_argument("--cluster", required=True, help="cluster YAML (nodeGroups: ...)")
+    sim.add_argument(
+        "--cluster",
+        required=True,
+        help="a podcap cluster file, an eksctl ClusterConfig, a kOps file or a kubectl JSON snapshot",
+    )
     sim.add_argument(
         "--scoring", choices=("LeastAllocated", "MostAllocated"), default="LeastAllocated"
     )
     sim.add_argument("--engine", choices=("fast", "reference"), default="fast")
     sim.add_argument("--output", choices=OUTPUTS, default="table")
+    sim.add_argument(
+        "--no-system-pods",
+        action="store_true",
+        help="leave out the system pods an eksctl / kOps cluster implies",
+    )
     sim.set_defaults(func=_cmd_simulate)
+
+    chk = sub.add_parser(
+        "check",
+        help="CI gate: exit 0 if every replica would run, 1 with an explanation if not",
+        description="Exit 0 when every replica of the given manifests would run on the cluster; "
+        "otherwise exit 1 and explain which workload, which limit, and what would fix it.",
+    )
+    chk.add_argument(
+        "manifests", nargs="+", metavar="MANIFEST", help="files, directories, or - for stdin"
+    )
+    chk.add_argument(
+        "--cluster",
+        required=True,
+        help="podcap, eksctl or kOps cluster file, or a kubectl snapshot",
+    )
+    chk.add_argument("--no-system-pods", action="store_true")
+    chk.set_defaults(func=_cmd_check)
 
     sub_p = sub.add_parser(
         "subnet",

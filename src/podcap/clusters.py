@@ -1,0 +1,485 @@
+"""Read the cluster definitions users already keep: eksctl ClusterConfig, kOps Cluster and
+InstanceGroups, kubectl snapshots, and podcap's own cluster file (an edge).
+
+:func:`read_cluster` detects the format and returns a :class:`ClusterInput`: the
+:class:`~podcap.specs.Cluster`, the system pods the format implies, the policies and existing
+pods of a snapshot, and everything that was not used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from podcap.addons import eks_system_pods, kops_system_pods
+from podcap.errors import InvalidManifestError, PodcapError, PodcapWarning
+from podcap.readers import load_cluster
+from podcap.snapshot import read_snapshot
+from podcap.specs import Cluster, NodeGroup, VpcCni
+from podcap.subnets import Subnet
+
+__all__ = ["ClusterInput", "read_cluster", "read_eksctl", "read_kops"]
+
+FORMATS = (
+    "podcap cluster file",
+    "eksctl ClusterConfig",
+    "kOps Cluster + InstanceGroups",
+    "kubectl JSON snapshot",
+)
+
+
+@dataclass
+class ClusterInput:
+    """A cluster read from a file, with what the file implies.
+
+    Attributes
+    ----------
+    cluster : Cluster
+    format : str
+        Which format was read.
+    system_pods : list of dict
+        Manifests of the system pods the format implies (aws-node, kube-proxy, CoreDNS, ...).
+    manifests : list of dict
+        Policies found (LimitRanges, ResourceQuotas of a snapshot).
+    existing : pandas.DataFrame or None
+        Pods already running (snapshots).
+    skipped : list of str
+        What was not used, each named.
+    """
+
+    cluster: Cluster
+    format: str
+    system_pods: list[dict[str, Any]] = field(default_factory=list)
+    manifests: list[dict[str, Any]] = field(default_factory=list)
+    existing: pd.DataFrame | None = None
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def implied(self) -> list[str]:
+        """``namespace/name`` of the implied system workloads."""
+        return [f"{m['metadata']['namespace']}/{m['metadata']['name']}" for m in self.system_pods]
+
+
+def _warn_unknown(where: str, obj: Mapping[str, Any], known: set[str]) -> None:
+    extra = sorted(set(obj) - known)
+    if extra:
+        warnings.warn(
+            f"{where}: field(s) not used by podcap, ignored: {', '.join(map(str, extra))}",
+            PodcapWarning,
+            stacklevel=3,
+        )
+
+
+def _taints(value: Any, where: str) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, Mapping):  # older eksctl form: key: "value:Effect"
+        return [f"{k}={v}" if ":" in str(v) else f"{k}:{v}" for k, v in value.items()]
+    if isinstance(value, list):
+        return list(value)
+    raise InvalidManifestError(f"{where}: expected a list of taints, got {value!r}")
+
+
+def _config_env(addon: Mapping[str, Any], where: str) -> dict[str, str]:
+    raw = addon.get("configurationValues")
+    if not raw:
+        return {}
+    try:
+        values = yaml.safe_load(raw) if isinstance(raw, str) else raw
+    except yaml.YAMLError as exc:
+        raise InvalidManifestError(
+            f"{where}.configurationValues: not valid JSON/YAML: {exc}"
+        ) from None
+    if not isinstance(values, Mapping):
+        raise InvalidManifestError(f"{where}.configurationValues: expected a mapping")
+    env = values.get("env") or {}
+    if not isinstance(env, Mapping):
+        raise InvalidManifestError(
+            f"{where}.configurationValues.env: expected a mapping of variables"
+        )
+    return {str(k): str(v) for k, v in env.items()}
+
+
+_EKSCTL_NG = {
+    "name",
+    "instanceType",
+    "instanceTypes",
+    "desiredCapacity",
+    "minSize",
+    "maxSize",
+    "maxPodsPerNode",
+    "availabilityZones",
+    "labels",
+    "taints",
+    "subnets",
+    "instancesDistribution",
+    "amiFamily",
+    "spot",
+    "privateNetworking",
+    "volumeSize",
+    "volumeType",
+    "iam",
+    "ssh",
+    "tags",
+    "ami",
+    "overrideBootstrapCommand",
+    "preBootstrapCommands",
+    "kubeletExtraConfig",
+    "securityGroups",
+    "updateConfig",
+    "launchTemplate",
+}
+
+
+def read_eksctl(doc: Mapping[str, Any], source: str = "<eksctl>") -> ClusterInput:
+    """Read an eksctl ``ClusterConfig`` (``apiVersion: eksctl.io/v1alpha5``).
+
+    ``nodeGroups`` and ``managedNodeGroups`` become node groups (EKS overhead); a group with
+    several instance types (``instanceTypes`` or ``instancesDistribution.instanceTypes``) is split
+    into one group per type with the desired capacity shared round-robin (the ASG's real mix
+    is not known).  The ``vpc-cni`` add-on's ``configurationValues`` env sets the CNI; with prefix
+    delegation and no ``maxPodsPerNode`` the AWS calculator's max pods apply.  Subnets with a
+    CIDR under ``vpc.subnets`` become the groups' subnets.
+    """
+    if not str(doc.get("apiVersion", "")).startswith("eksctl.io/"):
+        raise InvalidManifestError(
+            f"{source}: apiVersion {doc.get('apiVersion')!r} is not eksctl.io/v1alpha5"
+        )
+    if doc.get("kind") != "ClusterConfig":
+        raise InvalidManifestError(f"{source}: kind {doc.get('kind')!r} is not ClusterConfig")
+    _warn_unknown(
+        source,
+        doc,
+        {
+            "apiVersion",
+            "kind",
+            "metadata",
+            "vpc",
+            "addons",
+            "nodeGroups",
+            "managedNodeGroups",
+            "iam",
+            "cloudWatch",
+            "availabilityZones",
+            "kubernetesNetworkConfig",
+            "fargateProfiles",
+            "accessConfig",
+            "secretsEncryption",
+            "karpenter",
+            "gitops",
+            "autoModeConfig",
+        },
+    )
+    addons = doc.get("addons") or []
+    env: dict[str, str] = {}
+    addon_names = set()
+    for i, a in enumerate(addons):
+        if not isinstance(a, Mapping) or "name" not in a:
+            raise InvalidManifestError(f"{source}, addons[{i}]: expected a mapping with 'name'")
+        addon_names.add(str(a["name"]))
+        if a["name"] == "vpc-cni":
+            env = _config_env(a, f"{source}, addons[{i}]")
+    cni = VpcCni.from_env(env)
+    # subnets by name (AZ name or custom name) with a CIDR
+    subnets: dict[str, Subnet] = {}
+    vpc = doc.get("vpc") or {}
+    for kind in ("private", "public"):
+        for name, spec in ((vpc.get("subnets") or {}).get(kind) or {}).items():
+            if not isinstance(spec, Mapping):
+                raise InvalidManifestError(
+                    f"{source}, vpc.subnets.{kind}.{name}: expected a mapping"
+                )
+            zone = str(spec.get("az", name))
+            if spec.get("cidr"):
+                try:
+                    sn = Subnet(str(spec["cidr"]), zone, name=str(name))
+                except PodcapError as exc:
+                    raise InvalidManifestError(
+                        f"{source}, vpc.subnets.{kind}.{name}.cidr: {exc}"
+                    ) from None
+                subnets[str(name)] = sn
+                if spec.get("id"):
+                    subnets[str(spec["id"])] = sn
+    groups: list[NodeGroup] = []
+    skipped: list[str] = []
+    for section in ("nodeGroups", "managedNodeGroups"):
+        for i, ng in enumerate(doc.get(section) or []):
+            where = f"{source}, {section}[{i}]"
+            if not isinstance(ng, Mapping) or "name" not in ng:
+                raise InvalidManifestError(f"{where}: expected a node group with a 'name'")
+            _warn_unknown(where, ng, _EKSCTL_NG)
+            types = list(
+                ng.get("instanceTypes")
+                or (ng.get("instancesDistribution") or {}).get("instanceTypes")
+                or []
+            )
+            if ng.get("instanceType") and ng.get("instanceType") != "mixed":
+                types = [ng["instanceType"], *[t for t in types if t != ng["instanceType"]]]
+            if not types:
+                if section == "managedNodeGroups":
+                    types = ["m5.large"]  # eksctl's default for managed node groups
+                else:
+                    raise InvalidManifestError(
+                        f"{where}: missing field instanceType (or instanceTypes)"
+                    )
+            count = ng.get("desiredCapacity", ng.get("minSize", 2))
+            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                raise InvalidManifestError(
+                    f"{where}.desiredCapacity: expected an integer >= 0, got {count!r}"
+                )
+            zones = ng.get("availabilityZones")
+            group_subnets: list[Subnet] = []
+            for ref in ng.get("subnets") or []:
+                if str(ref) in subnets:
+                    group_subnets.append(subnets[str(ref)])
+                else:
+                    skipped.append(f"{where}.subnets: {ref} has no CIDR in vpc.subnets")
+            if group_subnets:
+                zones = sorted({s.zone for s in group_subnets})
+                group_subnets = list({s.zone: s for s in group_subnets}.values())
+            if zones is None and subnets:
+                zones = sorted({s.zone for s in subnets.values()})
+                group_subnets = []
+            labels = dict(ng.get("labels") or {})
+            labels.setdefault("alpha.eksctl.io/nodegroup-name", str(ng["name"]))
+            max_pods = ng.get("maxPodsPerNode")
+            policy = "calculator" if cni.prefix_delegation and max_pods is None else "eni-max-pods"
+            for k, itype in enumerate(types):
+                n = count // len(types) + (1 if k < count % len(types) else 0)
+                name = (
+                    str(ng["name"])
+                    if len(types) == 1
+                    else f"{ng['name']}-{str(itype).replace('.', '-')}"
+                )
+                try:
+                    groups.append(
+                        NodeGroup(
+                            name.lower(),
+                            str(itype),
+                            n,
+                            zones=zones,
+                            max_pods=max_pods,
+                            max_pods_policy=policy,
+                            overhead="eks",
+                            cni=cni,
+                            labels=labels,
+                            taints=tuple(_taints(ng.get("taints"), f"{where}.taints")),
+                            subnets=tuple(group_subnets),
+                        )
+                    )
+                except PodcapError as exc:
+                    raise InvalidManifestError(f"{where}: {exc}") from None
+    if not groups:
+        raise InvalidManifestError(f"{source}: no nodeGroups or managedNodeGroups")
+    return ClusterInput(
+        Cluster(groups), "eksctl ClusterConfig", eks_system_pods(addon_names), skipped=skipped
+    )
+
+
+def _kops_env(env: Any, where: str) -> dict[str, str]:
+    if env is None:
+        return {}
+    if not isinstance(env, list):
+        raise InvalidManifestError(f"{where}: expected a list of {{name, value}}")
+    out = {}
+    for i, e in enumerate(env):
+        if not isinstance(e, Mapping) or "name" not in e:
+            raise InvalidManifestError(f"{where}[{i}]: expected {{name, value}}")
+        out[str(e["name"])] = str(e.get("value", ""))
+    return out
+
+
+def read_kops(docs: list[Mapping[str, Any]], source: str = "<kops>") -> ClusterInput:
+    """Read ``kops get -o yaml`` output: one Cluster and its InstanceGroups.
+
+    Instance groups become node groups (kOps overhead: no kube-reserved) with ``minSize`` nodes;
+    maxPods is the group's ``kubelet.maxPods``, else the cluster's, else kOps' amazonvpc value;
+    ControlPlane / Master groups get the control-plane taint; zones and CIDRs come from the
+    cluster's ``spec.subnets``.
+    """
+    clusters = [(i, d) for i, d in enumerate(docs) if d.get("kind") == "Cluster"]
+    igs = [(i, d) for i, d in enumerate(docs) if d.get("kind") == "InstanceGroup"]
+    skipped = [
+        f"{d.get('kind')} {(d.get('metadata') or {}).get('name', '?')} ({source}, document {i})"
+        for i, d in enumerate(docs)
+        if d.get("kind") not in ("Cluster", "InstanceGroup")
+    ]
+    if len(clusters) != 1:
+        raise InvalidManifestError(
+            f"{source}: expected exactly one kind: Cluster, found {len(clusters)}"
+        )
+    if not igs:
+        raise InvalidManifestError(f"{source}: no kind: InstanceGroup documents")
+    ci, cl = clusters[0]
+    spec = cl.get("spec") or {}
+    where_c = f"{source}, document {ci} (Cluster)"
+    networking = spec.get("networking") or {}
+    if "amazonvpc" not in networking and "amazonVPC" not in networking:
+        warnings.warn(
+            f"{where_c}: networking is not amazonvpc ({', '.join(networking) or 'none'}); "
+            "pod IPs are modelled with the VPC CNI anyway",
+            PodcapWarning,
+            stacklevel=2,
+        )
+    vpc = networking.get("amazonvpc") or networking.get("amazonVPC") or {}
+    cni = VpcCni.from_env(_kops_env(vpc.get("env"), f"{where_c}, spec.networking.amazonvpc.env"))
+    cluster_max = (spec.get("kubelet") or {}).get("maxPods")
+    kube_proxy_cpu = str((spec.get("kubeProxy") or {}).get("cpuRequest") or "100m")
+    subnet_zone: dict[str, str] = {}
+    subnet_spec: dict[str, Subnet] = {}
+    for j, sn in enumerate(spec.get("subnets") or []):
+        if not isinstance(sn, Mapping) or "name" not in sn:
+            raise InvalidManifestError(
+                f"{where_c}, spec.subnets[{j}]: expected {{name, zone, cidr}}"
+            )
+        subnet_zone[str(sn["name"])] = str(sn.get("zone", sn["name"]))
+        if sn.get("cidr"):
+            try:
+                subnet_spec[str(sn["name"])] = Subnet(
+                    str(sn["cidr"]), str(sn.get("zone", sn["name"])), name=str(sn["name"])
+                )
+            except PodcapError as exc:
+                raise InvalidManifestError(f"{where_c}, spec.subnets[{j}].cidr: {exc}") from None
+    groups = []
+    for i, ig in igs:
+        meta = ig.get("metadata") or {}
+        where = f"{source}, document {i} (InstanceGroup {meta.get('name', '?')})"
+        igs_spec = ig.get("spec") or {}
+        if "machineType" not in igs_spec:
+            raise InvalidManifestError(f"{where}: missing field spec.machineType")
+        role = igs_spec.get("role", "Node")
+        count = igs_spec.get("minSize", 1)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise InvalidManifestError(
+                f"{where}, spec.minSize: expected an integer >= 0, got {count!r}"
+            )
+        names = [str(s) for s in igs_spec.get("subnets") or []]
+        unknown = [s for s in names if s not in subnet_zone]
+        if unknown:
+            raise InvalidManifestError(
+                f"{where}, spec.subnets: {', '.join(unknown)} not in the Cluster's spec.subnets"
+            )
+        zones = tuple(sorted({subnet_zone[s] for s in names})) or None
+        taints = list(igs_spec.get("taints") or [])
+        labels = dict(igs_spec.get("nodeLabels") or {})
+        if role in ("ControlPlane", "Master"):
+            taints.append("node-role.kubernetes.io/control-plane:NoSchedule")
+            labels.setdefault("node-role.kubernetes.io/control-plane", "")
+        max_pods = (igs_spec.get("kubelet") or {}).get("maxPods", cluster_max)
+        group_subnets = tuple(
+            {subnet_spec[s].zone: subnet_spec[s] for s in names if s in subnet_spec}.values()
+        )
+        if group_subnets and len(group_subnets) != len(zones or []):
+            group_subnets = ()
+        try:
+            groups.append(
+                NodeGroup(
+                    str(meta.get("name", f"ig-{i}")).lower(),
+                    str(igs_spec["machineType"]),
+                    count,
+                    zones=zones,
+                    max_pods=max_pods,
+                    max_pods_policy="kops",
+                    overhead="kops",
+                    cni=cni,
+                    labels=labels,
+                    taints=tuple(taints),
+                    subnets=group_subnets,
+                )
+            )
+        except PodcapError as exc:
+            raise InvalidManifestError(f"{where}: {exc}") from None
+    ebs = ((spec.get("cloudConfig") or {}).get("awsEBSCSIDriver") or {}).get("enabled", True)
+    return ClusterInput(
+        Cluster(groups),
+        "kOps Cluster + InstanceGroups",
+        kops_system_pods(kube_proxy_cpu, ebs_csi=bool(ebs)),
+        skipped=skipped,
+    )
+
+
+def read_cluster(source: str | os.PathLike[str], *, system_pods: bool = True) -> ClusterInput:
+    """Read a cluster from any supported file, detecting its format.
+
+    Parameters
+    ----------
+    source : path
+        A podcap cluster file, an eksctl ClusterConfig, a ``kops get -o yaml`` file, or a
+        kubectl JSON snapshot (a file or a directory of JSON files).
+    system_pods : bool
+        Include the system pods the format implies (False: an empty cluster).
+
+    Raises
+    ------
+    InvalidManifestError
+        When the file is none of the formats: the message lists each format tried and why it
+        did not match, or names the field that is wrong in the format it is.
+    """
+    path = Path(source)
+    if path.is_dir():
+        files = sorted(path.glob("*.json"))
+        if not files:
+            raise InvalidManifestError(
+                f"{path}: a snapshot directory needs *.json files from kubectl"
+            )
+        snap = read_snapshot(files)
+        result = ClusterInput(
+            snap.cluster, "kubectl JSON snapshot", [], snap.manifests, snap.existing, snap.skipped
+        )
+        return result
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidManifestError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise InvalidManifestError(f"{path}: not UTF-8 text") from None
+    reasons: list[str] = []
+    stripped = text.lstrip()
+    if stripped.startswith(("{", "[")):
+        try:
+            json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidManifestError(
+                f"{path}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+            ) from None
+        snap = read_snapshot(path)
+        return ClusterInput(
+            snap.cluster, "kubectl JSON snapshot", [], snap.manifests, snap.existing, snap.skipped
+        )
+    try:
+        docs = [d for d in yaml.safe_load_all(text) if d is not None]
+    except yaml.YAMLError as exc:
+        raise InvalidManifestError(f"{path}: not valid YAML or JSON: {exc}") from None
+    maps = [d for d in docs if isinstance(d, Mapping)]
+    api = {str(d.get("apiVersion", "")) for d in maps}
+    if any(a.startswith("eksctl.io/") for a in api):
+        doc = next(d for d in maps if str(d.get("apiVersion", "")).startswith("eksctl.io/"))
+        result = read_eksctl(doc, str(path))
+    elif any(a.startswith("kops.k8s.io/") for a in api):
+        result = read_kops(maps, str(path))
+    elif len(maps) == 1 and "nodeGroups" in maps[0] and not maps[0].get("apiVersion"):
+        result = ClusterInput(load_cluster(path), "podcap cluster file", [])
+        system_pods = False
+    else:
+        reasons.append("podcap cluster file: needs a top-level 'nodeGroups' list and no apiVersion")
+        reasons.append(
+            f"eksctl ClusterConfig: needs apiVersion eksctl.io/v1alpha5 (found {', '.join(sorted(api)) or 'none'})"
+        )
+        reasons.append(
+            "kOps: needs apiVersion kops.k8s.io/v1alpha2 documents (Cluster, InstanceGroup)"
+        )
+        reasons.append("kubectl JSON snapshot: needs JSON from kubectl get nodes -o json")
+        raise InvalidManifestError(
+            f"{path}: not a cluster file podcap knows. Tried: " + "; ".join(reasons)
+        )
+    if not system_pods:
+        result.system_pods = []
+    return result

@@ -1,0 +1,181 @@
+"""``podcap check``: will every replica run?  A yes/no answer with what would fix a no."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from podcap.clusters import ClusterInput
+from podcap.manifests import Manifests, load_manifests
+from podcap.quantity import format_cpu, format_memory
+from podcap.simulate import SimulationResult, simulate
+from podcap.sweep import _scale_containers
+
+__all__ = ["CheckReport", "check"]
+
+
+@dataclass
+class CheckReport:
+    """The outcome of :func:`check`: ``ok``, the simulation, and one explanation per failing
+    workload."""
+
+    ok: bool
+    result: SimulationResult
+    problems: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        if self.ok:
+            w = self.result.workloads
+            return f"OK: every replica runs ({int(w['running'].sum())} pods of {len(w)} workloads)."
+        return "\n".join(["FAIL: not every replica would run.", *self.problems])
+
+
+def _fits(ci: ClusterInput, ms: Manifests, key: tuple[str, str, str]) -> bool:
+    r = simulate(ci.cluster, ms, existing=ci.existing)
+    row = r.workloads[
+        (r.workloads["namespace"] == key[0])
+        & (r.workloads["kind"] == key[1])
+        & (r.workloads["name"] == key[2])
+    ]
+    return bool((row["running"] == row["desired"]).all())
+
+
+def _resized(ci: ClusterInput, group: str, count: int) -> ClusterInput:
+    g = next(x for x in ci.cluster.node_groups if x.name == group)
+    changes: dict[str, Any] = {"count": count}
+    if g.node_names:  # snapshot nodes keep their names; new ones get fresh names
+        extra = tuple(f"{group}-new-{i}" for i in range(max(count - len(g.node_names), 0)))
+        changes["node_names"] = (g.node_names + extra)[:count]
+    return replace(ci, cluster=ci.cluster.with_group(group, **changes))
+
+
+def _more_nodes(
+    ci: ClusterInput, ms: Manifests, key: tuple[str, str, str], group: str
+) -> int | None:
+    current = next(g.count for g in ci.cluster.node_groups if g.name == group)
+    n = current
+    for _ in range(12):  # doubling search, then bisection
+        n = max(1, n * 2)
+        if _fits(_resized(ci, group, n), ms, key):
+            break
+    else:
+        return None
+    lo, hi = current, n
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if _fits(_resized(ci, group, mid), ms, key):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def _smaller_request(
+    ms: Manifests, ci: ClusterInput, idx: int, resource: str, current: int
+) -> int | None:
+    lo, hi = 0, current  # largest request (per container) that lets every replica run
+    key = ms.workloads[idx].key
+    if current <= 1:
+        return None
+
+    def with_request(amount: int) -> Manifests:
+        workloads = list(ms.workloads)
+        workloads[idx] = _scale_containers(workloads[idx], resource, amount)
+        return replace(ms, workloads=workloads)
+
+    if not _fits(ci, with_request(1), key):
+        return None
+    lo = 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if _fits(ci, with_request(mid), key):
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def check(ci: ClusterInput, manifests: Any) -> CheckReport:
+    """Simulate ``manifests`` on a cluster (with its implied system pods and existing load) and
+    explain every workload of ``manifests`` that would not fully run."""
+    user = manifests if isinstance(manifests, Manifests) else load_manifests(manifests)
+    ms = load_manifests([*ci.system_pods, *ci.manifests])
+    merged = Manifests(
+        namespaces=[*ms.namespaces, *user.namespaces],
+        priority_classes=[*ms.priority_classes, *user.priority_classes],
+        limit_ranges=[*ms.limit_ranges, *user.limit_ranges],
+        quotas=[*ms.quotas, *user.quotas],
+        workloads=[w for w in ms.workloads if w.key not in {u.key for u in user.workloads}]
+        + list(user.workloads),
+        skipped=[*ms.skipped, *user.skipped],
+    )
+    result = simulate(ci.cluster, merged, existing=ci.existing)
+    problems: list[str] = []
+    by_key = {
+        (str(r["namespace"]), str(r["kind"]), str(r["name"])): r
+        for r in result.workloads.to_dict(orient="records")
+    }
+    for w in user.workloads:
+        row = by_key[w.key]
+        if int(row["running"]) == int(row["desired"]):
+            continue
+        parts = [
+            f"{k}={int(row[k])}"
+            for k in ("pending", "container_creating", "not_created", "rejected")
+            if int(row[k])
+        ]
+        problems.append(
+            f"- {w.kind} {w.namespace}/{w.name}: {int(row['running'])}/{int(row['desired'])} running ({', '.join(parts)})"
+        )
+        problems.append(f"  why: {row['reason']}")
+        idx = next(i for i, x in enumerate(merged.workloads) if x.key == w.key)
+        fixes: list[str] = []
+        if int(row["rejected"]):
+            fixes.append(
+                "fix the request/limit so it passes the namespace's LimitRange (or the pod's own limits)"
+            )
+        if int(row["not_created"]):
+            fixes.append("raise the namespace's ResourceQuota, or lower the workload's requests")
+        nodes = result.nodes
+        limits = nodes["binding_limit"][nodes["binding_limit"] != ""]
+        binding = str(limits.value_counts().index[0]) if len(limits) else ""
+        if int(row["pending"]) or int(row["container_creating"]):
+            groups = [g for g in ci.cluster.node_groups if g.count > 0]
+            placed_on = set(result.placements[result.placements["name"] == w.name]["node"])
+            groups_with_pods = [
+                g.name
+                for g in groups
+                if any(
+                    str(n) in placed_on or (str(n).startswith(f"{g.name}-") and str(n) in placed_on)
+                    for n in (g.node_names or [f"{g.name}-{i}" for i in range(g.count)])
+                )
+            ] or [g.name for g in groups]
+            for g in groups_with_pods[:2]:
+                n = _more_nodes(ci, merged, w.key, g)
+                current = next(x.count for x in ci.cluster.node_groups if x.name == g)
+                if n is not None:
+                    fixes.append(f"scale node group {g} from {current} to {n} nodes")
+            if binding == "pods":
+                fixes.append(
+                    "raise kubelet maxPods (the instance type's pod IPs allow more with prefix delegation)"
+                )
+            if binding == "pod_ips" or int(row["container_creating"]):
+                fixes.append(
+                    "enable prefix delegation (ENABLE_PREFIX_DELEGATION=true) or use a type with more ENIs"
+                )
+            admitted = {
+                "cpu": int(row["cpu_request_millicores"]),
+                "memory": int(float(row["memory_request_mib"]) * (1 << 20)),
+            }
+            for resource, fmt in (("cpu", format_cpu), ("memory", format_memory)):
+                n_containers = max(len(merged.workloads[idx].template.containers), 1)
+                current = admitted[resource] // n_containers
+                if binding == resource and current > 0:
+                    smaller = _smaller_request(merged, ci, idx, resource, current)
+                    if smaller is not None:
+                        fixes.append(
+                            f"lower the {resource} request per container from {fmt(current)} to {fmt(smaller)}"
+                        )
+        if fixes:
+            problems.append("  would fix it: " + "; or ".join(fixes))
+    return CheckReport(not problems, result, problems)
