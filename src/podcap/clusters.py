@@ -21,6 +21,7 @@ import yaml
 
 from podcap.addons import eks_system_pods, kops_system_pods
 from podcap.errors import InvalidManifestError, PodcapError, PodcapWarning
+from podcap.manifests import read_text
 from podcap.readers import load_cluster
 from podcap.snapshot import read_snapshot
 from podcap.specs import Cluster, NodeGroup, VpcCni
@@ -435,12 +436,7 @@ def read_cluster(source: str | os.PathLike[str], *, system_pods: bool = True) ->
             snap.cluster, "kubectl JSON snapshot", [], snap.manifests, snap.existing, snap.skipped
         )
         return result
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidManifestError(f"{path}: cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise InvalidManifestError(f"{path}: not UTF-8 text") from None
+    text = read_text(path)
     reasons: list[str] = []
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):

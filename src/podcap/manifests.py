@@ -124,9 +124,9 @@ def _iter_sources(sources: Any) -> Iterator[_Doc]:
                         f"{path}: directory has no .yaml, .yml or .json files"
                     )
                 for f in files:
-                    yield from _yaml_docs(_read(f), str(f))
+                    yield from _yaml_docs(read_text(f), str(f))
             elif is_file:
-                yield from _yaml_docs(_read(path), str(path))
+                yield from _yaml_docs(read_text(path), str(path))
             else:
                 raise InvalidManifestError(f"{src}: no such file or directory")
         elif isinstance(src, str):
@@ -139,7 +139,8 @@ def _iter_sources(sources: Any) -> Iterator[_Doc]:
             )
 
 
-def _read(path: Path) -> str:
+def read_text(path: Path) -> str:
+    """A file's UTF-8 text; unreadable or non-UTF-8 files raise InvalidManifestError."""
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:

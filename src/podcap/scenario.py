@@ -28,11 +28,10 @@ import yaml
 from podcap.admission import AdmittedPod, QuotaState, admit
 from podcap.engine import NodeState, place_fast
 from podcap.errors import InvalidManifestError, InvalidSpecError, PodcapError
-from podcap.fleet import RESOURCES, Fleet, build_fleet
+from podcap.fleet import Fleet, build_fleet
 from podcap.manifests import load_manifests
 from podcap.readers import load_cluster
 from podcap.simulate import (
-    _DS_TOLERATIONS,
     CNI_ERROR,
     OUTCOMES,
     WORKLOAD_COLUMNS,
@@ -45,8 +44,10 @@ from podcap.simulate import (
     _pod_name,
     _subnet_error,
     failed_scheduling_message,
+    node_usage_frame,
+    pod_tolerations,
 )
-from podcap.specs import Cluster, Toleration, VpcCni
+from podcap.specs import Cluster, VpcCni
 from podcap.workloads import BUILTIN_PRIORITIES, LimitRange, PriorityClass, ResourceQuota, Workload
 
 __all__ = ["Scenario", "ScenarioResult"]
@@ -519,12 +520,12 @@ class _Runner:
         # account bound pods, quota usage of existing pods
         for c in self.cohorts:
             wl = self.workloads[c.key]
-            filters = _filters(fleet, wl.template, _tolerations(wl))
+            filters = _filters(fleet, wl.template, pod_tolerations(wl))
             pc = _pod_class(fleet, wl, c.pod, filters)
             state.add(pc, c.bound)
             quota.admit_many(c.key[0], c.pod, c.total, _pod_name(wl))
         for key, wl in self.workloads.items():
-            filters = _filters(fleet, wl.template, _tolerations(wl))
+            filters = _filters(fleet, wl.template, pod_tolerations(wl))
             desired = int(filters.eligible.sum()) if wl.kind == "DaemonSet" else wl.replicas
             rows[key] = {
                 "namespace": key[0],
@@ -666,32 +667,5 @@ def _env_fields(env: Mapping[str, Any]) -> list[str]:
     return [names[k] for k in env if k in names]
 
 
-def _tolerations(wl: Workload) -> tuple[Toleration, ...]:
-    tol = wl.template.tolerations
-    if wl.kind == "DaemonSet":
-        tol += _DS_TOLERATIONS
-        if wl.template.host_network:
-            tol += (
-                Toleration("node.kubernetes.io/network-unavailable", "Exists", "", "NoSchedule"),
-            )
-    return tol
-
-
 def _nodes(fleet: Fleet, state: NodeState) -> pd.DataFrame:
-    groups = np.array([g.name for g in fleet.groups], dtype=object)
-    types = np.array([g.instance_type for g in fleet.groups], dtype=object)
-    zones = np.array(fleet.zones, dtype=object)
-    return pd.DataFrame(
-        {
-            "node": fleet.names,
-            "node_group": groups[fleet.group] if fleet.size else [],
-            "instance_type": types[fleet.group] if fleet.size else [],
-            "zone": zones[fleet.zone] if fleet.size else [],
-            "pods": state.pods,
-            "pods_allocatable": state.pods_alloc,
-            "cpu_requested_millicores": state.used[RESOURCES.index("cpu")],
-            "cpu_allocatable_millicores": state.alloc[RESOURCES.index("cpu")],
-            "memory_requested_mib": state.used[RESOURCES.index("memory")] / float(1 << 20),
-            "memory_allocatable_mib": state.alloc[RESOURCES.index("memory")] / float(1 << 20),
-        }
-    )
+    return node_usage_frame(fleet, state)

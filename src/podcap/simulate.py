@@ -201,6 +201,18 @@ def affinity_mask(fleet: Fleet, template: PodTemplate) -> npt.NDArray[np.bool_]:
     return mask
 
 
+def pod_tolerations(wl: Workload) -> tuple[Toleration, ...]:
+    """The pod's tolerations, with those the DaemonSet controller adds to DaemonSet pods."""
+    tol = wl.template.tolerations
+    if wl.kind == "DaemonSet":
+        tol += _DS_TOLERATIONS
+        if wl.template.host_network:
+            tol += (
+                Toleration("node.kubernetes.io/network-unavailable", "Exists", "", "NoSchedule"),
+            )
+    return tol
+
+
 def _untolerated(taints: Sequence[Taint], tolerations: Sequence[Toleration]) -> Taint | None:
     for t in taints:
         if t.effect == "PreferNoSchedule":
@@ -480,15 +492,7 @@ def simulate(
     for order, wl in enumerate(ms.workloads):
         lrs = [lr for lr in ms.limit_ranges if lr.namespace == wl.namespace]
         pod = admit(wl.template, lrs)
-        tolerations = wl.template.tolerations
-        if wl.kind == "DaemonSet":
-            tolerations += _DS_TOLERATIONS
-            if wl.template.host_network:
-                tolerations += (
-                    Toleration(
-                        "node.kubernetes.io/network-unavailable", "Exists", "", "NoSchedule"
-                    ),
-                )
+        tolerations = pod_tolerations(wl)
         filters = _filters(fleet, wl.template, tolerations)
         desired = int(filters.eligible.sum()) if wl.kind == "DaemonSet" else wl.replicas
         row: dict[str, Any] = {
@@ -927,19 +931,12 @@ def _fits_one_ds(state: NodeState, pc: PodClass) -> npt.NDArray[np.bool_]:
     return _fits_one(state, pc)
 
 
-def _nodes_frame(
-    fleet: Fleet,
-    state: NodeState,
-    ips_used: npt.NDArray[np.int64],
-    ip_limit: npt.NDArray[np.int64],
-    pc: PodClass | None,
-    filters: _Filters | None,
-    needs_ip: bool,
-) -> pd.DataFrame:
+def node_usage_frame(fleet: Fleet, state: NodeState) -> pd.DataFrame:
+    """Per node: group, type, zone, pods and cpu / memory requested against allocatable."""
     groups = np.array([g.name for g in fleet.groups], dtype=object)
     types = np.array([g.instance_type for g in fleet.groups], dtype=object)
     zones = np.array(fleet.zones, dtype=object)
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         {
             "node": fleet.names,
             "node_group": groups[fleet.group] if fleet.size else [],
@@ -951,11 +948,23 @@ def _nodes_frame(
             "cpu_allocatable_millicores": state.alloc[0],
             "memory_requested_mib": state.used[1] / _MIB,
             "memory_allocatable_mib": state.alloc[1] / _MIB,
-            "pod_ips_used": ips_used,
-            "pod_ips_capacity": fleet.pod_ips,
-            "pod_ips_available": ip_limit,
         }
     )
+
+
+def _nodes_frame(
+    fleet: Fleet,
+    state: NodeState,
+    ips_used: npt.NDArray[np.int64],
+    ip_limit: npt.NDArray[np.int64],
+    pc: PodClass | None,
+    filters: _Filters | None,
+    needs_ip: bool,
+) -> pd.DataFrame:
+    frame = node_usage_frame(fleet, state)
+    frame["pod_ips_used"] = ips_used
+    frame["pod_ips_capacity"] = fleet.pod_ips
+    frame["pod_ips_available"] = ip_limit
     frame["binding_limit"] = binding_limit(fleet, state, ips_used, ip_limit, pc, filters, needs_ip)
     return frame
 

@@ -21,6 +21,7 @@ import pandas as pd
 
 from podcap.errors import InvalidManifestError, InvalidQuantityError, PodcapError, PodcapWarning
 from podcap.fleet import POD_ENI
+from podcap.manifests import read_text
 from podcap.quantity import parse_cpu, parse_memory
 from podcap.specs import Cluster, NodeGroup, Taint, VpcCni
 
@@ -96,12 +97,7 @@ def _load(src: Any, n: int) -> tuple[str, Any]:
     if isinstance(src, Mapping):
         return f"<object {n}>", src
     path = Path(src)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidManifestError(f"{path}: cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise InvalidManifestError(f"{path}: not UTF-8 text") from None
+    text = read_text(path)
     try:
         return str(path), json.loads(text)
     except json.JSONDecodeError as exc:
