@@ -150,9 +150,10 @@ def read_eksctl(doc: Mapping[str, Any], source: str = "<eksctl>") -> ClusterInpu
     delegation and no ``maxPodsPerNode`` the AWS calculator's max pods apply.  Subnets with a
     CIDR under ``vpc.subnets`` become the groups' subnets.
     """
-    if not str(doc.get("apiVersion", "")).startswith("eksctl.io/"):
+    if doc.get("apiVersion") != "eksctl.io/v1alpha5":
         raise InvalidManifestError(
-            f"{source}: apiVersion {doc.get('apiVersion')!r} is not eksctl.io/v1alpha5"
+            f"{source}: apiVersion {doc.get('apiVersion')!r} is not supported; podcap reads "
+            "eksctl.io/v1alpha5"
         )
     if doc.get("kind") != "ClusterConfig":
         raise InvalidManifestError(f"{source}: kind {doc.get('kind')!r} is not ClusterConfig")
@@ -298,6 +299,95 @@ def _kops_env(env: Any, where: str) -> dict[str, str]:
     return out
 
 
+_KOPS_IG = {
+    "role",
+    "machineType",
+    "minSize",
+    "maxSize",
+    "subnets",
+    "nodeLabels",
+    "taints",
+    "kubelet",
+    "image",
+    "rootVolumeSize",
+    "rootVolumeType",
+    "rootVolume",
+    "cloudLabels",
+    "mixedInstancesPolicy",
+    "maxPrice",
+    "associatePublicIp",
+    "additionalSecurityGroups",
+    "iam",
+    "instanceMetadata",
+    "manager",
+    "additionalUserData",
+    "volumes",
+    "volumeMounts",
+    "hooks",
+    "fileAssets",
+    "detailedInstanceMonitoring",
+    "instanceProtection",
+    "sysctlParameters",
+    "updatePolicy",
+    "warmPool",
+    "containerd",
+}
+_KOPS_CLUSTER = {
+    "networking",
+    "kubelet",
+    "kubeProxy",
+    "subnets",
+    "cloudProvider",
+    "kubernetesVersion",
+    "cloudConfig",
+    "api",
+    "authorization",
+    "channel",
+    "configBase",
+    "etcdClusters",
+    "iam",
+    "kubeAPIServer",
+    "kubeControllerManager",
+    "kubeScheduler",
+    "kubeDNS",
+    "kubernetesApiAccess",
+    "masterPublicName",
+    "networkCIDR",
+    "networkID",
+    "nonMasqueradeCIDR",
+    "sshAccess",
+    "topology",
+    "containerd",
+    "controlPlaneKubelet",
+    "masterKubelet",
+    "externalDns",
+    "certManager",
+    "awsLoadBalancerController",
+    "metricsServer",
+    "clusterAutoscaler",
+    "nodeTerminationHandler",
+    "additionalPolicies",
+    "docker",
+    "dnsZone",
+    "sshKeyName",
+    "cloudLabels",
+    "legacyCloudProvider",
+    "serviceAccountIssuerDiscovery",
+    "kubeProxyReplacement",
+    "addons",
+    "podIdentityWebhook",
+    "snapshotController",
+    "karpenter",
+    "nodeProblemDetector",
+    "fileAssets",
+    "hooks",
+    "assets",
+    "updatePolicy",
+    "secretStore",
+    "keyStore",
+}
+
+
 def read_kops(docs: list[Mapping[str, Any]], source: str = "<kops>") -> ClusterInput:
     """Read ``kops get -o yaml`` output: one Cluster and its InstanceGroups.
 
@@ -322,6 +412,7 @@ def read_kops(docs: list[Mapping[str, Any]], source: str = "<kops>") -> ClusterI
     ci, cl = clusters[0]
     spec = cl.get("spec") or {}
     where_c = f"{source}, document {ci} (Cluster)"
+    _warn_unknown(f"{where_c}, spec", spec, _KOPS_CLUSTER)
     networking = spec.get("networking") or {}
     if "amazonvpc" not in networking and "amazonVPC" not in networking:
         warnings.warn(
@@ -357,6 +448,18 @@ def read_kops(docs: list[Mapping[str, Any]], source: str = "<kops>") -> ClusterI
         if "machineType" not in igs_spec:
             raise InvalidManifestError(f"{where}: missing field spec.machineType")
         role = igs_spec.get("role", "Node")
+        _warn_unknown(where, ig, {"apiVersion", "kind", "metadata", "spec"})
+        _warn_unknown(f"{where}, spec", igs_spec, _KOPS_IG)
+        if role == "Bastion":
+            skipped.append(
+                f"InstanceGroup {meta.get('name', '?')} (role Bastion: an SSH host, not a node)"
+            )
+            continue
+        if role not in ("Node", "ControlPlane", "Master", "APIServer"):
+            raise InvalidManifestError(
+                f"{where}, spec.role: invalid {role!r}; valid: Node, ControlPlane, Master, "
+                "APIServer, Bastion"
+            )
         count = igs_spec.get("minSize", 1)
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
             raise InvalidManifestError(

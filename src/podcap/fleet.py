@@ -95,13 +95,18 @@ class Fleet:
 
 @functools.lru_cache(maxsize=4096)
 def _group_allocatable(
-    instance_type: str, overhead: str, max_pods: int | None, policy: str
+    instance_type: str,
+    overhead: str,
+    max_pods: int | None,
+    policy: str,
+    calculator: tuple[tuple[str, Any], ...] = (),
 ) -> dict[str, float]:
     frame = allocatable(
         instance_type,
         overhead=overhead,  # type: ignore[arg-type]  # validated by NodeGroup
         max_pods=max_pods,
         max_pods_policy=policy,  # type: ignore[arg-type]
+        **dict(calculator),
     )
     return {str(k): float(v) for k, v in frame.iloc[0].items()}
 
@@ -170,8 +175,16 @@ def build_fleet(cluster: Cluster, extra_resources: tuple[str, ...] = ()) -> Flee
             names[sel] = np.array(g.node_names, dtype=object)
         else:
             names[sel] = np.char.add(f"{g.name}-", within[sel].astype(str)).astype(object)
-        alloc = _group_allocatable(g.instance_type, g.overhead, g.max_pods, g.policy)
         cni = g.cni_settings
+        calc: tuple[tuple[str, Any], ...] = ()
+        if g.policy == "calculator":  # the calculator's answer depends on the CNI settings
+            calc = (
+                ("prefix_delegation", cni.prefix_delegation),
+                ("custom_networking", cni.custom_networking),
+                ("cni_version", cni.cni_version),
+                ("max_eni", cni.max_eni),
+            )
+        alloc = _group_allocatable(g.instance_type, g.overhead, g.max_pods, g.policy, calc)
         per_group_alloc[0, gi] = int(alloc["cpu_millicores"])
         per_group_alloc[1, gi] = int(alloc["memory_mib"]) * _MIB
         per_group_alloc[2, gi] = int(float(alloc["ephemeral_storage_gib"]) * _GIB)
