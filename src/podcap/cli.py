@@ -32,7 +32,7 @@ from typing import Any, TextIO
 import pandas as pd
 
 from podcap._version import __version__
-from podcap.clusters import read_cluster
+from podcap.clusters import ClusterInput, read_cluster
 from podcap.errors import PodcapError
 from podcap.gate import check
 from podcap.instances import instance_types, load_instance_table
@@ -123,8 +123,22 @@ def _sources(items: list[str]) -> list[Any]:
     return sources
 
 
+def _env(pairs: list[str] | None) -> VpcCni | None:
+    if not pairs:
+        return None
+    env = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise PodcapError(f"--aws-node-env expects NAME=VALUE, got {pair!r}")
+        env[key] = value
+    return VpcCni.from_env(env)
+
+
 def _cmd_simulate(args: argparse.Namespace, stream: TextIO) -> int:
-    ci = read_cluster(args.cluster, system_pods=not args.no_system_pods)
+    ci = read_cluster(
+        args.cluster, system_pods=not args.no_system_pods, cni=_env(args.aws_node_env)
+    )
     user = load_manifests(_sources(args.manifests))
     sources: list[Any] = [*ci.system_pods, *ci.manifests]
     implied = load_manifests(sources) if sources else None
@@ -142,6 +156,7 @@ def _cmd_simulate(args: argparse.Namespace, stream: TextIO) -> int:
         ci.cluster, merged, scoring=args.scoring, engine=args.engine, existing=ci.existing
     )
     if args.output == "json":
+        _about_cluster(ci, keys, sys.stderr)
         json.dump(
             {
                 "workloads": _records(result.workloads.set_index("namespace")),
@@ -152,27 +167,41 @@ def _cmd_simulate(args: argparse.Namespace, stream: TextIO) -> int:
         )
         stream.write("\n")
     elif args.output == "csv":
+        _about_cluster(ci, keys, sys.stderr)
         result.workloads.to_csv(stream, index=False)
     else:
         stream.write(repr(result) + "\n")
-        if ci.system_pods:
-            replaced = [
-                n for n in ci.implied if tuple(n.split("/")) in {(k[0], k[2]) for k in keys}
-            ]
-            stream.write(
-                f"\ncluster read as: {ci.format}; implied system pods: {', '.join(ci.implied)}"
-                + (f" (replaced by your manifests: {', '.join(replaced)})" if replaced else "")
-                + " (--no-system-pods to leave them out)\n"
-            )
-        if ci.existing is not None:
-            stream.write(f"\nexisting pods from the snapshot: {int(ci.existing['pods'].sum())}\n")
+        _about_cluster(ci, keys, stream)
     return 0
 
 
+def _about_cluster(ci: ClusterInput, keys: set[tuple[str, str, str]], out: TextIO) -> None:
+    """What podcap read and added: implied system pods, existing pods, skipped objects."""
+    lines = [f"cluster read as: {ci.format}"]
+    if ci.system_pods:
+        replaced = [n for n in ci.implied if tuple(n.split("/")) in {(k[0], k[2]) for k in keys}]
+        lines.append(
+            f"implied system pods: {', '.join(ci.implied)}"
+            + (f" (replaced by your manifests: {', '.join(replaced)})" if replaced else "")
+            + " (--no-system-pods to leave them out)"
+        )
+    if ci.existing is not None:
+        lines.append(f"existing pods from the snapshot: {int(ci.existing['pods'].sum())}")
+    if ci.skipped:
+        lines.append(f"not used: {'; '.join(ci.skipped)}")
+    if out is sys.stderr:
+        out.write("".join(f"podcap: {line}\n" for line in lines))
+    else:
+        out.write("\n" + "\n".join(lines) + "\n")
+
+
 def _cmd_check(args: argparse.Namespace, stream: TextIO) -> int:
-    ci = read_cluster(args.cluster, system_pods=not args.no_system_pods)
+    ci = read_cluster(
+        args.cluster, system_pods=not args.no_system_pods, cni=_env(args.aws_node_env)
+    )
     report = check(ci, _sources(args.manifests))
     stream.write(str(report) + "\n")
+    _about_cluster(ci, set(), stream)
     return 0 if report.ok else 1
 
 
@@ -279,6 +308,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="leave out the system pods an eksctl / kOps cluster implies",
     )
+    sim.add_argument(
+        "--aws-node-env",
+        action="append",
+        metavar="NAME=VALUE",
+        help="VPC CNI setting of a kubectl snapshot's cluster (repeatable), e.g. ENABLE_PREFIX_DELEGATION=true",
+    )
     sim.set_defaults(func=_cmd_simulate)
 
     chk = sub.add_parser(
@@ -296,6 +331,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="podcap, eksctl or kOps cluster file, or a kubectl snapshot",
     )
     chk.add_argument("--no-system-pods", action="store_true")
+    chk.add_argument(
+        "--aws-node-env",
+        action="append",
+        metavar="NAME=VALUE",
+        help="VPC CNI setting of a kubectl snapshot's cluster (repeatable), e.g. ENABLE_PREFIX_DELEGATION=true",
+    )
     chk.set_defaults(func=_cmd_check)
 
     sub_p = sub.add_parser(

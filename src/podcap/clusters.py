@@ -12,7 +12,7 @@ import json
 import os
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -190,8 +190,15 @@ def read_eksctl(doc: Mapping[str, Any], source: str = "<eksctl>") -> ClusterInpu
         if a["name"] == "vpc-cni":
             env = _config_env(a, f"{source}, addons[{i}]")
     cni = VpcCni.from_env(env)
+    family = ((doc.get("kubernetesNetworkConfig") or {}).get("ipFamily") or "IPv4").lower()
+    if family not in ("ipv4", "ipv6"):
+        raise InvalidManifestError(
+            f"{source}, kubernetesNetworkConfig.ipFamily: invalid {family!r}; valid: IPv4, IPv6"
+        )
+    if family == "ipv6":
+        cni = replace(cni, ip_family="ipv6")
     # subnets by name (AZ name or custom name) with a CIDR
-    subnets: dict[str, Subnet] = {}
+    subnets_by_kind: dict[str, dict[str, Subnet]] = {"private": {}, "public": {}}
     vpc = doc.get("vpc") or {}
     for kind in ("private", "public"):
         for name, spec in ((vpc.get("subnets") or {}).get(kind) or {}).items():
@@ -207,9 +214,9 @@ def read_eksctl(doc: Mapping[str, Any], source: str = "<eksctl>") -> ClusterInpu
                     raise InvalidManifestError(
                         f"{source}, vpc.subnets.{kind}.{name}.cidr: {exc}"
                     ) from None
-                subnets[str(name)] = sn
+                subnets_by_kind[kind][str(name)] = sn
                 if spec.get("id"):
-                    subnets[str(spec["id"])] = sn
+                    subnets_by_kind[kind][str(spec["id"])] = sn
     groups: list[NodeGroup] = []
     skipped: list[str] = []
     for section in ("nodeGroups", "managedNodeGroups"):
@@ -238,21 +245,48 @@ def read_eksctl(doc: Mapping[str, Any], source: str = "<eksctl>") -> ClusterInpu
                     f"{where}.desiredCapacity: expected an integer >= 0, got {count!r}"
                 )
             zones = ng.get("availabilityZones")
+            private = bool(ng.get("privateNetworking", False))
+            kind_order = ("private", "public") if private else ("public", "private")
+            pool = {**subnets_by_kind[kind_order[1]], **subnets_by_kind[kind_order[0]]}
             group_subnets: list[Subnet] = []
             for ref in ng.get("subnets") or []:
-                if str(ref) in subnets:
-                    group_subnets.append(subnets[str(ref)])
+                if str(ref) in pool:
+                    group_subnets.append(pool[str(ref)])
                 else:
                     skipped.append(f"{where}.subnets: {ref} has no CIDR in vpc.subnets")
+            if not group_subnets and subnets_by_kind[kind_order[0]]:
+                # no explicit subnets: eksctl spreads the group over the VPC's subnets of its kind
+                candidates = list(
+                    {sn.cidr: sn for sn in subnets_by_kind[kind_order[0]].values()}.values()
+                )
+                if zones is not None:
+                    candidates = [sn for sn in candidates if sn.zone in zones]
+                group_subnets = candidates
             if group_subnets:
-                zones = sorted({s.zone for s in group_subnets})
-                group_subnets = list({s.zone: s for s in group_subnets}.values())
-            if zones is None and subnets:
-                zones = sorted({s.zone for s in subnets.values()})
-                group_subnets = []
+                zones = sorted({sn.zone for sn in group_subnets})
+                group_subnets = list({sn.zone: sn for sn in group_subnets}.values())
+            kubelet = ng.get("kubeletExtraConfig") or {}
+            if not isinstance(kubelet, Mapping):
+                raise InvalidManifestError(f"{where}.kubeletExtraConfig: expected a mapping")
+            unused = sorted(set(kubelet) - {"maxPods"})
+            if unused:
+                warnings.warn(
+                    f"{where}.kubeletExtraConfig: {', '.join(unused)} not modelled (allocatable uses "
+                    "the EKS AMI's kube-reserved)",
+                    PodcapWarning,
+                    stacklevel=2,
+                )
+            ami = ng.get("amiFamily")
+            if ami not in (None, "AmazonLinux2", "AmazonLinux2023"):
+                warnings.warn(
+                    f"{where}.amiFamily: {ami} is modelled like AmazonLinux2023 (same max pods and "
+                    "kube-reserved formulas)",
+                    PodcapWarning,
+                    stacklevel=2,
+                )
             labels = dict(ng.get("labels") or {})
             labels.setdefault("alpha.eksctl.io/nodegroup-name", str(ng["name"]))
-            max_pods = ng.get("maxPodsPerNode")
+            max_pods = ng.get("maxPodsPerNode", kubelet.get("maxPods"))
             policy = "calculator" if cni.prefix_delegation and max_pods is None else "eni-max-pods"
             for k, itype in enumerate(types):
                 n = count // len(types) + (1 if k < count % len(types) else 0)
@@ -510,7 +544,9 @@ def read_kops(docs: list[Mapping[str, Any]], source: str = "<kops>") -> ClusterI
     )
 
 
-def read_cluster(source: str | os.PathLike[str], *, system_pods: bool = True) -> ClusterInput:
+def read_cluster(
+    source: str | os.PathLike[str], *, system_pods: bool = True, cni: VpcCni | None = None
+) -> ClusterInput:
     """Read a cluster from any supported file, detecting its format.
 
     Parameters
@@ -520,6 +556,8 @@ def read_cluster(source: str | os.PathLike[str], *, system_pods: bool = True) ->
         kubectl JSON snapshot (a file or a directory of JSON files).
     system_pods : bool
         Include the system pods the format implies (False: an empty cluster).
+    cni : VpcCni, optional
+        VPC CNI settings of a kubectl snapshot (they are not in the objects kubectl returns).
 
     Raises
     ------
@@ -534,7 +572,7 @@ def read_cluster(source: str | os.PathLike[str], *, system_pods: bool = True) ->
             raise InvalidManifestError(
                 f"{path}: a snapshot directory needs *.json files from kubectl"
             )
-        snap = read_snapshot(files)
+        snap = read_snapshot(files, cni=cni)
         result = ClusterInput(
             snap.cluster, "kubectl JSON snapshot", [], snap.manifests, snap.existing, snap.skipped
         )
@@ -549,7 +587,7 @@ def read_cluster(source: str | os.PathLike[str], *, system_pods: bool = True) ->
             raise InvalidManifestError(
                 f"{path}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
             ) from None
-        snap = read_snapshot(path)
+        snap = read_snapshot(path, cni=cni)
         return ClusterInput(
             snap.cluster, "kubectl JSON snapshot", [], snap.manifests, snap.existing, snap.skipped
         )

@@ -95,6 +95,22 @@ def _smaller_request(
     return lo
 
 
+def _limits_in(reason: str) -> set[str]:
+    """Which limits a Kubernetes / CNI message names: pods, cpu, memory, pod_ips, subnet."""
+    found = set()
+    if "Too many pods" in reason:
+        found.add("pods")
+    if "Insufficient cpu" in reason:
+        found.add("cpu")
+    if "Insufficient memory" in reason:
+        found.add("memory")
+    if "failed to assign an IP address" in reason:
+        found.add("pod_ips")
+    if "InsufficientCidrBlocks" in reason or "InsufficientFreeAddressesInSubnet" in reason:
+        found.add("subnet")
+    return found
+
+
 def check(ci: ClusterInput, manifests: Any) -> CheckReport:
     """Simulate ``manifests`` on a cluster (with its implied system pods and existing load) and
     explain every workload of ``manifests`` that would not fully run."""
@@ -136,9 +152,8 @@ def check(ci: ClusterInput, manifests: Any) -> CheckReport:
             )
         if int(row["not_created"]):
             fixes.append("raise the namespace's ResourceQuota, or lower the workload's requests")
-        nodes = result.nodes
-        limits = nodes["binding_limit"][nodes["binding_limit"] != ""]
-        binding = str(limits.value_counts().index[0]) if len(limits) else ""
+        reason = str(row["reason"])
+        limits_hit = _limits_in(reason)
         if int(row["pending"]) or int(row["container_creating"]):
             groups = [g for g in ci.cluster.node_groups if g.count > 0]
             placed_on = set(result.placements[result.placements["name"] == w.name]["node"])
@@ -155,13 +170,18 @@ def check(ci: ClusterInput, manifests: Any) -> CheckReport:
                 current = next(x.count for x in ci.cluster.node_groups if x.name == g)
                 if n is not None:
                     fixes.append(f"scale node group {g} from {current} to {n} nodes")
-            if binding == "pods":
+            if "pods" in limits_hit:
                 fixes.append(
                     "raise kubelet maxPods (the instance type's pod IPs allow more with prefix delegation)"
                 )
-            if binding == "pod_ips" or int(row["container_creating"]):
+            if "subnet" in limits_hit:
+                fixes.append("give the node group a larger subnet (or a prefix CIDR reservation)")
+            elif "pod_ips" in limits_hit:
+                cni_on = all(g.cni_settings.prefix_delegation for g in ci.cluster.node_groups)
                 fixes.append(
-                    "enable prefix delegation (ENABLE_PREFIX_DELEGATION=true) or use a type with more ENIs"
+                    "use a type with more ENIs or IPs per ENI"
+                    if cni_on
+                    else "enable prefix delegation (ENABLE_PREFIX_DELEGATION=true) or use a type with more ENIs"
                 )
             admitted = {
                 "cpu": int(row["cpu_request_millicores"]),
@@ -170,7 +190,7 @@ def check(ci: ClusterInput, manifests: Any) -> CheckReport:
             for resource, fmt in (("cpu", format_cpu), ("memory", format_memory)):
                 n_containers = max(len(merged.workloads[idx].template.containers), 1)
                 current = admitted[resource] // n_containers
-                if binding == resource and current > 0:
+                if resource in limits_hit and current > 0:
                     smaller = _smaller_request(merged, ci, idx, resource, current)
                     if smaller is not None:
                         fixes.append(

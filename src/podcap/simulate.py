@@ -13,6 +13,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from podcap.admission import AdmittedPod, QuotaState, admit
+from podcap.capacity import cni_version_supports_prefix
 from podcap.engine import NodeState, PodClass, place_fast, place_reference
 from podcap.errors import InvalidOptionError, InvalidSpecError, PodcapWarning
 from podcap.fleet import POD_ENI, RESOURCES, Fleet, build_fleet
@@ -458,6 +459,7 @@ def simulate(
     fleet = build_fleet(cluster, tuple(sorted(requested - set(RESOURCES))))
     fleet, subnet_state, node_groups = _launch(fleet)
     state = NodeState.empty(fleet.alloc, fleet.pods_alloc, fleet.labels_of)
+    existing = _without_replaced(existing, ms.workloads)
     existing_ip = _load_existing(fleet, state, existing)
     place = place_fast if engine == "fast" else place_reference
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
@@ -666,6 +668,33 @@ def simulate(
     return SimulationResult(workloads, nodes, placement, list(ms.skipped), subnets, node_groups)
 
 
+def _without_replaced(
+    existing: pd.DataFrame | None, workloads: Sequence[Workload]
+) -> pd.DataFrame | None:
+    """Drop existing pods that the applied workloads replace (``kubectl apply`` of an object
+    that already runs does not add pods to it: its controller owns them).
+
+    Pods are matched by namespace and owner: a Deployment owns the pods of its ReplicaSets
+    (named ``<deployment>-<hash>``); DaemonSets, StatefulSets, ReplicaSets and Jobs own their
+    pods by name; a bare Pod by its own name.
+    """
+    if existing is None or len(existing) == 0 or not workloads:
+        return existing
+    ns = existing["namespace"].astype(str)
+    owner = existing["owner"].astype(str)
+    kind = existing["owner_kind"].astype(str)
+    rs_parent = owner.str.rsplit("-", n=1).str[0]
+    drop = np.zeros(len(existing), dtype=bool)
+    for w in workloads:
+        same_ns = (ns == w.namespace).to_numpy()
+        if w.kind == "Deployment":
+            mine = (kind == "ReplicaSet") & (rs_parent == w.name)
+        else:
+            mine = (kind == w.kind) & (owner == w.name)
+        drop |= same_ns & mine.to_numpy()
+    return existing[~drop].reset_index(drop=True)
+
+
 def _preload_quota(quota: QuotaState, existing: pd.DataFrame) -> None:
     """Count the pods already in a namespace against its ResourceQuotas (requests and pods)."""
     per_ns = (
@@ -829,56 +858,66 @@ def _pod_address_limits(
     if subnet_state is None:
         return limit, short
     node_sn, pod_sn = _node_subnets(fleet)
-    # Demands, each served in node order: extra ENI primary addresses, secondary IPs, /28
-    # prefixes, branch ENIs.
-    extra = np.zeros(fleet.size, dtype=np.int64)
-    secondary = np.zeros(fleet.size, dtype=np.int64)
-    prefixes = np.zeros(fleet.size, dtype=np.int64)
-    prefix_mode = np.zeros(fleet.size, dtype=bool)
-    slots = np.ones(fleet.size, dtype=np.int64)
-    first_free = np.zeros(fleet.size, dtype=np.int64)
-    trunk = np.zeros(fleet.size, dtype=np.int64)
+    n = fleet.size
+    extra = np.zeros(n, dtype=np.int64)  # pod ENIs' primary addresses (beyond the node's own)
+    secondary = np.zeros(n, dtype=np.int64)
+    prefixes = np.zeros(n, dtype=np.int64)
+    prefix_mode = np.zeros(n, dtype=bool)
+    ipv6 = np.zeros(n, dtype=bool)
+    slots = np.ones(n, dtype=np.int64)
+    first_free = np.zeros(n, dtype=np.int64)
+    trunk = np.zeros(n, dtype=np.int64)
     for idx, pool in pools:
         g = fleet.groups[int(fleet.group[idx[0]])]
         row_t: Any = type_info(g.instance_type)
         cni = g.cni_settings
-        extra[idx] = pool.extra_eni_primaries - branch_pods[idx]
+        trunk[idx] = int(cni.pod_eni and row_t["trunking_compatible"] is not False)
+        extra[idx] = pool.extra_eni_primaries - trunk[idx] - branch_pods[idx]
         secondary[idx] = pool.secondary_ips
         prefixes[idx] = pool.prefixes
         prefix_mode[idx] = pool.prefix_mode
+        ipv6[idx] = cni.ip_family == "ipv6"
         slots[idx] = max(int(row_t["ipv4_per_eni"]) - 1, 1)
         first_free[idx] = 0 if cni.custom_networking else slots[idx]
-        trunk[idx] = int(cni.pod_eni and row_t["trunking_compatible"] is not False)
-    got_pod_ips = np.full(fleet.size, np.iinfo(np.int64).max, dtype=np.int64)
+    # What the pods on each node need first, then the warm surplus: every node's pods are served
+    # (in node order) before any node's warm pool.
+    need_ips = np.minimum(ip_pods, secondary)
+    need_eni_sec = -(-np.maximum(need_ips - first_free, 0) // slots)
+    need_pfx = np.minimum(-(-ip_pods // 16), prefixes)
+    eni_pfx_total = np.maximum(-(-prefixes // slots), np.where(first_free > 0, 1, 0))
+    need_eni_pfx = np.maximum(-(-need_pfx // slots) - np.where(first_free > 0, 1, 0), 0)
+    got_pod_ips = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    wants_v4 = ~ipv6
     for cidr, st in subnet_state.state.items():
-        sel = np.flatnonzero(pod_sn == cidr)
-        if sel.size == 0:
-            continue
-        pdm = prefix_mode[sel]
-        # Secondary-IP nodes, in node order, each as ipamd grows: the trunk ENI, the primary
-        # ENI's free slots, then one more ENI at a time (its primary address, then its IPs).
-        demand = np.where(pdm, 0, extra[sel] + secondary[sel])
-        granted = allocate_singles(st, demand, POD)
-        rest = np.maximum(granted - trunk[sel], 0)
-        on_first = np.minimum(rest, first_free[sel])
-        rest = rest - on_first
-        per_eni = slots[sel] + 1
-        ips = on_first + (rest // per_eni) * slots[sel] + np.maximum(rest % per_eni - 1, 0)
-        ips = np.minimum(ips, secondary[sel])
-        primaries = int((granted - ips).sum())
-        if primaries:  # label the ENI primary addresses among those handed out
-            st[np.flatnonzero(st == POD)[:primaries]] = NODE
-        # Prefix-delegation nodes: ENI primary addresses, then aligned /28 blocks.
-        allocate_singles(st, np.where(pdm, extra[sel], 0), NODE)
-        got_pfx = allocate_prefixes(st, np.where(pdm, prefixes[sel], 0), POD)
-        got_pod_ips[sel] = np.where(pdm, got_pfx * 16, ips)
-        allocate_singles(st, branch_pods[sel], NODE)
-    # A node that got its whole pool could grow further; one that got less is at the subnet's end.
-    demand = np.where(prefix_mode, prefixes * 16, secondary)
-    short = got_pod_ips < demand
+        sel = np.flatnonzero((pod_sn == cidr) & wants_v4)
+        if sel.size:
+            pdm = prefix_mode[sel]
+            sec = ~pdm
+            # pass 1: the pods' own addresses
+            n_eni = np.where(sec, need_eni_sec[sel], need_eni_pfx[sel])
+            got_eni = allocate_singles(st, n_eni, NODE)
+            cap_sec = np.minimum(first_free[sel] + got_eni * slots[sel], need_ips[sel])
+            got_sec = allocate_singles(st, np.where(sec, cap_sec, 0), POD)
+            cap_pfx = np.minimum(
+                (got_eni + np.where(first_free[sel] > 0, 1, 0)) * slots[sel], need_pfx[sel]
+            )
+            got_pfx = allocate_prefixes(st, np.where(pdm, cap_pfx, 0), POD)
+            got_pod_ips[sel] = np.where(pdm, got_pfx * 16, got_sec)
+            # pass 2: the warm surplus (more ENIs, IPs, prefixes), in node order
+            more_eni = np.where(
+                sec,
+                extra[sel] - need_eni_sec[sel],
+                eni_pfx_total[sel] - np.where(first_free[sel] > 0, 1, 0) - need_eni_pfx[sel],
+            )
+            allocate_singles(st, np.maximum(more_eni, 0), NODE)
+            allocate_singles(st, np.where(sec, secondary[sel] - need_ips[sel], 0), POD)
+            allocate_prefixes(st, np.where(pdm, prefixes[sel] - need_pfx[sel], 0), POD)
+        # trunk and branch ENIs take their addresses in the node's own subnet
+        nodes_here = np.flatnonzero(node_sn == cidr)
+        if nodes_here.size:
+            allocate_singles(st, trunk[nodes_here] + branch_pods[nodes_here], NODE)
+    short = got_pod_ips < np.minimum(ip_pods, np.where(prefix_mode, prefixes * 16, secondary))
     limit = np.where(short, np.minimum(limit, got_pod_ips), limit)
-    short &= got_pod_ips < ip_pods
-    _ = node_sn
     return limit, short
 
 
@@ -887,7 +926,9 @@ def _subnet_error(fleet: Fleet, i: int, subnet_state: SubnetState | None) -> str
     cidr = str(pod_sn[i])
     g = fleet.groups[int(fleet.group[i])]
     cni = g.cni_settings
-    if cni.prefix_delegation:
+    info: Any = type_info(g.instance_type)
+    prefix_capable = info["hypervisor"] == "nitro" or bool(info["bare_metal"])
+    if cni.prefix_delegation and prefix_capable and cni_version_supports_prefix(cni.cni_version):
         code = "InsufficientCidrBlocks"
         what = "has no free, aligned /28 block for a prefix"
     else:
@@ -918,8 +959,10 @@ def _subnets_frame(
     rows = subnet_state.summary(
         {PRE_USED: "used_before", NODE: "used_by_nodes", POD: "pod_addresses"}
     )
+    v4 = np.array([g.cni_settings.ip_family != "ipv6" for g in fleet.groups], dtype=bool)
+    v4_nodes = v4[fleet.group] if fleet.size else np.zeros(0, dtype=bool)
     for r in rows:
-        used = int(ips_used[pod_sn == r["subnet"]].sum())
+        used = int(ips_used[(pod_sn == r["subnet"]) & v4_nodes].sum())
         r["used_by_pods"] = used
         r["held_warm"] = r.pop("pod_addresses") - used
     return pd.DataFrame(rows, columns=columns)

@@ -257,6 +257,25 @@ def read_snapshot(sources: Any, *, cni: VpcCni | None = None) -> Snapshot:
             "labels": dict(extra),
             "unschedulable": key[5],
         }
+    if cni is None:
+        from podcap.capacity import pod_ip_capacity
+
+        hint = sorted(
+            {
+                sig["instance_type"]
+                for sig in signature_of.values()
+                if sig["alloc"]["pods"] > pod_ip_capacity(sig["instance_type"]) + 2
+            }
+        )
+        if hint:
+            warnings.warn(
+                f"snapshot: nodes of type(s) {', '.join(hint)} allow more pods than their secondary "
+                "IPs give; the cluster probably runs prefix delegation: pass "
+                "cni=VpcCni(prefix_delegation=True) (command line: --aws-node-env "
+                "ENABLE_PREFIX_DELEGATION=true)",
+                PodcapWarning,
+                stacklevel=2,
+            )
     node_groups = []
     for k, (key, names) in enumerate(groups.items()):
         sig = signature_of[key]
