@@ -314,10 +314,17 @@ def test_existing_pods_hold_pod_ips(tmp_path: Path) -> None:
     nodes = dump(tmp_path, "nodes.json", kube_list([node(A, pods="110")]))
     existing = [pod(f"app-{i}", A, cpu=["10m"]) for i in range(20)]
     pods = dump(tmp_path, "pods.json", kube_list([*system_pods(A, "a"), *existing]))
-    snap = podcap.read_snapshot([nodes, pods])
+    # maxPods 110 on an m5.large hints at prefix delegation: podcap says so, then models the
+    # default CNI it was given.
+    with pytest.warns(podcap.PodcapWarning, match="prefix delegation"):
+        snap = podcap.read_snapshot([nodes, pods])
     result = podcap.simulate(snap.cluster, [deployment("web", 10, "10m")], existing=snap.existing)
     assert outcome(result, "web") == (7, 0, 3, 0, 0)
     assert int(result.nodes["pod_ips_capacity"].iloc[0]) == 27
+    # Told about prefix delegation, the node has 3 x 9 x 16 = 432 pod IPs: all 10 run.
+    snap = podcap.read_snapshot([nodes, pods], cni=podcap.VpcCni(prefix_delegation=True))
+    result = podcap.simulate(snap.cluster, [deployment("web", 10, "10m")], existing=snap.existing)
+    assert outcome(result, "web") == (10, 0, 0, 0, 0)
 
 
 def test_finished_and_unbound_pods_are_skipped_with_a_warning(tmp_path: Path) -> None:
