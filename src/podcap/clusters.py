@@ -582,11 +582,19 @@ def read_cluster(
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
         try:
-            json.loads(text)
+            parsed = json.loads(text)
         except json.JSONDecodeError as exc:
             raise InvalidManifestError(
                 f"{path}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
             ) from None
+        looks_like_kubectl = isinstance(parsed, Mapping) and (
+            parsed.get("kind") in ("List", "Node", "NodeList", "PodList", "Pod")
+            or isinstance(parsed.get("items"), list)
+        )
+        if isinstance(parsed, Mapping) and not looks_like_kubectl:
+            text = yaml.safe_dump(parsed)  # eksctl, kOps or podcap cluster files written as JSON
+            stripped = ""
+    if stripped.startswith(("{", "[")):
         snap = read_snapshot(path, cni=cni)
         return ClusterInput(
             snap.cluster, "kubectl JSON snapshot", [], snap.manifests, snap.existing, snap.skipped

@@ -251,6 +251,11 @@ def warm_pool(
     mp = default_max_pods(instance_type, cni, table) if max_pods is None else max_pods
     if isinstance(mp, bool) or not isinstance(mp, (int, np.integer)) or mp < 1:
         raise InvalidOptionError(f"max_pods must be an integer >= 1 or None, got {max_pods!r}")
+    if (p > mp).any():
+        raise InvalidOptionError(
+            f"pods {int(p.max())} exceed the node's maxPods {int(mp)}: the scheduler would not "
+            "place them; give max_pods or fewer pods"
+        )
     n = p.shape[0]
     pool = node_pool(
         np.full(n, cols.enis[i]),
@@ -351,7 +356,22 @@ def compare_warm_settings(
         }
     rows = []
     for label, cni in settings.items():
-        r = warm_pool(instance_type, pods, cni=cni, max_pods=max_pods, table=table).iloc[0]
+        try:
+            r = warm_pool(instance_type, pods, cni=cni, max_pods=max_pods, table=table).iloc[0]
+        except InvalidOptionError as exc:  # e.g. more pods than this setting's maxPods
+            rows.append(
+                {
+                    "setting": label,
+                    "pods": pods,
+                    "pod_ips_available": 0,
+                    "enis": 0,
+                    "subnet_addresses": 0,
+                    "warm_addresses": 0,
+                    "stable": False,
+                    "note": str(exc),
+                }
+            )
+            continue
         rows.append(
             {
                 "setting": label,
@@ -365,7 +385,11 @@ def compare_warm_settings(
             }
         )
     frame = pd.DataFrame(rows)
-    return frame.sort_values(["warm_addresses", "setting"], kind="stable").reset_index(drop=True)
+    feasible = frame["pod_ips_available"] > 0
+    frame = frame.assign(_bad=~feasible).sort_values(
+        ["_bad", "warm_addresses", "setting"], kind="stable"
+    )
+    return frame.drop(columns="_bad").reset_index(drop=True)
 
 
 def _as_subnet(subnet: Any) -> Subnet:

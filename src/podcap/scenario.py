@@ -294,8 +294,17 @@ class Scenario:
             raise InvalidManifestError(f"{p}: a scenario needs 'cluster' and a list of 'steps'")
         base = p.parent
         cl = doc["cluster"]
-        cluster = load_cluster(base / cl if isinstance(cl, str) else cl)
+        implied: list[dict[str, Any]] = []
+        if isinstance(cl, str):
+            from podcap.clusters import read_cluster
+
+            ci = read_cluster(base / cl)
+            cluster, implied = ci.cluster, ci.system_pods
+        else:
+            cluster = load_cluster(cl)
         sc = cls(cluster)
+        if implied:
+            sc.apply(implied, "system pods the cluster implies")
         for i, step in enumerate(doc["steps"]):
             where = f"{p}, steps[{i}]"
             if not isinstance(step, Mapping) or len(step) - ("description" in step) != 1:
@@ -307,6 +316,8 @@ class Scenario:
             try:
                 if kind == "apply":
                     items = body if isinstance(body, list) else [body]
+                    if not items:
+                        raise InvalidManifestError(f"{where}.apply: give at least one manifest")
                     sc.apply(
                         [base / x if isinstance(x, str) and "\n" not in x else x for x in items],
                         desc,
@@ -335,9 +346,11 @@ class Scenario:
                     )
                 elif kind == "changeNodeGroup":
                     fields = {_SNAKE.get(k, k): v for k, v in body.items() if k != "name"}
-                    if "cni" in fields:
-                        fields["cni"] = VpcCni.from_env(fields["cni"])
-                    sc.change_node_group(body["name"], description=desc, **fields)
+                    env = fields.pop("cni", None)
+                    if env is not None:  # aws-node variables, merged into the group's settings
+                        sc.set_cni(env, node_group=body["name"], description=desc)
+                    if fields:
+                        sc.change_node_group(body["name"], description=desc, **fields)
                 elif kind == "setCni":
                     sc.set_cni(body["env"], node_group=body.get("nodeGroup"), description=desc)
                 else:
@@ -428,11 +441,16 @@ class _Runner:
         elif kind == "scale":
             key = self._find(args["name"], args["namespace"], args["kind"], f"step {desc!r}")
             wl = self.workloads[key]
-            if wl.kind == "DaemonSet":
-                raise InvalidSpecError(f"step {desc!r}: a DaemonSet cannot be scaled")
+            if wl.kind in ("DaemonSet", "Pod"):
+                raise InvalidSpecError(f"step {desc!r}: a {wl.kind} cannot be scaled")
             self.workloads[key] = replace(wl, replicas=args["replicas"])
         elif kind == "rolloutRestart":
             key = self._find(args["name"], args["namespace"], args["kind"], f"step {desc!r}")
+            if key[1] in ("Pod", "Job"):
+                raise InvalidSpecError(
+                    f"step {desc!r}: rollout restart works on Deployments, StatefulSets and "
+                    f"DaemonSets, not on a {key[1]}"
+                )
             self.cohorts = [c for c in self.cohorts if c.key != key]
         elif kind in ("changeNodeGroup", "setCni"):
             self._change_nodes(kind, desc, args)
@@ -471,11 +489,8 @@ class _Runner:
         self.cluster = Cluster(groups)
         self.fleet = build_fleet(self.cluster, ())
         # keep pods on nodes that still exist and were not replaced
-        keep = (
-            np.array([str(n).rsplit("-", 1)[0] not in replaced for n in old.names], dtype=bool)
-            if old.size
-            else np.zeros(0, bool)
-        )
+        replaced_groups = np.array([g.name in replaced for g in old.groups], dtype=bool)
+        keep = ~replaced_groups[old.group] if old.size else np.zeros(0, bool)
         pos = pd.Index(self.fleet.names.astype(str)).get_indexer(pd.Index(old.names.astype(str)))
         for c in self.cohorts:
             bound = np.zeros(self.fleet.size, dtype=np.int64)
@@ -548,7 +563,13 @@ class _Runner:
             elif existing < desired and key not in self.evicted_bare:
                 lrs = [lr for (ns, _), lr in self.limit_ranges.items() if ns == key[0]]
                 pod = admit(wl.template, lrs)
-                if not pod.ok:
+                pcn = wl.template.priority_class_name
+                if pcn and pcn not in BUILTIN_PRIORITIES and pcn not in self.priority_classes:
+                    rows[key]["rejected"] = desired - existing
+                    rows[key]["reason"] = (
+                        f'pods "{_pod_name(wl)}" is forbidden: no PriorityClass with name {pcn} was found'
+                    )
+                elif not pod.ok:
                     rows[key]["rejected"] = desired - existing
                     rows[key]["reason"] = pod.error
                 else:

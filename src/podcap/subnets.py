@@ -113,8 +113,10 @@ class Subnet:
                     raise InvalidSpecError(
                         f"{where}: used address {u!r} is not an IPv4 address or CIDR"
                     ) from None
-                if not sub.subnet_of(net):  # type: ignore[arg-type]
-                    raise InvalidSpecError(f"{where}: used address {u!r} is outside {net}")
+                if not isinstance(sub, ipaddress.IPv4Network) or not sub.subnet_of(net):
+                    raise InvalidSpecError(
+                        f"{where}: used address {u!r} is outside {net} (IPv4 addresses only)"
+                    )
             object.__setattr__(self, "used", items)
         res = []
         raw: Any = self.reservations
@@ -134,6 +136,12 @@ class Subnet:
             if not rnet.subnet_of(net):
                 raise InvalidSpecError(f"{rwhere}: {r.cidr} is outside {net}")
             res.append(SubnetReservation(str(rnet), r.type))
+        nets = sorted(
+            (ipaddress.IPv4Network(r.cidr) for r in res), key=lambda n: int(n.network_address)
+        )
+        for a, b in itertools.pairwise(nets):
+            if a.overlaps(b):
+                raise InvalidSpecError(f"{where}: reservations {a} and {b} overlap")
         object.__setattr__(self, "reservations", tuple(res))
         if not self.name:
             object.__setattr__(self, "name", str(net))

@@ -58,13 +58,23 @@ def _workload_index(ms: Manifests, ref: str) -> list[int]:
     ]
 
 
+def _split_group(cluster: Cluster, name: str) -> tuple[str, list[str]] | None:
+    """``("<group>", [field parts])`` for a parameter on a node group (names may hold dots)."""
+    best = None
+    for g in cluster.node_groups:
+        if name.startswith(g.name + ".") and (best is None or len(g.name) > len(best)):
+            best = g.name
+    return None if best is None else (best, name[len(best) + 1 :].split("."))
+
+
 def _check_parameter(cluster: Cluster, ms: Manifests, name: str) -> None:
     parts = name.split(".")
-    groups = {g.name for g in cluster.node_groups}
+    on_group = _split_group(cluster, name)
     ok = False
-    if parts[0] in groups:
-        ok = (len(parts) == 2 and parts[1] in _GROUP_FIELDS) or (
-            len(parts) == 3 and parts[1] == "cni" and parts[2] in _CNI_FIELDS
+    if on_group is not None:
+        fields_ = on_group[1]
+        ok = (len(fields_) == 1 and fields_[0] in _GROUP_FIELDS) or (
+            len(fields_) == 2 and fields_[0] == "cni" and fields_[1] in _CNI_FIELDS
         )
     elif len(parts) == 2 and parts[1] == "present":
         ok = any(lr.name == parts[0] for lr in ms.limit_ranges) or any(
@@ -100,12 +110,14 @@ def apply_case(
     limit_ranges, quotas = list(ms.limit_ranges), list(ms.quotas)
     for name, value in case.items():
         parts = name.split(".")
-        if parts[0] in groups:
-            g = groups[parts[0]]
-            if parts[1] == "cni":
-                groups[g.name] = replace(g, cni=replace(g.cni_settings, **{parts[2]: value}))
+        on_group = _split_group(cluster, name)
+        if on_group is not None:
+            g = groups[on_group[0]]
+            fields_ = on_group[1]
+            if fields_[0] == "cni" and len(fields_) == 2:
+                groups[g.name] = replace(g, cni=replace(g.cni_settings, **{fields_[1]: value}))
             else:
-                groups[g.name] = replace(g, **{parts[1]: value})
+                groups[g.name] = replace(g, **{fields_[0]: value})
         elif parts[-1] == "present":
             if not value:
                 limit_ranges = [o for o in limit_ranges if o.name != parts[0]]
@@ -153,6 +165,21 @@ def _cases(vary: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]]) -> l
     return cases
 
 
+def _row_limit(reason: str) -> str:
+    """The limit a workload row's reason names (empty when it names none)."""
+    from podcap.gate import _limits_in
+
+    found = _limits_in(reason)
+    for name in ("subnet", "pod_ips", "pods", "cpu", "memory"):
+        if name in found:
+            return name
+    if "exceeded quota" in reason or "failed quota" in reason:
+        return "quota"
+    if "forbidden" in reason or "invalid" in reason:
+        return "admission"
+    return ""
+
+
 def _binding(result: Any) -> str:
     limits = result.nodes["binding_limit"]
     limits = limits[limits != ""]
@@ -164,7 +191,12 @@ def _run_case(args: tuple[Cluster, Manifests, dict[str, Any], str]) -> pd.DataFr
     c, m = apply_case(cluster, ms, case)
     result = simulate(c, m, scoring=scoring)  # type: ignore[arg-type]
     frame = result.workloads.copy()
-    frame["binding_limit"] = _binding(result)
+    case_limit = _binding(result)
+    limits = [_row_limit(str(r)) for r in frame["reason"]]
+    last = len(frame) - 1
+    frame["binding_limit"] = [
+        lim or (case_limit if i == last else "") for i, lim in enumerate(limits)
+    ]
     for name in reversed(list(case)):
         value = case[name]
         frame.insert(0, name, [value] * len(frame))
@@ -227,8 +259,11 @@ def sweep(
     -------
     pandas.DataFrame
         One row per case and workload: the varied parameters, then the columns of
-        ``SimulationResult.workloads``, then ``binding_limit`` (the limit most nodes hit for the
-        last workload) and ``case`` (the case number).
+        ``SimulationResult.workloads``, then ``binding_limit`` and ``case`` (the case number).
+        ``binding_limit`` is the limit the row's own reason names (``cpu``, ``memory``,
+        ``pods``, ``pod_ips``, ``subnet``, ``quota``, ``admission``); for a workload that fully
+        runs it is empty, except on the last workload, where it is the limit most nodes would
+        hit for one more pod.
 
     Raises
     ------
@@ -376,22 +411,47 @@ def cheapest_instance_type(
     Returns
     -------
     pandas.DataFrame
-        One row per candidate: ``instance_type``, ``nodes``, ``binding_limit``, ``running`` (and
-        prices), sorted by total price, or by nodes without prices.
+        One row per candidate: ``instance_type``, ``nodes``, ``binding_limit``, ``running``,
+        ``note`` (why a candidate cannot run every replica; its ``nodes`` is then empty), and
+        with prices ``price_per_node`` and ``total_price``; sorted by total price, or without
+        prices by node count (fewest nodes is not cheapest when types differ in size).
     """
+    if isinstance(instance_types, str) or not instance_types:
+        raise InvalidOptionError(
+            "instance_types must be a non-empty list of instance type names, "
+            f"got {instance_types!r}"
+        )
     if prices is not None:
         missing = [t for t in instance_types if t not in prices]
         if missing:
             raise InvalidOptionError(f"prices has no entry for {', '.join(missing)}")
-    rows = []
+    rows: list[dict[str, Any]] = []
     for t in instance_types:
         c = cluster.with_group(node_group, instance_type=t)
-        r = min_nodes(c, manifests, node_group, workload=workload, max_count=max_count)
-        row = r.to_dict()
+        try:
+            r = min_nodes(c, manifests, node_group, workload=workload, max_count=max_count)
+        except PodcapError as exc:
+            rows.append(
+                {
+                    "node_group": node_group,
+                    "instance_type": t,
+                    "nodes": None,
+                    "binding_limit": "",
+                    "running": None,
+                    "note": str(exc),
+                }
+            )
+            if prices is not None:
+                rows[-1]["price_per_node"] = float(prices[t])
+                rows[-1]["total_price"] = None
+            continue
+        row: dict[str, Any] = {str(k): v for k, v in r.items()}
+        row["note"] = ""
         if prices is not None:
             row["price_per_node"] = float(prices[t])
             row["total_price"] = float(prices[t]) * int(r["nodes"])
         rows.append(row)
     frame = pd.DataFrame(rows)
     key = "total_price" if prices is not None else "nodes"
-    return frame.sort_values([key, "instance_type"], kind="stable").reset_index(drop=True)
+    frame = frame.sort_values([key, "instance_type"], kind="stable", na_position="last")
+    return frame.reset_index(drop=True)
