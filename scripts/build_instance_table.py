@@ -11,7 +11,7 @@ provenance of every column.
 
 Usage::
 
-    python scripts/build_instance_table.py --reference ../shared/reference --out data/instance_limits.yaml
+    python scripts/build_instance_table.py --reference data/reference --out data/instance_limits.yaml
 """
 
 from __future__ import annotations
@@ -153,7 +153,7 @@ def render(rows: list[tuple[str, dict[str, object]]]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reference", type=Path, default=Path("../shared/reference"))
+    parser.add_argument("--reference", type=Path, default=Path("data/reference"))
     parser.add_argument("--out", type=Path, default=Path("data/instance_limits.yaml"))
     args = parser.parse_args()
     rows = build(args.reference)

@@ -1,6 +1,6 @@
 """Reference values for max pods, pod IPs and allocatable, each taken from a public source.
 
-Sources (see tests/data/*.md and /work/shared/domain.md for the details):
+Sources (see tests/data/*.md and docs/domain.md for the details):
 
 * ENI  - aws/amazon-vpc-cni-k8s ``misc/eni-max-pods.txt`` @ 2aea0fd2453975bea25d13016293dbb9209e13a0
   (rows copied verbatim into tests/data/eni_max_pods_sample.csv).
@@ -14,8 +14,8 @@ Sources (see tests/data/*.md and /work/shared/domain.md for the details):
   @ e8f303f7c46ab8243381cb260b39e0dff59bbb44).
 * KOPS - kubernetes/kops ``nodeup/pkg/model/kubelet.go`` @ 00d755b0f7d599f8ca163716020cd85da1f31d15
   and ``upup/pkg/fi/nodeup/awsup/machine_types.go`` @ 65f2674f605f7f7ef9903b41c993726c04c22b7e.
-* AMI  - awslabs/amazon-eks-ami bootstrap / nodeadm kube-reserved bands (domain.md section 5).
-* LIM  - EC2 limits of /work/shared/reference/vpc_limits.csv (enis, ipv4_per_eni, hypervisor,
+* AMI  - awslabs/amazon-eks-ami bootstrap / nodeadm kube-reserved bands (docs/domain.md section 5).
+* LIM  - EC2 limits of data/reference/vpc_limits.csv (enis, ipv4_per_eni, hypervisor,
   vcpus); where an expected number is derived from a documented formula, the arithmetic is written
   out next to it with these inputs, so the number does not come from podcap.
 """
@@ -96,7 +96,7 @@ def test_karpenter_t3_large_35_pods():
 
 
 # ---------------------------------------------------------------------------------------------
-# CALC: AWS max-pods-calculator.sh examples, CNI 1.9.0 (domain.md section 2;
+# CALC: AWS max-pods-calculator.sh examples, CNI 1.9.0 (docs/domain.md section 2;
 # m5.large 29 / 110 / 20 also in the EKS user guide choosing-instance-type.md @ e8f303f7).
 
 CALCULATOR_EXAMPLES = {
@@ -118,7 +118,7 @@ FLAG_COMBOS = {
 @pytest.mark.parametrize(
     ("instance_type", "flags", "expected"),
     [
-        pytest.param(t, FLAG_COMBOS[label], values[i], id=f"calculator-domain.md:{t}:{label}")
+        pytest.param(t, FLAG_COMBOS[label], values[i], id=f"calculator-docs/domain.md:{t}:{label}")
         for t, values in CALCULATOR_EXAMPLES.items()
         for i, label in enumerate(FLAG_COMBOS)
     ],
@@ -361,7 +361,7 @@ def test_eks_allocatable_m5_xlarge():
 
 
 def test_eks_allocatable_memory_uses_eni_limited_pods_even_with_max_pods():
-    # domain.md 5 (AL2/AL2023): kube-reserved memory uses E*S+2 even when maxPods is overridden.
+    # docs/domain.md 5 (AL2/AL2023): kube-reserved memory uses E*S+2 even when maxPods is overridden.
     got = podcap.allocatable("m5.xlarge", overhead="eks", max_pods=110).iloc[0]
     assert int(got["pods"]) == 110
     assert int(got["memory_mib"]) == 16384 - 893 - 100
@@ -510,13 +510,13 @@ def test_p5_48xlarge_uses_default_card_only():
     assert podcap.max_pods("p5.48xlarge", policy="karpenter") == 100
     assert podcap.max_pods("p5.48xlarge", policy="calculator") == 100
     assert podcap.max_pods("p5.48xlarge", policy="kops") == 110
-    # domain.md 3: pod IPs 2*49 = 98; PD 2*49*16 = 1568.
+    # docs/domain.md 3: pod IPs 2*49 = 98; PD 2*49*16 = 1568.
     assert podcap.pod_ip_capacity("p5.48xlarge") == 98
     assert podcap.pod_ip_capacity("p5.48xlarge", prefix_delegation=True) == 1568
 
 
 # ---------------------------------------------------------------------------------------------
-# Pod IP capacity (domain.md section 3; VPC CNI docs). m5.large: LIM 3 x 10, trunking compatible.
+# Pod IP capacity (docs/domain.md section 3; VPC CNI docs). m5.large: LIM 3 x 10, trunking compatible.
 
 
 def test_pod_ips_m5_large():
@@ -552,7 +552,7 @@ def test_pod_ips_pd_on_xen_gives_no_prefixes():
 
 
 def test_pod_ips_pd_on_bare_metal_gives_prefixes():
-    # domain.md 3: PD works on nitro **or bare metal** (unlike the calculator).
+    # docs/domain.md 3: PD works on nitro **or bare metal** (unlike the calculator).
     # m5.metal: 15 x 50 -> 15*49*16 = 11760; a1.metal 8 x 30 -> 8*29*16 = 3712.
     assert podcap.pod_ip_capacity("m5.metal") == 735
     assert podcap.pod_ip_capacity("m5.metal", prefix_delegation=True) == 11760
@@ -560,7 +560,7 @@ def test_pod_ips_pd_on_bare_metal_gives_prefixes():
 
 
 def test_pod_ips_ipv6():
-    # domain.md 3: one /80 per node -> 2**128 / 2**80 = 2**48 addresses.
+    # docs/domain.md 3: one /80 per node -> 2**128 / 2**80 = 2**48 addresses.
     assert podcap.pod_ip_capacity("m5.large", ip_family="ipv6") == 2**48
     assert podcap.pod_ip_capacity("t2.micro", ip_family="ipv6", custom_networking=True) == 2**48
 
@@ -576,7 +576,7 @@ def test_pod_ips_max_eni_caps():
 
 
 def test_max_pods_exceeds_pod_ips_by_host_network_pods():
-    # domain.md 2/3: the +2 is for host-network pods, so ENI max pods = pod IPs + 2 (m5.large).
+    # docs/domain.md 2/3: the +2 is for host-network pods, so ENI max pods = pod IPs + 2 (m5.large).
     assert podcap.max_pods("m5.large") - podcap.pod_ip_capacity("m5.large") == 2
 
 

@@ -241,7 +241,7 @@ def test_list_family_table() -> None:
 
 
 def test_list_family_matches_reference() -> None:
-    reference = REPO.parent / "shared" / "reference" / "vpc_limits.csv"
+    reference = REPO / "data" / "reference" / "vpc_limits.csv"
     if not reference.is_file():
         pytest.skip(f"reference data not found at {reference}")
     with reference.open(newline="") as fh:

@@ -1,7 +1,7 @@
 """``podcap subnet``: nodes and pods that fit in a subnet, rollout addresses, warm settings.
 
 Hand computation (facts: AWS VPC User Guide "Subnet CIDR blocks": AWS reserves the first four and
-the last address of every subnet; domain.md sections 3-4; tests/data/WARM_POOL_NOTES.md
+the last address of every subnet; docs/domain.md sections 3-4; tests/data/WARM_POOL_NOTES.md
 sections 2, 5 and 7):
 
 * m5.large: 3 ENIs x 10 IPv4 -> S = 9 secondary IPs per ENI, 27 pod IPs; AWS calculator maxPods

@@ -1,6 +1,6 @@
 """The instance table: the bundled data/instance_limits.yaml and user tables.
 
-Expected facts come from the reference data in /work/shared/reference (README.md and
+Expected facts come from the reference data in data/reference (README.md and
 vpc_limits.csv, taken from aws/amazon-vpc-cni-k8s pkg/vpc/vpc_ip_resource_limit.go,
 aws/amazon-vpc-resource-controller-k8s pkg/aws/vpc/limits.go and the Karpenter instance-types page),
 read here with the csv module, not through podcap.
@@ -21,13 +21,13 @@ import podcap
 from podcap import InstanceTableError, PodcapError, UnknownInstanceTypeError, load_instance_table
 
 REPO = Path(__file__).resolve().parents[1]
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+REFERENCE = Path(__file__).resolve().parents[1] / "data" / "reference"
 BUNDLED_YAML = REPO / "data" / "instance_limits.yaml"
 BUILD_SCRIPT = REPO / "scripts" / "build_instance_table.py"
 
 needs_reference = pytest.mark.skipif(
     not (REFERENCE / "vpc_limits.csv").is_file(),
-    reason=f"reference data not found at {REFERENCE} (../shared/reference next to the repository)",
+    reason=f"reference data not found at {REFERENCE} (data/reference next to the repository)",
 )
 
 # The glossary in src/podcap/instances.py, in order.
@@ -115,7 +115,7 @@ def test_dtypes(table: pd.DataFrame) -> None:
 
 
 def test_counts_from_reference_readme(table: pd.DataFrame) -> None:
-    # /work/shared/reference/README.md, "Counts:" paragraph.
+    # data/reference/README.md, "Counts:" paragraph.
     assert table["hypervisor"].value_counts().to_dict() == {
         "nitro": 1150,
         "unknown": 161,

@@ -1,6 +1,6 @@
 """Calibration of the placement engines against real kube-scheduler v1.34.1 placements.
 
-The scenarios come from ``shared/reference/kube_scheduler_sample.json`` (see the README next to
+The scenarios come from ``tests/data/kube_scheduler_sample.json`` (see the README next to
 it): the real scheduler's default profile placing the replicas of one ReplicaSet on a few nodes.
 The node state is built directly (no instance table), with the pod's actual requests and its
 "non-zero" scoring requests, and the default soft topology spreading switched on.
@@ -21,7 +21,7 @@ from podcap.kernels.scheduling import NONZERO_CPU_MILLICORES, NONZERO_MEMORY_BYT
 from podcap.simulate import _Filters, failed_scheduling_message
 from podcap.specs import NodeGroup
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+REFERENCE = Path(__file__).resolve().parents[1] / "tests" / "data"
 SAMPLE = REFERENCE / "kube_scheduler_sample.json"
 
 pytestmark = pytest.mark.skipif(

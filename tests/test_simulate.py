@@ -1,7 +1,7 @@
 """``podcap.simulate``: admission, scheduling and pod IPs of a ``kubectl apply``.
 
 Every expected number below is computed by hand in a comment, from the facts in
-/work/shared/domain.md (sections 3, 5, 7, 8) and the instance data published by AWS:
+docs/domain.md (sections 3, 5, 7, 8) and the instance data published by AWS:
 
 * m5.large: 2 vCPU, 8192 MiB, 3 ENIs x 10 IPv4 -> S = 9 pod slots per ENI;
   pod IPs (secondary IPs) = 3 * 9 = 27; with prefix delegation 3 * 9 * 16 = 432;
@@ -155,7 +155,7 @@ def cluster(*groups: Any) -> podcap.Cluster:
 
 
 # ---------------------------------------------------------------------------------------------
-# the seed story (domain.md section 8)
+# the seed story (docs/domain.md section 8)
 #
 # Workers: 2 x c5d.large, kOps overhead -> no kube-reserved -> cpu allocatable 2000m each.
 # Control plane: t3.medium tainted node-role.kubernetes.io/control-plane:NoSchedule.
@@ -284,7 +284,7 @@ def test_seed_python_api_equals_yaml(seed_result: podcap.SimulationResult) -> No
 
 
 def test_seed_reference_engine_agrees(seed_result: podcap.SimulationResult) -> None:
-    # 33 is order-independent (domain.md section 7), so the pod-by-pod oracle must agree
+    # 33 is order-independent (docs/domain.md section 7), so the pod-by-pod oracle must agree
     result = podcap.simulate(podcap.load_cluster(SEED_CLUSTER), SEED_MANIFESTS, engine="reference")
     assert outcome(result, "nginx") == (80, 33, 47, 0, 0, 0)
     assert row(result, "nginx")["reason"] == SEED_REASON
@@ -301,7 +301,7 @@ def test_seed_without_limitrange_all_80_run() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# maxPods above the pod IP capacity (domain.md section 3)
+# maxPods above the pod IP capacity (docs/domain.md section 3)
 
 # aws-node and kube-proxy: hostNetwork, system-node-critical (as shipped), so they are scheduled
 # before the app and the app is the last workload placed (binding_limit describes that one).
@@ -476,7 +476,7 @@ def test_daemonset_pod_that_does_not_fit(engine: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# scheduler filters (domain.md section 7); m5.large with EKS overhead unless said otherwise:
+# scheduler filters (docs/domain.md section 7); m5.large with EKS overhead unless said otherwise:
 # 1930m cpu, 7518 MiB memory, 29 pods, 27 pod IPs.
 
 

@@ -8,8 +8,8 @@ Facts used (expected numbers are computed by hand in comments from these):
   .255 broadcast).  So a /24 has 256 - 5 = 251 usable addresses.
 * A /28 prefix is 16 contiguous addresses aligned on a multiple of 16 (prefix delegation needs
   free aligned blocks; a fragmented subnet returns InsufficientCidrBlocks although single
-  addresses are free: domain.md section 4, tests/data/WARM_POOL_NOTES.md section 11).
-* Warm pool (domain.md section 4, WARM_POOL_NOTES.md sections 2 and 7): every ENI's primary
+  addresses are free: docs/domain.md section 4, tests/data/WARM_POOL_NOTES.md section 11).
+* Warm pool (docs/domain.md section 4, WARM_POOL_NOTES.md sections 2 and 7): every ENI's primary
   address is a subnet address; with WARM_ENI_TARGET=1 a node holds the smallest n ENIs with
   n*S - P >= S, at most E.  m5.large: 3 ENIs x 10 IPv4 -> S = 9, 27 pod IPs, eni-max-pods 29.
 * podcap's allocator (``podcap.kernels.addresses`` docstring) hands out the lowest free addresses

@@ -6,7 +6,7 @@ Expected values come from two places only:
   (``docs/eni-and-ip-target.md`` and ``docs/prefix-and-ip-target.md``), copied verbatim; one
   parametrized test per row.
 * hand computation in comments, from ``tests/data/WARM_POOL_NOTES.md`` (cited by section) and
-  ``/work/shared/domain.md`` sections 3-4.
+  ``docs/domain.md`` sections 3-4.
 
 Instance limits (AWS, and the same as the docs use):
   t3.small       3 ENIs x  4 IPv4 -> S = 3 secondary IPs (or /28 prefixes) per ENI
@@ -313,7 +313,7 @@ def test_max_eni_caps_enis() -> None:
 
 
 def test_ipv6_one_eni_no_ipv4_secondary_ips() -> None:
-    # IPv6: one /80 prefix per node, only maxPods limits (domain.md section 3).  The node keeps
+    # IPv6: one /80 prefix per node, only maxPods limits (docs/domain.md section 3).  The node keeps
     # its primary ENI only and holds no IPv4 secondary IPs.
     frame = warm_pool("m5.large", [0, 50], cni=VpcCni(ip_family="ipv6"), max_pods=110)
     assert frame["enis"].tolist() == [1, 1]

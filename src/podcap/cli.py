@@ -236,9 +236,9 @@ def _cmd_subnet(args: argparse.Namespace, stream: TextIO) -> int:
         )
         frames["rollout"] = need.to_frame().T.set_index("instance_type")
     pods = int(cap["pods_per_node"]) if args.pods_per_node is None else args.pods_per_node
-    frames["warm settings"] = compare_warm_settings(
-        args.instance_type, pods, base=cni, max_pods=args.max_pods
-    ).set_index("setting")
+    warm = compare_warm_settings(args.instance_type, pods, base=cni, max_pods=args.max_pods)
+    # settings whose maxPods cannot hold this many pods are not candidates here
+    frames["warm settings"] = warm[warm["pod_ips_available"] > 0].set_index("setting")
     if args.output == "json":
         json.dump({k: _records(v) for k, v in frames.items()}, stream, indent=2)
         stream.write("\n")

@@ -149,6 +149,18 @@ def read_eksctl(doc: Mapping[str, Any], source: str = "<eksctl>") -> ClusterInpu
     is not known).  The ``vpc-cni`` add-on's ``configurationValues`` env sets the CNI; with prefix
     delegation and no ``maxPodsPerNode`` the AWS calculator's max pods apply.  Subnets with a
     CIDR under ``vpc.subnets`` become the groups' subnets.
+
+    Parameters
+    ----------
+    doc : mapping
+        The parsed ClusterConfig.
+    source : str
+        File name for messages.
+
+    Returns
+    -------
+    ClusterInput
+        With the EKS system pods (aws-node, kube-proxy, CoreDNS, and the listed add-ons').
     """
     if doc.get("apiVersion") != "eksctl.io/v1alpha5":
         raise InvalidManifestError(
@@ -428,7 +440,20 @@ def read_kops(docs: list[Mapping[str, Any]], source: str = "<kops>") -> ClusterI
     Instance groups become node groups (kOps overhead: no kube-reserved) with ``minSize`` nodes;
     maxPods is the group's ``kubelet.maxPods``, else the cluster's, else kOps' amazonvpc value;
     ControlPlane / Master groups get the control-plane taint; zones and CIDRs come from the
-    cluster's ``spec.subnets``.
+    cluster's ``spec.subnets``; Bastion groups are skipped (they are not nodes).
+
+    Parameters
+    ----------
+    docs : list of mapping
+        The parsed documents (one Cluster, its InstanceGroups).
+    source : str
+        File name for messages.
+
+    Returns
+    -------
+    ClusterInput
+        With kOps' system pods (aws-node, kube-proxy with ``spec.kubeProxy.cpuRequest``, CoreDNS
+        and its autoscaler, the EBS CSI driver unless disabled).
     """
     clusters = [(i, d) for i, d in enumerate(docs) if d.get("kind") == "Cluster"]
     igs = [(i, d) for i, d in enumerate(docs) if d.get("kind") == "InstanceGroup"]

@@ -16,8 +16,17 @@ __all__ = ["CheckReport", "check"]
 
 @dataclass
 class CheckReport:
-    """The outcome of :func:`check`: ``ok``, the simulation, and one explanation per failing
-    workload."""
+    """The outcome of :func:`check`.
+
+    Attributes
+    ----------
+    ok : bool
+        Every replica runs.
+    result : SimulationResult
+        The simulation behind the answer.
+    problems : list of str
+        Lines explaining each failing workload and what would fix it.
+    """
 
     ok: bool
     result: SimulationResult
@@ -113,7 +122,22 @@ def _limits_in(reason: str) -> set[str]:
 
 def check(ci: ClusterInput, manifests: Any) -> CheckReport:
     """Simulate ``manifests`` on a cluster (with its implied system pods and existing load) and
-    explain every workload of ``manifests`` that would not fully run."""
+    explain every workload of ``manifests`` that would not fully run.
+
+    Parameters
+    ----------
+    ci : ClusterInput
+        A cluster from :func:`podcap.read_cluster` (or built by hand).
+    manifests : path, YAML text, dict, list of those, or Manifests
+        The workloads to check.
+
+    Returns
+    -------
+    CheckReport
+        ``ok`` is True when every replica of ``manifests`` runs; ``problems`` holds, per failing
+        workload, the outcome, Kubernetes' reason and the fixes that would work (more nodes of a
+        group, maxPods, prefix delegation, a smaller request), each verified by simulation.
+    """
     user = manifests if isinstance(manifests, Manifests) else load_manifests(manifests)
     ms = load_manifests([*ci.system_pods, *ci.manifests])
     merged = Manifests(

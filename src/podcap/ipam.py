@@ -538,6 +538,18 @@ def rollout_addresses(
     The replicas are spread evenly (as the scheduler's spreading does on identical nodes); each
     node holds its steady-state warm pool.
 
+    Parameters
+    ----------
+    instance_type : str
+    replicas : int
+        Address-consuming pods [pods].
+    nodes : int
+        Nodes they spread over [count].
+    cni : VpcCni, optional
+    max_pods : int, optional
+        kubelet maxPods (default: the AWS calculator's value for these settings).
+    table : pandas.DataFrame, optional
+
     Returns
     -------
     pandas.Series

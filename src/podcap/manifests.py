@@ -40,7 +40,18 @@ _YAML_SUFFIXES = (".yaml", ".yml", ".json")
 
 @dataclass
 class Manifests:
-    """Objects read from manifests, in apply order."""
+    """Objects read from manifests, in apply order.
+
+    Attributes
+    ----------
+    namespaces : list of str
+    priority_classes : list of PriorityClass
+    limit_ranges : list of LimitRange
+    quotas : list of ResourceQuota
+    workloads : list of Workload
+    skipped : list of str
+        Objects of kinds podcap does not simulate, each named with its file and document.
+    """
 
     namespaces: list[str] = field(default_factory=list)
     priority_classes: list[PriorityClass] = field(default_factory=list)

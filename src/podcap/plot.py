@@ -175,7 +175,20 @@ def sweep_heatmap(
     workload: str | None = None,
     ax: Any = None,
 ) -> Any:
-    """A heat map of an outcome over two varied parameters."""
+    """A heat map of an outcome over two varied parameters.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A :func:`podcap.sweep` result.
+    x, y : str
+        The varied parameters on the axes.
+    value : str
+        The outcome column shown.
+    workload : str, optional
+        The workload (default the one with the most desired pods).
+    ax : matplotlib Axes, optional
+    """
     for col in (x, y, value):
         if col not in frame.columns:
             raise InvalidOptionError(f"column {col!r} is not in the sweep frame")
@@ -196,7 +209,15 @@ def sweep_heatmap(
 
 
 def timeline(result: ScenarioResult, *, workload: str | None = None, ax: Any = None) -> Any:
-    """Outcomes of one workload after each step of a scenario (stacked bars)."""
+    """Outcomes of one workload after each step of a scenario (stacked bars).
+
+    Parameters
+    ----------
+    result : ScenarioResult
+    workload : str, optional
+        The workload (default the one with the most desired pods).
+    ax : matplotlib Axes, optional
+    """
     frame = result.frame
     rows = _workload_rows(frame, workload)
     ax = _axes(ax, (max(6.0, 1.4 * len(rows) + 2), 4.0))

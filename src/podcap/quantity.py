@@ -97,6 +97,18 @@ def _ceil(value: Fraction) -> int:
 def parse_cpu(value: str | int | float, *, field: str | None = None) -> int:
     """Parse a cpu quantity into millicores [m], rounding up like Kubernetes ``MilliValue``.
 
+    Parameters
+    ----------
+    value : str, int or float
+        A cpu quantity (``"100m"``, ``"1.5"``, ``2``).
+    field : str, optional
+        Where the value came from, for error messages.
+
+    Returns
+    -------
+    int
+        Millicores [m].
+
     Examples
     --------
     >>> parse_cpu("100m"), parse_cpu("1.5"), parse_cpu(2)
@@ -108,6 +120,18 @@ def parse_cpu(value: str | int | float, *, field: str | None = None) -> int:
 def parse_memory(value: str | int | float, *, field: str | None = None) -> int:
     """Parse a memory (or storage) quantity into bytes [B], rounding up like Kubernetes ``Value``.
 
+    Parameters
+    ----------
+    value : str, int or float
+        A memory quantity (``"512Mi"``, ``"1G"``, ``1e3``).
+    field : str, optional
+        Where the value came from, for error messages.
+
+    Returns
+    -------
+    int
+        Bytes [B].
+
     Examples
     --------
     >>> parse_memory("512Mi"), parse_memory("1G"), parse_memory("1e3")
@@ -117,13 +141,33 @@ def parse_memory(value: str | int | float, *, field: str | None = None) -> int:
 
 
 def format_cpu(millicores: int) -> str:
-    """Format millicores [m] the way kubectl prints them (``"100m"``, ``"2"``)."""
+    """Format millicores [m] the way kubectl prints them (``"100m"``, ``"2"``).
+
+    Parameters
+    ----------
+    millicores : int
+        CPU [m].
+
+    Returns
+    -------
+    str
+    """
     millicores = int(millicores)
     return str(millicores // 1000) if millicores % 1000 == 0 else f"{millicores}m"
 
 
 def format_memory(num_bytes: int) -> str:
-    """Format bytes [B] with the largest exact binary suffix (``"512Mi"``, ``"1Gi"``, ``"1000"``)."""
+    """Format bytes [B] with the largest exact binary suffix (``"512Mi"``, ``"1Gi"``, ``"1000"``).
+
+    Parameters
+    ----------
+    num_bytes : int
+        Memory [B].
+
+    Returns
+    -------
+    str
+    """
     num_bytes = int(num_bytes)
     for suffix in ("Ei", "Pi", "Ti", "Gi", "Mi", "Ki"):
         unit = _BINARY[suffix]

@@ -95,6 +95,15 @@ def _subnets(value: Any, loc: str) -> tuple[Subnet, ...]:
 def load_cluster(source: str | os.PathLike[str] | Mapping[str, Any]) -> Cluster:
     """Load a cluster from podcap's cluster YAML (a path, YAML text or a parsed mapping).
 
+    Parameters
+    ----------
+    source : path, str or mapping
+        The file, its YAML text, or the parsed document (schema in this module's docstring).
+
+    Returns
+    -------
+    Cluster
+
     Raises
     ------
     InvalidManifestError

@@ -29,7 +29,14 @@ _TAINT_TEXT = re.compile(r"^(?P<key>[^=:\s]+)(?:=(?P<value>[^:\s]*))?:(?P<effect
 
 @dataclass(frozen=True)
 class Taint:
-    """A node taint ``key[=value]:effect``."""
+    """A node taint ``key[=value]:effect``.
+
+    Parameters
+    ----------
+    key : str
+    value : str
+    effect : {"NoSchedule", "PreferNoSchedule", "NoExecute"}
+    """
 
     key: str
     value: str = ""
@@ -80,7 +87,16 @@ class Taint:
 
 @dataclass(frozen=True)
 class Toleration:
-    """A pod toleration (``operator`` Exists or Equal; empty key with Exists tolerates all)."""
+    """A pod toleration (``operator`` Exists or Equal; empty key with Exists tolerates all).
+
+    Parameters
+    ----------
+    key : str
+    operator : {"Exists", "Equal"}
+    value : str
+    effect : str
+        Empty matches every effect.
+    """
 
     key: str = ""
     operator: Literal["Exists", "Equal"] = "Equal"

@@ -38,8 +38,15 @@ POD = USED + 2  # secondary IPs or prefix addresses
 
 @dataclass(frozen=True)
 class SubnetReservation:
-    """A subnet CIDR reservation: ``"prefix"`` (only for /28 prefixes) or ``"explicit"`` (never
-    assigned automatically)."""
+    """A subnet CIDR reservation.
+
+    Parameters
+    ----------
+    cidr : str
+        The reserved range, inside the subnet.
+    type : {"prefix", "explicit"}
+        ``"prefix"``: only for /28 prefixes; ``"explicit"``: never assigned automatically.
+    """
 
     cidr: str
     type: Literal["prefix", "explicit"] = "prefix"
