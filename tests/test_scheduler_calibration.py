@@ -70,11 +70,7 @@ def _setup(scenario: dict[str, Any]) -> tuple[NodeState, PodClass, list[str]]:
         if nd["zone"] not in zones:
             zones.append(nd["zone"])
     zone = np.array([zones.index(nd["zone"]) for nd in nodes], dtype=np.int64)
-    labels = [
-        {"kubernetes.io/hostname": nd["name"], "topology.kubernetes.io/zone": nd["zone"]}
-        for nd in nodes
-    ]
-    state = NodeState.empty(alloc, pods_alloc, lambda i: labels[i])
+    state = NodeState.empty(alloc, pods_alloc)
     cpu, memory = int(pod["cpu_milli"]), int(pod["memory_bytes"])
     pc = PodClass(
         request=np.array([cpu, memory, 0, 0], dtype=np.int64),

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from podcap.quantity import format_cpu, format_memory
 from podcap.workloads import Container, LimitRange, PodTemplate, ResourceQuota
 
-__all__ = ["AdmittedPod", "QuotaState", "admit", "effective_requests"]
+__all__ = ["AdmittedPod", "QuotaState", "admit"]
 
 _COMPUTE = ("cpu", "memory", "ephemeral-storage")
 
@@ -37,7 +37,6 @@ class AdmittedPod:
     requests: Mapping[str, int]
     limits: Mapping[str, int]
     error: str = ""
-    error_kind: str = ""  # "", "rejected"
 
     @property
     def ok(self) -> bool:
@@ -66,12 +65,6 @@ def _pod_total(
     for r, v in overhead.items():
         total[r] = total.get(r, 0) + v
     return total
-
-
-def effective_requests(template: PodTemplate) -> dict[str, int]:
-    """Effective pod requests of a template as written (no admission) [m / base units]."""
-    containers = (*template.init_containers, *template.containers)
-    return _pod_total(_api_defaults(containers), template.overhead, "requests")
 
 
 def _api_defaults(containers: Sequence[Container]) -> list[Container]:
@@ -137,7 +130,7 @@ def admit(template: PodTemplate, limit_ranges: Sequence[LimitRange]) -> Admitted
                     f"Pod is invalid: {_container_path(c, idx)}.resources.requests: Invalid value: "
                     f'"{_fmt(r, v)}": must be less than or equal to {r} limit of {_fmt(r, c.limits[r])}'
                 )
-                return AdmittedPod(tuple(containers), req, lim, msg, "rejected")
+                return AdmittedPod(tuple(containers), req, lim, msg)
 
     # LimitRanger validation (403).
     errors: list[str] = []
@@ -155,7 +148,7 @@ def admit(template: PodTemplate, limit_ranges: Sequence[LimitRange]) -> Admitted
             )
     if errors:
         body = errors[0] if len(errors) == 1 else "[" + ", ".join(errors) + "]"
-        return AdmittedPod(tuple(containers), req, lim, f"forbidden: {body}", "rejected")
+        return AdmittedPod(tuple(containers), req, lim, f"forbidden: {body}")
     return AdmittedPod(tuple(containers), req, lim)
 
 

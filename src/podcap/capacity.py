@@ -112,10 +112,6 @@ def _shape_like(names: _Names, values: npt.NDArray[Any], name: str) -> Any:
     return values
 
 
-def _gather(names: _Names, table: pd.DataFrame | None) -> tuple[Columns, npt.NDArray[np.intp]]:
-    return lookup(names.values, table)
-
-
 def _require(
     known: npt.NDArray[np.bool_],
     cols: Columns,
@@ -318,7 +314,7 @@ def max_pods(
     """
     names = _as_names(instance_type)
     _check_options(policy, options)
-    cols, pos = _gather(names, table)
+    cols, pos = lookup(names.values, table)
     return _shape_like(names, _max_pods_arrays(cols, pos, policy, options), "max_pods")
 
 
@@ -411,7 +407,7 @@ def pod_ip_capacity(
     (27, 432)
     """
     names = _as_names(instance_type)
-    cols, pos = _gather(names, table)
+    cols, pos = lookup(names.values, table)
     values = _pod_ip_arrays(
         cols,
         pos,
@@ -563,7 +559,7 @@ def allocatable(
     policy = max_pods_policy or _DEFAULT_POLICY[overhead]
     _check_options(policy, policy_options)
     explicit_pods = _check_count("max_pods", max_pods)
-    cols, pos = _gather(names, table)
+    cols, pos = lookup(names.values, table)
     _require(cols.vcpus_known, cols, pos, "vCPU count")
     _require(cols.memory_known, cols, pos, "memory size")
     if not 0 <= vm_memory_overhead_percent < 1:

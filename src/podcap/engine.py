@@ -22,7 +22,7 @@ over pods and nodes in plain Python and is meant as a test oracle for small flee
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -47,12 +47,9 @@ class NodeState:
     nz_cpu: IntArray
     nz_memory: IntArray
     pods: IntArray
-    labels_of: Callable[[int], dict[str, str]] = field(repr=False, default=lambda i: {})
 
     @classmethod
-    def empty(
-        cls, alloc: IntArray, pods_alloc: IntArray, labels_of: Callable[[int], dict[str, str]]
-    ) -> NodeState:
+    def empty(cls, alloc: IntArray, pods_alloc: IntArray) -> NodeState:
         """A state with nothing placed."""
         n = pods_alloc.shape[0]
         return cls(
@@ -62,7 +59,6 @@ class NodeState:
             nz_cpu=np.zeros(n, np.int64),
             nz_memory=np.zeros(n, np.int64),
             pods=np.zeros(n, np.int64),
-            labels_of=labels_of,
         )
 
     def add(self, pc: PodClass, counts: IntArray) -> None:
@@ -102,7 +98,7 @@ def capacity(state: NodeState, pc: PodClass, own: IntArray) -> IntArray:
     return cap.astype(np.int64)
 
 
-def _fits_one(state: NodeState, pc: PodClass) -> BoolArray:
+def fits_one(state: NodeState, pc: PodClass) -> BoolArray:
     ok = state.pods + 1 <= state.pods_alloc
     free = state.alloc - state.used
     for r in np.nonzero(pc.request > 0)[0]:
@@ -166,7 +162,7 @@ def _greedy_fast(
     return greedy_counts(scores, caps, uniq[:, 7], node_class, n, rank)
 
 
-def _hard_spread_ok(pc: PodClass, counts: IntArray) -> BoolArray:
+def hard_spread_ok(pc: PodClass, counts: IntArray) -> BoolArray:
     """Nodes where one more pod keeps every DoNotSchedule constraint within its max skew."""
     ok = np.ones(counts.shape[0], dtype=bool)
     for c, dom in zip(pc.hard_spread, pc.domains, strict=True):
@@ -198,7 +194,7 @@ def _stepwise_fast(
     base_cap = capacity(state, pc, own)
     idx = np.arange(placed.shape[0])
     for _ in range(n):
-        feasible = (placed < base_cap) & _hard_spread_ok(pc, own + placed)
+        feasible = (placed < base_cap) & hard_spread_ok(pc, own + placed)
         if not feasible.any():
             break
         s = slot_scores(

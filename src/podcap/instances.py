@@ -305,7 +305,6 @@ class Columns:
     max_enis_all_cards: npt.NDArray[np.int64]
     trunking_compatible: npt.NDArray[np.bool_]
     branch_interfaces: npt.NDArray[np.int64]
-    branch_known: npt.NDArray[np.bool_]
     vcpus: npt.NDArray[np.int64]
     vcpus_known: npt.NDArray[np.bool_]
     memory_mib: npt.NDArray[np.int64]
@@ -327,7 +326,7 @@ def _arrays_of(table: pd.DataFrame) -> _Arrays:
 
     vcpus, vcpus_known = ints("vcpus")
     memory, memory_known = ints("memory_mib")
-    branch, branch_known = ints("branch_interfaces")
+    branch, _ = ints("branch_interfaces")
     trunk = table["trunking_compatible"]
     cols = Columns(
         names=table.index.to_numpy(dtype=object),
@@ -339,7 +338,6 @@ def _arrays_of(table: pd.DataFrame) -> _Arrays:
         # The VPC CNI assumes trunking when the type is missing from the resource controller's table.
         trunking_compatible=trunk.fillna(True).to_numpy(dtype=bool),
         branch_interfaces=branch,
-        branch_known=branch_known,
         vcpus=vcpus,
         vcpus_known=vcpus_known,
         memory_mib=memory,

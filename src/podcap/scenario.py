@@ -26,7 +26,7 @@ import pandas as pd
 import yaml
 
 from podcap.admission import AdmittedPod, QuotaState, admit
-from podcap.engine import NodeState, place_fast
+from podcap.engine import NodeState, fits_one, place_fast
 from podcap.errors import InvalidManifestError, InvalidSpecError, PodcapError
 from podcap.fleet import Fleet, build_fleet
 from podcap.manifests import load_manifests
@@ -36,7 +36,6 @@ from podcap.simulate import (
     OUTCOMES,
     WORKLOAD_COLUMNS,
     _filters,
-    _fits_one_ds,
     _launch,
     _needs_ip,
     _pod_address_limits,
@@ -528,10 +527,10 @@ class _Runner:
             raise PodcapError(
                 "scenarios with nodes that cannot start for lack of subnet addresses are not supported"
             )
-        state = NodeState.empty(fleet.alloc, fleet.pods_alloc, fleet.labels_of)
+        state = NodeState.empty(fleet.alloc, fleet.pods_alloc)
         rows: dict[Key, dict[str, Any]] = {}
         quota = QuotaState(list(self.quotas.values()))
-        info: dict[Key, tuple[Workload, Any, Any]] = {}
+        info: dict[Key, tuple[Workload, Any]] = {}
         # account bound pods, quota usage of existing pods
         for c in self.cohorts:
             wl = self.workloads[c.key]
@@ -587,7 +586,7 @@ class _Runner:
                 rows[key]["reason"] = (
                     "the Pod was evicted from a replaced node; a bare Pod is not recreated"
                 )
-            info[key] = (wl, filters, None)
+            info[key] = (wl, filters)
         self.cohorts = [c for c in self.cohorts if c.total > 0 and c.key in self.workloads]
         # schedule pending pods: priority, then creation order
         for c in sorted(
@@ -595,14 +594,14 @@ class _Runner:
         ):
             if not c.pending:
                 continue
-            wl, filters, _ = info[c.key]
+            wl, filters = info[c.key]
             pc = _pod_class(fleet, wl, c.pod, filters)
             own = sum(
                 (x.bound for x in self.cohorts if x.key == c.key), np.zeros(fleet.size, np.int64)
             )
             if wl.kind == "DaemonSet":
                 want = filters.eligible & (own == 0)
-                counts = (want & _fits_one_ds(state, pc)).astype(np.int64)
+                counts = (want & fits_one(state, pc)).astype(np.int64)
                 counts &= (np.cumsum(want) <= c.pending).astype(np.int64)
             else:
                 counts = place_fast(state, pc, c.pending, own=own)
@@ -621,7 +620,7 @@ class _Runner:
         limit, short = _pod_address_limits(fleet, ip_pods, branch, subnet_state)
         used = np.zeros(fleet.size, np.int64)
         for c in sorted(self.cohorts, key=lambda c: c.seq):
-            wl, filters, _ = info[c.key]
+            wl, filters = info[c.key]
             row = rows[c.key]
             stuck = np.zeros(fleet.size, np.int64)
             if _needs_ip(wl, c.pod):
@@ -639,7 +638,7 @@ class _Runner:
         for c in sorted(self.cohorts, key=lambda c: c.seq):
             row = rows[c.key]
             if c.pending and not row["reason"]:
-                wl, filters, _ = info[c.key]
+                wl, filters = info[c.key]
                 pc = _pod_class(fleet, wl, c.pod, filters)
                 own = sum(
                     (x.bound for x in self.cohorts if x.key == c.key),

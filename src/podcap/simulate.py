@@ -14,7 +14,14 @@ import pandas as pd
 
 from podcap.admission import AdmittedPod, QuotaState, admit
 from podcap.capacity import cni_version_supports_prefix
-from podcap.engine import NodeState, PodClass, place_fast, place_reference
+from podcap.engine import (
+    NodeState,
+    PodClass,
+    fits_one,
+    hard_spread_ok,
+    place_fast,
+    place_reference,
+)
 from podcap.errors import InvalidOptionError, InvalidSpecError, PodcapWarning
 from podcap.fleet import POD_ENI, RESOURCES, Fleet, build_fleet
 from podcap.instances import type_info
@@ -276,8 +283,6 @@ def failed_scheduling_message(
     only: npt.NDArray[np.bool_] | None = None,
 ) -> str:
     """kube-scheduler's FailedScheduling text for one more pod of ``pc``."""
-    from podcap.engine import _hard_spread_ok
-
     n = fleet.size
     if n == 0:
         return "no nodes available to schedule pods"
@@ -324,7 +329,7 @@ def failed_scheduling_message(
             "node(s) didn't match pod topology spread constraints (missing required label)",
         )
         pending &= ~unlabelled
-        bad = pending & ~_hard_spread_ok(pc, own)
+        bad = pending & ~hard_spread_ok(pc, own)
         add(bad, "node(s) didn't match pod topology spread constraints")
         pending &= ~bad
     if pc.anti_affinity:
@@ -458,7 +463,7 @@ def simulate(
     } | {r for w in ms.workloads for r in w.template.overhead}
     fleet = build_fleet(cluster, tuple(sorted(requested - set(RESOURCES))))
     fleet, subnet_state, node_groups = _launch(fleet)
-    state = NodeState.empty(fleet.alloc, fleet.pods_alloc, fleet.labels_of)
+    state = NodeState.empty(fleet.alloc, fleet.pods_alloc)
     existing = _without_replaced(existing, ms.workloads)
     existing_ip = _load_existing(fleet, state, existing)
     place = place_fast if engine == "fast" else place_reference
@@ -550,7 +555,7 @@ def simulate(
         pc = _pod_class(fleet, wl, pod, filters)
         if wl.kind == "DaemonSet":
             # one pod per eligible node, created in node order up to the quota's allowance
-            fits = pc.eligible & _fits_one_ds(state, pc)
+            fits = pc.eligible & fits_one(state, pc)
             allowed = np.cumsum(pc.eligible) <= created
             counts = (fits & allowed).astype(np.int64)
         else:
@@ -966,12 +971,6 @@ def _subnets_frame(
         r["used_by_pods"] = used
         r["held_warm"] = r.pop("pod_addresses") - used
     return pd.DataFrame(rows, columns=columns)
-
-
-def _fits_one_ds(state: NodeState, pc: PodClass) -> npt.NDArray[np.bool_]:
-    from podcap.engine import _fits_one
-
-    return _fits_one(state, pc)
 
 
 def node_usage_frame(fleet: Fleet, state: NodeState) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numbers
 import re
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -592,12 +592,3 @@ class Cluster:
                 f"no node group {name!r}; node groups: {', '.join(g.name for g in self.node_groups)}"
             )
         return Cluster(replace(g, **changes) if g.name == name else g for g in self.node_groups)
-
-
-def as_sequence(value: Any) -> Sequence[Any]:
-    """A list from a scalar or a sequence (helper for readers)."""
-    if value is None:
-        return []
-    if isinstance(value, (str, Mapping)):
-        return [value]
-    return list(value)
