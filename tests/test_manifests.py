@@ -228,7 +228,7 @@ def test_priority_class_after_deployment_is_known(cluster):
     assert rec["running"] == 2
 
 
-def test_workloads_keep_document_order_within_the_apply_order():
+def test_workloads_keep_document_order():
     text = join(
         deploy("j", 1, kind="ReplicaSet"),
         deploy("d1", 1),
@@ -237,8 +237,8 @@ def test_workloads_keep_document_order_within_the_apply_order():
         NAMESPACE_A,
     )
     ms = podcap.load_manifests(text)
-    # Deployments before ReplicaSets; d1 before d2 (document order)
-    assert [w.name for w in ms.workloads] == ["d1", "d2", "j"]
+    # kubectl apply order: documents as written, whatever their kind
+    assert [w.name for w in ms.workloads] == ["j", "d1", "d2"]
     assert ms.namespaces == ["team-a"]
 
 

@@ -18,7 +18,8 @@ import pytest
 from podcap.engine import NodeState, PodClass, place_fast, place_reference
 from podcap.fleet import RESOURCES, Fleet
 from podcap.kernels.scheduling import NONZERO_CPU_MILLICORES, NONZERO_MEMORY_BYTES
-from podcap.simulate import _Filters, failed_scheduling_message
+from podcap.scheduler.filters import Filters as _Filters
+from podcap.scheduler.filters import failed_scheduling_message
 from podcap.specs import NodeGroup
 
 REFERENCE = Path(__file__).resolve().parents[1] / "tests" / "data"

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
+from podcap.kernels.scheduling import NONZERO_CPU_MILLICORES, NONZERO_MEMORY_BYTES
 from podcap.quantity import format_cpu, format_memory
 from podcap.workloads import Container, LimitRange, PodTemplate, ResourceQuota
 
-__all__ = ["AdmittedPod", "QuotaState", "admit"]
+__all__ = ["AdmittedPod", "QuotaState", "admit", "nonzero_requests", "pod_requests"]
 
 _COMPUTE = ("cpu", "memory", "ephemeral-storage")
 
@@ -37,6 +39,8 @@ class AdmittedPod:
     requests: Mapping[str, int]
     limits: Mapping[str, int]
     error: str = ""
+    overhead: Mapping[str, int] = field(default_factory=dict)
+    nonzero: tuple[int, int] | None = None  # observed pods: (cpu [m], memory [B]) as reported
 
     @property
     def ok(self) -> bool:
@@ -44,27 +48,85 @@ class AdmittedPod:
         return not self.error
 
 
-def _pod_total(
-    containers: Sequence[Container], overhead: Mapping[str, int], which: str
+def pod_requests(
+    containers: Sequence[Container],
+    overhead: Mapping[str, int] = {},
+    which: Literal["requests", "limits"] = "requests",
+    non_missing: Mapping[str, int] | None = None,
 ) -> dict[str, int]:
-    """Effective pod value: max(app + sidecars, every init container's need) + overhead."""
-    apps = [c for c in containers if c.role == "app"]
-    resources = {r for c in containers for r in getattr(c, which)}
+    """Effective pod requests (or limits): the one place podcap computes them.
+
+    Kubernetes' rule (KEP-753; ``component-helpers/resource`` ``PodRequests``): app containers
+    and restartable init containers (sidecars) add up; a regular init container needs its own
+    value plus the sidecars declared before it; the pod needs the larger of the two, plus
+    ``overhead``.  ``non_missing`` gives every container that does not name a resource that
+    amount (the scheduler's non-zero requests: 100m cpu, 200Mi memory).
+
+    Parameters
+    ----------
+    containers : sequence of Container
+        Init containers (roles ``init`` and ``sidecar``) in declared order, and app containers.
+    overhead : mapping
+        Pod overhead [m for cpu, base units otherwise].
+    which : {"requests", "limits"}
+    non_missing : mapping, optional
+        Amount for a resource a container leaves out.
+
+    Returns
+    -------
+    dict
+        Resource name to amount [m for cpu, base units otherwise].
+    """
+
+    def values(c: Container) -> Mapping[str, int]:
+        own: Mapping[str, int] = getattr(c, which)
+        if not non_missing:
+            return own
+        return {**{r: v for r, v in non_missing.items() if r not in own}, **own}
+
     total: dict[str, int] = {}
-    for r in resources:
-        sidecars_so_far = 0
-        init_peak = 0
-        regular = sum(getattr(c, which).get(r, 0) for c in apps)
-        for c in containers:
-            if c.role == "sidecar":
-                sidecars_so_far += getattr(c, which).get(r, 0)
-                init_peak = max(init_peak, sidecars_so_far)
-            elif c.role == "init":
-                init_peak = max(init_peak, sidecars_so_far + getattr(c, which).get(r, 0))
-        total[r] = max(regular + sidecars_so_far, init_peak)
+    for c in containers:
+        if c.role == "app":
+            for r, v in values(c).items():
+                total[r] = total.get(r, 0) + v
+    sidecars: dict[str, int] = {}
+    init_peak: dict[str, int] = {}
+    for c in containers:
+        if c.role == "sidecar":
+            for r, v in values(c).items():
+                total[r] = total.get(r, 0) + v
+                sidecars[r] = sidecars.get(r, 0) + v
+            need = sidecars
+        elif c.role == "init":
+            own = values(c)
+            need = {r: own.get(r, 0) + sidecars.get(r, 0) for r in {*own, *sidecars}}
+        else:
+            continue
+        for r, v in need.items():
+            init_peak[r] = max(init_peak.get(r, 0), v)
+    for r, v in init_peak.items():
+        total[r] = max(total.get(r, 0), v)
     for r, v in overhead.items():
         total[r] = total.get(r, 0) + v
     return total
+
+
+def nonzero_requests(pod: AdmittedPod) -> tuple[int, int]:
+    """The scheduler's non-zero cpu [m] and memory [B] requests of an admitted pod.
+
+    ``PodRequests`` with ``NonMissingContainerRequests`` of 100m cpu and 200Mi memory
+    (``pkg/scheduler/framework/types.go``): used by the NodeResourcesFit and
+    BalancedAllocation scores, never by the filters.
+    """
+    if pod.nonzero is not None:
+        return pod.nonzero
+    nz = pod_requests(
+        pod.containers,
+        pod.overhead,
+        "requests",
+        {"cpu": NONZERO_CPU_MILLICORES, "memory": NONZERO_MEMORY_BYTES},
+    )
+    return int(nz.get("cpu", 0)), int(nz.get("memory", 0))
 
 
 def _api_defaults(containers: Sequence[Container]) -> list[Container]:
@@ -113,8 +175,8 @@ def admit(template: PodTemplate, limit_ranges: Sequence[LimitRange]) -> Admitted
                 requests.setdefault(r, v)
             defaulted.append(replace(c, requests=requests, limits=limits))
         containers = defaulted
-    req = _pod_total(containers, template.overhead, "requests")
-    lim = _pod_total(containers, template.overhead, "limits")
+    req = pod_requests(containers, template.overhead, "requests")
+    lim = pod_requests(containers, template.overhead, "limits")
 
     # Validation (422): request <= limit.
     app_i = init_i = 0
@@ -130,7 +192,7 @@ def admit(template: PodTemplate, limit_ranges: Sequence[LimitRange]) -> Admitted
                     f"Pod is invalid: {_container_path(c, idx)}.resources.requests: Invalid value: "
                     f'"{_fmt(r, v)}": must be less than or equal to {r} limit of {_fmt(r, c.limits[r])}'
                 )
-                return AdmittedPod(tuple(containers), req, lim, msg)
+                return AdmittedPod(tuple(containers), req, lim, msg, template.overhead)
 
     # LimitRanger validation (403).
     errors: list[str] = []
@@ -148,8 +210,8 @@ def admit(template: PodTemplate, limit_ranges: Sequence[LimitRange]) -> Admitted
             )
     if errors:
         body = errors[0] if len(errors) == 1 else "[" + ", ".join(errors) + "]"
-        return AdmittedPod(tuple(containers), req, lim, f"forbidden: {body}")
-    return AdmittedPod(tuple(containers), req, lim)
+        return AdmittedPod(tuple(containers), req, lim, f"forbidden: {body}", template.overhead)
+    return AdmittedPod(tuple(containers), req, lim, "", template.overhead)
 
 
 def _check_item(
@@ -275,6 +337,17 @@ class QuotaState:
                 if demand:
                     used[key] += demand * allowed
         return allowed, message
+
+    def charge(self, namespace: str, pod: AdmittedPod, count: int) -> None:
+        """Count ``count`` pods that already exist against the namespace's quotas."""
+        for q in self.quotas:
+            if q.namespace != namespace:
+                continue
+            used = self.used.setdefault((q.namespace, q.name), dict.fromkeys(q.hard, 0))
+            for key in q.hard:
+                demand = _quota_demand(key, pod)
+                if demand:
+                    used[key] += demand * count
 
     def _exceeded(self, namespace: str, pod: AdmittedPod, allowed: int, pod_name: str) -> str:
         for q in self.quotas:

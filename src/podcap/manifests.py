@@ -33,8 +33,6 @@ from podcap.workloads import (
 __all__ = ["Manifests", "load_manifests"]
 
 WORKLOAD_KINDS = ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Pod", "Job")
-#: Order in which kinds are applied (then document order).
-APPLY_ORDER = ("Namespace", "PriorityClass", "LimitRange", "ResourceQuota", *WORKLOAD_KINDS)
 _YAML_SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -578,7 +576,8 @@ def _quota(doc: _Doc) -> ResourceQuota:
 
 
 def load_manifests(sources: Any) -> Manifests:
-    """Read manifests and sort them into apply order.
+    """Read manifests in ``kubectl apply`` order: files in the order given (a directory's files
+    by name), documents in file order.
 
     Parameters
     ----------
@@ -589,10 +588,10 @@ def load_manifests(sources: Any) -> Manifests:
     Returns
     -------
     Manifests
-        Namespaces, priority classes, LimitRanges, ResourceQuotas and workloads in apply order
-        (kinds in the order Namespace, PriorityClass, LimitRange, ResourceQuota, Deployment,
-        ReplicaSet, StatefulSet, DaemonSet, Pod, Job; document order within a kind).  Other
-        kinds are listed in ``skipped`` and reported in one :class:`PodcapWarning`.
+        Namespaces, priority classes, LimitRanges, ResourceQuotas and workloads, each in
+        document order (an object given twice: the later one wins, in the later place).  When
+        they are applied, the policies take effect before any pod is created.  Other kinds are
+        listed in ``skipped`` and reported in one :class:`PodcapWarning`.
 
     Raises
     ------
@@ -600,8 +599,6 @@ def load_manifests(sources: Any) -> Manifests:
         Malformed YAML or a malformed object; the message names file, document and field.
     """
     docs = list(_iter_sources(sources))
-    order = {k: i for i, k in enumerate(APPLY_ORDER)}
-    docs.sort(key=lambda d: order.get(str(d.body.get("kind")), len(order)))
     out = Manifests()
     seen: set[tuple[str, str, str]] = set()
     for doc in docs:

@@ -15,59 +15,25 @@ recreate them, while pods that were already Pending keep the requests they were 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
 import pandas as pd
 import yaml
 
-from podcap.admission import AdmittedPod, QuotaState, admit
-from podcap.engine import NodeState, fits_one, place_fast
-from podcap.errors import InvalidManifestError, InvalidSpecError, PodcapError
-from podcap.fleet import Fleet, build_fleet
+from podcap.errors import InvalidManifestError, InvalidSpecError
 from podcap.manifests import load_manifests
+from podcap.pipeline.results import WORKLOAD_COLUMNS, SimulationResult
+from podcap.pipeline.state import ClusterState
+from podcap.pipeline.step import Engine, ScoringStrategy, settle
 from podcap.readers import load_cluster
-from podcap.simulate import (
-    CNI_ERROR,
-    OUTCOMES,
-    WORKLOAD_COLUMNS,
-    _filters,
-    _launch,
-    _needs_ip,
-    _pod_address_limits,
-    _pod_class,
-    _pod_name,
-    _subnet_error,
-    failed_scheduling_message,
-    node_usage_frame,
-    pod_tolerations,
-)
-from podcap.specs import Cluster, VpcCni
-from podcap.workloads import BUILTIN_PRIORITIES, LimitRange, PriorityClass, ResourceQuota, Workload
 
 __all__ = ["Scenario", "ScenarioResult"]
 
-Key = tuple[str, str, str]  # namespace, kind, name
-_STEP_KINDS = ("apply", "delete", "scale", "rolloutRestart", "changeNodeGroup", "setCni")
-
-
-@dataclass
-class _Cohort:
-    """Pods of one workload created at the same moment (same admitted requests)."""
-
-    key: Key
-    pod: AdmittedPod
-    seq: int
-    bound: npt.NDArray[np.int64]  # pods per node of the current fleet
-    pending: int
-
-    @property
-    def total(self) -> int:
-        return int(self.bound.sum()) + self.pending
+_STEP_KINDS = ("apply", "delete", "scale", "rolloutRestart", "changeNodeGroup", "setCni", "drain")
+Change = Callable[[ClusterState], ClusterState]
 
 
 @dataclass
@@ -81,14 +47,18 @@ class ScenarioResult:
     workloads : list of pandas.DataFrame
         After each step, one row per workload (columns of ``SimulationResult.workloads``).
     nodes : list of pandas.DataFrame
-        After each step, one row per node: ``node, node_group, instance_type, zone, pods,
-        pods_allocatable, cpu_requested_millicores, cpu_allocatable_millicores,
-        memory_requested_mib, memory_allocatable_mib``.
+        After each step, one row per node (columns of ``SimulationResult.nodes``).
+    results : list of SimulationResult
+        After each step, everything :func:`podcap.simulate` reports (placements, subnets, ...).
+    states : list of ClusterState
+        The cluster state after each step.
     """
 
     steps: list[str] = field(default_factory=list)
     workloads: list[pd.DataFrame] = field(default_factory=list)
     nodes: list[pd.DataFrame] = field(default_factory=list)
+    results: list[SimulationResult] = field(default_factory=list)
+    states: list[ClusterState] = field(default_factory=list)
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -158,20 +128,29 @@ class Scenario:
     >>> result = sc.run()                                          # doctest: +SKIP
     """
 
-    def __init__(self, cluster: Cluster) -> None:
-        if not isinstance(cluster, Cluster):
-            raise InvalidSpecError(
-                f"cluster must be a podcap.Cluster, got {type(cluster).__name__}"
-            )
-        self.cluster = cluster
-        self._steps: list[tuple[str, str, dict[str, Any]]] = []
+    def __init__(
+        self,
+        cluster: Any,
+        *,
+        scoring: ScoringStrategy = "LeastAllocated",
+        engine: Engine = "fast",
+        seed: int | None = None,
+    ) -> None:
+        self.state = ClusterState.of(cluster)
+        self.options: dict[str, Any] = {"scoring": scoring, "engine": engine, "seed": seed}
+        self._steps: list[tuple[str, Change, Sequence[str]]] = []
+
+    @property
+    def cluster(self) -> Any:
+        """The node groups at the start."""
+        return self.state.cluster
 
     # ---- building ------------------------------------------------------------------------
     def apply(self, manifests: Any, description: str | None = None) -> Scenario:
         """``kubectl apply`` manifests (paths, YAML text or dicts)."""
         ms = load_manifests(manifests)
         self._steps.append(
-            ("apply", description or f"apply {_describe(manifests)}", {"manifests": ms})
+            (description or f"apply {_describe(manifests)}", lambda st: st.apply(ms), ms.skipped)
         )
         return self
 
@@ -181,9 +160,9 @@ class Scenario:
         """``kubectl delete KIND NAME``: a workload, LimitRange, ResourceQuota or PriorityClass."""
         self._steps.append(
             (
-                "delete",
                 description or f"delete {kind} {namespace}/{name}",
-                {"kind": kind, "name": name, "namespace": namespace},
+                lambda st: st.delete(kind, name, namespace),
+                (),
             )
         )
         return self
@@ -204,9 +183,9 @@ class Scenario:
             )
         self._steps.append(
             (
-                "scale",
                 description or f"scale {namespace}/{name} to {replicas}",
-                {"name": name, "replicas": replicas, "namespace": namespace, "kind": kind},
+                lambda st: st.scale(st.find(name, namespace, kind), replicas),
+                (),
             )
         )
         return self
@@ -222,9 +201,9 @@ class Scenario:
         """``kubectl rollout restart``: every pod of the workload is recreated (admitted again)."""
         self._steps.append(
             (
-                "rolloutRestart",
                 description or f"rollout restart {namespace}/{name}",
-                {"name": name, "namespace": namespace, "kind": kind},
+                lambda st: st.rollout_restart(st.find(name, namespace, kind)),
+                (),
             )
         )
         return self
@@ -240,9 +219,9 @@ class Scenario:
         text = ", ".join(f"{k}={v}" for k, v in changes.items())
         self._steps.append(
             (
-                "changeNodeGroup",
                 description or f"node group {name}: {text}",
-                {"name": name, "changes": changes},
+                lambda st: st.change_node_group(name, **changes),
+                (),
             )
         )
         return self
@@ -256,12 +235,17 @@ class Scenario:
     ) -> Scenario:
         """Change aws-node environment variables (all node groups, or one)."""
         text = ", ".join(f"{k}={v}" for k, v in env.items())
+        env = dict(env)
         self._steps.append(
-            (
-                "setCni",
-                description or f"aws-node {text}",
-                {"env": dict(env), "node_group": node_group},
-            )
+            (description or f"aws-node {text}", lambda st: st.set_cni(env, node_group), ())
+        )
+        return self
+
+    def drain(self, node_group: str, *, description: str | None = None) -> Scenario:
+        """``kubectl drain --ignore-daemonsets`` of every node of a group: cordoned, and every
+        pod but DaemonSet pods evicted (their controllers recreate them elsewhere)."""
+        self._steps.append(
+            (description or f"drain node group {node_group}", lambda st: st.drain(node_group), ())
         )
         return self
 
@@ -293,17 +277,12 @@ class Scenario:
             raise InvalidManifestError(f"{p}: a scenario needs 'cluster' and a list of 'steps'")
         base = p.parent
         cl = doc["cluster"]
-        implied: list[dict[str, Any]] = []
         if isinstance(cl, str):
             from podcap.clusters import read_cluster
 
-            ci = read_cluster(base / cl)
-            cluster, implied = ci.cluster, ci.system_pods
+            sc = cls(read_cluster(base / cl))  # implied system pods are created in step 1
         else:
-            cluster = load_cluster(cl)
-        sc = cls(cluster)
-        if implied:
-            sc.apply(implied, "system pods the cluster implies")
+            sc = cls(load_cluster(cl))
         for i, step in enumerate(doc["steps"]):
             where = f"{p}, steps[{i}]"
             if not isinstance(step, Mapping) or len(step) - ("description" in step) != 1:
@@ -352,6 +331,8 @@ class Scenario:
                         sc.change_node_group(body["name"], description=desc, **fields)
                 elif kind == "setCni":
                     sc.set_cni(body["env"], node_group=body.get("nodeGroup"), description=desc)
+                elif kind == "drain":
+                    sc.drain(body["nodeGroup"], description=desc)
                 else:
                     raise InvalidManifestError(
                         f"{where}: unknown step {kind!r}; valid: {', '.join(_STEP_KINDS)}"
@@ -364,8 +345,26 @@ class Scenario:
 
     # ---- running -------------------------------------------------------------------------
     def run(self) -> ScenarioResult:
-        """Run every step; returns the state after each."""
-        return _Runner(self.cluster).run(self._steps)
+        """Run every step; returns the state after each.
+
+        Each step changes the state, then :func:`podcap.pipeline.step.settle` lets the
+        controllers, the scheduler and the VPC CNI act: the same function :func:`podcap.simulate`
+        runs, so step 1 of ``Scenario(c).apply(m)`` is ``simulate(c, m)``.
+        """
+        result = ScenarioResult()
+        state = self.state
+        for description, change, skipped in self._steps:
+            try:
+                state = change(state)
+            except InvalidSpecError as exc:
+                raise InvalidSpecError(f"step {description!r}: {exc}") from None
+            state, outcome = settle(state, skipped=skipped, **self.options)
+            result.steps.append(description)
+            result.workloads.append(outcome.workloads)
+            result.nodes.append(outcome.nodes)
+            result.results.append(outcome)
+            result.states.append(state)
+        return result
 
 
 _SNAKE = {
@@ -381,311 +380,3 @@ def _describe(manifests: Any) -> str:
     if isinstance(manifests, Sequence):
         return ", ".join(_describe(m) for m in manifests)
     return "manifests"
-
-
-class _Runner:
-    def __init__(self, cluster: Cluster) -> None:
-        self.cluster = cluster
-        self.fleet = build_fleet(cluster, ())
-        self.limit_ranges: dict[tuple[str, str], LimitRange] = {}
-        self.quotas: dict[tuple[str, str], ResourceQuota] = {}
-        self.priority_classes: dict[str, PriorityClass] = {}
-        self.workloads: dict[Key, Workload] = {}
-        self.cohorts: list[_Cohort] = []
-        self.seq = 0
-        self.evicted_bare: set[Key] = set()
-
-    # ---- steps ---------------------------------------------------------------------------
-    def _find(self, name: str, namespace: str, kind: str | None, where: str) -> Key:
-        keys = [
-            k
-            for k in self.workloads
-            if k[0] == namespace and k[2] == name and (kind is None or k[1] == kind)
-        ]
-        if not keys:
-            known = ", ".join(f"{k[1]} {k[0]}/{k[2]}" for k in self.workloads) or "none"
-            raise InvalidSpecError(f"{where}: no workload {namespace}/{name}; workloads: {known}")
-        return keys[0]
-
-    def _step(self, kind: str, desc: str, args: dict[str, Any]) -> None:
-        if kind == "apply":
-            ms = args["manifests"]
-            for lr in ms.limit_ranges:
-                self.limit_ranges[(lr.namespace, lr.name)] = lr
-            for q in ms.quotas:
-                self.quotas[(q.namespace, q.name)] = q
-            for pc in ms.priority_classes:
-                self.priority_classes[pc.name] = pc
-            for wl in ms.workloads:
-                old = self.workloads.get(wl.key)
-                if old is not None and old.template != wl.template:
-                    self.cohorts = [
-                        c for c in self.cohorts if c.key != wl.key
-                    ]  # new template: rollout
-                self.workloads[wl.key] = wl
-                self.evicted_bare.discard(wl.key)
-        elif kind == "delete":
-            k, name, ns = args["kind"], args["name"], args["namespace"]
-            if k == "LimitRange" and (ns, name) in self.limit_ranges:
-                del self.limit_ranges[(ns, name)]
-            elif k == "ResourceQuota" and (ns, name) in self.quotas:
-                del self.quotas[(ns, name)]
-            elif k == "PriorityClass" and name in self.priority_classes:
-                del self.priority_classes[name]
-            elif (ns, k, name) in self.workloads:
-                del self.workloads[(ns, k, name)]
-                self.cohorts = [c for c in self.cohorts if c.key != (ns, k, name)]
-            else:
-                raise InvalidSpecError(f"step {desc!r}: there is no {k} {ns}/{name} to delete")
-        elif kind == "scale":
-            key = self._find(args["name"], args["namespace"], args["kind"], f"step {desc!r}")
-            wl = self.workloads[key]
-            if wl.kind in ("DaemonSet", "Pod"):
-                raise InvalidSpecError(f"step {desc!r}: a {wl.kind} cannot be scaled")
-            self.workloads[key] = replace(wl, replicas=args["replicas"])
-        elif kind == "rolloutRestart":
-            key = self._find(args["name"], args["namespace"], args["kind"], f"step {desc!r}")
-            if key[1] in ("Pod", "Job"):
-                raise InvalidSpecError(
-                    f"step {desc!r}: rollout restart works on Deployments, StatefulSets and "
-                    f"DaemonSets, not on a {key[1]}"
-                )
-            self.cohorts = [c for c in self.cohorts if c.key != key]
-        elif kind in ("changeNodeGroup", "setCni"):
-            self._change_nodes(kind, desc, args)
-
-    def _change_nodes(self, kind: str, desc: str, args: dict[str, Any]) -> None:
-        groups = list(self.cluster.node_groups)
-        names = [g.name for g in groups]
-        if kind == "changeNodeGroup":
-            targets = [args["name"]]
-        else:
-            targets = [args["node_group"]] if args["node_group"] else names
-        for t in targets:
-            if t not in names:
-                raise InvalidSpecError(
-                    f"step {desc!r}: no node group {t!r}; node groups: {', '.join(names)}"
-                )
-        replaced: set[str] = set()
-        for i, g in enumerate(groups):
-            if g.name not in targets:
-                continue
-            if kind == "changeNodeGroup":
-                changes = dict(args["changes"])
-                try:
-                    groups[i] = replace(g, **changes)
-                except TypeError as exc:
-                    raise InvalidSpecError(f"step {desc!r}: {exc}") from None
-                if set(changes) - {"count"}:
-                    replaced.add(g.name)
-            else:
-                cni = VpcCni.from_env(args["env"], cni_version=g.cni_settings.cni_version)
-                merged = replace(
-                    g.cni_settings, **{f: getattr(cni, f) for f in _env_fields(args["env"])}
-                )
-                groups[i] = replace(g, cni=merged)
-        old = self.fleet
-        self.cluster = Cluster(groups)
-        self.fleet = build_fleet(self.cluster, ())
-        # keep pods on nodes that still exist and were not replaced
-        replaced_groups = np.array([g.name in replaced for g in old.groups], dtype=bool)
-        keep = ~replaced_groups[old.group] if old.size else np.zeros(0, bool)
-        pos = pd.Index(self.fleet.names.astype(str)).get_indexer(pd.Index(old.names.astype(str)))
-        for c in self.cohorts:
-            bound = np.zeros(self.fleet.size, dtype=np.int64)
-            ok = (pos >= 0) & keep
-            np.add.at(bound, pos[ok], c.bound[ok])
-            if c.key[1] == "Pod" and c.bound[~ok].sum():
-                self.evicted_bare.add(c.key)
-            c.bound = bound
-        self.cohorts = [c for c in self.cohorts if c.total > 0]
-
-    # ---- reconcile and schedule ----------------------------------------------------------
-    def _priority(self, wl: Workload) -> int:
-        name = wl.template.priority_class_name
-        values = dict(BUILTIN_PRIORITIES)
-        values.update({n: pc.value for n, pc in self.priority_classes.items()})
-        if name:
-            return values.get(name, 0)
-        return max(
-            (pc.value for pc in self.priority_classes.values() if pc.global_default), default=0
-        )
-
-    def run(self, steps: list[tuple[str, str, dict[str, Any]]]) -> ScenarioResult:
-        result = ScenarioResult()
-        for kind, desc, args in steps:
-            self._step(kind, desc, args)
-            workloads, nodes = self._settle()
-            result.steps.append(desc)
-            result.workloads.append(workloads)
-            result.nodes.append(nodes)
-        return result
-
-    def _settle(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        fleet, subnet_state, _ = _launch(self.fleet)
-        if fleet.size != self.fleet.size:
-            raise PodcapError(
-                "scenarios with nodes that cannot start for lack of subnet addresses are not supported"
-            )
-        state = NodeState.empty(fleet.alloc, fleet.pods_alloc)
-        rows: dict[Key, dict[str, Any]] = {}
-        quota = QuotaState(list(self.quotas.values()))
-        info: dict[Key, tuple[Workload, Any]] = {}
-        # account bound pods, quota usage of existing pods
-        for c in self.cohorts:
-            wl = self.workloads[c.key]
-            filters = _filters(fleet, wl.template, pod_tolerations(wl))
-            pc = _pod_class(fleet, wl, c.pod, filters)
-            state.add(pc, c.bound)
-            quota.admit_many(c.key[0], c.pod, c.total, _pod_name(wl))
-        for key, wl in self.workloads.items():
-            filters = _filters(fleet, wl.template, pod_tolerations(wl))
-            desired = int(filters.eligible.sum()) if wl.kind == "DaemonSet" else wl.replicas
-            rows[key] = {
-                "namespace": key[0],
-                "kind": key[1],
-                "name": key[2],
-                "desired": desired,
-                "running": 0,
-                "pending": 0,
-                "container_creating": 0,
-                "not_created": 0,
-                "rejected": 0,
-                "reason": "",
-                "cpu_request_millicores": 0,
-                "memory_request_mib": 0.0,
-            }
-            mine = [c for c in self.cohorts if c.key == key]
-            existing = sum(c.total for c in mine)
-            if existing > desired:
-                self._shrink(mine, existing - desired)
-            elif existing < desired and key not in self.evicted_bare:
-                lrs = [lr for (ns, _), lr in self.limit_ranges.items() if ns == key[0]]
-                pod = admit(wl.template, lrs)
-                pcn = wl.template.priority_class_name
-                if pcn and pcn not in BUILTIN_PRIORITIES and pcn not in self.priority_classes:
-                    rows[key]["rejected"] = desired - existing
-                    rows[key]["reason"] = (
-                        f'pods "{_pod_name(wl)}" is forbidden: no PriorityClass with name {pcn} was found'
-                    )
-                elif not pod.ok:
-                    rows[key]["rejected"] = desired - existing
-                    rows[key]["reason"] = pod.error
-                else:
-                    created, msg = quota.admit_many(key[0], pod, desired - existing, _pod_name(wl))
-                    rows[key]["not_created"] = desired - existing - created
-                    if msg:
-                        rows[key]["_quota"] = msg
-                    if created:
-                        self.seq += 1
-                        self.cohorts.append(
-                            _Cohort(key, pod, self.seq, np.zeros(fleet.size, np.int64), created)
-                        )
-            elif key in self.evicted_bare:
-                rows[key]["not_created"] = desired - existing
-                rows[key]["reason"] = (
-                    "the Pod was evicted from a replaced node; a bare Pod is not recreated"
-                )
-            info[key] = (wl, filters)
-        self.cohorts = [c for c in self.cohorts if c.total > 0 and c.key in self.workloads]
-        # schedule pending pods: priority, then creation order
-        for c in sorted(
-            self.cohorts, key=lambda c: (-self._priority(self.workloads[c.key]), c.seq)
-        ):
-            if not c.pending:
-                continue
-            wl, filters = info[c.key]
-            pc = _pod_class(fleet, wl, c.pod, filters)
-            own = sum(
-                (x.bound for x in self.cohorts if x.key == c.key), np.zeros(fleet.size, np.int64)
-            )
-            if wl.kind == "DaemonSet":
-                want = filters.eligible & (own == 0)
-                counts = (want & fits_one(state, pc)).astype(np.int64)
-                counts &= (np.cumsum(want) <= c.pending).astype(np.int64)
-            else:
-                counts = place_fast(state, pc, c.pending, own=own)
-            state.add(pc, counts)
-            c.bound = c.bound + counts
-            c.pending -= int(counts.sum())
-        # addresses, in creation order
-        ip_pods = np.zeros(fleet.size, np.int64)
-        branch = np.zeros(fleet.size, np.int64)
-        for c in self.cohorts:
-            wl = self.workloads[c.key]
-            if _needs_ip(wl, c.pod):
-                ip_pods += c.bound
-            elif not wl.template.host_network:
-                branch += c.bound
-        limit, short = _pod_address_limits(fleet, ip_pods, branch, subnet_state)
-        used = np.zeros(fleet.size, np.int64)
-        for c in sorted(self.cohorts, key=lambda c: c.seq):
-            wl, filters = info[c.key]
-            row = rows[c.key]
-            stuck = np.zeros(fleet.size, np.int64)
-            if _needs_ip(wl, c.pod):
-                ok = np.minimum(c.bound, np.maximum(limit - used, 0))
-                stuck = c.bound - ok
-                used += ok
-            row["running"] += int((c.bound - stuck).sum())
-            row["container_creating"] += int(stuck.sum())
-            row["pending"] += c.pending
-            row["cpu_request_millicores"] = int(c.pod.requests.get("cpu", 0))
-            row["memory_request_mib"] = c.pod.requests.get("memory", 0) / float(1 << 20)
-            if stuck.any() and not row["reason"]:
-                i = int(np.argmax((stuck > 0) & short)) if (short & (stuck > 0)).any() else -1
-                row["reason"] = _subnet_error(fleet, i, subnet_state) if i >= 0 else CNI_ERROR
-        for c in sorted(self.cohorts, key=lambda c: c.seq):
-            row = rows[c.key]
-            if c.pending and not row["reason"]:
-                wl, filters = info[c.key]
-                pc = _pod_class(fleet, wl, c.pod, filters)
-                own = sum(
-                    (x.bound for x in self.cohorts if x.key == c.key),
-                    np.zeros(fleet.size, np.int64),
-                )
-                row["reason"] = failed_scheduling_message(fleet, state, pc, filters, own)
-        for row in rows.values():
-            q = row.pop("_quota", "")
-            if not row["reason"] and q:
-                row["reason"] = q
-        frame = pd.DataFrame(list(rows.values()), columns=list(WORKLOAD_COLUMNS))
-        total = frame[list(OUTCOMES)].sum(axis=1)
-        if not (total == frame["desired"]).all():  # pragma: no cover - an internal invariant
-            raise AssertionError("podcap lost pods in a scenario step")
-        nodes = _nodes(fleet, state)
-        return frame, nodes
-
-    def _shrink(self, mine: list[_Cohort], surplus: int) -> None:
-        """Remove ``surplus`` pods: pending first, then the newest bound pods."""
-        for c in sorted(mine, key=lambda c: -c.seq):
-            take = min(c.pending, surplus)
-            c.pending -= take
-            surplus -= take
-        for c in sorted(mine, key=lambda c: -c.seq):
-            if surplus <= 0:
-                break
-            # remove from the fullest nodes of this cohort first
-            while surplus > 0 and c.bound.sum() > 0:
-                take = min(surplus, int(c.bound.sum()))
-                order = np.argsort(-c.bound, kind="stable")
-                per = np.minimum(
-                    c.bound[order],
-                    np.maximum(take - (np.cumsum(c.bound[order]) - c.bound[order]), 0),
-                )
-                c.bound[order] -= per
-                surplus -= int(per.sum())
-
-
-def _env_fields(env: Mapping[str, Any]) -> list[str]:
-    names = {
-        **VpcCni._ENV_BOOL,
-        **VpcCni._ENV_INT,
-        "MAX_ENI": "max_eni",
-        "ENABLE_IPv6": "ip_family",
-    }
-    return [names[k] for k in env if k in names]
-
-
-def _nodes(fleet: Fleet, state: NodeState) -> pd.DataFrame:
-    return node_usage_frame(fleet, state)

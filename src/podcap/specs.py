@@ -10,7 +10,7 @@ import numbers
 import re
 import warnings
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -331,6 +331,18 @@ class VpcCni:
                 stacklevel=2,
             )
         return cls(**kwargs)
+
+    def with_env(self, env: Mapping[str, Any]) -> VpcCni:
+        """These settings with aws-node environment variables changed (the rest kept)."""
+        parsed = VpcCni.from_env(env, cni_version=self.cni_version)
+        names = {
+            **self._ENV_BOOL,
+            **self._ENV_INT,
+            "MAX_ENI": "max_eni",
+            "ENABLE_IPv6": "ip_family",
+        }
+        changed = {names[k]: getattr(parsed, names[k]) for k in env if k in names}
+        return replace(self, **changed)
 
 
 def _as_int(obj: Any, names: tuple[str, ...]) -> None:

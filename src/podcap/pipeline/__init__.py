@@ -1,0 +1,1 @@
+"""The pipeline: a cluster state, one step that every path uses, results, timelines."""

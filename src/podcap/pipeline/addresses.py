@@ -1,0 +1,226 @@
+"""Pod addresses after scheduling: node launches, the VPC CNI's pod IPs, warm pools, subnets.
+
+Nodes take their primary address in node order (a node without one does not start); after
+scheduling, the pods on each node that need a VPC address are served first (in node order),
+then every node's warm pool; pods beyond what a node can get stay in ContainerCreating.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from podcap.capacity import cni_version_supports_prefix
+from podcap.fleet import Fleet
+from podcap.instances import type_info
+from podcap.ipam import NodePool, node_pool
+from podcap.kernels.addresses import allocate_prefixes, allocate_singles
+from podcap.subnets import NODE, POD, PRE_USED, SubnetState
+
+__all__ = ["CNI_ERROR", "launch", "pod_address_limits", "subnet_error", "subnets_frame"]
+
+CNI_ERROR = (
+    'Failed to create pod sandbox: plugin type="aws-cni" name="aws-cni" failed (add): '
+    "add cmd: failed to assign an IP address to container"
+)
+
+
+def _node_subnets(fleet: Fleet) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]]:
+    """Per node: the CIDR of its node subnet and of its pod subnet ('' when none is modelled)."""
+    node_sn = np.full(fleet.size, "", dtype=object)
+    pod_sn = np.full(fleet.size, "", dtype=object)
+    for gi, g in enumerate(fleet.groups):
+        cni = g.cni_settings
+        for sn in g.subnets:
+            sel = (fleet.group == gi) & (fleet.zone == fleet.zones.index(sn.zone))
+            node_sn[sel] = sn.cidr
+            pod_sn[sel] = sn.cidr
+        for sn in cni.pod_subnets:
+            if sn.zone in fleet.zones:
+                sel = (fleet.group == gi) & (fleet.zone == fleet.zones.index(sn.zone))
+                pod_sn[sel] = sn.cidr
+    return node_sn, pod_sn
+
+
+def launch(fleet: Fleet) -> tuple[Fleet, SubnetState | None, pd.DataFrame]:
+    """Nodes take their primary address in node order; those that get none do not start."""
+    started = np.ones(fleet.size, dtype=bool)
+    subnet_state: SubnetState | None = None
+    all_subnets = [sn for g in fleet.groups for sn in (*g.subnets, *g.cni_settings.pod_subnets)]
+    reasons: dict[int, str] = {}
+    if all_subnets:
+        subnet_state = SubnetState.of(all_subnets)
+        node_sn, _ = _node_subnets(fleet)
+        for cidr, st in subnet_state.state.items():
+            sel = np.flatnonzero(node_sn == cidr)
+            granted = allocate_singles(st, np.ones(sel.shape[0], dtype=np.int64), NODE)
+            failed = sel[granted == 0]
+            started[failed] = False
+            for gi in np.unique(fleet.group[failed]):
+                reasons[int(gi)] = (
+                    f"InsufficientFreeAddressesInSubnet: subnet {cidr} has no free address for "
+                    "the node's primary network interface"
+                )
+    counts = np.bincount(fleet.group, minlength=len(fleet.groups))
+    up = np.bincount(fleet.group[started], minlength=len(fleet.groups))
+    frame = pd.DataFrame(
+        {
+            "node_group": [g.name for g in fleet.groups],
+            "instance_type": [g.instance_type for g in fleet.groups],
+            "nodes": counts.astype(np.int64),
+            "started": up.astype(np.int64),
+            "not_started": (counts - up).astype(np.int64),
+            "reason": [reasons.get(i, "") for i in range(len(fleet.groups))],
+        }
+    )
+    if started.all():
+        return fleet, subnet_state, frame
+    return fleet.take(started), subnet_state, frame
+
+
+def pod_address_limits(
+    fleet: Fleet,
+    ip_pods: npt.NDArray[np.int64],
+    branch_pods: npt.NDArray[np.int64],
+    subnet_state: SubnetState | None,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """Per node: pods that can get a VPC address, and whether the subnet was the limit."""
+    limit = fleet.pod_ips.copy()
+    short = np.zeros(fleet.size, dtype=bool)
+    pools: list[tuple[npt.NDArray[np.int64], NodePool]] = []
+    for gi, g in enumerate(fleet.groups):
+        idx = np.flatnonzero(fleet.group == gi)
+        if idx.size == 0:
+            continue
+        cni = g.cni_settings
+        row: Any = type_info(g.instance_type)
+        n = idx.size
+        pool = node_pool(
+            np.full(n, int(row["enis"])),
+            np.full(n, int(row["ipv4_per_eni"])),
+            np.full(n, row["hypervisor"] == "nitro" or bool(row["bare_metal"])),
+            np.full(n, row["trunking_compatible"] is not False),
+            ip_pods[idx],
+            fleet.pods_alloc[idx],
+            cni,
+            branch_pods[idx],
+        )
+        w = cni.warm_settings
+        if w["minimum_ip_target"] > 0 and w["warm_ip_target"] == 0:
+            # MINIMUM_IP_TARGET alone: ipamd stops allocating once the minimum is held
+            limit[idx] = np.minimum(limit[idx], pool.pod_ips_held)
+        pools.append((idx, pool))
+    if subnet_state is None:
+        return limit, short
+    node_sn, pod_sn = _node_subnets(fleet)
+    n = fleet.size
+    extra = np.zeros(n, dtype=np.int64)  # pod ENIs' primary addresses (beyond the node's own)
+    secondary = np.zeros(n, dtype=np.int64)
+    prefixes = np.zeros(n, dtype=np.int64)
+    prefix_mode = np.zeros(n, dtype=bool)
+    ipv6 = np.zeros(n, dtype=bool)
+    slots = np.ones(n, dtype=np.int64)
+    first_free = np.zeros(n, dtype=np.int64)
+    trunk = np.zeros(n, dtype=np.int64)
+    for idx, pool in pools:
+        g = fleet.groups[int(fleet.group[idx[0]])]
+        row_t: Any = type_info(g.instance_type)
+        cni = g.cni_settings
+        trunk[idx] = int(cni.pod_eni and row_t["trunking_compatible"] is not False)
+        extra[idx] = pool.extra_eni_primaries - trunk[idx] - branch_pods[idx]
+        secondary[idx] = pool.secondary_ips
+        prefixes[idx] = pool.prefixes
+        prefix_mode[idx] = pool.prefix_mode
+        ipv6[idx] = cni.ip_family == "ipv6"
+        slots[idx] = max(int(row_t["ipv4_per_eni"]) - 1, 1)
+        first_free[idx] = 0 if cni.custom_networking else slots[idx]
+    # What the pods on each node need first, then the warm surplus: every node's pods are served
+    # (in node order) before any node's warm pool.
+    need_ips = np.minimum(ip_pods, secondary)
+    need_eni_sec = -(-np.maximum(need_ips - first_free, 0) // slots)
+    need_pfx = np.minimum(-(-ip_pods // 16), prefixes)
+    eni_pfx_total = np.maximum(-(-prefixes // slots), np.where(first_free > 0, 1, 0))
+    need_eni_pfx = np.maximum(-(-need_pfx // slots) - np.where(first_free > 0, 1, 0), 0)
+    got_pod_ips = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    wants_v4 = ~ipv6
+    for cidr, st in subnet_state.state.items():
+        sel = np.flatnonzero((pod_sn == cidr) & wants_v4)
+        if sel.size:
+            pdm = prefix_mode[sel]
+            sec = ~pdm
+            # pass 1: the pods' own addresses
+            n_eni = np.where(sec, need_eni_sec[sel], need_eni_pfx[sel])
+            got_eni = allocate_singles(st, n_eni, NODE)
+            cap_sec = np.minimum(first_free[sel] + got_eni * slots[sel], need_ips[sel])
+            got_sec = allocate_singles(st, np.where(sec, cap_sec, 0), POD)
+            cap_pfx = np.minimum(
+                (got_eni + np.where(first_free[sel] > 0, 1, 0)) * slots[sel], need_pfx[sel]
+            )
+            got_pfx = allocate_prefixes(st, np.where(pdm, cap_pfx, 0), POD)
+            got_pod_ips[sel] = np.where(pdm, got_pfx * 16, got_sec)
+            # pass 2: the warm surplus (more ENIs, IPs, prefixes), in node order
+            more_eni = np.where(
+                sec,
+                extra[sel] - need_eni_sec[sel],
+                eni_pfx_total[sel] - np.where(first_free[sel] > 0, 1, 0) - need_eni_pfx[sel],
+            )
+            allocate_singles(st, np.maximum(more_eni, 0), NODE)
+            allocate_singles(st, np.where(sec, secondary[sel] - need_ips[sel], 0), POD)
+            allocate_prefixes(st, np.where(pdm, prefixes[sel] - need_pfx[sel], 0), POD)
+        # trunk and branch ENIs take their addresses in the node's own subnet
+        nodes_here = np.flatnonzero(node_sn == cidr)
+        if nodes_here.size:
+            allocate_singles(st, trunk[nodes_here] + branch_pods[nodes_here], NODE)
+    short = got_pod_ips < np.minimum(ip_pods, np.where(prefix_mode, prefixes * 16, secondary))
+    limit = np.where(short, np.minimum(limit, got_pod_ips), limit)
+    return limit, short
+
+
+def subnet_error(fleet: Fleet, i: int, subnet_state: SubnetState | None) -> str:
+    _, pod_sn = _node_subnets(fleet)
+    cidr = str(pod_sn[i])
+    g = fleet.groups[int(fleet.group[i])]
+    cni = g.cni_settings
+    info: Any = type_info(g.instance_type)
+    prefix_capable = info["hypervisor"] == "nitro" or bool(info["bare_metal"])
+    if cni.prefix_delegation and prefix_capable and cni_version_supports_prefix(cni.cni_version):
+        code = "InsufficientCidrBlocks"
+        what = "has no free, aligned /28 block for a prefix"
+    else:
+        code = "InsufficientFreeAddressesInSubnet"
+        what = "has no free address left"
+    return f"{CNI_ERROR} (ipamd: {code}: subnet {cidr} {what})"
+
+
+def subnets_frame(
+    fleet: Fleet, subnet_state: SubnetState | None, ips_used: npt.NDArray[np.int64]
+) -> pd.DataFrame:
+    columns = [
+        "subnet",
+        "name",
+        "zone",
+        "size",
+        "reserved",
+        "used_before",
+        "used_by_nodes",
+        "used_by_pods",
+        "held_warm",
+        "free",
+        "free_28_blocks",
+    ]
+    if subnet_state is None:
+        return pd.DataFrame(columns=columns)
+    _, pod_sn = _node_subnets(fleet)
+    rows = subnet_state.summary(
+        {PRE_USED: "used_before", NODE: "used_by_nodes", POD: "pod_addresses"}
+    )
+    v4 = np.array([g.cni_settings.ip_family != "ipv6" for g in fleet.groups], dtype=bool)
+    v4_nodes = v4[fleet.group] if fleet.size else np.zeros(0, dtype=bool)
+    for r in rows:
+        used = int(ips_used[(pod_sn == r["subnet"]) & v4_nodes].sum())
+        r["used_by_pods"] = used
+        r["held_warm"] = r.pop("pod_addresses") - used
+    return pd.DataFrame(rows, columns=columns)

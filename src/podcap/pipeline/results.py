@@ -1,0 +1,187 @@
+"""Results of a step: the workload, node, placement, subnet and node-group frames."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from podcap.engine import NodeState, PodClass
+from podcap.fleet import Fleet
+from podcap.scheduler.filters import Filters
+
+__all__ = [
+    "OUTCOMES",
+    "WORKLOAD_COLUMNS",
+    "SimulationResult",
+    "binding_limit",
+    "node_usage_frame",
+    "nodes_frame",
+]
+
+_MIB = float(1 << 20)
+#: Outcome columns of ``SimulationResult.workloads``; they add up to ``desired``.
+OUTCOMES = ("running", "pending", "container_creating", "not_created", "rejected")
+#: Columns of ``SimulationResult.workloads``.
+WORKLOAD_COLUMNS = (
+    "namespace",
+    "kind",
+    "name",
+    "desired",
+    *OUTCOMES,
+    "reason",
+    "cpu_request_millicores",
+    "memory_request_mib",
+)
+
+
+@dataclass
+class SimulationResult:
+    """Outcome of :func:`simulate`.
+
+    Attributes
+    ----------
+    workloads : pandas.DataFrame
+        One row per workload (apply order): ``namespace, kind, name, desired, running, pending,
+        container_creating, not_created, rejected, reason`` and the per-pod requests
+        ``cpu_request_millicores`` [m], ``memory_request_mib`` [MiB].
+    nodes : pandas.DataFrame
+        One row per node: ``node, node_group, instance_type, zone, pods, pods_allocatable,
+        cpu_requested_millicores, cpu_allocatable_millicores, memory_requested_mib,
+        memory_allocatable_mib, pod_ips_used, pod_ips_capacity, binding_limit``.
+    placements : pandas.DataFrame
+        Pods per (workload, node): ``namespace, kind, name, node, pods, running,
+        container_creating`` (rows with pods only).
+    skipped : list of str
+        Objects in the manifests that podcap does not simulate.
+    subnets : pandas.DataFrame
+        One row per subnet (when node groups have subnets): ``subnet, name, zone, size,
+        reserved`` (AWS's 5 and explicit reservations), ``used_before``, ``used_by_nodes`` (ENI
+        primary addresses, branch ENIs), ``used_by_pods``, ``held_warm`` (secondary IPs and
+        prefix addresses held but unused), ``free`` and ``free_28_blocks``; the address columns
+        add up to ``size``.
+    node_groups : pandas.DataFrame
+        One row per node group: ``nodes``, ``started``, ``not_started`` and the ``reason``
+        (a node without a free address in its subnet does not start).
+    """
+
+    workloads: pd.DataFrame
+    nodes: pd.DataFrame
+    placements: pd.DataFrame
+    skipped: list[str] = field(default_factory=list)
+    subnets: pd.DataFrame = field(default_factory=pd.DataFrame)
+    node_groups: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def __repr__(self) -> str:
+        w = self.workloads
+        lines = [
+            f"podcap simulation: {len(self.nodes)} nodes, {len(w)} workloads, "
+            f"{int(w['desired'].sum())} pods desired, {int(w['running'].sum())} running"
+        ]
+        cols = list(WORKLOAD_COLUMNS[: WORKLOAD_COLUMNS.index("reason")])
+        with pd.option_context(
+            "display.width", 200, "display.max_columns", None, "display.max_rows", 50
+        ):
+            lines.append(w[cols].to_string(index=False))
+        problems = w[w["reason"] != ""]
+        if len(problems):
+            lines.append("")
+            lines.append("why:")
+            for _, row in problems.iterrows():
+                lines.append(f"  {row['namespace']}/{row['name']}: {row['reason']}")
+        if self.skipped:
+            lines.append(f"skipped {len(self.skipped)} object(s): {'; '.join(self.skipped)}")
+        return "\n".join(lines)
+
+    def plot(self, **kwargs: Any) -> Any:
+        """Share of each limit used per node (see :func:`podcap.plot.nodes`)."""
+        from podcap import plot
+
+        return plot.nodes(self, **kwargs)
+
+    def _repr_html_(self) -> str:
+        head = html.escape(self.__repr__().splitlines()[0])
+        return (
+            f"<div><p><b>{head}</b></p>{self.workloads.to_html(index=False)}"
+            f"<details><summary>nodes ({len(self.nodes)})</summary>"
+            f"{self.nodes.head(200).to_html(index=False)}</details></div>"
+        )
+
+
+def node_usage_frame(fleet: Fleet, state: NodeState) -> pd.DataFrame:
+    """Per node: group, type, zone, pods and cpu / memory requested against allocatable."""
+    groups = np.array([g.name for g in fleet.groups], dtype=object)
+    types = np.array([g.instance_type for g in fleet.groups], dtype=object)
+    zones = np.array(fleet.zones, dtype=object)
+    return pd.DataFrame(
+        {
+            "node": fleet.names,
+            "node_group": groups[fleet.group] if fleet.size else [],
+            "instance_type": types[fleet.group] if fleet.size else [],
+            "zone": zones[fleet.zone] if fleet.size else [],
+            "pods": state.pods,
+            "pods_allocatable": state.pods_alloc,
+            "cpu_requested_millicores": state.used[0],
+            "cpu_allocatable_millicores": state.alloc[0],
+            "memory_requested_mib": state.used[1] / _MIB,
+            "memory_allocatable_mib": state.alloc[1] / _MIB,
+        }
+    )
+
+
+def nodes_frame(
+    fleet: Fleet,
+    state: NodeState,
+    ips_used: npt.NDArray[np.int64],
+    ip_limit: npt.NDArray[np.int64],
+    pc: PodClass | None,
+    filters: Filters | None,
+    needs_ip: bool,
+) -> pd.DataFrame:
+    frame = node_usage_frame(fleet, state)
+    frame["pod_ips_used"] = ips_used
+    frame["pod_ips_capacity"] = fleet.pod_ips
+    frame["pod_ips_available"] = ip_limit
+    frame["binding_limit"] = binding_limit(fleet, state, ips_used, ip_limit, pc, filters, needs_ip)
+    return frame
+
+
+def binding_limit(
+    fleet: Fleet,
+    state: NodeState,
+    ips_used: npt.NDArray[np.int64],
+    ip_limit: npt.NDArray[np.int64],
+    pc: PodClass | None,
+    filters: Filters | None,
+    needs_ip: bool,
+) -> npt.NDArray[np.object_]:
+    """Which limit stops the next pod of ``pc`` on each node.
+
+    ``"unschedulable"``, ``"taint"`` or ``"node_affinity"`` when the pod may not go there at all;
+    otherwise the limit with the least headroom, in pods: ``"pods"``, ``"cpu"``, ``"memory"``,
+    ``"ephemeral-storage"``, ``"vpc.amazonaws.com/pod-eni"`` or ``"pod_ips"`` (the next pod would
+    be scheduled but get no address).  ``""`` when no workload was placed.
+    """
+    n = fleet.size
+    out = np.full(n, "", dtype=object)
+    if pc is None or filters is None:
+        return out
+    big = np.iinfo(np.int64).max
+    names = ["pods", *fleet.resources, "pod_ips"]
+    headroom = [state.pods_alloc - state.pods]
+    free = state.alloc - state.used
+    for r in range(len(fleet.resources)):
+        headroom.append(free[r] // pc.request[r] if pc.request[r] > 0 else np.full(n, big))
+    headroom.append(ip_limit - ips_used if needs_ip else np.full(n, big))
+    stack = np.stack(headroom)
+    out[:] = np.array(names, dtype=object)[np.argmin(stack, axis=0)]
+    out[~filters.affinity] = "node_affinity"
+    taint_groups = np.array([t is not None for t in filters.taint], dtype=bool)
+    out[taint_groups[fleet.group]] = "taint"
+    cordoned = np.array(filters.cordoned, dtype=bool)
+    out[cordoned[fleet.group]] = "unschedulable"
+    return out

@@ -1,0 +1,519 @@
+"""The cluster state: nodes as arrays, the pods bound to them per workload, the policies in effect.
+
+A :class:`ClusterState` is an immutable value.  Changes (``kubectl apply``, ``scale``,
+``delete``, ``rollout restart``, node group changes, drains) are pure functions from a state to
+the next state; :func:`podcap.pipeline.step.settle` then lets the controllers, the scheduler and
+the VPC CNI act on it.  :func:`podcap.simulate` is one apply and one settle; a
+:class:`~podcap.Scenario` is a fold of the same functions.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any, cast
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from podcap.admission import AdmittedPod
+from podcap.errors import InvalidOptionError, InvalidSpecError, PodcapWarning
+from podcap.fleet import RESOURCES, Fleet, build_fleet
+from podcap.manifests import Manifests
+from podcap.pipeline.addresses import launch
+from podcap.specs import Cluster
+from podcap.workloads import (
+    Container,
+    LimitRange,
+    PodTemplate,
+    PriorityClass,
+    ResourceQuota,
+    Workload,
+    WorkloadKind,
+)
+
+__all__ = ["ClusterState", "Cohort", "Key"]
+
+Key = tuple[str, str, str]  # namespace, kind, name
+IntArray = npt.NDArray[np.int64]
+
+BUILTIN_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+
+
+def _frozen(a: IntArray) -> IntArray:
+    a = np.ascontiguousarray(a, dtype=np.int64)
+    a.flags.writeable = False
+    return a
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """Pods of one workload created at the same moment, so with the same admitted requests.
+
+    Attributes
+    ----------
+    key : tuple of str
+        ``(namespace, kind, name)`` of the owning workload.
+    pod : AdmittedPod
+        The pods' requests and limits as admitted at creation.
+    seq : int
+        Creation order (lower is older); the scheduling queue orders equal priorities by it.
+    priority : int
+        Pod priority, resolved from its PriorityClass at creation.
+    bound : numpy.ndarray of int
+        Pods bound per node [pods] (index into :attr:`ClusterState.fleet`).
+    pending : int
+        Pods created but not bound [pods].
+    pinned : numpy.ndarray of int, optional
+        DaemonSet pods: the pending pods per node they are pinned to (sums to ``pending``).
+    """
+
+    key: Key
+    pod: AdmittedPod
+    seq: int
+    priority: int
+    bound: IntArray
+    pending: int = 0
+    pinned: IntArray | None = None
+
+    @property
+    def total(self) -> int:
+        """Pods of the cohort [pods]."""
+        return int(self.bound.sum()) + self.pending
+
+
+@dataclass(frozen=True)
+class ClusterState:
+    """A cluster at one moment: nodes, the objects in effect and the pods that exist.
+
+    Build one with :meth:`of` (from a :class:`~podcap.Cluster`, a state, or what
+    :func:`podcap.read_cluster` returns); change it with the methods below, each of which
+    returns a new state; settle it with :func:`podcap.pipeline.step.settle`.
+
+    Attributes
+    ----------
+    cluster : Cluster
+        The node groups.
+    fleet : Fleet
+        The nodes that started, as arrays (node ``i`` is ``fleet.names[i]``).
+    node_groups : pandas.DataFrame
+        Per node group: ``nodes, started, not_started, reason``.
+    namespaces : frozenset of str
+        Namespaces declared (besides the built-in ones).
+    priority_classes, limit_ranges, quotas : mapping
+        Policy objects in effect, by name (``(namespace, name)`` for namespaced ones).
+    workloads : mapping
+        Workloads in effect by ``(namespace, kind, name)``, in creation order.
+    cohorts : tuple of Cohort
+        The pods that exist, in the order they took their addresses.
+    observed : frozenset of key
+        Workloads known only from their pods (a kubectl snapshot): never scaled or recreated.
+    source : str
+        What the state was read from (``"podcap cluster file"``, ``"kubectl JSON snapshot"``,
+        ...; empty for a state built in code).
+    skipped : tuple of str
+        What the source held that podcap does not use, each named.
+    """
+
+    cluster: Cluster
+    fleet: Fleet
+    node_groups: pd.DataFrame
+    namespaces: frozenset[str] = frozenset()
+    priority_classes: Mapping[str, PriorityClass] = field(default_factory=dict)
+    limit_ranges: Mapping[tuple[str, str], LimitRange] = field(default_factory=dict)
+    quotas: Mapping[tuple[str, str], ResourceQuota] = field(default_factory=dict)
+    workloads: Mapping[Key, Workload] = field(default_factory=dict)
+    cohorts: tuple[Cohort, ...] = ()
+    observed: frozenset[Key] = frozenset()
+    evicted_bare: frozenset[Key] = frozenset()
+    seq: int = 0
+    source: str = ""
+    skipped: tuple[str, ...] = ()
+    implied: tuple[str, ...] = ()
+    full_fleet: Fleet | None = None
+
+    # ---- construction --------------------------------------------------------------------
+    @classmethod
+    def empty(cls, cluster: Cluster, extra_resources: Iterable[str] = ()) -> ClusterState:
+        """A state with the cluster's nodes started and nothing on them."""
+        if not isinstance(cluster, Cluster):
+            raise InvalidSpecError(
+                f"cluster must be a podcap.Cluster, a ClusterState or what podcap.read_cluster "
+                f"returns, got {type(cluster).__name__}"
+            )
+        full = build_fleet(cluster, tuple(sorted(set(extra_resources) - set(RESOURCES))))
+        fleet, _, frame = launch(full)
+        return cls(cluster=cluster, fleet=fleet, node_groups=frame, full_fleet=full)
+
+    @classmethod
+    def of(cls, cluster: Any) -> ClusterState:
+        """The state of anything that describes a cluster.
+
+        Parameters
+        ----------
+        cluster : Cluster, ClusterState or ClusterInput
+            A cluster built in code, a state, or what :func:`podcap.read_cluster` returns.
+        """
+        if isinstance(cluster, ClusterState):
+            return cluster
+        if isinstance(cluster, Cluster):
+            return cls.empty(cluster)
+        # a ClusterInput (duck-typed: io sits above the pipeline)
+        inner = getattr(cluster, "cluster", None)
+        if isinstance(inner, Cluster) and hasattr(cluster, "system_pods"):
+            return _from_input(cluster)
+        raise InvalidSpecError(
+            f"cluster must be a podcap.Cluster, a ClusterState or what podcap.read_cluster "
+            f"returns, got {type(cluster).__name__}"
+        )
+
+    # ---- views ---------------------------------------------------------------------------
+    def workload_pods(self, key: Key) -> IntArray:
+        """Pods of a workload bound per node [pods]."""
+        out = np.zeros(self.fleet.size, dtype=np.int64)
+        for c in self.cohorts:
+            if c.key == key:
+                out += c.bound
+        return out
+
+    def priority_of(self, template: PodTemplate) -> int | None:
+        """The priority a new pod of ``template`` gets, or None for an unknown PriorityClass."""
+        from podcap.workloads import BUILTIN_PRIORITIES
+
+        name = template.priority_class_name
+        if name:
+            if name in self.priority_classes:
+                return self.priority_classes[name].value
+            return BUILTIN_PRIORITIES.get(name)
+        defaults = [pc.value for pc in self.priority_classes.values() if pc.global_default]
+        return max(defaults, default=0)
+
+    # ---- changes -------------------------------------------------------------------------
+    def with_resources(self, names: Iterable[str]) -> ClusterState:
+        """The state tracking extra resources per node (extended resources pods request)."""
+        missing = set(names) - set(self.fleet.resources)
+        if not missing:
+            return self
+        extra = tuple(sorted((set(self.fleet.resources) | missing) - set(RESOURCES)))
+        full = build_fleet(self.cluster, extra)
+        fleet, _, _ = launch(full)
+        return replace(self, fleet=fleet, full_fleet=full)
+
+    def apply(self, manifests: Manifests) -> ClusterState:
+        """``kubectl apply``: policies take effect, workloads are created or updated.
+
+        A workload applied with a new pod template is rolled out: its pods are recreated.
+        Pods of observed workloads (a snapshot) that an applied workload owns are replaced by it.
+        No pod is created here; :func:`~podcap.pipeline.step.settle` does that.
+        """
+        priority_classes = dict(self.priority_classes)
+        for pc in manifests.priority_classes:
+            priority_classes[pc.name] = pc
+        limit_ranges = dict(self.limit_ranges)
+        for lr in manifests.limit_ranges:
+            limit_ranges[(lr.namespace, lr.name)] = lr
+        quotas = dict(self.quotas)
+        for q in manifests.quotas:
+            quotas[(q.namespace, q.name)] = q
+        namespaces = self.namespaces | set(manifests.namespaces)
+        workloads = dict(self.workloads)
+        cohorts = list(self.cohorts)
+        observed = set(self.observed)
+        evicted = set(self.evicted_bare)
+        for wl in manifests.workloads:
+            old = workloads.pop(wl.key, None)
+            if old is not None and old.template != wl.template:
+                cohorts = [c for c in cohorts if c.key != wl.key]  # new template: a rollout
+            for key in [k for k in observed if _owns(wl, k)]:
+                observed.discard(key)
+                workloads.pop(key, None)
+                cohorts = [c for c in cohorts if c.key != key]
+            workloads[wl.key] = wl
+            evicted.discard(wl.key)
+        known = namespaces | BUILTIN_NAMESPACES | {k[0] for k in self.workloads}
+        missing = sorted({w.namespace for w in manifests.workloads} - known)
+        if missing:
+            warnings.warn(
+                f"namespace(s) {', '.join(missing)} are used but not declared; assumed to exist",
+                PodcapWarning,
+                stacklevel=3,
+            )
+        requested = {
+            r
+            for w in manifests.workloads
+            for c in (*w.template.containers, *w.template.init_containers)
+            for r in (*c.requests, *c.limits)
+        } | {r for w in manifests.workloads for r in w.template.overhead}
+        return replace(
+            self.with_resources(requested),
+            namespaces=frozenset(namespaces),
+            priority_classes=MappingProxyType(priority_classes),
+            limit_ranges=MappingProxyType(limit_ranges),
+            quotas=MappingProxyType(quotas),
+            workloads=MappingProxyType(workloads),
+            cohorts=tuple(cohorts),
+            observed=frozenset(observed),
+            evicted_bare=frozenset(evicted),
+        )
+
+    def find(self, name: str, namespace: str = "default", kind: str | None = None) -> Key:
+        """The key of a workload, by name (and kind when several kinds share the name)."""
+        keys = [
+            k
+            for k in self.workloads
+            if k[0] == namespace and k[2] == name and (kind is None or k[1] == kind)
+        ]
+        if not keys:
+            known = ", ".join(f"{k[1]} {k[0]}/{k[2]}" for k in self.workloads) or "none"
+            raise InvalidSpecError(f"no workload {namespace}/{name}; workloads: {known}")
+        return keys[0]
+
+    def scale(self, key: Key, replicas: int) -> ClusterState:
+        """``kubectl scale --replicas``: the controller adds or removes pods when settled."""
+        if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 0:
+            raise InvalidSpecError(f"replicas must be an integer >= 0, got {replicas!r}")
+        wl = self.workloads[key]
+        if wl.kind in ("DaemonSet", "Pod") or key in self.observed:
+            what = "an observed workload" if key in self.observed else f"a {wl.kind}"
+            raise InvalidSpecError(f"{key[1]} {key[0]}/{key[2]}: {what} cannot be scaled")
+        workloads = dict(self.workloads)
+        workloads[key] = replace(wl, replicas=replicas)
+        return replace(self, workloads=MappingProxyType(workloads))
+
+    def delete(self, kind: str, name: str, namespace: str = "default") -> ClusterState:
+        """``kubectl delete``: a workload (and its pods) or a policy object."""
+        if kind == "LimitRange" and (namespace, name) in self.limit_ranges:
+            lrs = {k: v for k, v in self.limit_ranges.items() if k != (namespace, name)}
+            return replace(self, limit_ranges=MappingProxyType(lrs))
+        if kind == "ResourceQuota" and (namespace, name) in self.quotas:
+            qs = {k: v for k, v in self.quotas.items() if k != (namespace, name)}
+            return replace(self, quotas=MappingProxyType(qs))
+        if kind == "PriorityClass" and name in self.priority_classes:
+            pcs = {k: v for k, v in self.priority_classes.items() if k != name}
+            return replace(self, priority_classes=MappingProxyType(pcs))
+        key = (namespace, kind, name)
+        if key in self.workloads:
+            workloads = {k: v for k, v in self.workloads.items() if k != key}
+            return replace(
+                self,
+                workloads=MappingProxyType(workloads),
+                cohorts=tuple(c for c in self.cohorts if c.key != key),
+                observed=self.observed - {key},
+            )
+        raise InvalidSpecError(f"there is no {kind} {namespace}/{name} to delete")
+
+    def rollout_restart(self, key: Key) -> ClusterState:
+        """``kubectl rollout restart``: every pod of the workload is recreated (admitted again)."""
+        if key[1] in ("Pod", "Job") or key in self.observed:
+            raise InvalidSpecError(
+                "rollout restart works on Deployments, StatefulSets and DaemonSets applied to "
+                f"the cluster, not on {key[1]} {key[0]}/{key[2]}"
+            )
+        return replace(self, cohorts=tuple(c for c in self.cohorts if c.key != key))
+
+    def replace_node_groups(
+        self, cluster: Cluster, replaced: Iterable[str] = (), drained: Iterable[str] = ()
+    ) -> ClusterState:
+        """New node groups.  Nodes of ``replaced`` groups are new machines: their pods are
+        evicted.  Nodes of ``drained`` groups keep only their DaemonSet pods.  Evicted pods are
+        recreated by their controllers when the state settles; a bare Pod is gone for good.
+        Pods on nodes that no longer exist are evicted too.
+        """
+        extra = tuple(r for r in self.fleet.resources if r not in RESOURCES)
+        full = build_fleet(cluster, extra)
+        fleet, _, frame = launch(full)
+        old = self.fleet
+        gone = {*replaced, *drained}
+        lost = np.array([g.name in gone for g in old.groups], dtype=bool)
+        drain_only = np.array([g.name in set(drained) for g in old.groups], dtype=bool)
+        pos = pd.Index(fleet.names.astype(str)).get_indexer(pd.Index(old.names.astype(str)))
+        keep_any = (pos >= 0) & ~(lost[old.group] if old.size else np.zeros(0, bool))
+        keep_ds = (pos >= 0) & ~((lost & ~drain_only)[old.group] if old.size else np.zeros(0, bool))
+        cohorts: list[Cohort] = []
+        evicted = set(self.evicted_bare)
+        for c in self.cohorts:
+            keep = keep_ds if c.key[1] == "DaemonSet" else keep_any
+            bound = np.zeros(fleet.size, dtype=np.int64)
+            np.add.at(bound, pos[keep], c.bound[keep])
+            pinned = None
+            pending = c.pending
+            if c.pinned is not None:
+                pinned = np.zeros(fleet.size, dtype=np.int64)
+                ok = pos >= 0
+                np.add.at(pinned, pos[ok], c.pinned[ok])
+                pending = int(pinned.sum())
+            if c.key[1] == "Pod" and int(c.bound[~keep].sum()):
+                evicted.add(c.key)
+            new = replace(c, bound=_frozen(bound), pending=pending, pinned=pinned)
+            if new.total:
+                cohorts.append(new)
+        return replace(
+            self,
+            cluster=cluster,
+            fleet=fleet,
+            full_fleet=full,
+            node_groups=frame,
+            cohorts=tuple(cohorts),
+            evicted_bare=frozenset(evicted),
+        )
+
+    def change_node_group(self, name: str, **changes: Any) -> ClusterState:
+        """Change a node group's fields; any change but ``count`` replaces its nodes."""
+        names = [g.name for g in self.cluster.node_groups]
+        if name not in names:
+            raise InvalidSpecError(f"no node group {name!r}; node groups: {', '.join(names)}")
+        if not changes:
+            raise InvalidSpecError(f"node group {name!r}: give at least one field to change")
+        try:
+            cluster = self.cluster.with_group(name, **changes)
+        except TypeError as exc:
+            raise InvalidSpecError(f"node group {name!r}: {exc}") from None
+        return self.replace_node_groups(cluster, [name] if set(changes) - {"count"} else [])
+
+    def set_cni(self, env: Mapping[str, Any], node_group: str | None = None) -> ClusterState:
+        """Change aws-node environment variables of every node group (or one); nodes stay."""
+        names = [g.name for g in self.cluster.node_groups]
+        if node_group is not None and node_group not in names:
+            raise InvalidSpecError(f"no node group {node_group!r}; node groups: {', '.join(names)}")
+        groups = []
+        for g in self.cluster.node_groups:
+            if node_group is None or g.name == node_group:
+                g = replace(g, cni=g.cni_settings.with_env(env))
+            groups.append(g)
+        return self.replace_node_groups(Cluster(groups))
+
+    def drain(self, node_group: str) -> ClusterState:
+        """``kubectl drain --ignore-daemonsets`` of every node of a group: the nodes are cordoned
+        and their pods evicted, except DaemonSet pods."""
+        names = [g.name for g in self.cluster.node_groups]
+        if node_group not in names:
+            raise InvalidSpecError(f"no node group {node_group!r}; node groups: {', '.join(names)}")
+        cluster = self.cluster.with_group(node_group, unschedulable=True)
+        return self.replace_node_groups(cluster, drained=[node_group])
+
+
+def _owns(wl: Workload, key: Key) -> bool:
+    """Whether applying ``wl`` replaces the observed pods of ``key`` (same namespace and owner;
+    a Deployment owns the pods of its ReplicaSets, named ``<deployment>-<hash>``)."""
+    if key[0] != wl.namespace:
+        return False
+    if wl.kind == "Deployment":
+        return key[1] == "ReplicaSet" and key[2].rsplit("-", 1)[0] == wl.name
+    return key[1] == wl.kind and key[2] == wl.name
+
+
+def _from_input(ci: Any) -> ClusterState:
+    """The state of a cluster read from a file: existing pods bound, policies in effect, the
+    system workloads the format implies applied (their pods are created when it settles)."""
+    from podcap.manifests import load_manifests
+
+    existing = ci.existing
+    extra: set[str] = set()
+    if existing is not None and len(existing):
+        extra = {r for r in ("nvidia.com/gpu",) if r in existing.columns}
+    state = ClusterState.empty(ci.cluster, extra)
+    if existing is not None and len(existing):
+        state = with_existing(state, existing)
+    docs = [*ci.system_pods, *ci.manifests]
+    if docs:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PodcapWarning)
+            state = state.apply(load_manifests(docs))
+    return replace(
+        state,
+        source=str(ci.format),
+        skipped=tuple(ci.skipped),
+        implied=tuple(ci.implied),
+    )
+
+
+#: Columns of a frame of existing pods (``Snapshot.existing``).
+EXISTING_COLUMNS = (
+    "node",
+    "namespace",
+    "owner_kind",
+    "owner",
+    "pods",
+    "cpu_millicores",
+    "memory_bytes",
+    "ephemeral_storage_bytes",
+    "pod_eni",
+    "nonzero_cpu_millicores",
+    "nonzero_memory_bytes",
+    "host_network",
+)
+
+
+def with_existing(state: ClusterState, existing: pd.DataFrame) -> ClusterState:
+    """Bind pods that already run (one observed workload per namespace and owner)."""
+    missing = [c for c in EXISTING_COLUMNS if c not in existing.columns]
+    if missing:
+        raise InvalidOptionError(
+            f"existing pods lack column(s) {', '.join(missing)}; use podcap.read_snapshot"
+        )
+    fleet = state.fleet
+    pos = pd.Index(fleet.names.astype(str)).get_indexer(pd.Index(existing["node"].astype(str)))
+    if (pos < 0).any():
+        unknown = sorted(set(existing["node"][pos < 0].astype(str)))
+        raise InvalidOptionError(
+            f"existing pods on node(s) not in the cluster: {', '.join(unknown[:10])}"
+        )
+    frame = existing.assign(_pos=pos)
+    shape = [
+        "namespace",
+        "owner_kind",
+        "owner",
+        "cpu_millicores",
+        "memory_bytes",
+        "ephemeral_storage_bytes",
+        "pod_eni",
+        "nonzero_cpu_millicores",
+        "nonzero_memory_bytes",
+        "host_network",
+    ]
+    workloads = dict(state.workloads)
+    cohorts = list(state.cohorts)
+    seq = state.seq
+    for group_key, part in frame.groupby(shape, sort=False):
+        values: tuple[Any, ...] = tuple(group_key)
+        ns, kind, owner = str(values[0]), str(values[1]), str(values[2])
+        requests = {
+            "cpu": int(values[3]),
+            "memory": int(values[4]),
+            "ephemeral-storage": int(values[5]),
+        }
+        if int(values[6]):
+            requests["vpc.amazonaws.com/pod-eni"] = int(values[6])
+        requests = {k: v for k, v in requests.items() if v}
+        template = PodTemplate(
+            containers=(Container("observed", requests),), host_network=bool(values[9])
+        )
+        pod = AdmittedPod(
+            template.containers,
+            requests,
+            {},
+            nonzero=(int(values[7]), int(values[8])),
+        )
+        key = (ns, kind, owner)
+        bound = np.zeros(fleet.size, dtype=np.int64)
+        np.add.at(bound, part["_pos"].to_numpy(np.int64), part["pods"].to_numpy(np.int64))
+        seq += 1
+        cohorts.append(Cohort(key, pod, seq, 0, _frozen(bound)))
+        old = workloads.get(key)
+        if old is None:
+            # the owner's kind as the snapshot names it (ReplicaSet, Node, ...)
+            workloads[key] = Workload(
+                cast(WorkloadKind, kind), ns, owner, int(bound.sum()), template, "existing pods"
+            )
+        else:
+            workloads[key] = replace(old, replicas=old.replicas + int(bound.sum()))
+    return replace(
+        state,
+        workloads=MappingProxyType(workloads),
+        cohorts=tuple(cohorts),
+        observed=state.observed | {k for k in workloads if k not in state.workloads},
+        seq=seq,
+    )

@@ -1,0 +1,481 @@
+"""One step: controllers, the scheduling queue and the VPC CNI act on a cluster state.
+
+:func:`settle` is the only place where pods are created, scheduled and given addresses:
+
+1. **Controllers reconcile**, workload by workload in creation order: missing pods are created
+   and admitted under the objects in effect now (LimitRanges, PriorityClasses, quotas; pods
+   over quota are never created), surplus pods are removed the way the controller removes them,
+   a DaemonSet gets one pod per node it should run on, pinned to that node.
+2. **One scheduling queue**: every pending pod, highest priority first, then creation order.
+   Pods already bound stay where they are.
+3. **Addresses**: pods that need a VPC address take one in the order they were bound; the rest
+   stay in ContainerCreating.
+
+:func:`step` is ``kubectl apply`` of manifests followed by :func:`settle`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from podcap.admission import AdmittedPod, QuotaState, admit
+from podcap.engine import NodeState, PodClass, fits_one, place_fast, place_reference
+from podcap.errors import InvalidOptionError
+from podcap.fleet import POD_ENI
+from podcap.manifests import Manifests
+from podcap.pipeline.addresses import CNI_ERROR, launch, pod_address_limits, subnet_error
+from podcap.pipeline.addresses import subnets_frame as _subnets_frame
+from podcap.pipeline.results import (
+    OUTCOMES,
+    WORKLOAD_COLUMNS,
+    SimulationResult,
+    nodes_frame,
+)
+from podcap.pipeline.state import ClusterState, Cohort, Key
+from podcap.scheduler.filters import (
+    Filters,
+    failed_scheduling_message,
+    node_filters,
+    node_name_reason,
+    pod_class,
+    pod_tolerations,
+)
+from podcap.workloads import Workload
+
+__all__ = ["Engine", "ScoringStrategy", "settle", "step"]
+
+ScoringStrategy = Literal["LeastAllocated", "MostAllocated"]
+Engine = Literal["fast", "reference"]
+IntArray = npt.NDArray[np.int64]
+_MIB = float(1 << 20)
+_API_GROUP = {"Job": "batch", "Pod": ""}
+
+
+def pod_name(wl: Workload) -> str:
+    """How the API server names the pod in its messages (``name-`` for generated names)."""
+    return wl.name if wl.kind == "Pod" else f"{wl.name}-"
+
+
+def _invalid_message(wl: Workload, error: str) -> str:
+    """The 422 text for the object the user applied (the pod, or its controller's template)."""
+    if wl.kind == "Pod":
+        return error.replace("Pod is", f'Pod "{wl.name}" is', 1)
+    group = _API_GROUP.get(wl.kind, "apps")
+    return error.replace(
+        "Pod is invalid: spec.", f'{wl.kind}.{group} "{wl.name}" is invalid: spec.template.spec.', 1
+    )
+
+
+def needs_ip(wl: Workload, pod: AdmittedPod) -> bool:
+    """Whether the pod takes a VPC address from the node's pool (not hostNetwork, no branch ENI)."""
+    return not wl.template.host_network and pod.requests.get(POD_ENI, 0) == 0
+
+
+def _check_options(scoring: str, engine: str, seed: Any) -> None:
+    if scoring not in ("LeastAllocated", "MostAllocated"):
+        raise InvalidOptionError(
+            f"unknown scoring strategy {scoring!r}; valid: LeastAllocated, MostAllocated"
+        )
+    if engine not in ("fast", "reference"):
+        raise InvalidOptionError(f"unknown engine {engine!r}; valid: fast, reference")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise InvalidOptionError(f"seed must be an integer or None, got {seed!r}")
+
+
+def step(
+    state: ClusterState,
+    manifests: Manifests,
+    *,
+    scoring: ScoringStrategy = "LeastAllocated",
+    engine: Engine = "fast",
+    seed: int | None = None,
+) -> tuple[ClusterState, SimulationResult]:
+    """``kubectl apply`` of manifests to a state, then :func:`settle`.
+
+    Returns
+    -------
+    (ClusterState, SimulationResult)
+        The next state and what happened.
+    """
+    _check_options(scoring, engine, seed)
+    return settle(
+        state.apply(manifests), scoring=scoring, engine=engine, seed=seed, skipped=manifests.skipped
+    )
+
+
+def _take_in_order(amount: IntArray, order: IntArray, surplus: int) -> IntArray:
+    """Per node, how many of ``amount`` to remove when removing ``surplus`` along ``order``."""
+    cum = np.cumsum(amount[order])
+    take = np.clip(surplus - (cum - amount[order]), 0, amount[order])
+    out = np.zeros_like(amount)
+    out[order] = take
+    return out
+
+
+def _shrink(cohorts: list[Cohort], idx: list[int], surplus: int, kind: str) -> None:
+    """Remove ``surplus`` pods of one workload the way its controller does.
+
+    Pending pods go first (newest first).  A ReplicaSet then removes bound pods on the nodes
+    holding the most pods of the workload first (``ActivePodsWithRanks`` in the ReplicaSet
+    controller: a pod's rank is the number of the workload's pods on its node), newest first on
+    a node; a StatefulSet removes its newest pods (highest ordinals) first.
+    """
+    newest_first = sorted(idx, key=lambda j: -cohorts[j].seq)
+    for i in newest_first:
+        take = min(cohorts[i].pending, surplus)
+        if take:
+            cohorts[i] = replace(cohorts[i], pending=cohorts[i].pending - take)
+            surplus -= take
+    if surplus <= 0:
+        return
+    if kind == "StatefulSet":
+        for i in newest_first:
+            bound = cohorts[i].bound
+            d = _take_in_order(bound, np.arange(bound.shape[0])[::-1], surplus)
+            cohorts[i] = replace(cohorts[i], bound=bound - d)
+            surplus -= int(d.sum())
+        return
+    own = sum((cohorts[i].bound for i in idx), np.zeros_like(cohorts[idx[0]].bound))
+    order = np.lexsort((np.arange(own.shape[0]), -own))  # most pods first, then node order
+    remove = _take_in_order(own, order, surplus)
+    for i in newest_first:
+        d = np.minimum(cohorts[i].bound, remove)
+        cohorts[i] = replace(cohorts[i], bound=cohorts[i].bound - d)
+        remove = remove - d
+
+
+def settle(
+    state: ClusterState,
+    *,
+    scoring: ScoringStrategy = "LeastAllocated",
+    engine: Engine = "fast",
+    seed: int | None = None,
+    skipped: Sequence[str] = (),
+) -> tuple[ClusterState, SimulationResult]:
+    """Let the controllers, the scheduler and the VPC CNI act on a state.
+
+    Parameters
+    ----------
+    state : ClusterState
+    scoring : {"LeastAllocated", "MostAllocated"}
+        NodeResourcesFit scoring strategy.
+    engine : {"fast", "reference"}
+        The vectorized engine, or the pod-by-pod reference oracle (small fleets only).
+    seed : int, optional
+        Tie rule: None picks, among equally scored nodes, the one with the fewest pods of the
+        workload, then the first; an integer uses a seeded random node order instead.
+    skipped : sequence of str
+        Objects of the applied manifests that podcap does not simulate (reported as is).
+
+    Returns
+    -------
+    (ClusterState, SimulationResult)
+    """
+    _check_options(scoring, engine, seed)
+    fleet = state.fleet
+    full = state.full_fleet if state.full_fleet is not None else fleet
+    _, subnet_state, _ = launch(full)  # a fresh address book with the nodes' own addresses
+    n = fleet.size
+    place = place_fast if engine == "fast" else place_reference
+    rank = None if seed is None else np.random.default_rng(seed).permutation(n).astype(np.int64)
+    most = scoring == "MostAllocated"
+    workloads = state.workloads
+
+    filters: dict[Key, Filters] = {
+        key: node_filters(fleet, wl.template, pod_tolerations(wl)) for key, wl in workloads.items()
+    }
+    classes: dict[tuple[Key, int], PodClass] = {}
+
+    def pclass(c: Cohort) -> PodClass:
+        k = (c.key, id(c.pod))
+        if k not in classes:
+            classes[k] = pod_class(fleet, workloads[c.key], c.pod, filters[c.key])
+        return classes[k]
+
+    nodes = NodeState.empty(fleet.alloc, fleet.pods_alloc)
+    quota = QuotaState(list(state.quotas.values()))
+    for c in state.cohorts:
+        nodes.add(pclass(c), c.bound)
+        quota.charge(c.key[0], c.pod, c.total)
+
+    # 1. controllers reconcile, in creation order
+    cohorts = list(state.cohorts)
+    seq = state.seq
+    rows: dict[Key, dict[str, Any]] = {}
+    notes: dict[Key, dict[str, str]] = {}
+    for key, wl in workloads.items():
+        f = filters[key]
+        idx = [i for i, c in enumerate(cohorts) if c.key == key]
+        row: dict[str, Any] = dict.fromkeys(WORKLOAD_COLUMNS, 0)
+        row.update(namespace=key[0], kind=key[1], name=key[2], reason="")
+        note: dict[str, str] = {}
+        rows[key], notes[key] = row, note
+        newest = cohorts[idx[-1]].pod if idx else None
+        if key in state.observed:
+            row["desired"] = sum(cohorts[i].total for i in idx)
+        elif wl.kind == "DaemonSet":
+            want = f.eligible
+            have = np.zeros(n, dtype=np.int64)
+            for i in idx:
+                c = cohorts[i]
+                # pods on nodes the DaemonSet no longer wants are deleted
+                keep = np.where(want, c.bound, 0).astype(np.int64)
+                pinned = None if c.pinned is None else np.where(want, c.pinned, 0).astype(np.int64)
+                cohorts[i] = replace(
+                    c, bound=keep, pinned=pinned, pending=0 if pinned is None else int(pinned.sum())
+                )
+                have += keep
+                if pinned is not None:
+                    have += pinned
+            row["desired"] = int(want.sum())
+            missing = want & (have == 0)
+            if missing.any():
+                created, pod = _create(state, wl, int(missing.sum()), quota, row, note)
+                if pod is not None:
+                    newest = pod
+                if created and pod is not None:
+                    pins = (missing & (np.cumsum(missing) <= created)).astype(np.int64)
+                    seq += 1
+                    prio = state.priority_of(wl.template) or 0
+                    cohorts.append(
+                        Cohort(key, pod, seq, prio, np.zeros(n, np.int64), created, pins)
+                    )
+        else:
+            row["desired"] = wl.replicas
+            existing = sum(cohorts[i].total for i in idx)
+            if existing > wl.replicas:
+                _shrink(cohorts, idx, existing - wl.replicas, wl.kind)
+            elif existing < wl.replicas and key in state.evicted_bare:
+                note["gone"] = (
+                    "the Pod was evicted from a replaced node; a bare Pod is not recreated"
+                )
+            elif existing < wl.replicas:
+                if wl.ordered and any(cohorts[i].pending for i in idx):
+                    pass  # OrderedReady: no new pod while one is not running
+                else:
+                    created, pod = _create(state, wl, wl.replicas - existing, quota, row, note)
+                    if pod is not None:
+                        newest = pod
+                    if created and pod is not None:
+                        seq += 1
+                        prio = state.priority_of(wl.template) or 0
+                        cohorts.append(Cohort(key, pod, seq, prio, np.zeros(n, np.int64), created))
+        if newest is not None:
+            row["cpu_request_millicores"] = int(newest.requests.get("cpu", 0))
+            row["memory_request_mib"] = newest.requests.get("memory", 0) / _MIB
+    cohorts = [c for c in cohorts if c.total > 0 or (c.pinned is not None and c.pending)]
+
+    # 2. one scheduling queue: priority, then creation order
+    own: dict[Key, IntArray] = {}
+    for c in cohorts:
+        own[c.key] = own.get(c.key, np.zeros(n, np.int64)) + c.bound
+    queue = sorted(
+        (i for i, c in enumerate(cohorts) if c.pending > 0),
+        key=lambda i: (-cohorts[i].priority, cohorts[i].seq),
+    )
+    newly: list[Cohort] = []
+    last: tuple[Cohort, PodClass] | None = None
+    dropped: dict[Key, int] = {}
+    for i in queue:
+        c = cohorts[i]
+        wl = workloads[c.key]
+        pc = pclass(c)
+        if c.pinned is not None:
+            counts = ((c.pinned > 0) & pc.eligible & fits_one(nodes, pc)).astype(np.int64)
+        else:
+            counts = place(nodes, pc, c.pending, most_allocated=most, own=own[c.key], rank=rank)
+        nodes.add(pc, counts)
+        own[c.key] = own[c.key] + counts
+        pending = c.pending - int(counts.sum())
+        if wl.ordered and pending > 1:
+            dropped[c.key] = dropped.get(c.key, 0) + pending - 1  # OrderedReady: never created
+            pending = 1
+        pinned = None if c.pinned is None else c.pinned - counts
+        cohorts[i] = replace(c, pending=pending, pinned=pinned)
+        if counts.any():
+            newly.append(replace(c, bound=counts, pending=0, pinned=None))
+        if wl.kind != "DaemonSet" or last is None or workloads[last[0].key].kind == "DaemonSet":
+            last = (c, pc)
+    # address order: pods bound before this step, then in the order they were bound now
+    bound_before = [replace(c, pending=0, pinned=None) for c in cohorts if c.bound.any()]
+    waiting = [replace(c, bound=np.zeros(n, np.int64)) for c in cohorts if c.pending > 0]
+    ordered = bound_before + newly
+
+    # 3. addresses
+    ip_pods = np.zeros(n, dtype=np.int64)
+    branch_pods = np.zeros(n, dtype=np.int64)
+    for c in ordered:
+        wl = workloads[c.key]
+        if needs_ip(wl, c.pod):
+            ip_pods += c.bound
+        elif not wl.template.host_network:
+            branch_pods += c.bound
+    ip_limit, subnet_short = pod_address_limits(fleet, ip_pods, branch_pods, subnet_state)
+    ips_used = np.zeros(n, dtype=np.int64)
+    stuck_of: list[IntArray] = []
+    blocked: set[Key] = set()
+    for j, c in enumerate(ordered):
+        wl = workloads[c.key]
+        stuck = np.zeros(n, dtype=np.int64)
+        if needs_ip(wl, c.pod):
+            ok = np.minimum(c.bound, np.maximum(ip_limit - ips_used, 0))
+            stuck = c.bound - ok
+            ips_used += ok
+        if wl.ordered and (stuck.any() or c.key in blocked):
+            # OrderedReady: the first pod without an address blocks the rest (never created)
+            removed = stuck.copy()
+            if c.key not in blocked:
+                removed[int(np.argmax(stuck > 0))] -= 1
+            blocked.add(c.key)
+            nodes.add(pclass(c), -removed)
+            dropped[c.key] = dropped.get(c.key, 0) + int(removed.sum())
+            stuck = stuck - removed
+            ordered[j] = c = replace(c, bound=c.bound - removed)
+        stuck_of.append(stuck)
+
+    # outcomes
+    placements: list[pd.DataFrame] = []
+    per_key: dict[Key, tuple[IntArray, IntArray]] = {}
+    for c, stuck in zip(ordered, stuck_of, strict=True):
+        b, s = per_key.get(c.key, (np.zeros(n, np.int64), np.zeros(n, np.int64)))
+        per_key[c.key] = (b + c.bound, s + stuck)
+    pending_of: dict[Key, int] = {}
+    for c in waiting:
+        pending_of[c.key] = pending_of.get(c.key, 0) + c.pending
+    for key, row in rows.items():
+        wl = workloads[key]
+        note = notes[key]
+        b, s = per_key.get(key, (np.zeros(n, np.int64), np.zeros(n, np.int64)))
+        row["running"] = int((b - s).sum())
+        row["container_creating"] = int(s.sum())
+        row["pending"] = pending_of.get(key, 0)
+        row["not_created"] = (
+            row["desired"]
+            - row["running"]
+            - row["container_creating"]
+            - row["pending"]
+            - row["rejected"]
+        )
+        if row["not_created"] < 0:  # pragma: no cover - an internal invariant
+            raise AssertionError(f"podcap counted more pods than {key} wants")
+        reason = note.get("rejected", "")
+        if not reason and row["container_creating"]:
+            short = (s > 0) & subnet_short
+            reason = (
+                subnet_error(fleet, int(np.argmax(short)), subnet_state)
+                if short.any()
+                else CNI_ERROR
+            )
+        if not reason and row["pending"]:
+            mine = [c for c in waiting if c.key == key]
+            pc = pclass(mine[0])
+            if wl.template.node_name:
+                reason = node_name_reason(fleet, nodes, pc, wl.template.node_name)
+            elif mine[0].pinned is not None:
+                only = np.zeros(n, dtype=bool)
+                only[int(np.argmax(mine[0].pinned > 0))] = True
+                reason = failed_scheduling_message(fleet, nodes, pc, filters[key], b, only)
+            else:
+                reason = failed_scheduling_message(fleet, nodes, pc, filters[key], b)
+        row["reason"] = reason or note.get("quota", "") or note.get("gone", "")
+        nz = np.flatnonzero(b)
+        if nz.size:
+            placements.append(
+                pd.DataFrame(
+                    {
+                        "namespace": key[0],
+                        "kind": key[1],
+                        "name": key[2],
+                        "node": fleet.names[nz],
+                        "pods": b[nz],
+                        "running": (b - s)[nz],
+                        "container_creating": s[nz],
+                    }
+                )
+            )
+
+    frame = pd.DataFrame(list(rows.values()), columns=list(WORKLOAD_COLUMNS))
+    total = frame[list(OUTCOMES)].sum(axis=1)
+    if not (total == frame["desired"]).all():  # pragma: no cover - an internal invariant
+        raise AssertionError("podcap lost pods: outcome columns do not add up to desired")
+    last_wl = None if last is None else workloads[last[0].key]
+    node_frame = nodes_frame(
+        fleet,
+        nodes,
+        ips_used,
+        ip_limit,
+        None if last is None else last[1],
+        None if last is None else filters[last[0].key],
+        True if last is None or last_wl is None else needs_ip(last_wl, last[0].pod),
+    )
+    placement = (
+        pd.concat(placements, ignore_index=True)
+        if placements
+        else pd.DataFrame(
+            {
+                "namespace": pd.Series(dtype=object),
+                "kind": pd.Series(dtype=object),
+                "name": pd.Series(dtype=object),
+                "node": pd.Series(dtype=object),
+                "pods": pd.Series(dtype=np.int64),
+                "running": pd.Series(dtype=np.int64),
+                "container_creating": pd.Series(dtype=np.int64),
+            }
+        )
+    )
+    result = SimulationResult(
+        frame,
+        node_frame,
+        placement,
+        list(skipped),
+        _subnets_frame(fleet, subnet_state, ips_used),
+        state.node_groups,
+    )
+    for c in ordered:
+        c.bound.flags.writeable = False
+    next_state = replace(
+        state,
+        cohorts=tuple(ordered + waiting),
+        seq=seq,
+    )
+    return next_state, result
+
+
+def _create(
+    state: ClusterState,
+    wl: Workload,
+    count: int,
+    quota: QuotaState,
+    row: dict[str, Any],
+    note: dict[str, str],
+) -> tuple[int, AdmittedPod | None]:
+    """The controller creates ``count`` pods: admission, priority, quota.  Returns the number
+    created and the admitted pod (None when the PriorityClass is unknown)."""
+    ns = wl.namespace
+    lrs = [lr for (lr_ns, _), lr in state.limit_ranges.items() if lr_ns == ns]
+    pod = admit(wl.template, lrs)
+    pcn = wl.template.priority_class_name
+    if state.priority_of(wl.template) is None:
+        row["rejected"] += count
+        note["rejected"] = (
+            f'pods "{pod_name(wl)}" is forbidden: no PriorityClass with name {pcn} was found'
+        )
+        return 0, pod
+    if not pod.ok:
+        row["rejected"] += count
+        note["rejected"] = (
+            f'pods "{pod_name(wl)}" is {pod.error}'
+            if pod.error.startswith("forbidden")
+            else _invalid_message(wl, pod.error)
+        )
+        return 0, pod
+    created, message = quota.admit_many(ns, pod, count, pod_name(wl))
+    if message:
+        note["quota"] = message
+    return created, pod
