@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import podcap
+from podcap.clusters import read_cluster_input
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "examples" / "seed"
@@ -158,7 +159,7 @@ def test_eksctl_private_and_public_subnets_per_zone(tmp_path: Path) -> None:
     }
     path = tmp_path / "c.json"
     path.write_text(json.dumps(doc))  # an eksctl file written as JSON is still eksctl
-    ci = podcap.read_cluster(path)
+    ci = read_cluster_input(path)
     assert ci.format == "eksctl ClusterConfig"
     group = ci.cluster.node_groups[0]
     assert [s.cidr for s in group.subnets] == ["10.0.0.0/24"]

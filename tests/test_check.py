@@ -72,8 +72,8 @@ def run_check(*argv: str) -> tuple[int, str]:
     return status, stream.getvalue()
 
 
-def nginx_running(cluster: podcap.Cluster, system: list[dict], manifests: object) -> int:
-    result = podcap.simulate(cluster, [*system, manifests])
+def nginx_running(cluster: podcap.ClusterState, manifests: object) -> int:
+    result = podcap.simulate(cluster, manifests)
     w = result.workloads
     return int(w.loc[w["name"] == "nginx", "running"].iloc[0])
 
@@ -121,8 +121,8 @@ def test_check_suggests_node_count_that_really_works(seed_check: tuple[int, str]
     group, current, n = m.group(1), int(m.group(2)), int(m.group(3))
     assert (group, current, n) == ("nodes", 2, 5)
     ci = podcap.read_cluster(KOPS)
-    assert nginx_running(ci.cluster.with_group(group, count=n), ci.system_pods, SEED_APP) == 80
-    assert nginx_running(ci.cluster.with_group(group, count=n - 1), ci.system_pods, SEED_APP) < 80
+    assert nginx_running(ci.change_node_group(group, count=n), SEED_APP) == 80
+    assert nginx_running(ci.change_node_group(group, count=n - 1), SEED_APP) < 80
 
 
 def test_check_suggests_a_smaller_request_that_really_works(
@@ -140,10 +140,10 @@ def test_check_suggests_a_smaller_request_that_really_works(
     ci = podcap.read_cluster(KOPS)
     fits = tmp_path / "fits.yaml"
     fits.write_text(textwrap.dedent(NGINX_WITH_REQUEST.format(cpu=cpu)))
-    assert nginx_running(ci.cluster, ci.system_pods, fits) == 80
+    assert nginx_running(ci, fits) == 80
     too_big = tmp_path / "too_big.yaml"
     too_big.write_text(textwrap.dedent(NGINX_WITH_REQUEST.format(cpu=cpu + 1)))
-    assert nginx_running(ci.cluster, ci.system_pods, too_big) < 80
+    assert nginx_running(ci, too_big) < 80
 
 
 def test_check_on_a_snapshot_names_the_quota(tmp_path: Path) -> None:

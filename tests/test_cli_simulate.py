@@ -76,7 +76,7 @@ def test_json_output(seed_frames: podcap.SimulationResult) -> None:
     status, out = run_main("--cluster", CLUSTER, "--output", "json", MANIFESTS)
     assert status == 0
     doc = json.loads(out)
-    assert set(doc) == {"workloads", "nodes"}
+    assert set(doc) == {"workloads", "nodes", "placements"}
     assert isinstance(doc["workloads"], list)
     assert isinstance(doc["nodes"], list)
     assert len(doc["workloads"]) == 7
@@ -90,6 +90,9 @@ def test_json_output(seed_frames: podcap.SimulationResult) -> None:
     assert nginx[0]["namespace"] == "default"
     assert (nginx[0]["desired"], nginx[0]["running"], nginx[0]["pending"]) == (80, 33, 47)
     assert nginx[0]["reason"] == REASON
+    placed = [r for r in doc["placements"] if r["name"] == "nginx"]
+    assert sum(r["pods"] for r in placed) == 33
+    assert {r["node"] for r in placed} == {"workers-0", "workers-1"}
     nodes = {r["node"]: r for r in doc["nodes"]}
     assert nodes["workers-0"]["binding_limit"] == "cpu"
     assert nodes["control-plane-0"]["binding_limit"] == "taint"

@@ -37,6 +37,7 @@ import pytest
 
 import podcap
 from podcap.cli import main
+from podcap.clusters import read_cluster_input
 
 REPO = Path(__file__).resolve().parents[1]
 KOPS_EXAMPLE = REPO / "examples" / "kops" / "cluster.yaml"
@@ -133,7 +134,7 @@ def test_eksctl_single_instance_type_and_desired_capacity(tmp_path: Path) -> Non
             maxSize: 6
         """,
     )
-    ci = podcap.read_cluster(path)
+    ci = read_cluster_input(path)
     assert ci.format == "eksctl ClusterConfig"
     g = groups(ci)["ng-1"]
     assert (g.instance_type, g.count) == ("m5.large", 3)  # desiredCapacity, not min or max
@@ -149,13 +150,13 @@ def test_eksctl_desired_capacity_defaults_to_two(tmp_path: Path) -> None:
             instanceType: m5.large
         """,
     )
-    assert groups(podcap.read_cluster(path))["web"].count == 2
+    assert groups(read_cluster_input(path))["web"].count == 2
 
 
 def test_eksctl_managed_node_group_without_instance_type_is_m5_large(tmp_path: Path) -> None:
     # eksctl gives managed node groups m5.large when no instance type is set.
     path = eksctl(tmp_path, "managedNodeGroups:\n  - name: mng\n    desiredCapacity: 1\n")
-    g = groups(podcap.read_cluster(path))["mng"]
+    g = groups(read_cluster_input(path))["mng"]
     assert (g.instance_type, g.count) == ("m5.large", 1)
 
 
@@ -172,7 +173,7 @@ def test_eksctl_managed_instance_types_split_round_robin(tmp_path: Path) -> None
             desiredCapacity: 5
         """,
     )
-    ci = podcap.read_cluster(path)
+    ci = read_cluster_input(path)
     got = {g.name: (g.instance_type, g.count) for g in ci.cluster.node_groups}
     assert got == {
         "mixed-m5-large": ("m5.large", 2),
@@ -201,7 +202,7 @@ def test_eksctl_instances_distribution_self_managed(tmp_path: Path) -> None:
               spotInstancePools: 2
         """,
     )
-    ci = podcap.read_cluster(path)
+    ci = read_cluster_input(path)
     got = {g.name: (g.instance_type, g.count) for g in ci.cluster.node_groups}
     assert got == {"spot-m5-large": ("m5.large", 2), "spot-m5a-large": ("m5a.large", 1)}
     # Both halves carry the node group's name label, so a nodeSelector on it reaches all 3.
@@ -223,9 +224,7 @@ def test_eksctl_instance_type_plus_distribution_list(tmp_path: Path) -> None:
               instanceTypes: ["m5a.large", "m5.large"]
         """,
     )
-    got = {
-        g.name: (g.instance_type, g.count) for g in podcap.read_cluster(path).cluster.node_groups
-    }
+    got = {g.name: (g.instance_type, g.count) for g in read_cluster_input(path).cluster.node_groups}
     assert got == {"ng-m5-large": ("m5.large", 2), "ng-m5a-large": ("m5a.large", 2)}
 
 
@@ -242,7 +241,7 @@ def test_eksctl_availability_zones_and_labels(tmp_path: Path) -> None:
             labels: {role: web}
         """,
     )
-    ci = podcap.read_cluster(path)
+    ci = read_cluster_input(path)
     g = groups(ci)["web"]
     assert g.zones == ("us-west-2a", "us-west-2b")
     assert g.labels["role"] == "web"
@@ -288,7 +287,7 @@ TAINTED = {
 
 @pytest.mark.parametrize("form", sorted(TAINTED))
 def test_eksctl_taints_and_labels_steer_scheduling(tmp_path: Path, form: str) -> None:
-    ci = podcap.read_cluster(eksctl(tmp_path, TAINTED[form]))
+    ci = read_cluster_input(eksctl(tmp_path, TAINTED[form]))
     db = groups(ci)["db"]
     assert [str(t) for t in db.taints] == ["dedicated=db:NoSchedule"]
     assert groups(ci)["web"].taints == ()
@@ -327,7 +326,7 @@ def test_eksctl_max_pods_per_node_and_eni_default(tmp_path: Path) -> None:
             desiredCapacity: 1
         """,
     )
-    result = podcap.simulate(podcap.read_cluster(path).cluster, [])
+    result = podcap.simulate(read_cluster_input(path).cluster, [])
     pods = dict(zip(result.nodes["node_group"], result.nodes["pods_allocatable"], strict=True))
     assert pods == {"capped": 17, "default": 29}
 
@@ -361,7 +360,7 @@ VPC_CNI_JSON = (
 def test_eksctl_vpc_cni_configuration_values_turn_on_prefix_delegation(
     tmp_path: Path, body: str
 ) -> None:
-    ci = podcap.read_cluster(eksctl(tmp_path, body))
+    ci = read_cluster_input(eksctl(tmp_path, body))
     cni = groups(ci)["web"].cni_settings
     assert cni.prefix_delegation is True
     assert cni.warm_prefix_target == 1
@@ -374,7 +373,7 @@ def test_eksctl_vpc_cni_configuration_values_turn_on_prefix_delegation(
 def test_eksctl_prefix_delegation_gives_calculator_max_pods(tmp_path: Path, body: str) -> None:
     # AWS max-pods-calculator.sh with prefix delegation (CNI >= 1.9): 3 ENIs x ((10 - 1) x 16)
     # + 2 = 434, capped at 110 for instances with fewer than 30 vCPUs (m5.large has 2).
-    ci = podcap.read_cluster(eksctl(tmp_path, body))
+    ci = read_cluster_input(eksctl(tmp_path, body))
     result = podcap.simulate(ci.cluster, [])
     assert int(result.nodes["pods_allocatable"].iloc[0]) == 110
 
@@ -405,7 +404,7 @@ def test_eksctl_subnets_reference_vpc_subnets_with_cidrs(tmp_path: Path) -> None
             subnets: [private-one, subnet-0a2b3c4d5e6f70809, private-three]
         """,
     )
-    ci = podcap.read_cluster(path)
+    ci = read_cluster_input(path)
     g = groups(ci)["web"]
     assert {(s.cidr, s.zone) for s in g.subnets} == {
         ("10.10.0.0/22", "us-west-2a"),
@@ -425,23 +424,23 @@ def test_eksctl_subnets_reference_vpc_subnets_with_cidrs(tmp_path: Path) -> None
 
 def test_eksctl_implied_system_pods_follow_addons(tmp_path: Path) -> None:
     base = "managedNodeGroups:\n  - name: web\n    instanceType: m5.large\n    desiredCapacity: 1\n"
-    plain = podcap.read_cluster(eksctl(tmp_path, base, "plain.yaml"))
+    plain = read_cluster_input(eksctl(tmp_path, base, "plain.yaml"))
     assert set(plain.implied) == {
         "kube-system/aws-node",
         "kube-system/kube-proxy",
         "kube-system/coredns",
     }
-    with_ebs = podcap.read_cluster(
+    with_ebs = read_cluster_input(
         eksctl(tmp_path, "addons:\n  - name: aws-ebs-csi-driver\n" + base, "ebs.yaml")
     )
     assert {"kube-system/ebs-csi-node", "kube-system/ebs-csi-controller"} <= set(with_ebs.implied)
-    assert podcap.read_cluster(eksctl(tmp_path, base, "none.yaml"), system_pods=False).implied == []
+    assert read_cluster_input(eksctl(tmp_path, base, "none.yaml"), system_pods=False).implied == []
 
 
 def test_eksctl_example_reads(tmp_path: Path) -> None:
     # examples/eksctl: general (4 nodes, m5.xlarge + m5a.xlarge: 2 + 2) and batch (2 x c5.2xlarge,
     # maxPodsPerNode 58, tainted dedicated=batch:NoSchedule, zone us-east-1a).
-    ci = podcap.read_cluster(EKSCTL_EXAMPLE)
+    ci = read_cluster_input(EKSCTL_EXAMPLE)
     got = {g.name: (g.instance_type, g.count) for g in ci.cluster.node_groups}
     assert got == {
         "general-m5-xlarge": ("m5.xlarge", 2),
@@ -505,7 +504,7 @@ def test_kops_control_plane_role_gets_the_taint(tmp_path: Path, role: str) -> No
         ig("control-plane-us-east-1a", "t3.medium", 1, role=role),
         ig("nodes", "c5d.large", 2),
     )
-    ci = podcap.read_cluster(path)
+    ci = read_cluster_input(path)
     assert ci.format == "kOps Cluster + InstanceGroups"
     cp = groups(ci)["control-plane-us-east-1a"]
     assert [str(t) for t in cp.taints] == ["node-role.kubernetes.io/control-plane:NoSchedule"]
@@ -522,7 +521,7 @@ def test_kops_instance_group_max_pods_overrides_cluster(tmp_path: Path) -> None:
         ig("small", "c5d.large", 1, extra="kubelet:\n  maxPods: 20"),
         ig("big", "c5d.large", 1),
     )
-    result = podcap.simulate(podcap.read_cluster(path).cluster, [])
+    result = podcap.simulate(read_cluster_input(path).cluster, [])
     pods = dict(zip(result.nodes["node_group"], result.nodes["pods_allocatable"], strict=True))
     assert pods == {"small": 20, "big": 100}
 
@@ -531,7 +530,7 @@ def test_kops_default_max_pods_from_enis(tmp_path: Path) -> None:
     # No maxPods anywhere: kOps amazonvpc derives it from the ENI limits,
     # min(110, ENIs x (IPv4 per ENI - 1) + 2): c5d.large 3 x 9 + 2 = 29.
     path = kops(tmp_path, KOPS_NET, ig("nodes", "c5d.large", 1))
-    result = podcap.simulate(podcap.read_cluster(path).cluster, [])
+    result = podcap.simulate(read_cluster_input(path).cluster, [])
     assert int(result.nodes["pods_allocatable"].iloc[0]) == 29
 
 
@@ -557,7 +556,7 @@ def test_kops_subnets_give_zones_and_cidrs(tmp_path: Path) -> None:
       nodeLabels: {team: web}
       taints: ["dedicated=web:NoSchedule"]
     """
-    ci = podcap.read_cluster(kops(tmp_path, spec, node_ig))
+    ci = read_cluster_input(kops(tmp_path, spec, node_ig))
     g = groups(ci)["nodes"]
     assert g.zones == ("eu-west-1a", "eu-west-1b")
     assert {(s.cidr, s.zone) for s in g.subnets} == {
@@ -576,7 +575,7 @@ def test_kops_prefix_delegation_env(tmp_path: Path) -> None:
         "amazonvpc: {}",
         'amazonvpc:\n    env:\n      - name: ENABLE_PREFIX_DELEGATION\n        value: "true"',
     )
-    ci = podcap.read_cluster(kops(tmp_path, spec, ig("nodes", "c5d.large", 1)))
+    ci = read_cluster_input(kops(tmp_path, spec, ig("nodes", "c5d.large", 1)))
     assert groups(ci)["nodes"].cni_settings.prefix_delegation is True
     result = podcap.simulate(ci.cluster, [])
     # 3 ENIs x 9 slots x 16 = 432 pod IPs.
@@ -584,7 +583,7 @@ def test_kops_prefix_delegation_env(tmp_path: Path) -> None:
 
 
 def _one_node_kops(tmp_path: Path, extra_spec: str = "") -> podcap.ClusterInput:
-    return podcap.read_cluster(
+    return read_cluster_input(
         kops(tmp_path, KOPS_NET + extra_spec, ig("nodes", "c5d.large", 1), name="one.yaml")
     )
 
@@ -625,7 +624,7 @@ def test_kops_non_amazonvpc_networking_warns(tmp_path: Path) -> None:
         tmp_path, KOPS_NET.replace("amazonvpc: {}", "cilium: {}"), ig("nodes", "c5d.large", 1)
     )
     with pytest.warns(podcap.PodcapWarning, match="cilium"):
-        ci = podcap.read_cluster(path)
+        ci = read_cluster_input(path)
     assert groups(ci)["nodes"].count == 1
 
 
@@ -635,7 +634,7 @@ def test_kops_other_kinds_are_listed_as_skipped(tmp_path: Path) -> None:
         "\n---\napiVersion: kops.k8s.io/v1alpha2\nkind: SSHCredential\nmetadata: {name: admin}\n"
     )
     path.write_text(path.read_text() + extra)
-    ci = podcap.read_cluster(path)
+    ci = read_cluster_input(path)
     assert len(ci.skipped) == 1
     assert "SSHCredential admin" in ci.skipped[0]
     assert "document 2" in ci.skipped[0]
@@ -650,7 +649,7 @@ def test_kops_bastion_is_not_a_node(tmp_path: Path) -> None:
     metadata: {name: bastions}
     spec: {role: Bastion, machineType: t3.micro, minSize: 1, maxSize: 1, subnets: [utility-us-east-1a]}
     """
-    ci = podcap.read_cluster(kops(tmp_path, spec, bastion, ig("nodes", "c5d.large", 2)))
+    ci = read_cluster_input(kops(tmp_path, spec, bastion, ig("nodes", "c5d.large", 2)))
     # Only the 2 worker nodes are Kubernetes nodes: a DaemonSet runs 2 pods, not 3.
     assert ci.cluster.node_count == 2
 
@@ -661,7 +660,7 @@ def test_seed_kops_example_reproduces_33_running_47_pending() -> None:
     # (coredns + autoscaler + ebs-csi-controller = 180m) has 1820 - 180 = 1640m -> 16 pods,
     # node B (coredns 100m) 1720m -> 17 pods: 33 running, 80 - 33 = 47 pending.  The tainted
     # t3.medium control plane takes none.
-    ci = podcap.read_cluster(KOPS_EXAMPLE)
+    ci = read_cluster_input(KOPS_EXAMPLE)
     result = podcap.simulate(ci.cluster, [*ci.system_pods, SEED_APP])
     nginx = row(result, "nginx")
     assert (nginx["desired"], nginx["running"], nginx["pending"]) == (80, 33, 47)
@@ -699,7 +698,7 @@ def test_no_system_pods_leaves_them_out() -> None:
     assert table_row(out, "nginx")[3:6] == ["80", "40", "40"]
     assert "aws-node" not in out
     assert "implied system pods" not in out
-    assert podcap.read_cluster(KOPS_EXAMPLE, system_pods=False).system_pods == []
+    assert read_cluster_input(KOPS_EXAMPLE, system_pods=False).system_pods == []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -709,7 +708,7 @@ def test_no_system_pods_leaves_them_out() -> None:
 def test_eksctl_self_managed_missing_instance_type(tmp_path: Path) -> None:
     path = eksctl(tmp_path, "nodeGroups:\n  - name: ng-1\n    desiredCapacity: 2\n")
     with pytest.raises(podcap.InvalidManifestError) as info:
-        podcap.read_cluster(path)
+        read_cluster_input(path)
     msg = str(info.value)
     assert str(path) in msg
     assert "nodeGroups[0]" in msg
@@ -741,7 +740,7 @@ def test_eksctl_unknown_eksctl_api_version(tmp_path: Path) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            podcap.read_cluster(path)
+            read_cluster_input(path)
         except podcap.InvalidManifestError as exc:
             error = str(exc)
     # Either an error naming the field and the version, or at least a warning naming it.
@@ -760,7 +759,7 @@ def test_unknown_api_version_lists_formats_tried(tmp_path: Path) -> None:
         """,
     )
     with pytest.raises(podcap.InvalidManifestError) as info:
-        podcap.read_cluster(path)
+        read_cluster_input(path)
     msg = str(info.value)
     assert str(path) in msg
     assert "example.com/v1" in msg  # what was found
@@ -772,7 +771,7 @@ def test_kops_instance_group_missing_machine_type(tmp_path: Path) -> None:
     )
     path = kops(tmp_path, KOPS_NET, bad)
     with pytest.raises(podcap.InvalidManifestError) as info:
-        podcap.read_cluster(path)
+        read_cluster_input(path)
     msg = str(info.value)
     assert str(path) in msg
     assert "document 1" in msg  # the Cluster is document 0
@@ -784,7 +783,7 @@ def test_kops_subnet_not_in_cluster(tmp_path: Path) -> None:
     bad = ig("nodes", "c5d.large", 2).replace("[us-east-1a]", "[us-east-1a, us-east-1z]")
     path = kops(tmp_path, KOPS_NET, bad)
     with pytest.raises(podcap.InvalidManifestError) as info:
-        podcap.read_cluster(path)
+        read_cluster_input(path)
     msg = str(info.value)
     assert str(path) in msg
     assert "document 1" in msg
@@ -800,7 +799,7 @@ def test_file_of_no_known_format_lists_formats_tried(tmp_path: Path) -> None:
         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: 2}\n",
     )
     with pytest.raises(podcap.InvalidManifestError) as info:
-        podcap.read_cluster(path)
+        read_cluster_input(path)
     msg = str(info.value)
     assert str(path) in msg
     for fmt in ("podcap cluster file", "eksctl ClusterConfig", "kOps", "kubectl JSON snapshot"):
@@ -820,7 +819,7 @@ def test_malformed_json_cluster_names_the_line(tmp_path: Path) -> None:
         '{\n  "apiVersion": "v1",\n  "kind": "List"\n  "items": []\n}\n',
     )
     with pytest.raises(podcap.InvalidManifestError) as info:
-        podcap.read_cluster(path)
+        read_cluster_input(path)
     assert str(path) in str(info.value)
     assert "line 4" in str(info.value)
 
@@ -838,7 +837,7 @@ def test_unknown_eksctl_fields_warn_not_crash(tmp_path: Path) -> None:
         """,
     )
     with pytest.warns(podcap.PodcapWarning) as record:
-        ci = podcap.read_cluster(path)
+        ci = read_cluster_input(path)
     text = " ".join(str(w.message) for w in record)
     assert "fooBar" in text
     assert "volumeEncrypted" in text
@@ -849,5 +848,5 @@ def test_unknown_kops_fields_warn_not_crash(tmp_path: Path) -> None:
     typo = ig("nodes", "c5d.large", 2, extra="nodeLabel: {team: web}")
     path = kops(tmp_path, KOPS_NET, typo)
     with pytest.warns(podcap.PodcapWarning, match="nodeLabel"):
-        ci = podcap.read_cluster(path)
+        ci = read_cluster_input(path)
     assert groups(ci)["nodes"].count == 2

@@ -21,6 +21,7 @@ import pytest
 
 import podcap
 from podcap.cli import main
+from podcap.clusters import read_cluster_input
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "snapshot"
@@ -411,7 +412,7 @@ def test_directory_of_json_files_via_read_cluster(tmp_path: Path) -> None:
         "pods.json",
         kube_list([*system_pods(A, "a"), *system_pods(B, "b"), pod("big", A, cpu=["1000m"])]),
     )
-    ci = podcap.read_cluster(snapdir)
+    ci = read_cluster_input(snapdir)
     assert ci.format == "kubectl JSON snapshot"
     assert ci.system_pods == []  # a snapshot's system pods are its existing pods
     assert ci.existing is not None
@@ -428,7 +429,7 @@ def test_directory_of_json_files_via_read_cluster(tmp_path: Path) -> None:
 
 def test_single_json_file_via_read_cluster(tmp_path: Path) -> None:
     both = dump(tmp_path, "all.json", kube_list([node(A), *system_pods(A, "a")]))
-    ci = podcap.read_cluster(both)
+    ci = read_cluster_input(both)
     assert ci.format == "kubectl JSON snapshot"
     assert ci.cluster.node_count == 1
     assert int(ci.existing["pods"].sum()) == 2
@@ -444,7 +445,7 @@ def test_example_snapshot_rollout(tmp_path: Path) -> None:
     shutil.copytree(EXAMPLE, snapdir)
     (snapdir / "rollout.yaml").unlink()
     with pytest.warns(podcap.PodcapWarning, match="migrate"):
-        ci = podcap.read_cluster(snapdir)
+        ci = read_cluster_input(snapdir)
     assert len(ci.skipped) == 1
     result = podcap.simulate(
         ci.cluster, [EXAMPLE / "rollout.yaml", *ci.manifests], existing=ci.existing
@@ -475,7 +476,7 @@ def test_node_without_allocatable(tmp_path: Path) -> None:
     del bad["status"]["allocatable"]
     path = dump(tmp_path, "nodes.json", kube_list([bad]))
     with pytest.raises(podcap.InvalidManifestError) as info:
-        podcap.read_cluster(path)
+        read_cluster_input(path)
     msg = str(info.value)
     assert str(path) in msg
     assert "items[0]" in msg
@@ -493,7 +494,7 @@ def test_malformed_json_names_file_and_line(tmp_path: Path) -> None:
     assert "line 4" in str(info.value)  # where the parser finds the missing comma
     # and through a directory as well
     with pytest.raises(podcap.InvalidManifestError) as info:
-        podcap.read_cluster(tmp_path)
+        read_cluster_input(tmp_path)
     assert str(bad) in str(info.value)
     assert "line 4" in str(info.value)
 

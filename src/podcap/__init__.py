@@ -35,7 +35,7 @@ from podcap.capacity import (
     max_pods,
     pod_ip_capacity,
 )
-from podcap.clusters import ClusterInput, read_cluster, read_eksctl, read_kops
+from podcap.clusters import ClusterInput, read_eksctl, read_kops
 from podcap.errors import (
     InstanceTableError,
     InvalidManifestError,
@@ -51,6 +51,9 @@ from podcap.gate import CheckReport, check
 from podcap.instances import instance_types, load_instance_table
 from podcap.ipam import compare_warm_settings, rollout_addresses, subnet_capacity, warm_pool
 from podcap.manifests import Manifests, load_manifests
+from podcap.pipeline.sources import read_cluster
+from podcap.pipeline.state import ClusterState
+from podcap.pipeline.step import settle, step
 from podcap.quantity import format_cpu, format_memory, parse_cpu, parse_memory, parse_quantity
 from podcap.readers import load_cluster
 from podcap.report import instance_report
@@ -66,6 +69,7 @@ __all__ = [
     "CheckReport",
     "Cluster",
     "ClusterInput",
+    "ClusterState",
     "InstanceTableError",
     "InvalidManifestError",
     "InvalidOptionError",
@@ -114,7 +118,9 @@ __all__ = [
     "read_kops",
     "read_snapshot",
     "rollout_addresses",
+    "settle",
     "simulate",
+    "step",
     "subnet_capacity",
     "sweep",
     "warm_pool",

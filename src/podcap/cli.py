@@ -32,12 +32,13 @@ from typing import Any, TextIO
 import pandas as pd
 
 from podcap._version import __version__
-from podcap.clusters import ClusterInput, read_cluster
 from podcap.errors import PodcapError
 from podcap.gate import check
 from podcap.instances import instance_types, load_instance_table
 from podcap.ipam import compare_warm_settings, rollout_addresses, subnet_capacity
-from podcap.manifests import Manifests, load_manifests
+from podcap.manifests import load_manifests
+from podcap.pipeline.sources import read_cluster
+from podcap.pipeline.state import ClusterState
 from podcap.report import instance_report
 from podcap.scenario import Scenario
 from podcap.simulate import simulate
@@ -136,59 +137,48 @@ def _env(pairs: list[str] | None) -> VpcCni | None:
 
 
 def _cmd_simulate(args: argparse.Namespace, stream: TextIO) -> int:
-    ci = read_cluster(
+    state = read_cluster(
         args.cluster, system_pods=not args.no_system_pods, cni=_env(args.aws_node_env)
     )
     user = load_manifests(_sources(args.manifests))
-    sources: list[Any] = [*ci.system_pods, *ci.manifests]
-    implied = load_manifests(sources) if sources else None
+    result = simulate(state, user, scoring=args.scoring, engine=args.engine)
     keys = {w.key for w in user.workloads}
-    merged = Manifests(
-        namespaces=[*(implied.namespaces if implied else []), *user.namespaces],
-        priority_classes=[*(implied.priority_classes if implied else []), *user.priority_classes],
-        limit_ranges=[*(implied.limit_ranges if implied else []), *user.limit_ranges],
-        quotas=[*(implied.quotas if implied else []), *user.quotas],
-        workloads=[w for w in (implied.workloads if implied else []) if w.key not in keys]
-        + user.workloads,
-        skipped=list(user.skipped),
-    )
-    result = simulate(
-        ci.cluster, merged, scoring=args.scoring, engine=args.engine, existing=ci.existing
-    )
     if args.output == "json":
-        _about_cluster(ci, keys, sys.stderr)
+        _about_cluster(state, keys, sys.stderr)
         json.dump(
             {
                 "workloads": _records(result.workloads.set_index("namespace")),
                 "nodes": _records(result.nodes.set_index("node")),
+                "placements": _records(result.placements.set_index("namespace")),
             },
             stream,
             indent=2,
         )
         stream.write("\n")
     elif args.output == "csv":
-        _about_cluster(ci, keys, sys.stderr)
+        _about_cluster(state, keys, sys.stderr)
         result.workloads.to_csv(stream, index=False)
     else:
         stream.write(repr(result) + "\n")
-        _about_cluster(ci, keys, stream)
+        _about_cluster(state, keys, stream)
     return 0
 
 
-def _about_cluster(ci: ClusterInput, keys: set[tuple[str, str, str]], out: TextIO) -> None:
+def _about_cluster(state: ClusterState, keys: set[tuple[str, str, str]], out: TextIO) -> None:
     """What podcap read and added: implied system pods, existing pods, skipped objects."""
-    lines = [f"cluster read as: {ci.format}"]
-    if ci.system_pods:
-        replaced = [n for n in ci.implied if tuple(n.split("/")) in {(k[0], k[2]) for k in keys}]
+    lines = [f"cluster read as: {state.source}"]
+    if state.implied:
+        replaced = [n for n in state.implied if tuple(n.split("/")) in {(k[0], k[2]) for k in keys}]
         lines.append(
-            f"implied system pods: {', '.join(ci.implied)}"
+            f"implied system pods: {', '.join(state.implied)}"
             + (f" (replaced by your manifests: {', '.join(replaced)})" if replaced else "")
             + " (--no-system-pods to leave them out)"
         )
-    if ci.existing is not None:
-        lines.append(f"existing pods from the snapshot: {int(ci.existing['pods'].sum())}")
-    if ci.skipped:
-        lines.append(f"not used: {'; '.join(ci.skipped)}")
+    existing = sum(c.total for c in state.cohorts if c.key in state.observed)
+    if state.observed:
+        lines.append(f"existing pods from the snapshot: {existing}")
+    if state.skipped:
+        lines.append(f"not used: {'; '.join(state.skipped)}")
     if out is sys.stderr:
         out.write("".join(f"podcap: {line}\n" for line in lines))
     else:

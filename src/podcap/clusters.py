@@ -1,7 +1,7 @@
 """Read the cluster definitions users already keep: eksctl ClusterConfig, kOps Cluster and
 InstanceGroups, kubectl snapshots, and podcap's own cluster file (an edge).
 
-:func:`read_cluster` detects the format and returns a :class:`ClusterInput`: the
+:func:`read_cluster_input` detects the format and returns a :class:`ClusterInput`: the
 :class:`~podcap.specs.Cluster`, the system pods the format implies, the policies and existing
 pods of a snapshot, and everything that was not used.
 """
@@ -27,7 +27,7 @@ from podcap.snapshot import read_snapshot
 from podcap.specs import Cluster, NodeGroup, VpcCni
 from podcap.subnets import Subnet
 
-__all__ = ["ClusterInput", "read_cluster", "read_eksctl", "read_kops"]
+__all__ = ["ClusterInput", "read_cluster_input", "read_eksctl", "read_kops"]
 
 FORMATS = (
     "podcap cluster file",
@@ -569,10 +569,11 @@ def read_kops(docs: list[Mapping[str, Any]], source: str = "<kops>") -> ClusterI
     )
 
 
-def read_cluster(
+def read_cluster_input(
     source: str | os.PathLike[str], *, system_pods: bool = True, cni: VpcCni | None = None
 ) -> ClusterInput:
-    """Read a cluster from any supported file, detecting its format.
+    """Read a cluster file as written, detecting its format (:func:`podcap.read_cluster` turns
+    this into a cluster state).
 
     Parameters
     ----------

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from podcap.clusters import ClusterInput
+from podcap.errors import InvalidManifestError
 from podcap.manifests import Manifests, load_manifests
+from podcap.pipeline.results import SimulationResult
+from podcap.pipeline.simulate import simulate
+from podcap.pipeline.state import ClusterState
 from podcap.quantity import format_cpu, format_memory
-from podcap.simulate import SimulationResult, simulate
 from podcap.sweep import _scale_containers
 
 __all__ = ["CheckReport", "check"]
@@ -39,8 +41,8 @@ class CheckReport:
         return "\n".join(["FAIL: not every replica would run.", *self.problems])
 
 
-def _fits(ci: ClusterInput, ms: Manifests, key: tuple[str, str, str]) -> bool:
-    r = simulate(ci.cluster, ms, existing=ci.existing)
+def _fits(state: ClusterState, ms: Manifests, key: tuple[str, str, str]) -> bool:
+    r = simulate(state, ms)
     row = r.workloads[
         (r.workloads["namespace"] == key[0])
         & (r.workloads["kind"] == key[1])
@@ -49,17 +51,12 @@ def _fits(ci: ClusterInput, ms: Manifests, key: tuple[str, str, str]) -> bool:
     return bool((row["running"] == row["desired"]).all())
 
 
-def _resized(ci: ClusterInput, group: str, count: int) -> ClusterInput:
-    g = next(x for x in ci.cluster.node_groups if x.name == group)
-    changes: dict[str, Any] = {"count": count}
-    if g.node_names:  # snapshot nodes keep their names; new ones get fresh names
-        extra = tuple(f"{group}-new-{i}" for i in range(max(count - len(g.node_names), 0)))
-        changes["node_names"] = (g.node_names + extra)[:count]
-    return replace(ci, cluster=ci.cluster.with_group(group, **changes))
+def _resized(state: ClusterState, group: str, count: int) -> ClusterState:
+    return state.change_node_group(group, count=count)
 
 
 def _more_nodes(
-    ci: ClusterInput, ms: Manifests, key: tuple[str, str, str], group: str
+    ci: ClusterState, ms: Manifests, key: tuple[str, str, str], group: str
 ) -> int | None:
     current = next(g.count for g in ci.cluster.node_groups if g.name == group)
     n = current
@@ -80,7 +77,7 @@ def _more_nodes(
 
 
 def _smaller_request(
-    ms: Manifests, ci: ClusterInput, idx: int, resource: str, current: int
+    ms: Manifests, ci: ClusterState, idx: int, resource: str, current: int
 ) -> int | None:
     lo, hi = 0, current  # largest request (per container) that lets every replica run
     key = ms.workloads[idx].key
@@ -104,30 +101,14 @@ def _smaller_request(
     return lo
 
 
-def _limits_in(reason: str) -> set[str]:
-    """Which limits a Kubernetes / CNI message names: pods, cpu, memory, pod_ips, subnet."""
-    found = set()
-    if "Too many pods" in reason:
-        found.add("pods")
-    if "Insufficient cpu" in reason:
-        found.add("cpu")
-    if "Insufficient memory" in reason:
-        found.add("memory")
-    if "failed to assign an IP address" in reason:
-        found.add("pod_ips")
-    if "InsufficientCidrBlocks" in reason or "InsufficientFreeAddressesInSubnet" in reason:
-        found.add("subnet")
-    return found
-
-
-def check(ci: ClusterInput, manifests: Any) -> CheckReport:
+def check(cluster: Any, manifests: Any) -> CheckReport:
     """Simulate ``manifests`` on a cluster (with its implied system pods and existing load) and
     explain every workload of ``manifests`` that would not fully run.
 
     Parameters
     ----------
-    ci : ClusterInput
-        A cluster from :func:`podcap.read_cluster` (or built by hand).
+    cluster : Cluster, ClusterState or what :func:`podcap.read_cluster` returns
+        The cluster, with its implied system workloads and existing load.
     manifests : path, YAML text, dict, list of those, or Manifests
         The workloads to check.
 
@@ -138,18 +119,15 @@ def check(ci: ClusterInput, manifests: Any) -> CheckReport:
         workload, the outcome, Kubernetes' reason and the fixes that would work (more nodes of a
         group, maxPods, prefix delegation, a smaller request), each verified by simulation.
     """
+    ci = ClusterState.of(cluster)
     user = manifests if isinstance(manifests, Manifests) else load_manifests(manifests)
-    ms = load_manifests([*ci.system_pods, *ci.manifests])
-    merged = Manifests(
-        namespaces=[*ms.namespaces, *user.namespaces],
-        priority_classes=[*ms.priority_classes, *user.priority_classes],
-        limit_ranges=[*ms.limit_ranges, *user.limit_ranges],
-        quotas=[*ms.quotas, *user.quotas],
-        workloads=[w for w in ms.workloads if w.key not in {u.key for u in user.workloads}]
-        + list(user.workloads),
-        skipped=[*ms.skipped, *user.skipped],
-    )
-    result = simulate(ci.cluster, merged, existing=ci.existing)
+    merged = user
+    if not user.workloads:
+        raise InvalidManifestError(
+            "podcap check: the manifests hold no workload (Deployment, StatefulSet, DaemonSet, "
+            "ReplicaSet, Job or Pod) to check"
+        )
+    result = simulate(ci, merged)
     problems: list[str] = []
     by_key = {
         (str(r["namespace"]), str(r["kind"]), str(r["name"])): r
@@ -176,8 +154,7 @@ def check(ci: ClusterInput, manifests: Any) -> CheckReport:
             )
         if int(row["not_created"]):
             fixes.append("raise the namespace's ResourceQuota, or lower the workload's requests")
-        reason = str(row["reason"])
-        limits_hit = _limits_in(reason)
+        limits_hit = set(str(row["limits"]).split(","))
         if int(row["pending"]) or int(row["container_creating"]):
             groups = [g for g in ci.cluster.node_groups if g.count > 0]
             placed_on = set(result.placements[result.placements["name"] == w.name]["node"])

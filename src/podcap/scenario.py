@@ -278,7 +278,7 @@ class Scenario:
         base = p.parent
         cl = doc["cluster"]
         if isinstance(cl, str):
-            from podcap.clusters import read_cluster
+            from podcap.pipeline.sources import read_cluster
 
             sc = cls(read_cluster(base / cl))  # implied system pods are created in step 1
         else:

@@ -30,8 +30,10 @@ import pandas as pd
 
 from podcap.errors import InvalidOptionError, PodcapError
 from podcap.manifests import Manifests, load_manifests
+from podcap.pipeline.simulate import simulate
+from podcap.pipeline.state import ClusterState
+from podcap.pipeline.step import ScoringStrategy
 from podcap.quantity import parse_cpu, parse_memory
-from podcap.simulate import ScoringStrategy, simulate
 from podcap.specs import Cluster, NodeGroup, VpcCni
 from podcap.workloads import Container, Workload
 
@@ -165,19 +167,13 @@ def _cases(vary: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]]) -> l
     return cases
 
 
-def _row_limit(reason: str) -> str:
-    """The limit a workload row's reason names (empty when it names none)."""
-    from podcap.gate import _limits_in
-
-    found = _limits_in(reason)
-    for name in ("subnet", "pod_ips", "pods", "cpu", "memory"):
+def _row_limit(limits: str) -> str:
+    """The one limit to report for a workload row, from its ``limits`` (empty when none)."""
+    found = [x for x in limits.split(",") if x]
+    for name in ("subnet", "pod_ips", "pods", "cpu", "memory", "quota", "admission"):
         if name in found:
             return name
-    if "exceeded quota" in reason or "failed quota" in reason:
-        return "quota"
-    if "forbidden" in reason or "invalid" in reason:
-        return "admission"
-    return ""
+    return found[0] if found else ""
 
 
 def _binding(result: Any) -> str:
@@ -186,13 +182,13 @@ def _binding(result: Any) -> str:
     return str(limits.value_counts().index[0]) if len(limits) else ""
 
 
-def _run_case(args: tuple[Cluster, Manifests, dict[str, Any], str]) -> pd.DataFrame:
-    cluster, ms, case, scoring = args
-    c, m = apply_case(cluster, ms, case)
-    result = simulate(c, m, scoring=scoring)  # type: ignore[arg-type]
+def _run_case(args: tuple[ClusterState, Manifests, dict[str, Any], str]) -> pd.DataFrame:
+    state, ms, case, scoring = args
+    c, m = apply_case(state.cluster, ms, case)
+    result = simulate(state.with_cluster(c), m, scoring=scoring)  # type: ignore[arg-type]
     frame = result.workloads.copy()
     case_limit = _binding(result)
-    limits = [_row_limit(str(r)) for r in frame["reason"]]
+    limits = [_row_limit(str(r)) for r in frame["limits"]]
     last = len(frame) - 1
     frame["binding_limit"] = [
         lim or (case_limit if i == last else "") for i, lim in enumerate(limits)
@@ -231,7 +227,7 @@ class _Progress:
 
 
 def sweep(
-    cluster: Cluster,
+    cluster: Any,
     manifests: Any,
     vary: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]],
     *,
@@ -270,17 +266,18 @@ def sweep(
     InvalidOptionError
         An unknown parameter (the message lists the valid ones) or an empty grid.
     """
+    state = ClusterState.of(cluster)
     ms = manifests if isinstance(manifests, Manifests) else load_manifests(manifests)
     cases = _cases(vary)
     for name in {n for c in cases for n in c}:
-        _check_parameter(cluster, ms, name)
+        _check_parameter(state.cluster, ms, name)
     for c in cases:  # fail before running anything on an invalid value
         try:
-            apply_case(cluster, ms, c)
+            apply_case(state.cluster, ms, c)
         except (PodcapError, TypeError, ValueError) as exc:
             raise InvalidOptionError(f"case {c}: {exc}") from None
     bar = _Progress(len(cases), progress)
-    jobs = [(cluster, ms, c, scoring) for c in cases]
+    jobs = [(state, ms, c, scoring) for c in cases]
     frames: list[pd.DataFrame] = []
     if executor is None:
         for job in jobs:
@@ -295,7 +292,7 @@ def sweep(
     return pd.concat(frames, ignore_index=True)
 
 
-def _all_run(cluster: Cluster, ms: Manifests, workload: str | None) -> tuple[bool, Any]:
+def _all_run(cluster: ClusterState, ms: Manifests, workload: str | None) -> tuple[bool, Any]:
     result = simulate(cluster, ms)
     w = result.workloads
     if workload is not None:
@@ -306,7 +303,7 @@ def _all_run(cluster: Cluster, ms: Manifests, workload: str | None) -> tuple[boo
 
 
 def min_nodes(
-    cluster: Cluster,
+    cluster: Any,
     manifests: Any,
     node_group: str,
     *,
@@ -317,7 +314,7 @@ def min_nodes(
 
     Parameters
     ----------
-    cluster : Cluster
+    cluster : Cluster, ClusterState or what :func:`podcap.read_cluster` returns
     manifests : manifests as for :func:`podcap.simulate`
     node_group : str
         The group whose ``count`` is searched.
@@ -337,10 +334,11 @@ def min_nodes(
     PodcapError
         When even ``max_count`` nodes do not suffice (e.g. a pod larger than any node).
     """
+    state = ClusterState.of(cluster)
     ms = manifests if isinstance(manifests, Manifests) else load_manifests(manifests)
-    if node_group not in {g.name for g in cluster.node_groups}:
+    if node_group not in {g.name for g in state.cluster.node_groups}:
         raise InvalidOptionError(
-            f"no node group {node_group!r}; node groups: {', '.join(g.name for g in cluster.node_groups)}"
+            f"no node group {node_group!r}; node groups: {', '.join(g.name for g in state.cluster.node_groups)}"
         )
     if workload is not None and not _workload_index(ms, workload):
         raise InvalidOptionError(
@@ -348,7 +346,7 @@ def min_nodes(
         )
 
     def fits(n: int) -> tuple[bool, Any]:
-        return _all_run(cluster.with_group(node_group, count=n), ms, workload)
+        return _all_run(state.change_node_group(node_group, count=n), ms, workload)
 
     hi = 1
     ok, res = fits(hi)
@@ -373,7 +371,7 @@ def min_nodes(
         while hi > 1 and fits(hi - 1)[0]:
             hi -= 1
         best = fits(hi)[1]
-    group = next(g for g in cluster.node_groups if g.name == node_group)
+    group = next(g for g in state.cluster.node_groups if g.name == node_group)
     w = best.workloads
     return pd.Series(
         {
@@ -387,7 +385,7 @@ def min_nodes(
 
 
 def cheapest_instance_type(
-    cluster: Cluster,
+    cluster: Any,
     manifests: Any,
     node_group: str,
     instance_types: Sequence[str],
@@ -425,9 +423,10 @@ def cheapest_instance_type(
         missing = [t for t in instance_types if t not in prices]
         if missing:
             raise InvalidOptionError(f"prices has no entry for {', '.join(missing)}")
+    state = ClusterState.of(cluster)
     rows: list[dict[str, Any]] = []
     for t in instance_types:
-        c = cluster.with_group(node_group, instance_type=t)
+        c = state.change_node_group(node_group, instance_type=t)
         try:
             r = min_nodes(c, manifests, node_group, workload=workload, max_count=max_count)
         except PodcapError as exc:

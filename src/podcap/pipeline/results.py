@@ -34,6 +34,7 @@ WORKLOAD_COLUMNS = (
     "desired",
     *OUTCOMES,
     "reason",
+    "limits",
     "cpu_request_millicores",
     "memory_request_mib",
 )
@@ -47,7 +48,11 @@ class SimulationResult:
     ----------
     workloads : pandas.DataFrame
         One row per workload (apply order): ``namespace, kind, name, desired, running, pending,
-        container_creating, not_created, rejected, reason`` and the per-pod requests
+        container_creating, not_created, rejected, reason``, ``limits`` (what stopped the
+        workload's pods, as data: comma-separated ``pods``, ``cpu``, ``memory`` or another
+        resource, ``pod_ips``, ``subnet``, ``quota``, ``admission``, ``taint``,
+        ``nodeAffinity``, ``unschedulable``, ``topologySpread``, ``podAntiAffinity``,
+        ``nodeName``, ``evicted``, ``nodes``) and the per-pod requests
         ``cpu_request_millicores`` [m], ``memory_request_mib`` [MiB].
     nodes : pandas.DataFrame
         One row per node: ``node, node_group, instance_type, zone, pods, pods_allocatable,

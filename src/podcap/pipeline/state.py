@@ -12,7 +12,6 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from types import MappingProxyType
 from typing import Any, cast
 
 import numpy as np
@@ -250,10 +249,10 @@ class ClusterState:
         return replace(
             self.with_resources(requested),
             namespaces=frozenset(namespaces),
-            priority_classes=MappingProxyType(priority_classes),
-            limit_ranges=MappingProxyType(limit_ranges),
-            quotas=MappingProxyType(quotas),
-            workloads=MappingProxyType(workloads),
+            priority_classes=dict(priority_classes),
+            limit_ranges=dict(limit_ranges),
+            quotas=dict(quotas),
+            workloads=dict(workloads),
             cohorts=tuple(cohorts),
             observed=frozenset(observed),
             evicted_bare=frozenset(evicted),
@@ -281,25 +280,25 @@ class ClusterState:
             raise InvalidSpecError(f"{key[1]} {key[0]}/{key[2]}: {what} cannot be scaled")
         workloads = dict(self.workloads)
         workloads[key] = replace(wl, replicas=replicas)
-        return replace(self, workloads=MappingProxyType(workloads))
+        return replace(self, workloads=dict(workloads))
 
     def delete(self, kind: str, name: str, namespace: str = "default") -> ClusterState:
         """``kubectl delete``: a workload (and its pods) or a policy object."""
         if kind == "LimitRange" and (namespace, name) in self.limit_ranges:
             lrs = {k: v for k, v in self.limit_ranges.items() if k != (namespace, name)}
-            return replace(self, limit_ranges=MappingProxyType(lrs))
+            return replace(self, limit_ranges=dict(lrs))
         if kind == "ResourceQuota" and (namespace, name) in self.quotas:
             qs = {k: v for k, v in self.quotas.items() if k != (namespace, name)}
-            return replace(self, quotas=MappingProxyType(qs))
+            return replace(self, quotas=dict(qs))
         if kind == "PriorityClass" and name in self.priority_classes:
             pcs = {k: v for k, v in self.priority_classes.items() if k != name}
-            return replace(self, priority_classes=MappingProxyType(pcs))
+            return replace(self, priority_classes=dict(pcs))
         key = (namespace, kind, name)
         if key in self.workloads:
             workloads = {k: v for k, v in self.workloads.items() if k != key}
             return replace(
                 self,
-                workloads=MappingProxyType(workloads),
+                workloads=dict(workloads),
                 cohorts=tuple(c for c in self.cohorts if c.key != key),
                 observed=self.observed - {key},
             )
@@ -360,6 +359,17 @@ class ClusterState:
             evicted_bare=frozenset(evicted),
         )
 
+    def with_cluster(self, cluster: Cluster) -> ClusterState:
+        """The state on other node groups: a group whose fields changed (other than ``count``)
+        gets new nodes; a group only resized keeps its nodes and their pods."""
+        old = {g.name: g for g in self.cluster.node_groups}
+        replaced = []
+        for g in cluster.node_groups:
+            before = old.get(g.name)
+            if before is not None and replace(before, count=g.count, node_names=g.node_names) != g:
+                replaced.append(g.name)
+        return self.replace_node_groups(cluster, replaced)
+
     def change_node_group(self, name: str, **changes: Any) -> ClusterState:
         """Change a node group's fields; any change but ``count`` replaces its nodes."""
         names = [g.name for g in self.cluster.node_groups]
@@ -367,11 +377,19 @@ class ClusterState:
             raise InvalidSpecError(f"no node group {name!r}; node groups: {', '.join(names)}")
         if not changes:
             raise InvalidSpecError(f"node group {name!r}: give at least one field to change")
+        group = next(g for g in self.cluster.node_groups if g.name == name)
+        count = changes.get("count")
+        if isinstance(count, int) and group.node_names and "node_names" not in changes:
+            # named nodes (a snapshot) keep their names; new ones get fresh names
+            extra = tuple(f"{name}-new-{i}" for i in range(max(count - group.count, 0)))
+            changes["node_names"] = (group.node_names + extra)[: max(count, 0)]
         try:
             cluster = self.cluster.with_group(name, **changes)
         except TypeError as exc:
             raise InvalidSpecError(f"node group {name!r}: {exc}") from None
-        return self.replace_node_groups(cluster, [name] if set(changes) - {"count"} else [])
+        return self.replace_node_groups(
+            cluster, [name] if set(changes) - {"count", "node_names"} else []
+        )
 
     def set_cni(self, env: Mapping[str, Any], node_group: str | None = None) -> ClusterState:
         """Change aws-node environment variables of every node group (or one); nodes stay."""
@@ -512,7 +530,7 @@ def with_existing(state: ClusterState, existing: pd.DataFrame) -> ClusterState:
             workloads[key] = replace(old, replicas=old.replicas + int(bound.sum()))
     return replace(
         state,
-        workloads=MappingProxyType(workloads),
+        workloads=dict(workloads),
         cohorts=tuple(cohorts),
         observed=state.observed | {k for k in workloads if k not in state.workloads},
         seq=seq,

@@ -40,11 +40,11 @@ from podcap.pipeline.results import (
 from podcap.pipeline.state import ClusterState, Cohort, Key
 from podcap.scheduler.filters import (
     Filters,
-    failed_scheduling_message,
     node_filters,
     node_name_reason,
     pod_class,
     pod_tolerations,
+    scheduling_failure,
 )
 from podcap.workloads import Workload
 
@@ -213,7 +213,7 @@ def settle(
         f = filters[key]
         idx = [i for i, c in enumerate(cohorts) if c.key == key]
         row: dict[str, Any] = dict.fromkeys(WORKLOAD_COLUMNS, 0)
-        row.update(namespace=key[0], kind=key[1], name=key[2], reason="")
+        row.update(namespace=key[0], kind=key[1], name=key[2], reason="", limits="")
         note: dict[str, str] = {}
         rows[key], notes[key] = row, note
         newest = cohorts[idx[-1]].pod if idx else None
@@ -365,25 +365,36 @@ def settle(
         if row["not_created"] < 0:  # pragma: no cover - an internal invariant
             raise AssertionError(f"podcap counted more pods than {key} wants")
         reason = note.get("rejected", "")
-        if not reason and row["container_creating"]:
+        limits: set[str] = {"admission"} if reason else set()
+        if row["container_creating"]:
             short = (s > 0) & subnet_short
-            reason = (
-                subnet_error(fleet, int(np.argmax(short)), subnet_state)
-                if short.any()
-                else CNI_ERROR
-            )
-        if not reason and row["pending"]:
+            limits.add("subnet" if short.any() else "pod_ips")
+            if not reason:
+                reason = (
+                    subnet_error(fleet, int(np.argmax(short)), subnet_state)
+                    if short.any()
+                    else CNI_ERROR
+                )
+        if row["pending"]:
             mine = [c for c in waiting if c.key == key]
             pc = pclass(mine[0])
             if wl.template.node_name:
-                reason = node_name_reason(fleet, nodes, pc, wl.template.node_name)
+                text = node_name_reason(fleet, nodes, pc, wl.template.node_name)
+                codes: frozenset[str] = frozenset({"nodeName"})
             elif mine[0].pinned is not None:
                 only = np.zeros(n, dtype=bool)
                 only[int(np.argmax(mine[0].pinned > 0))] = True
-                reason = failed_scheduling_message(fleet, nodes, pc, filters[key], b, only)
+                text, codes = scheduling_failure(fleet, nodes, pc, filters[key], b, only)
             else:
-                reason = failed_scheduling_message(fleet, nodes, pc, filters[key], b)
+                text, codes = scheduling_failure(fleet, nodes, pc, filters[key], b)
+            limits |= codes
+            reason = reason or text
+        if note.get("quota"):
+            limits.add("quota")
+        if note.get("gone"):
+            limits.add("evicted")
         row["reason"] = reason or note.get("quota", "") or note.get("gone", "")
+        row["limits"] = ",".join(sorted(limits))
         nz = np.flatnonzero(b)
         if nz.size:
             placements.append(

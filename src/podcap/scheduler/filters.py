@@ -27,6 +27,7 @@ __all__ = [
     "node_name_reason",
     "pod_class",
     "pod_tolerations",
+    "scheduling_failure",
 ]
 
 # Tolerations the DaemonSet controller adds to every DaemonSet pod.
@@ -169,50 +170,55 @@ def node_filters(fleet: Fleet, template: PodTemplate, tolerations: Sequence[Tole
 # FailedScheduling
 
 
-def failed_scheduling_message(
+def scheduling_failure(
     fleet: Fleet,
     state: NodeState,
     pc: PodClass,
     filters: Filters,
     own: npt.NDArray[np.int64],
     only: npt.NDArray[np.bool_] | None = None,
-) -> str:
-    """kube-scheduler's FailedScheduling text for one more pod of ``pc``."""
+) -> tuple[str, frozenset[str]]:
+    """kube-scheduler's FailedScheduling text for one more pod of ``pc``, and the limits that
+    stop it as data: ``nodeAffinity``, ``unschedulable``, ``taint``, ``pods``, a resource name
+    (``cpu``, ``memory``, ...), ``topologySpread``, ``podAntiAffinity``, or ``nodes`` when
+    there are none."""
     n = fleet.size
     if n == 0:
-        return "no nodes available to schedule pods"
+        return "no nodes available to schedule pods", frozenset({"nodes"})
     reasons: dict[str, int] = {}
+    codes: set[str] = set()
 
-    def add(mask: npt.NDArray[np.bool_], text: str) -> None:
+    def add(mask: npt.NDArray[np.bool_], text: str, code: str) -> None:
         count = int(mask.sum())
         if count:
             reasons[text] = reasons.get(text, 0) + count
+            codes.add(code)
 
     pending = np.ones(n, dtype=bool)
     if only is not None:
         # A pod pinned to one node (DaemonSet matchFields): NodeAffinity's PreFilter drops the others.
-        add(~only, "node(s) didn't satisfy plugin(s) [NodeAffinity]")
+        add(~only, "node(s) didn't satisfy plugin(s) [NodeAffinity]", "nodeAffinity")
         pending &= only
     cordoned = np.array(filters.cordoned, dtype=bool)[fleet.group]
-    add(pending & cordoned, "node(s) were unschedulable")
+    add(pending & cordoned, "node(s) were unschedulable", "unschedulable")
     pending &= ~cordoned
     for gi, t in enumerate(filters.taint):
         if t is not None:
             sel = pending & (fleet.group == gi)
-            add(sel, f"node(s) had untolerated taint {{{t.key}: {t.value}}}")
+            add(sel, f"node(s) had untolerated taint {{{t.key}: {t.value}}}", "taint")
             pending &= ~sel
     not_aff = ~filters.affinity
-    add(pending & not_aff, "node(s) didn't match Pod's node affinity/selector")
+    add(pending & not_aff, "node(s) didn't match Pod's node affinity/selector", "nodeAffinity")
     pending &= ~not_aff
     free = state.alloc - state.used
     res_fail = np.zeros(n, dtype=bool)
     too_many = pending & (state.pods + 1 > state.pods_alloc)
-    add(too_many, "Too many pods")
+    add(too_many, "Too many pods", "pods")
     res_fail |= too_many
     for r, name in enumerate(fleet.resources):
         if pc.request[r] > 0:
             short = pending & (pc.request[r] > free[r])
-            add(short, f"Insufficient {name}")
+            add(short, f"Insufficient {name}", name)
             res_fail |= short
     pending &= ~res_fail
     if pc.hard_spread:
@@ -222,15 +228,28 @@ def failed_scheduling_message(
         add(
             pending & unlabelled,
             "node(s) didn't match pod topology spread constraints (missing required label)",
+            "topologySpread",
         )
         pending &= ~unlabelled
         bad = pending & ~hard_spread_ok(pc, own)
-        add(bad, "node(s) didn't match pod topology spread constraints")
+        add(bad, "node(s) didn't match pod topology spread constraints", "topologySpread")
         pending &= ~bad
     if pc.anti_affinity:
-        add(pending & (own > 0), "node(s) didn't match pod anti-affinity rules")
+        add(pending & (own > 0), "node(s) didn't match pod anti-affinity rules", "podAntiAffinity")
     parts = sorted(f"{count} {text}" for text, count in reasons.items())
-    return f"0/{n} nodes are available: {', '.join(parts)}."
+    return f"0/{n} nodes are available: {', '.join(parts)}.", frozenset(codes)
+
+
+def failed_scheduling_message(
+    fleet: Fleet,
+    state: NodeState,
+    pc: PodClass,
+    filters: Filters,
+    own: npt.NDArray[np.int64],
+    only: npt.NDArray[np.bool_] | None = None,
+) -> str:
+    """kube-scheduler's FailedScheduling text for one more pod of ``pc``."""
+    return scheduling_failure(fleet, state, pc, filters, own, only)[0]
 
 
 def pod_class(fleet: Fleet, wl: Workload, pod: AdmittedPod, filters: Filters) -> PodClass:

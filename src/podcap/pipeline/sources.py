@@ -1,0 +1,44 @@
+"""Cluster states from the files users keep (eksctl, kOps, kubectl snapshots, podcap files)."""
+
+from __future__ import annotations
+
+import os
+
+from podcap.clusters import read_cluster_input
+from podcap.pipeline.state import ClusterState
+from podcap.specs import VpcCni
+
+__all__ = ["read_cluster"]
+
+
+def read_cluster(
+    source: str | os.PathLike[str], *, system_pods: bool = True, cni: VpcCni | None = None
+) -> ClusterState:
+    """Read a cluster from any supported file, detecting its format.
+
+    Parameters
+    ----------
+    source : path
+        A podcap cluster file, an eksctl ClusterConfig, a ``kops get -o yaml`` file, or a
+        kubectl JSON snapshot (a file or a directory of JSON files).
+    system_pods : bool
+        Include the system workloads the format implies (aws-node, kube-proxy, CoreDNS, ...).
+    cni : VpcCni, optional
+        VPC CNI settings of a kubectl snapshot (they are not in the objects kubectl returns).
+
+    Returns
+    -------
+    ClusterState
+        The nodes; the pods of a snapshot bound to them; the snapshot's LimitRanges,
+        ResourceQuotas and PriorityClasses in effect; the system workloads the format implies,
+        applied but without pods yet (they are created in the first step, before the pods of
+        what that step applies).  ``state.source`` names the format, ``state.implied`` the
+        system workloads, ``state.skipped`` what was not used.
+
+    Raises
+    ------
+    InvalidManifestError
+        When the file is none of the formats: the message lists each format tried and why it
+        did not match, or names the field that is wrong in the format it is.
+    """
+    return ClusterState.of(read_cluster_input(source, system_pods=system_pods, cni=cni))
