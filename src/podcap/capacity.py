@@ -22,6 +22,10 @@ from podcap.errors import InvalidOptionError, MissingInstanceDataError
 from podcap.instances import Columns, lookup
 from podcap.quantity import parse_cpu, parse_memory, parse_quantity
 
+#: The VPC CNI version podcap assumes when none is given (any version from 1.9.0 on has prefix
+#: delegation, so the choice changes no result).
+DEFAULT_CNI_VERSION = "1.18.0"
+
 __all__ = [
     "AMIFamily",
     "MaxPodsPolicy",
@@ -207,7 +211,7 @@ def _max_pods_arrays(
     if policy == "kops":
         return np.asarray(kernels.kops_max_pods(cols.max_enis_all_cards[pos], ipv4), dtype=np.int64)
     if policy == "calculator":
-        version = options.get("cni_version", "1.9.0")
+        version = options.get("cni_version", DEFAULT_CNI_VERSION)
         supports = cni_version_supports_prefix(version)
         pd_on = _check_bool("prefix_delegation", options.get("prefix_delegation", False))
         cn_on = _check_bool("custom_networking", options.get("custom_networking", False))
@@ -281,7 +285,7 @@ def max_pods(
     policy : {"eni-max-pods", "calculator", "nodeadm", "karpenter", "kops", "kubelet"}
         * ``"eni-max-pods"``: the EKS table ``E * (ipv4_per_eni - 1) + 2`` (default-card ENIs).
         * ``"calculator"``: AWS ``max-pods-calculator.sh``; options ``cni_version`` (str,
-          default ``"1.9.0"``), ``prefix_delegation``, ``custom_networking``, ``max_eni``,
+          default :data:`DEFAULT_CNI_VERSION`), ``prefix_delegation``, ``custom_networking``, ``max_eni``,
           ``show_max_allowed``.
         * ``"nodeadm"``: AL2023's value (the ENI formula, uncapped, no prefix awareness).
         * ``"karpenter"``: options ``reserved_enis``, ``max_pods``, ``pods_per_core``,
@@ -367,7 +371,7 @@ def pod_ip_capacity(
     pod_eni: bool = False,
     max_eni: int | None = None,
     ip_family: IPFamily = "ipv4",
-    cni_version: str = "1.9.0",
+    cni_version: str = DEFAULT_CNI_VERSION,
     table: pd.DataFrame | None = None,
 ) -> Any:
     """VPC addresses the VPC CNI can give to pods on one node.
@@ -430,6 +434,15 @@ _DEFAULT_POLICY = {
     "kops": "kops",
     "none": "kubelet",
 }
+
+
+def default_max_pods_policy(overhead: str) -> str:
+    """The max-pods policy in force for an overhead model when none is given: the one place
+    podcap decides it (EKS AMI: eni-max-pods; Karpenter: karpenter; kOps: kops; none: the
+    kubelet's 110)."""
+    return _DEFAULT_POLICY[overhead]
+
+
 _DEFAULT_ROOT_GIB = {"eks": 20.0, "karpenter": 20.0, "kops": 128.0, "none": 20.0}
 _RESERVED_KEYS = ("cpu", "memory", "ephemeral-storage")
 _EVICTION_KEYS = ("memory.available", "nodefs.available")

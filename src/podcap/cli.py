@@ -32,6 +32,7 @@ from typing import Any, TextIO
 import pandas as pd
 
 from podcap._version import __version__
+from podcap.capacity import DEFAULT_CNI_VERSION
 from podcap.errors import PodcapError
 from podcap.gate import check
 from podcap.instances import instance_types, load_instance_table
@@ -269,7 +270,11 @@ def build_parser() -> argparse.ArgumentParser:
     inst.add_argument("--family", help="with --list: only this family (e.g. m5)")
     inst.add_argument("--prefix-delegation", action="store_true")
     inst.add_argument("--custom-networking", action="store_true")
-    inst.add_argument("--cni-version", default="1.9.0", help="VPC CNI version (default 1.9.0)")
+    inst.add_argument(
+        "--cni-version",
+        default=DEFAULT_CNI_VERSION,
+        help=f"VPC CNI version (default {DEFAULT_CNI_VERSION})",
+    )
     inst.add_argument("--table", help="an instance table YAML to add to the bundled one")
     inst.add_argument("--output", choices=OUTPUTS, default="table")
     inst.set_defaults(func=_cmd_instance)
@@ -347,7 +352,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub_p.add_argument("--nodes", type=int, help="with --replicas: nodes they spread over")
     sub_p.add_argument("--prefix-delegation", action="store_true")
     sub_p.add_argument("--custom-networking", action="store_true")
-    sub_p.add_argument("--cni-version", default="1.18.0")
+    sub_p.add_argument(
+        "--cni-version",
+        default=DEFAULT_CNI_VERSION,
+        help=f"VPC CNI version (default {DEFAULT_CNI_VERSION})",
+    )
     sub_p.add_argument("--max-eni", type=int)
     for flag in (
         "--warm-eni-target",

@@ -36,6 +36,7 @@ from typing import Any
 
 import yaml
 
+from podcap.capacity import DEFAULT_CNI_VERSION
 from podcap.errors import InvalidManifestError, PodcapError, PodcapWarning
 from podcap.specs import Cluster, NodeGroup, VpcCni
 from podcap.subnets import Subnet
@@ -163,7 +164,7 @@ def load_cluster(source: str | os.PathLike[str] | Mapping[str, Any]) -> Cluster:
                 raise InvalidManifestError(
                     f"{loc}.cni: expected a mapping of aws-node environment variables"
                 )
-            version = ng.get("cniVersion", "1.18.0")
+            version = ng.get("cniVersion", DEFAULT_CNI_VERSION)
             if not isinstance(version, str):
                 raise InvalidManifestError(
                     f'{loc}.cniVersion: expected a quoted string such as "1.18.0", got {version!r}'

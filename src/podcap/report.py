@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from podcap.capacity import allocatable, max_pods, pod_ip_capacity
+from podcap.capacity import DEFAULT_CNI_VERSION, allocatable, max_pods, pod_ip_capacity
 from podcap.errors import MissingInstanceDataError
 from podcap.instances import instance_types
 
@@ -33,7 +33,7 @@ def instance_report(
     *,
     prefix_delegation: bool = False,
     custom_networking: bool = False,
-    cni_version: str = "1.9.0",
+    cni_version: str = DEFAULT_CNI_VERSION,
     table: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Max pods under every policy, pod IP capacity and allocatable, side by side.

@@ -15,7 +15,13 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-from podcap.capacity import OVERHEADS, POLICIES, cni_version_supports_prefix
+from podcap.capacity import (
+    DEFAULT_CNI_VERSION,
+    OVERHEADS,
+    POLICIES,
+    cni_version_supports_prefix,
+    default_max_pods_policy,
+)
 from podcap.errors import InvalidSpecError, PodcapWarning
 from podcap.instances import type_info
 from podcap.subnets import Subnet, check_disjoint
@@ -146,7 +152,7 @@ class VpcCni:
     pod_eni: bool = False
     max_eni: int | None = None
     ip_family: Literal["ipv4", "ipv6"] = "ipv4"
-    cni_version: str = "1.18.0"
+    cni_version: str = DEFAULT_CNI_VERSION
     warm_eni_target: int | None = None
     warm_ip_target: int | None = None
     minimum_ip_target: int | None = None
@@ -279,7 +285,7 @@ class VpcCni:
     )
 
     @classmethod
-    def from_env(cls, env: Mapping[str, Any], *, cni_version: str = "1.18.0") -> VpcCni:
+    def from_env(cls, env: Mapping[str, Any], *, cni_version: str = DEFAULT_CNI_VERSION) -> VpcCni:
         """Build settings from aws-node environment variables.
 
         Parameters
@@ -555,9 +561,7 @@ class NodeGroup:
         """The max-pods policy in force when ``max_pods`` is None."""
         if self.max_pods_policy:
             return self.max_pods_policy
-        return {"eks": "eni-max-pods", "karpenter": "karpenter", "kops": "kops"}.get(
-            self.overhead, "eni-max-pods"
-        )
+        return default_max_pods_policy(self.overhead)
 
 
 @dataclass(frozen=True)

@@ -198,39 +198,55 @@ def settle(
             classes[k] = pod_class(fleet, workloads[c.key], c.pod, filters[c.key])
         return classes[k]
 
-    nodes = NodeState.empty(fleet.alloc, fleet.pods_alloc)
-    quota = QuotaState(list(state.quotas.values()))
-    for c in state.cohorts:
-        nodes.add(pclass(c), c.bound)
-        quota.charge(c.key[0], c.pod, c.total)
-
-    # 1. controllers reconcile, in creation order
+    # 1. controllers reconcile, in creation order: first what they delete (surplus replicas,
+    # DaemonSet pods on nodes no longer wanted), then what they create, so deleted pods free
+    # their node and quota for the pods created in the same step
     cohorts = list(state.cohorts)
     seq = state.seq
     rows: dict[Key, dict[str, Any]] = {}
     notes: dict[Key, dict[str, str]] = {}
     for key, wl in workloads.items():
-        f = filters[key]
+        idx = [i for i, c in enumerate(cohorts) if c.key == key]
+        if key in state.observed:
+            continue
+        if wl.kind == "DaemonSet":
+            want = filters[key].eligible
+            for i in idx:
+                c = cohorts[i]
+                pinned = None if c.pinned is None else np.where(want, c.pinned, 0).astype(np.int64)
+                cohorts[i] = replace(
+                    c,
+                    bound=np.where(want, c.bound, 0).astype(np.int64),
+                    pinned=pinned,
+                    pending=0 if pinned is None else int(pinned.sum()),
+                )
+        else:
+            existing = sum(cohorts[i].total for i in idx)
+            if existing > wl.replicas:
+                _shrink(cohorts, idx, existing - wl.replicas, wl.kind)
+
+    nodes = NodeState.empty(fleet.alloc, fleet.pods_alloc)
+    quota = QuotaState(list(state.quotas.values()))
+    for c in cohorts:
+        nodes.add(pclass(c), c.bound)
+        quota.charge(c.key[0], c.pod, c.total)
+
+    for key, wl in workloads.items():
         idx = [i for i, c in enumerate(cohorts) if c.key == key]
         row: dict[str, Any] = dict.fromkeys(WORKLOAD_COLUMNS, 0)
         row.update(namespace=key[0], kind=key[1], name=key[2], reason="", limits="")
         note: dict[str, str] = {}
         rows[key], notes[key] = row, note
         newest = cohorts[idx[-1]].pod if idx else None
+        existing = sum(cohorts[i].total for i in idx)
         if key in state.observed:
-            row["desired"] = sum(cohorts[i].total for i in idx)
+            row["desired"] = existing
         elif wl.kind == "DaemonSet":
-            want = f.eligible
+            want = filters[key].eligible
             have = np.zeros(n, dtype=np.int64)
             for i in idx:
-                c = cohorts[i]
-                # pods on nodes the DaemonSet no longer wants are deleted
-                keep = np.where(want, c.bound, 0).astype(np.int64)
-                pinned = None if c.pinned is None else np.where(want, c.pinned, 0).astype(np.int64)
-                cohorts[i] = replace(
-                    c, bound=keep, pinned=pinned, pending=0 if pinned is None else int(pinned.sum())
-                )
-                have += keep
+                have += cohorts[i].bound
+                pinned = cohorts[i].pinned
                 if pinned is not None:
                     have += pinned
             row["desired"] = int(want.sum())
@@ -248,10 +264,7 @@ def settle(
                     )
         else:
             row["desired"] = wl.replicas
-            existing = sum(cohorts[i].total for i in idx)
-            if existing > wl.replicas:
-                _shrink(cohorts, idx, existing - wl.replicas, wl.kind)
-            elif existing < wl.replicas and key in state.evicted_bare:
+            if existing < wl.replicas and key in state.evicted_bare:
                 note["gone"] = (
                     "the Pod was evicted from a replaced node; a bare Pod is not recreated"
                 )
