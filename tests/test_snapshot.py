@@ -506,3 +506,31 @@ def test_bad_quantity_names_the_field(tmp_path: Path) -> None:
         podcap.read_snapshot(path)
     assert "status.allocatable.cpu" in str(info.value)
     assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("init_first", "cpu"),
+    [(True, 1000), (False, 1500)],
+)
+def test_existing_pod_requests_follow_the_sidecar_rule(
+    tmp_path: Path, init_first: bool, cpu: int
+) -> None:
+    # KEP-753: an init container needs its request plus the sidecars declared before it.
+    # app 100m + sidecar 500m = 600m; init 1000m alone = 1000m (declared first) or
+    # 1000m + 500m = 1500m (declared after the sidecar).
+    p = pod("web-1", A, cpu=["100m"])
+    init = {"name": "init", "image": "x", "resources": {"requests": {"cpu": "1"}}}
+    sidecar = {
+        "name": "proxy",
+        "image": "x",
+        "restartPolicy": "Always",
+        "resources": {"requests": {"cpu": "500m"}},
+    }
+    p["spec"]["initContainers"] = [init, sidecar] if init_first else [sidecar, init]
+    nodes = dump(tmp_path, "nodes.json", kube_list([node(A)]))
+    pods = dump(tmp_path, "pods.json", kube_list([p]))
+    snap = podcap.read_snapshot([nodes, pods])
+    assert snap.existing["cpu_millicores"].tolist() == [cpu]
+    # non-zero requests: no container names memory, so each counts 200Mi; app + sidecar run
+    # together (400Mi), the init phase needs at most 200Mi + 200Mi: 400Mi
+    assert snap.existing["nonzero_memory_bytes"].tolist() == [2 * 200 * (1 << 20)]

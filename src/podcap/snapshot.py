@@ -19,11 +19,13 @@ from typing import Any
 
 import pandas as pd
 
+from podcap.admission import AdmittedPod, nonzero_requests, pod_requests
 from podcap.errors import InvalidManifestError, InvalidQuantityError, PodcapError, PodcapWarning
 from podcap.fleet import POD_ENI
 from podcap.manifests import read_text
 from podcap.quantity import parse_cpu, parse_memory
 from podcap.specs import Cluster, NodeGroup, Taint, VpcCni
+from podcap.workloads import Container
 
 __all__ = ["EXISTING_COLUMNS", "Snapshot", "read_snapshot"]
 
@@ -114,40 +116,34 @@ def _quantity(where: str, field_path: str, value: Any, cpu: bool) -> int:
 
 
 def _pod_requests(where: str, spec: Mapping[str, Any]) -> dict[str, int]:
-    """Effective pod requests as the scheduler sees them (requests, else limits)."""
+    """Effective pod requests as the scheduler sees them (requests, else limits), and the
+    scheduler's non-zero cpu / memory requests under ``_nz_cpu`` / ``_nz_mem``: both by the one
+    rule of :func:`podcap.admission.pod_requests`."""
 
-    def res(c: Mapping[str, Any], i: int, kind: str) -> dict[str, int]:
+    def container(c: Mapping[str, Any], i: int, kind: str, role: str) -> Container:
         r = c.get("resources") or {}
-        out: dict[str, int] = {}
+        requests: dict[str, int] = {}
         for src in ("limits", "requests"):  # requests win; limits stand in when absent
             for name, q in (r.get(src) or {}).items():
-                out[name] = _quantity(
+                requests[name] = _quantity(
                     where, f"spec.{kind}[{i}].resources.{src}.{name}", q, name == "cpu"
                 )
-        return out
+        return Container(str(c.get("name", "")), requests, {}, role)  # type: ignore[arg-type]
 
-    apps = [res(c, i, "containers") for i, c in enumerate(spec.get("containers") or [])]
-    inits = spec.get("initContainers") or []
-    total: dict[str, int] = {}
-    for r in apps:
-        for k, v in r.items():
-            total[k] = total.get(k, 0) + v
-    sidecar: dict[str, int] = {}
-    for i, c in enumerate(inits):
-        r = res(c, i, "initContainers")
-        if c.get("restartPolicy") == "Always":
-            for k, v in r.items():
-                sidecar[k] = sidecar.get(k, 0) + v
-                total[k] = total.get(k, 0) + v
-        else:
-            for k, v in r.items():
-                total[k] = max(total.get(k, 0), v + sidecar.get(k, 0))
-    for k, q in (spec.get("overhead") or {}).items():
-        total[k] = total.get(k, 0) + _quantity(where, f"spec.overhead.{k}", q, k == "cpu")
-    nz_cpu = sum(r.get("cpu", 0) or 100 for r in apps)
-    nz_mem = sum(r.get("memory", 0) or 200 * 1024 * 1024 for r in apps)
-    total["_nz_cpu"] = max(nz_cpu, total.get("cpu", 0))
-    total["_nz_mem"] = max(nz_mem, total.get("memory", 0))
+    containers = [
+        container(
+            c, i, "initContainers", "sidecar" if c.get("restartPolicy") == "Always" else "init"
+        )
+        for i, c in enumerate(spec.get("initContainers") or [])
+    ] + [container(c, i, "containers", "app") for i, c in enumerate(spec.get("containers") or [])]
+    overhead = {
+        k: _quantity(where, f"spec.overhead.{k}", q, k == "cpu")
+        for k, q in (spec.get("overhead") or {}).items()
+    }
+    total = pod_requests(containers, overhead)
+    nz_cpu, nz_mem = nonzero_requests(AdmittedPod(tuple(containers), total, {}, "", overhead))
+    total["_nz_cpu"] = nz_cpu
+    total["_nz_mem"] = nz_mem
     return total
 
 

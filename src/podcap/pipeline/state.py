@@ -23,6 +23,7 @@ from podcap.errors import InvalidOptionError, InvalidSpecError, PodcapWarning
 from podcap.fleet import RESOURCES, Fleet, build_fleet
 from podcap.manifests import Manifests
 from podcap.pipeline.addresses import launch
+from podcap.snapshot import EXISTING_COLUMNS
 from podcap.specs import Cluster
 from podcap.workloads import (
     Container,
@@ -446,23 +447,6 @@ def _from_input(ci: Any) -> ClusterState:
         skipped=tuple(ci.skipped),
         implied=tuple(ci.implied),
     )
-
-
-#: Columns of a frame of existing pods (``Snapshot.existing``).
-EXISTING_COLUMNS = (
-    "node",
-    "namespace",
-    "owner_kind",
-    "owner",
-    "pods",
-    "cpu_millicores",
-    "memory_bytes",
-    "ephemeral_storage_bytes",
-    "pod_eni",
-    "nonzero_cpu_millicores",
-    "nonzero_memory_bytes",
-    "host_network",
-)
 
 
 def with_existing(state: ClusterState, existing: pd.DataFrame) -> ClusterState:
