@@ -1,0 +1,1 @@
+"""The scheduler: the filters of the scheduling cycle and the FailedScheduling text."""
