@@ -467,3 +467,39 @@ def test_scale_down_deletes_pods_on_the_busiest_node_first() -> None:
         {"a-0": 3, "b-0": 1},
         {"b-0": 1},
     ]
+
+
+KOPS_EXAMPLE = Path(__file__).parent.parent / "examples" / "kops" / "cluster.yaml"
+SEED_APP = Path(__file__).parent.parent / "examples" / "seed" / "manifests" / "app.yaml"
+
+
+def test_what_read_cluster_returns_works_with_every_function() -> None:
+    """A cluster read from a kOps file is a state: its implied system workloads are created in
+    the first step, before the applied nginx, and every function that takes a cluster takes it."""
+    state = podcap.read_cluster(KOPS_EXAMPLE)
+    assert isinstance(state, podcap.ClusterState)
+    assert state.source == "kOps Cluster + InstanceGroups"
+    assert "kube-system/kube-proxy" in state.implied
+    assert not state.cohorts  # applied, no pods yet
+    one = podcap.simulate(state, SEED_APP)
+    assert counts(one.workloads, "nginx") == (80, 33, 47, 0, 0, 0)
+    assert counts(one.workloads, "kube-proxy")[:2] == (3, 3)
+    timeline = podcap.Scenario(state).apply(SEED_APP).scale("nginx", 20).run()
+    assert counts(timeline.workloads[0], "nginx") == (80, 33, 47, 0, 0, 0)
+    assert counts(timeline.workloads[1], "nginx") == (20, 20, 0, 0, 0, 0)
+    grid = podcap.sweep(state, SEED_APP, {"nodes.count": [2, 5]})
+    nginx = grid[grid["name"] == "nginx"].set_index("nodes.count")
+    assert nginx.loc[2, "running"] == 33
+    assert nginx.loc[5, "running"] == 80
+    assert nginx.loc[2, "binding_limit"] == "cpu"
+    assert podcap.min_nodes(state, SEED_APP, "nodes", workload="nginx")["nodes"] == 5
+    report = podcap.check(state, SEED_APP)
+    assert not report.ok
+    assert "scale node group nodes from 2 to 5 nodes" in str(report)
+
+
+def test_the_limits_column_is_data() -> None:
+    """What stopped a workload is reported as data, not only in Kubernetes' text."""
+    one = podcap.simulate(kops_cluster(), [KOPS_LIMITS, NGINX])
+    limits = one.workloads.set_index("name").loc["nginx", "limits"]
+    assert limits.split(",") == ["cpu", "taint"]

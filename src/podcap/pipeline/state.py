@@ -464,18 +464,7 @@ def with_existing(state: ClusterState, existing: pd.DataFrame) -> ClusterState:
             f"existing pods on node(s) not in the cluster: {', '.join(unknown[:10])}"
         )
     frame = existing.assign(_pos=pos)
-    shape = [
-        "namespace",
-        "owner_kind",
-        "owner",
-        "cpu_millicores",
-        "memory_bytes",
-        "ephemeral_storage_bytes",
-        "pod_eni",
-        "nonzero_cpu_millicores",
-        "nonzero_memory_bytes",
-        "host_network",
-    ]
+    shape = [c for c in EXISTING_COLUMNS if c not in ("node", "pods")]
     workloads = dict(state.workloads)
     cohorts = list(state.cohorts)
     seq = state.seq
