@@ -503,3 +503,72 @@ def test_the_limits_column_is_data() -> None:
     one = podcap.simulate(kops_cluster(), [KOPS_LIMITS, NGINX])
     limits = one.workloads.set_index("name").loc["nginx", "limits"]
     assert limits.split(",") == ["cpu", "taint"]
+
+
+def _observed(node: str, kind: str, owner: str, pods: int) -> dict[str, Any]:
+    return {
+        "node": node,
+        "namespace": "default",
+        "owner_kind": kind,
+        "owner": owner,
+        "pods": pods,
+        "cpu_millicores": 100,
+        "memory_bytes": 0,
+        "ephemeral_storage_bytes": 0,
+        "pod_eni": 0,
+        "nonzero_cpu_millicores": 100,
+        "nonzero_memory_bytes": 200 * MIB,
+        "host_network": False,
+    }
+
+
+def test_drain_recreates_observed_controller_pods_and_keeps_static_pods() -> None:
+    """kubectl drain --ignore-daemonsets of group a: the ReplicaSet's pods are recreated on b by
+    their controller; the static (mirror) pod stays; a bare Pod is gone, and says so."""
+    from podcap.pipeline.state import ClusterState, with_existing
+
+    cluster = podcap.Cluster(
+        [podcap.NodeGroup("a", "m5.large", count=2), podcap.NodeGroup("b", "m5.large", count=2)]
+    )
+    existing = pd.DataFrame(
+        [
+            _observed("a-0", "ReplicaSet", "web-abc", 3),
+            _observed("a-0", "Node", "a-0", 1),
+            _observed("a-1", "Pod", "solo", 1),
+        ]
+    )
+    state = with_existing(ClusterState.empty(cluster), existing)
+    _, result = podcap.settle(state.drain("a"))
+    w = result.workloads.set_index("name")
+    assert w.loc["web-abc", ["desired", "running"]].tolist() == [3, 3]
+    assert w.loc["a-0", ["desired", "running"]].tolist() == [1, 1]
+    assert w.loc["solo", ["desired", "running", "not_created"]].tolist() == [1, 0, 1]
+    assert "not recreated" in w.loc["solo", "reason"]
+    web = result.placements[result.placements["name"] == "web-abc"]
+    assert set(web["node"]) <= {"b-0", "b-1"}
+
+
+def test_running_ordered_pods_are_not_deleted_when_addresses_shrink() -> None:
+    """An OrderedReady StatefulSet whose pods all ran keeps them when a later aws-node change
+    lowers the pod IPs: pods are never deleted by a settings change."""
+    cluster = podcap.Cluster(
+        [
+            podcap.NodeGroup(
+                "a", "m5.large", count=1, max_pods=110, cni=podcap.VpcCni(prefix_delegation=True)
+            )
+        ]
+    )
+    sts = controller(
+        "StatefulSet",
+        "db",
+        40,
+        containers=[{"name": "db", "resources": {"requests": {"cpu": "10m"}}}],
+    )
+    result = (
+        podcap.Scenario(cluster).apply([sts]).set_cni({"ENABLE_PREFIX_DELEGATION": "false"}).run()
+    )
+    before, after = result.workloads
+    assert counts(before, "db")[:2] == (40, 40)
+    row = after.set_index("name").loc["db"]
+    assert row["not_created"] == 0
+    assert row["running"] + row["container_creating"] == 40

@@ -110,7 +110,9 @@ class ClusterState:
     cohorts : tuple of Cohort
         The pods that exist, in the order they took their addresses.
     observed : frozenset of key
-        Workloads known only from their pods (a kubectl snapshot): never scaled or recreated.
+        Workloads known only from their pods (a kubectl snapshot): never scaled; an evicted
+        pod is recreated with the requests it was observed with when its owner is a controller
+        (ReplicaSet, StatefulSet, Job, ...), and is gone when it is a bare or static pod.
     source : str
         What the state was read from (``"podcap cluster file"``, ``"kubectl JSON snapshot"``,
         ...; empty for a state built in code).
@@ -128,6 +130,7 @@ class ClusterState:
     workloads: Mapping[Key, Workload] = field(default_factory=dict)
     cohorts: tuple[Cohort, ...] = ()
     observed: frozenset[Key] = frozenset()
+    observed_pods: dict[Key, AdmittedPod] = field(default_factory=dict)
     evicted_bare: frozenset[Key] = frozenset()
     seq: int = 0
     source: str = ""
@@ -335,7 +338,8 @@ class ClusterState:
         cohorts: list[Cohort] = []
         evicted = set(self.evicted_bare)
         for c in self.cohorts:
-            keep = keep_ds if c.key[1] == "DaemonSet" else keep_any
+            # kubectl drain leaves DaemonSet pods and static (mirror) pods, owned by the Node
+            keep = keep_ds if c.key[1] in ("DaemonSet", "Node") else keep_any
             bound = np.zeros(fleet.size, dtype=np.int64)
             np.add.at(bound, pos[keep], c.bound[keep])
             pinned = None
@@ -467,6 +471,7 @@ def with_existing(state: ClusterState, existing: pd.DataFrame) -> ClusterState:
     shape = [c for c in EXISTING_COLUMNS if c not in ("node", "pods")]
     workloads = dict(state.workloads)
     cohorts = list(state.cohorts)
+    observed_pods = dict(state.observed_pods)
     seq = state.seq
     for group_key, part in frame.groupby(shape, sort=False):
         values: tuple[Any, ...] = tuple(group_key)
@@ -489,6 +494,7 @@ def with_existing(state: ClusterState, existing: pd.DataFrame) -> ClusterState:
             nonzero=(int(values[7]), int(values[8])),
         )
         key = (ns, kind, owner)
+        observed_pods[key] = pod
         bound = np.zeros(fleet.size, dtype=np.int64)
         np.add.at(bound, part["_pos"].to_numpy(np.int64), part["pods"].to_numpy(np.int64))
         seq += 1
@@ -506,5 +512,6 @@ def with_existing(state: ClusterState, existing: pd.DataFrame) -> ClusterState:
         workloads=dict(workloads),
         cohorts=tuple(cohorts),
         observed=state.observed | {k for k in workloads if k not in state.workloads},
+        observed_pods=observed_pods,
         seq=seq,
     )

@@ -240,7 +240,21 @@ def settle(
         newest = cohorts[idx[-1]].pod if idx else None
         existing = sum(cohorts[i].total for i in idx)
         if key in state.observed:
-            row["desired"] = existing
+            row["desired"] = wl.replicas
+            missing_pods = wl.replicas - existing
+            pod = state.observed_pods.get(key)
+            if missing_pods > 0 and (key[1] in ("Pod", "Node", "") or pod is None):
+                note["gone"] = (
+                    "evicted from a drained or replaced node; a bare or static pod is not recreated"
+                )
+            elif missing_pods > 0 and pod is not None:
+                # its controller recreates it; podcap knows the pod only as observed
+                created, message = quota.admit_many(key[0], pod, missing_pods, pod_name(wl))
+                if message:
+                    note["quota"] = message
+                if created:
+                    seq += 1
+                    cohorts.append(Cohort(key, pod, seq, 0, np.zeros(n, np.int64), created))
         elif wl.kind == "DaemonSet":
             want = filters[key].eligible
             have = np.zeros(n, dtype=np.int64)
@@ -340,8 +354,9 @@ def settle(
             ok = np.minimum(c.bound, np.maximum(ip_limit - ips_used, 0))
             stuck = c.bound - ok
             ips_used += ok
-        if wl.ordered and (stuck.any() or c.key in blocked):
-            # OrderedReady: the first pod without an address blocks the rest (never created)
+        if wl.ordered and j >= len(bound_before) and (stuck.any() or c.key in blocked):
+            # OrderedReady: the first pod bound now without an address blocks the rest (never
+            # created); pods bound in earlier steps stay
             removed = stuck.copy()
             if c.key not in blocked:
                 removed[int(np.argmax(stuck > 0))] -= 1
