@@ -51,10 +51,6 @@ def _fits(state: ClusterState, ms: Manifests, key: tuple[str, str, str]) -> bool
     return bool((row["running"] == row["desired"]).all())
 
 
-def _resized(state: ClusterState, group: str, count: int) -> ClusterState:
-    return state.change_node_group(group, count=count)
-
-
 def _more_nodes(
     ci: ClusterState, ms: Manifests, key: tuple[str, str, str], group: str
 ) -> int | None:
@@ -62,14 +58,14 @@ def _more_nodes(
     n = current
     for _ in range(12):  # doubling search, then bisection
         n = max(1, n * 2)
-        if _fits(_resized(ci, group, n), ms, key):
+        if _fits(ci.change_node_group(group, count=n), ms, key):
             break
     else:
         return None
     lo, hi = current, n
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        if _fits(_resized(ci, group, mid), ms, key):
+        if _fits(ci.change_node_group(group, count=mid), ms, key):
             hi = mid
         else:
             lo = mid
@@ -121,13 +117,12 @@ def check(cluster: Any, manifests: Any) -> CheckReport:
     """
     ci = ClusterState.of(cluster)
     user = manifests if isinstance(manifests, Manifests) else load_manifests(manifests)
-    merged = user
     if not user.workloads:
         raise InvalidManifestError(
             "podcap check: the manifests hold no workload (Deployment, StatefulSet, DaemonSet, "
             "ReplicaSet, Job or Pod) to check"
         )
-    result = simulate(ci, merged)
+    result = simulate(ci, user)
     problems: list[str] = []
     by_key = {
         (str(r["namespace"]), str(r["kind"]), str(r["name"])): r
@@ -146,7 +141,7 @@ def check(cluster: Any, manifests: Any) -> CheckReport:
             f"- {w.kind} {w.namespace}/{w.name}: {int(row['running'])}/{int(row['desired'])} running ({', '.join(parts)})"
         )
         problems.append(f"  why: {row['reason']}")
-        idx = next(i for i, x in enumerate(merged.workloads) if x.key == w.key)
+        idx = next(i for i, x in enumerate(user.workloads) if x.key == w.key)
         fixes: list[str] = []
         if int(row["rejected"]):
             fixes.append(
@@ -167,7 +162,7 @@ def check(cluster: Any, manifests: Any) -> CheckReport:
                 )
             ] or [g.name for g in groups]
             for g in groups_with_pods[:2]:
-                n = _more_nodes(ci, merged, w.key, g)
+                n = _more_nodes(ci, user, w.key, g)
                 current = next(x.count for x in ci.cluster.node_groups if x.name == g)
                 if n is not None:
                     fixes.append(f"scale node group {g} from {current} to {n} nodes")
@@ -189,10 +184,10 @@ def check(cluster: Any, manifests: Any) -> CheckReport:
                 "memory": int(float(row["memory_request_mib"]) * (1 << 20)),
             }
             for resource, fmt in (("cpu", format_cpu), ("memory", format_memory)):
-                n_containers = max(len(merged.workloads[idx].template.containers), 1)
+                n_containers = max(len(user.workloads[idx].template.containers), 1)
                 current = admitted[resource] // n_containers
                 if resource in limits_hit and current > 0:
-                    smaller = _smaller_request(merged, ci, idx, resource, current)
+                    smaller = _smaller_request(user, ci, idx, resource, current)
                     if smaller is not None:
                         fixes.append(
                             f"lower the {resource} request per container from {fmt(current)} to {fmt(smaller)}"

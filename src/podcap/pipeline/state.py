@@ -19,13 +19,15 @@ import numpy.typing as npt
 import pandas as pd
 
 from podcap.admission import AdmittedPod
+from podcap.clusters import ClusterInput
 from podcap.errors import InvalidOptionError, InvalidSpecError, PodcapWarning
 from podcap.fleet import RESOURCES, Fleet, build_fleet
-from podcap.manifests import Manifests
+from podcap.manifests import Manifests, load_manifests
 from podcap.pipeline.addresses import launch
 from podcap.snapshot import EXISTING_COLUMNS
 from podcap.specs import Cluster
 from podcap.workloads import (
+    BUILTIN_PRIORITIES,
     Container,
     LimitRange,
     PodTemplate,
@@ -164,9 +166,7 @@ class ClusterState:
             return cluster
         if isinstance(cluster, Cluster):
             return cls.empty(cluster)
-        # a ClusterInput (duck-typed: io sits above the pipeline)
-        inner = getattr(cluster, "cluster", None)
-        if isinstance(inner, Cluster) and hasattr(cluster, "system_pods"):
+        if isinstance(cluster, ClusterInput):
             return _from_input(cluster)
         raise InvalidSpecError(
             f"cluster must be a podcap.Cluster, a ClusterState or what podcap.read_cluster "
@@ -184,8 +184,6 @@ class ClusterState:
 
     def priority_of(self, template: PodTemplate) -> int | None:
         """The priority a new pod of ``template`` gets, or None for an unknown PriorityClass."""
-        from podcap.workloads import BUILTIN_PRIORITIES
-
         name = template.priority_class_name
         if name:
             if name in self.priority_classes:
@@ -259,6 +257,7 @@ class ClusterState:
             workloads=dict(workloads),
             cohorts=tuple(cohorts),
             observed=frozenset(observed),
+            observed_pods={k: v for k, v in self.observed_pods.items() if k in observed},
             evicted_bare=frozenset(evicted),
         )
 
@@ -305,6 +304,7 @@ class ClusterState:
                 workloads=dict(workloads),
                 cohorts=tuple(c for c in self.cohorts if c.key != key),
                 observed=self.observed - {key},
+                observed_pods={k: v for k, v in self.observed_pods.items() if k != key},
             )
         raise InvalidSpecError(f"there is no {kind} {namespace}/{name} to delete")
 
@@ -428,16 +428,11 @@ def _owns(wl: Workload, key: Key) -> bool:
     return key[1] == wl.kind and key[2] == wl.name
 
 
-def _from_input(ci: Any) -> ClusterState:
+def _from_input(ci: ClusterInput) -> ClusterState:
     """The state of a cluster read from a file: existing pods bound, policies in effect, the
     system workloads the format implies applied (their pods are created when it settles)."""
-    from podcap.manifests import load_manifests
-
     existing = ci.existing
-    extra: set[str] = set()
-    if existing is not None and len(existing):
-        extra = {r for r in ("nvidia.com/gpu",) if r in existing.columns}
-    state = ClusterState.empty(ci.cluster, extra)
+    state = ClusterState.empty(ci.cluster)
     if existing is not None and len(existing):
         state = with_existing(state, existing)
     docs = [*ci.system_pods, *ci.manifests]

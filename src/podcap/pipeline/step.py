@@ -109,6 +109,14 @@ def step(
     )
 
 
+def _indices(cohorts: Sequence[Cohort]) -> dict[Key, list[int]]:
+    """Positions of each workload's cohorts."""
+    out: dict[Key, list[int]] = {}
+    for i, c in enumerate(cohorts):
+        out.setdefault(c.key, []).append(i)
+    return out
+
+
 def _take_in_order(amount: IntArray, order: IntArray, surplus: int) -> IntArray:
     """Per node, how many of ``amount`` to remove when removing ``surplus`` along ``order``."""
     cum = np.cumsum(amount[order])
@@ -205,8 +213,9 @@ def settle(
     seq = state.seq
     rows: dict[Key, dict[str, Any]] = {}
     notes: dict[Key, dict[str, str]] = {}
+    by_key = _indices(cohorts)
     for key, wl in workloads.items():
-        idx = [i for i, c in enumerate(cohorts) if c.key == key]
+        idx = by_key.get(key, [])
         if key in state.observed:
             continue
         if wl.kind == "DaemonSet":
@@ -231,8 +240,9 @@ def settle(
         nodes.add(pclass(c), c.bound)
         quota.charge(c.key[0], c.pod, c.total)
 
+    by_key = _indices(cohorts)
     for key, wl in workloads.items():
-        idx = [i for i, c in enumerate(cohorts) if c.key == key]
+        idx = by_key.get(key, [])
         row: dict[str, Any] = dict.fromkeys(WORKLOAD_COLUMNS, 0)
         row.update(namespace=key[0], kind=key[1], name=key[2], reason="", limits="")
         note: dict[str, str] = {}
@@ -308,7 +318,6 @@ def settle(
     )
     newly: list[Cohort] = []
     last: tuple[Cohort, PodClass] | None = None
-    dropped: dict[Key, int] = {}
     for i in queue:
         c = cohorts[i]
         wl = workloads[c.key]
@@ -321,8 +330,7 @@ def settle(
         own[c.key] = own[c.key] + counts
         pending = c.pending - int(counts.sum())
         if wl.ordered and pending > 1:
-            dropped[c.key] = dropped.get(c.key, 0) + pending - 1  # OrderedReady: never created
-            pending = 1
+            pending = 1  # OrderedReady: the rest are never created
         pinned = None if c.pinned is None else c.pinned - counts
         cohorts[i] = replace(c, pending=pending, pinned=pinned)
         if counts.any():
@@ -362,7 +370,6 @@ def settle(
                 removed[int(np.argmax(stuck > 0))] -= 1
             blocked.add(c.key)
             nodes.add(pclass(c), -removed)
-            dropped[c.key] = dropped.get(c.key, 0) + int(removed.sum())
             stuck = stuck - removed
             ordered[j] = c = replace(c, bound=c.bound - removed)
         stuck_of.append(stuck)
@@ -373,16 +380,16 @@ def settle(
     for c, stuck in zip(ordered, stuck_of, strict=True):
         b, s = per_key.get(c.key, (np.zeros(n, np.int64), np.zeros(n, np.int64)))
         per_key[c.key] = (b + c.bound, s + stuck)
-    pending_of: dict[Key, int] = {}
+    waiting_of: dict[Key, list[Cohort]] = {}
     for c in waiting:
-        pending_of[c.key] = pending_of.get(c.key, 0) + c.pending
+        waiting_of.setdefault(c.key, []).append(c)
     for key, row in rows.items():
         wl = workloads[key]
         note = notes[key]
         b, s = per_key.get(key, (np.zeros(n, np.int64), np.zeros(n, np.int64)))
         row["running"] = int((b - s).sum())
         row["container_creating"] = int(s.sum())
-        row["pending"] = pending_of.get(key, 0)
+        row["pending"] = sum(c.pending for c in waiting_of.get(key, ()))
         row["not_created"] = (
             row["desired"]
             - row["running"]
@@ -404,7 +411,7 @@ def settle(
                     else CNI_ERROR
                 )
         if row["pending"]:
-            mine = [c for c in waiting if c.key == key]
+            mine = waiting_of[key]
             pc = pclass(mine[0])
             if wl.template.node_name:
                 text = node_name_reason(fleet, nodes, pc, wl.template.node_name)
