@@ -17,6 +17,7 @@ import pytest
 
 from podcap.engine import NodeState, PodClass, place_fast, place_reference
 from podcap.fleet import RESOURCES, Fleet
+from podcap.instances import type_facts
 from podcap.kernels.scheduling import NONZERO_CPU_MILLICORES, NONZERO_MEMORY_BYTES
 from podcap.scheduler.filters import Filters as _Filters
 from podcap.scheduler.filters import failed_scheduling_message
@@ -175,6 +176,7 @@ def test_s3_failed_scheduling_text(engine: str) -> None:
         alloc=state.alloc,
         pods_alloc=state.pods_alloc,
         pod_ips=np.full(n, 1000, dtype=np.int64),
+        facts=(type_facts("m5.large"),),
     )
     filters = _Filters(
         taint=[None], cordoned=[False], affinity=np.ones(n, bool), eligible=np.ones(n, bool)

@@ -720,9 +720,10 @@ def test_repr_html(seed_result: podcap.SimulationResult) -> None:
 
 def test_unknown_instance_type() -> None:
     with pytest.raises(podcap.PodcapError) as info:
-        podcap.NodeGroup(name="ng", instance_type="m5.larg", count=1)
+        podcap.Cluster([podcap.NodeGroup(name="ng", instance_type="m5.larg", count=1)])
     assert isinstance(info.value, podcap.UnknownInstanceTypeError)
     msg = str(info.value)
+    assert "NodeGroup 'ng'" in msg
     assert "instance type" in msg
     assert "'m5.larg'" in msg
     assert "m5.large" in msg.replace("'m5.larg'", "")  # the suggestion

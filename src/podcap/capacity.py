@@ -221,7 +221,7 @@ def _max_pods_arrays(
             kernels.aws_calculator_max_pods(
                 enis,
                 ipv4,
-                cols.nitro[pos],
+                cols.nitro[pos],  # max-pods-calculator.sh tests the hypervisor only
                 cols.vcpus[pos],
                 prefix_delegation=pd_on,
                 custom_networking=cn_on,
@@ -349,15 +349,14 @@ def _pod_ip_arrays(
     pd_on = prefix_delegation and supports_prefix
     enis = kernels.usable_pod_enis(
         cols.enis[pos],
-        cols.trunking_compatible[pos],
+        cols.trunking[pos],
         custom_networking=custom_networking,
         pod_eni=pod_eni,
         max_eni=max_eni,
     )
-    prefix_capable = cols.nitro[pos] | cols.bare_metal[pos]
     return np.asarray(
         kernels.vpc_cni_pod_ips(
-            enis, cols.ipv4_per_eni[pos], prefix_capable, prefix_delegation=pd_on
+            enis, cols.ipv4_per_eni[pos], cols.prefix_capable[pos], prefix_delegation=pd_on
         ),
         dtype=np.int64,
     )

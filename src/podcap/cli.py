@@ -49,6 +49,7 @@ from podcap.subnets import Subnet
 __all__ = ["build_parser", "main", "run"]
 
 OUTPUTS = ("table", "json", "csv")
+_TABLE_HELP = "an instance table YAML (new or private types) added to the bundled one"
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -137,9 +138,16 @@ def _env(pairs: list[str] | None) -> VpcCni | None:
     return VpcCni.from_env(env)
 
 
+def _table(args: argparse.Namespace) -> pd.DataFrame | None:
+    return load_instance_table(args.table) if args.table else None
+
+
 def _cmd_simulate(args: argparse.Namespace, stream: TextIO) -> int:
     state = read_cluster(
-        args.cluster, system_pods=not args.no_system_pods, cni=_env(args.aws_node_env)
+        args.cluster,
+        system_pods=not args.no_system_pods,
+        cni=_env(args.aws_node_env),
+        table=_table(args),
     )
     user = load_manifests(_sources(args.manifests))
     result = simulate(state, user, scoring=args.scoring, engine=args.engine)
@@ -188,7 +196,10 @@ def _about_cluster(state: ClusterState, keys: set[tuple[str, str, str]], out: Te
 
 def _cmd_check(args: argparse.Namespace, stream: TextIO) -> int:
     ci = read_cluster(
-        args.cluster, system_pods=not args.no_system_pods, cni=_env(args.aws_node_env)
+        args.cluster,
+        system_pods=not args.no_system_pods,
+        cni=_env(args.aws_node_env),
+        table=_table(args),
     )
     report = check(ci, _sources(args.manifests))
     stream.write(str(report) + "\n")
@@ -212,22 +223,26 @@ def _cni_from_args(args: argparse.Namespace) -> VpcCni:
 def _cmd_subnet(args: argparse.Namespace, stream: TextIO) -> int:
     cni = _cni_from_args(args)
     subnet = Subnet(args.cidr, args.zone, used=args.used)
+    table = _table(args)
     cap = subnet_capacity(
         subnet,
         args.instance_type,
         cni=cni,
         max_pods=args.max_pods,
         pods_per_node=args.pods_per_node,
+        table=table,
     )
     frames: dict[str, pd.DataFrame] = {"capacity": cap.to_frame().T.set_index("subnet")}
     if args.replicas is not None:
         nodes = args.nodes if args.nodes is not None else int(cap["max_nodes_full"]) or 1
         need = rollout_addresses(
-            args.instance_type, args.replicas, nodes, cni=cni, max_pods=args.max_pods
+            args.instance_type, args.replicas, nodes, cni=cni, max_pods=args.max_pods, table=table
         )
         frames["rollout"] = need.to_frame().T.set_index("instance_type")
     pods = int(cap["pods_per_node"]) if args.pods_per_node is None else args.pods_per_node
-    warm = compare_warm_settings(args.instance_type, pods, base=cni, max_pods=args.max_pods)
+    warm = compare_warm_settings(
+        args.instance_type, pods, base=cni, max_pods=args.max_pods, table=table
+    )
     # settings whose maxPods cannot hold this many pods are not candidates here
     frames["warm settings"] = warm[warm["pod_ips_available"] > 0].set_index("setting")
     if args.output == "json":
@@ -244,7 +259,7 @@ def _cmd_subnet(args: argparse.Namespace, stream: TextIO) -> int:
 
 
 def _cmd_scenario(args: argparse.Namespace, stream: TextIO) -> int:
-    result = Scenario.from_yaml(args.file).run()
+    result = Scenario.from_yaml(args.file, table=_table(args)).run()
     if args.output == "json":
         json.dump(result.to_json_records(), stream, indent=2)
         stream.write("\n")
@@ -309,6 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="VPC CNI setting of a kubectl snapshot's cluster (repeatable), e.g. ENABLE_PREFIX_DELEGATION=true",
     )
+    sim.add_argument("--table", help=_TABLE_HELP)
     sim.set_defaults(func=_cmd_simulate)
 
     chk = sub.add_parser(
@@ -332,6 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="VPC CNI setting of a kubectl snapshot's cluster (repeatable), e.g. ENABLE_PREFIX_DELEGATION=true",
     )
+    chk.add_argument("--table", help=_TABLE_HELP)
     chk.set_defaults(func=_cmd_check)
 
     sub_p = sub.add_parser(
@@ -366,6 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         sub_p.add_argument(flag, type=int)
     sub_p.add_argument("--output", choices=OUTPUTS, default="table")
+    sub_p.add_argument("--table", help=_TABLE_HELP)
     sub_p.set_defaults(func=_cmd_subnet)
 
     scen = sub.add_parser(
@@ -375,6 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scen.add_argument("file", help="scenario YAML (cluster: ..., steps: [...])")
     scen.add_argument("--output", choices=OUTPUTS, default="table")
+    scen.add_argument("--table", help=_TABLE_HELP)
     scen.set_defaults(func=_cmd_scenario)
     return parser
 

@@ -20,7 +20,13 @@ import pandas as pd
 import yaml
 
 from podcap.addons import eks_system_pods, kops_system_pods
-from podcap.errors import InvalidManifestError, PodcapError, PodcapWarning
+from podcap.errors import (
+    InvalidManifestError,
+    PodcapError,
+    PodcapWarning,
+    UnknownInstanceTypeError,
+)
+from podcap.instances import check_instance_type
 from podcap.manifests import read_text
 from podcap.readers import load_cluster
 from podcap.snapshot import read_snapshot
@@ -140,7 +146,16 @@ _EKSCTL_NG = {
 }
 
 
-def read_eksctl(doc: Mapping[str, Any], source: str = "<eksctl>") -> ClusterInput:
+def _cluster(groups: list[NodeGroup], table: pd.DataFrame | None, source: str) -> Cluster:
+    try:
+        return Cluster(groups, table=table)
+    except UnknownInstanceTypeError as exc:
+        raise InvalidManifestError(f"{source}: {exc}") from None
+
+
+def read_eksctl(
+    doc: Mapping[str, Any], source: str = "<eksctl>", *, table: pd.DataFrame | None = None
+) -> ClusterInput:
     """Read an eksctl ``ClusterConfig`` (``apiVersion: eksctl.io/v1alpha5``).
 
     ``nodeGroups`` and ``managedNodeGroups`` become node groups (EKS overhead); a group with
@@ -308,6 +323,7 @@ def read_eksctl(doc: Mapping[str, Any], source: str = "<eksctl>") -> ClusterInpu
                     else f"{ng['name']}-{str(itype).replace('.', '-')}"
                 )
                 try:
+                    check_instance_type(str(itype), table)
                     groups.append(
                         NodeGroup(
                             name.lower(),
@@ -328,7 +344,10 @@ def read_eksctl(doc: Mapping[str, Any], source: str = "<eksctl>") -> ClusterInpu
     if not groups:
         raise InvalidManifestError(f"{source}: no nodeGroups or managedNodeGroups")
     return ClusterInput(
-        Cluster(groups), "eksctl ClusterConfig", eks_system_pods(addon_names), skipped=skipped
+        _cluster(groups, table, source),
+        "eksctl ClusterConfig",
+        eks_system_pods(addon_names),
+        skipped=skipped,
     )
 
 
@@ -434,7 +453,9 @@ _KOPS_CLUSTER = {
 }
 
 
-def read_kops(docs: list[Mapping[str, Any]], source: str = "<kops>") -> ClusterInput:
+def read_kops(
+    docs: list[Mapping[str, Any]], source: str = "<kops>", *, table: pd.DataFrame | None = None
+) -> ClusterInput:
     """Read ``kops get -o yaml`` output: one Cluster and its InstanceGroups.
 
     Instance groups become node groups (kOps overhead: no kube-reserved) with ``minSize`` nodes;
@@ -543,6 +564,7 @@ def read_kops(docs: list[Mapping[str, Any]], source: str = "<kops>") -> ClusterI
         if group_subnets and len(group_subnets) != len(zones or []):
             group_subnets = ()
         try:
+            check_instance_type(str(igs_spec["machineType"]), table)
             groups.append(
                 NodeGroup(
                     str(meta.get("name", f"ig-{i}")).lower(),
@@ -562,7 +584,7 @@ def read_kops(docs: list[Mapping[str, Any]], source: str = "<kops>") -> ClusterI
             raise InvalidManifestError(f"{where}: {exc}") from None
     ebs = ((spec.get("cloudConfig") or {}).get("awsEBSCSIDriver") or {}).get("enabled", True)
     return ClusterInput(
-        Cluster(groups),
+        _cluster(groups, table, source),
         "kOps Cluster + InstanceGroups",
         kops_system_pods(kube_proxy_cpu, ebs_csi=bool(ebs)),
         skipped=skipped,
@@ -570,7 +592,11 @@ def read_kops(docs: list[Mapping[str, Any]], source: str = "<kops>") -> ClusterI
 
 
 def read_cluster_input(
-    source: str | os.PathLike[str], *, system_pods: bool = True, cni: VpcCni | None = None
+    source: str | os.PathLike[str],
+    *,
+    system_pods: bool = True,
+    cni: VpcCni | None = None,
+    table: pd.DataFrame | None = None,
 ) -> ClusterInput:
     """Read a cluster file as written, detecting its format (:func:`podcap.read_cluster` turns
     this into a cluster state).
@@ -584,6 +610,8 @@ def read_cluster_input(
         Include the system pods the format implies (False: an empty cluster).
     cni : VpcCni, optional
         VPC CNI settings of a kubectl snapshot (they are not in the objects kubectl returns).
+    table : pandas.DataFrame, optional
+        The instance table of the cluster (see :class:`podcap.Cluster`); default the bundled one.
 
     Raises
     ------
@@ -598,7 +626,7 @@ def read_cluster_input(
             raise InvalidManifestError(
                 f"{path}: a snapshot directory needs *.json files from kubectl"
             )
-        snap = read_snapshot(files, cni=cni)
+        snap = read_snapshot(files, cni=cni, table=table)
         result = ClusterInput(
             snap.cluster, "kubectl JSON snapshot", [], snap.manifests, snap.existing, snap.skipped
         )
@@ -621,7 +649,7 @@ def read_cluster_input(
             text = yaml.safe_dump(parsed)  # eksctl, kOps or podcap cluster files written as JSON
             stripped = ""
     if stripped.startswith(("{", "[")):
-        snap = read_snapshot(path, cni=cni)
+        snap = read_snapshot(path, cni=cni, table=table)
         return ClusterInput(
             snap.cluster, "kubectl JSON snapshot", [], snap.manifests, snap.existing, snap.skipped
         )
@@ -633,11 +661,11 @@ def read_cluster_input(
     api = {str(d.get("apiVersion", "")) for d in maps}
     if any(a.startswith("eksctl.io/") for a in api):
         doc = next(d for d in maps if str(d.get("apiVersion", "")).startswith("eksctl.io/"))
-        result = read_eksctl(doc, str(path))
+        result = read_eksctl(doc, str(path), table=table)
     elif any(a.startswith("kops.k8s.io/") for a in api):
-        result = read_kops(maps, str(path))
+        result = read_kops(maps, str(path), table=table)
     elif len(maps) == 1 and "nodeGroups" in maps[0] and not maps[0].get("apiVersion"):
-        result = ClusterInput(load_cluster(path), "podcap cluster file", [])
+        result = ClusterInput(load_cluster(path, table=table), "podcap cluster file", [])
         system_pods = False
     else:
         reasons.append("podcap cluster file: needs a top-level 'nodeGroups' list and no apiVersion")

@@ -34,7 +34,7 @@ class PodcapWarning(UserWarning):
 class UnknownInstanceTypeError(KeyError, PodcapError):
     """An instance type name is not in the instance table."""
 
-    def __init__(self, names: Sequence[str], known: Iterable[str]) -> None:
+    def __init__(self, names: Sequence[str], known: Iterable[str], *, where: str = "") -> None:
         known_list = list(known)
         parts = []
         for name in list(names)[:10]:
@@ -44,7 +44,9 @@ class UnknownInstanceTypeError(KeyError, PodcapError):
         if len(names) > 10:
             parts.append(f"... and {len(names) - 10} more unknown instance types")
         self.names = list(names)
-        super().__init__("; ".join(parts))
+        self.known = known_list
+        prefix = f"{where}: " if where else ""
+        super().__init__(prefix + "; ".join(parts))
 
     def __str__(self) -> str:  # KeyError would otherwise quote the message
         return str(self.args[0])

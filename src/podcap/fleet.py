@@ -12,9 +12,10 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from podcap.capacity import allocatable, pod_ip_capacity
-from podcap.instances import type_info
+from podcap.instances import TypeFacts, type_facts
 from podcap.specs import Cluster, NodeGroup
 
 __all__ = ["POD_ENI", "RESOURCES", "Fleet", "build_fleet"]
@@ -38,6 +39,7 @@ class Fleet:
     alloc: npt.NDArray[np.int64]  # (len(resources), n)
     pods_alloc: npt.NDArray[np.int64]
     pod_ips: npt.NDArray[np.int64]
+    facts: tuple[TypeFacts, ...]  # per group: the instance type's facts from the cluster's table
     resources: tuple[str, ...] = RESOURCES
 
     @property
@@ -56,13 +58,14 @@ class Fleet:
             alloc=self.alloc[:, keep],
             pods_alloc=self.pods_alloc[keep],
             pod_ips=self.pod_ips[keep],
+            facts=self.facts,
             resources=self.resources,
         )
 
     def group_labels(self, g: int) -> dict[str, str]:
         """Labels shared by every node of group ``g`` (without hostname and zone)."""
         grp = self.groups[g]
-        arch = type_info(grp.instance_type)["arch"]
+        arch = self.facts[g].arch
         labels = {
             "node.kubernetes.io/instance-type": grp.instance_type,
             "beta.kubernetes.io/instance-type": grp.instance_type,
@@ -93,26 +96,51 @@ class Fleet:
         return labels
 
 
-@functools.lru_cache(maxsize=4096)
-def _group_allocatable(
+def _allocatable_row(
     instance_type: str,
     overhead: str,
     max_pods: int | None,
     policy: str,
     calculator: tuple[tuple[str, Any], ...] = (),
+    table: pd.DataFrame | None = None,
 ) -> dict[str, float]:
     frame = allocatable(
         instance_type,
         overhead=overhead,  # type: ignore[arg-type]  # validated by NodeGroup
         max_pods=max_pods,
         max_pods_policy=policy,  # type: ignore[arg-type]
+        table=table,
         **dict(calculator),
     )
     return {str(k): float(v) for k, v in frame.iloc[0].items()}
 
 
-@functools.lru_cache(maxsize=4096)
-def _group_pod_ips(
+def _group_allocatable(
+    g: NodeGroup, calculator: tuple[tuple[str, Any], ...], table: pd.DataFrame | None
+) -> dict[str, float]:
+    key = (g.instance_type, g.overhead, g.max_pods, g.policy, calculator)
+    if table is None:
+        return _bundled_allocatable(*key)
+    return _allocatable_row(*key, table=table)
+
+
+def _group_pod_ips(g: NodeGroup, table: pd.DataFrame | None) -> int:
+    cni = g.cni_settings
+    key = (
+        g.instance_type,
+        cni.prefix_delegation,
+        cni.custom_networking,
+        cni.pod_eni,
+        cni.max_eni,
+        cni.ip_family,
+        cni.cni_version,
+    )
+    if table is None:
+        return _bundled_pod_ips(*key)
+    return _pod_ips(*key, table=table)
+
+
+def _pod_ips(
     instance_type: str,
     prefix_delegation: bool,
     custom_networking: bool,
@@ -120,6 +148,7 @@ def _group_pod_ips(
     max_eni: int | None,
     ip_family: str,
     cni_version: str,
+    table: pd.DataFrame | None = None,
 ) -> int:
     return int(
         pod_ip_capacity(
@@ -130,8 +159,15 @@ def _group_pod_ips(
             max_eni=max_eni,
             ip_family=ip_family,  # type: ignore[arg-type]
             cni_version=cni_version,
+            table=table,
         )
     )
+
+
+# Results for the bundled table are cached across fleets (sweeps build thousands of them); a
+# user's table is evaluated afresh for each fleet.
+_bundled_pod_ips = functools.lru_cache(maxsize=4096)(_pod_ips)
+_bundled_allocatable = functools.lru_cache(maxsize=4096)(_allocatable_row)
 
 
 def build_fleet(cluster: Cluster, extra_resources: tuple[str, ...] = ()) -> Fleet:
@@ -167,6 +203,7 @@ def build_fleet(cluster: Cluster, extra_resources: tuple[str, ...] = ()) -> Flee
     per_group_alloc = np.zeros((len(resources), len(groups)), dtype=np.int64)
     per_group_pods = np.zeros(len(groups), dtype=np.int64)
     per_group_ips = np.zeros(len(groups), dtype=np.int64)
+    facts = tuple(type_facts(g.instance_type, cluster.table) for g in groups)
     for gi, g in enumerate(groups):  # per group, not per node
         sel = group_idx == gi
         zmap = np.array([zones.index(z) for z in g.zone_list], dtype=np.int64)
@@ -184,15 +221,13 @@ def build_fleet(cluster: Cluster, extra_resources: tuple[str, ...] = ()) -> Flee
                 ("cni_version", cni.cni_version),
                 ("max_eni", cni.max_eni),
             )
-        alloc = _group_allocatable(g.instance_type, g.overhead, g.max_pods, g.policy, calc)
+        alloc = _group_allocatable(g, calc, cluster.table)
         per_group_alloc[0, gi] = int(alloc["cpu_millicores"])
         per_group_alloc[1, gi] = int(alloc["memory_mib"]) * _MIB
         per_group_alloc[2, gi] = int(float(alloc["ephemeral_storage_gib"]) * _GIB)
-        info = type_info(g.instance_type)
-        branch: Any = info["branch_interfaces"]
-        trunk: Any = info["trunking_compatible"]
-        if cni.pod_eni and trunk is not False and branch is not None:
-            per_group_alloc[3, gi] = int(branch)
+        info = facts[gi]
+        if cni.pod_eni and info.trunking and info.branch_interfaces is not None:
+            per_group_alloc[3, gi] = info.branch_interfaces
         for name, amount in (g.extended_resources or {}).items():
             per_group_alloc[resources.index(name), gi] = amount
         per_group_pods[gi] = int(alloc["pods"])
@@ -201,17 +236,7 @@ def build_fleet(cluster: Cluster, extra_resources: tuple[str, ...] = ()) -> Flee
                 per_group_pods[gi] = value
             else:
                 per_group_alloc[resources.index(key), gi] = value
-        per_group_ips[gi] = int(
-            _group_pod_ips(
-                g.instance_type,
-                cni.prefix_delegation,
-                cni.custom_networking,
-                cni.pod_eni,
-                cni.max_eni,
-                cni.ip_family,
-                cni.cni_version,
-            )
-        )
+        per_group_ips[gi] = _group_pod_ips(g, cluster.table)
     return Fleet(
         names=names,
         group=group_idx,
@@ -221,5 +246,6 @@ def build_fleet(cluster: Cluster, extra_resources: tuple[str, ...] = ()) -> Flee
         alloc=per_group_alloc[:, group_idx],
         pods_alloc=per_group_pods[group_idx],
         pod_ips=per_group_ips[group_idx],
+        facts=facts,
         resources=resources,
     )

@@ -32,6 +32,7 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import os
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +45,7 @@ import yaml
 
 from podcap.errors import InstanceTableError, UnknownInstanceTypeError
 
-__all__ = ["SCHEMA_VERSION", "instance_types", "load_instance_table"]
+__all__ = ["SCHEMA_VERSION", "TypeFacts", "instance_types", "load_instance_table", "type_facts"]
 
 SCHEMA_VERSION = 1
 
@@ -262,21 +263,6 @@ def bundled_table() -> pd.DataFrame:
     return _bundled()
 
 
-@functools.cache
-def _bundled_rows() -> dict[str, dict[str, Any]]:
-    frame = _bundled()
-    records = frame.astype(object).where(frame.notna(), None).to_dict(orient="index")
-    return {str(k): {str(f): x for f, x in v.items()} for k, v in records.items()}
-
-
-def type_info(instance_type: str) -> dict[str, Any]:
-    """One bundled row as a plain dict (None for unknown values); raises for unknown types."""
-    rows = _bundled_rows()
-    if instance_type not in rows:
-        raise UnknownInstanceTypeError([instance_type], rows.keys())
-    return rows[instance_type]
-
-
 def instance_types(table: pd.DataFrame | None = None) -> pd.DataFrame:
     """All instance types and their limits.
 
@@ -302,14 +288,17 @@ class Columns:
     ipv4_per_eni: npt.NDArray[np.int64]
     nitro: npt.NDArray[np.bool_]
     bare_metal: npt.NDArray[np.bool_]
+    prefix_capable: npt.NDArray[np.bool_]
     max_enis_all_cards: npt.NDArray[np.int64]
-    trunking_compatible: npt.NDArray[np.bool_]
+    trunking: npt.NDArray[np.bool_]
     branch_interfaces: npt.NDArray[np.int64]
+    branch_known: npt.NDArray[np.bool_]
     vcpus: npt.NDArray[np.int64]
     vcpus_known: npt.NDArray[np.bool_]
     memory_mib: npt.NDArray[np.int64]
     memory_known: npt.NDArray[np.bool_]
     arm64: npt.NDArray[np.bool_]
+    arch: npt.NDArray[np.object_]
 
 
 @dataclass(frozen=True)
@@ -326,25 +315,35 @@ def _arrays_of(table: pd.DataFrame) -> _Arrays:
 
     vcpus, vcpus_known = ints("vcpus")
     memory, memory_known = ints("memory_mib")
-    branch, _ = ints("branch_interfaces")
+    branch, branch_known = ints("branch_interfaces")
     trunk = table["trunking_compatible"]
+    nitro = (table["hypervisor"] == "nitro").to_numpy(dtype=bool)
+    bare_metal = table["bare_metal"].to_numpy(dtype=bool)
     cols = Columns(
         names=table.index.to_numpy(dtype=object),
         enis=table["enis"].to_numpy(dtype=np.int64),
         ipv4_per_eni=table["ipv4_per_eni"].to_numpy(dtype=np.int64),
-        nitro=(table["hypervisor"] == "nitro").to_numpy(dtype=bool),
-        bare_metal=table["bare_metal"].to_numpy(dtype=bool),
+        nitro=nitro,
+        bare_metal=bare_metal,
+        # ipamd's prefix support: Nitro instances and bare metal (``IsPrefixSupported`` style
+        # check on the instance's hypervisor, bare metal counted as capable).
+        prefix_capable=nitro | bare_metal,
         max_enis_all_cards=table["max_enis_all_cards"].to_numpy(dtype=np.int64),
         # The VPC CNI assumes trunking when the type is missing from the resource controller's table.
-        trunking_compatible=trunk.fillna(True).to_numpy(dtype=bool),
+        trunking=trunk.fillna(True).to_numpy(dtype=bool),
         branch_interfaces=branch,
+        branch_known=branch_known,
         vcpus=vcpus,
         vcpus_known=vcpus_known,
         memory_mib=memory,
         memory_known=memory_known,
         arm64=(table["arch"] == "arm64").fillna(False).to_numpy(dtype=bool),
+        arch=table["arch"].astype(object).where(table["arch"].notna(), None).to_numpy(dtype=object),
     )
     return _Arrays(index=pd.Index(table.index), columns=cols)
+
+
+_CUSTOM: dict[int, tuple[weakref.ref[pd.DataFrame], _Arrays]] = {}
 
 
 @functools.cache
@@ -352,9 +351,35 @@ def _bundled_arrays() -> _Arrays:
     return _arrays_of(_bundled())
 
 
+def _table_arrays(table: pd.DataFrame | None) -> _Arrays:
+    """The arrays of a table, derived once per table object (the bundled one is cached for good)."""
+    if table is None or table is _bundled():
+        return _bundled_arrays()
+    if not isinstance(table, pd.DataFrame):
+        raise InstanceTableError(
+            f"table must be a pandas.DataFrame from podcap.load_instance_table, got {type(table).__name__}"
+        )
+    key = id(table)
+    hit = _CUSTOM.get(key)
+    if hit is not None and hit[0]() is table:
+        return hit[1]
+    missing = [c for c in COLUMNS if c not in table.columns]
+    if missing:
+        raise InstanceTableError(
+            f"table lacks column(s) {', '.join(missing)}; load it with podcap.load_instance_table"
+        )
+    arrays = _arrays_of(table)
+
+    def forget(_ref: weakref.ref[pd.DataFrame], k: int = key) -> None:
+        _CUSTOM.pop(k, None)
+
+    _CUSTOM[key] = (weakref.ref(table, forget), arrays)
+    return arrays
+
+
 def lookup(names: Any, table: pd.DataFrame | None = None) -> tuple[Columns, npt.NDArray[np.intp]]:
     """Row positions of ``names`` (1-d array of str) in the table; raise on unknown names."""
-    arrays = _bundled_arrays() if table is None else _arrays_of(table)
+    arrays = _table_arrays(table)
     names_arr = np.asarray(names, dtype=object)
     positions = arrays.index.get_indexer(pd.Index(names_arr))
     missing = positions < 0
@@ -365,3 +390,59 @@ def lookup(names: Any, table: pd.DataFrame | None = None) -> tuple[Columns, npt.
             raise UnknownInstanceTypeError([repr(b) + " (not a string)" for b in not_str[:10]], [])
         raise UnknownInstanceTypeError([str(b) for b in bad], arrays.index)
     return arrays.columns, positions.astype(np.intp)
+
+
+def check_instance_type(instance_type: Any, table: pd.DataFrame | None = None) -> None:
+    """Raise :class:`UnknownInstanceTypeError` (with suggestions) if the name is not in the table."""
+    lookup(np.array([instance_type], dtype=object), table)
+
+
+@dataclass(frozen=True)
+class TypeFacts:
+    """What the model needs of one instance type, each flag derived once from the table.
+
+    Attributes
+    ----------
+    instance_type : str
+    enis : int
+        ENIs on the default network card [count].
+    ipv4_per_eni : int
+        IPv4 addresses per ENI, the primary included [count].
+    nitro : bool
+        Nitro hypervisor (the max-pods calculator's own prefix test uses only this).
+    prefix_capable : bool
+        ipamd can assign /28 prefixes: Nitro or bare metal.
+    trunking : bool
+        Security groups for pods can use a trunk ENI: ``trunking_compatible``, taken as True
+        where unknown, as the VPC CNI does for types missing from its resource table.
+    branch_interfaces : int or None
+        ``vpc.amazonaws.com/pod-eni`` capacity [count]; None when unknown.
+    arch : str or None
+        ``amd64`` or ``arm64``.
+    """
+
+    instance_type: str
+    enis: int
+    ipv4_per_eni: int
+    nitro: bool
+    prefix_capable: bool
+    trunking: bool
+    branch_interfaces: int | None
+    arch: str | None
+
+
+def type_facts(instance_type: str, table: pd.DataFrame | None = None) -> TypeFacts:
+    """The :class:`TypeFacts` of one instance type; raises for names not in the table."""
+    cols, pos = lookup(np.array([instance_type], dtype=object), table)
+    i = int(pos[0])
+    arch = cols.arch[i]
+    return TypeFacts(
+        instance_type=instance_type,
+        enis=int(cols.enis[i]),
+        ipv4_per_eni=int(cols.ipv4_per_eni[i]),
+        nitro=bool(cols.nitro[i]),
+        prefix_capable=bool(cols.prefix_capable[i]),
+        trunking=bool(cols.trunking[i]),
+        branch_interfaces=int(cols.branch_interfaces[i]) if cols.branch_known[i] else None,
+        arch=arch if isinstance(arch, str) else None,
+    )

@@ -15,7 +15,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from podcap import kernels
-from podcap.capacity import cni_version_supports_prefix, max_pods
+from podcap.capacity import cni_version_supports_prefix, max_pods, pod_ip_capacity
 from podcap.errors import InvalidOptionError, MissingInstanceDataError
 from podcap.instances import lookup
 from podcap.kernels.addresses import FREE, PREFIX_ONLY, USED, allocate_prefixes, allocate_singles
@@ -260,27 +260,14 @@ def warm_pool(
     pool = node_pool(
         np.full(n, cols.enis[i]),
         np.full(n, cols.ipv4_per_eni[i]),
-        np.full(n, bool(cols.nitro[i] or cols.bare_metal[i])),
-        np.full(n, bool(cols.trunking_compatible[i])),
+        np.full(n, bool(cols.prefix_capable[i])),
+        np.full(n, bool(cols.trunking[i])),
         p.astype(np.int64),
         np.full(n, int(mp), dtype=np.int64),
         cni,
         branch_pods,
     )
-    capacity = kernels.vpc_cni_pod_ips(
-        kernels.usable_pod_enis(
-            cols.enis[i],
-            cols.trunking_compatible[i],
-            custom_networking=cni.custom_networking,
-            pod_eni=cni.pod_eni,
-            max_eni=cni.max_eni,
-        ),
-        cols.ipv4_per_eni[i],
-        bool(cols.nitro[i] or cols.bare_metal[i]),
-        prefix_delegation=cni.prefix_delegation and cni_version_supports_prefix(cni.cni_version),
-    )
-    if cni.ip_family == "ipv6":
-        capacity = kernels.IPV6_POD_ADDRESSES
+    capacity = pod_ip_capacity_for(instance_type, cni, table)
     return pd.DataFrame(
         {
             "pods": p.astype(np.int64),
@@ -411,8 +398,6 @@ def _full_pods(instance_type: str, cni: VpcCni, mp: int, table: pd.DataFrame | N
 
 def pod_ip_capacity_for(instance_type: str, cni: VpcCni, table: pd.DataFrame | None = None) -> int:
     """Pod IPs of one node of ``instance_type`` under ``cni`` [addresses]."""
-    from podcap.capacity import pod_ip_capacity
-
     return int(
         pod_ip_capacity(
             instance_type,
@@ -498,8 +483,8 @@ def subnet_capacity(
     pool = node_pool(
         np.full(2, cols.enis[i]),
         np.full(2, cols.ipv4_per_eni[i]),
-        np.full(2, bool(cols.nitro[i] or cols.bare_metal[i])),
-        np.full(2, bool(cols.trunking_compatible[i])),
+        np.full(2, bool(cols.prefix_capable[i])),
+        np.full(2, bool(cols.trunking[i])),
         np.array([0, full], dtype=np.int64),
         np.full(2, mp, dtype=np.int64),
         cni,

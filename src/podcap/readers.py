@@ -34,10 +34,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 
 from podcap.capacity import DEFAULT_CNI_VERSION
 from podcap.errors import InvalidManifestError, PodcapError, PodcapWarning
+from podcap.instances import check_instance_type
 from podcap.specs import Cluster, NodeGroup, VpcCni
 from podcap.subnets import Subnet
 
@@ -93,13 +95,17 @@ def _subnets(value: Any, loc: str) -> tuple[Subnet, ...]:
     return tuple(out)
 
 
-def load_cluster(source: str | os.PathLike[str] | Mapping[str, Any]) -> Cluster:
+def load_cluster(
+    source: str | os.PathLike[str] | Mapping[str, Any], *, table: pd.DataFrame | None = None
+) -> Cluster:
     """Load a cluster from podcap's cluster YAML (a path, YAML text or a parsed mapping).
 
     Parameters
     ----------
     source : path, str or mapping
         The file, its YAML text, or the parsed document (schema in this module's docstring).
+    table : pandas.DataFrame, optional
+        The instance table of the cluster (see :class:`podcap.Cluster`); default the bundled one.
 
     Returns
     -------
@@ -182,6 +188,7 @@ def load_cluster(source: str | os.PathLike[str] | Mapping[str, Any]) -> Cluster:
             cni = VpcCni.from_env(env, cni_version=version)
             if pod_subnets:
                 cni = replace(cni, pod_subnets=pod_subnets)
+            check_instance_type(str(ng["instanceType"]), table)
             groups.append(
                 NodeGroup(
                     name=ng["name"],
@@ -204,6 +211,6 @@ def load_cluster(source: str | os.PathLike[str] | Mapping[str, Any]) -> Cluster:
         except PodcapError as exc:
             raise InvalidManifestError(f"{loc}: {exc}") from None
     try:
-        return Cluster(groups)
+        return Cluster(groups, table=table)
     except PodcapError as exc:
         raise InvalidManifestError(f"{where}: {exc}") from None

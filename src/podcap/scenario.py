@@ -250,7 +250,9 @@ class Scenario:
         return self
 
     @classmethod
-    def from_yaml(cls, path: str | os.PathLike[str]) -> Scenario:
+    def from_yaml(
+        cls, path: str | os.PathLike[str], *, table: pd.DataFrame | None = None
+    ) -> Scenario:
         """Read a scenario file::
 
         cluster: cluster.yaml          # a cluster file (relative to this file) or inline
@@ -261,6 +263,8 @@ class Scenario:
           - rolloutRestart: {name: nginx}
           - scale: {name: nginx, replicas: 150}
           - setCni: {env: {WARM_IP_TARGET: "5"}, nodeGroup: workers}
+
+        ``table`` is the instance table of the cluster (see :class:`podcap.Cluster`).
         """
         p = Path(path)
         try:
@@ -280,9 +284,11 @@ class Scenario:
         if isinstance(cl, str):
             from podcap.pipeline.sources import read_cluster
 
-            sc = cls(read_cluster(base / cl))  # implied system pods are created in step 1
+            sc = cls(
+                read_cluster(base / cl, table=table)
+            )  # implied system pods are created in step 1
         else:
-            sc = cls(load_cluster(cl))
+            sc = cls(load_cluster(cl, table=table))
         for i, step in enumerate(doc["steps"]):
             where = f"{p}, steps[{i}]"
             if not isinstance(step, Mapping) or len(step) - ("description" in step) != 1:

@@ -20,8 +20,10 @@ from typing import Any
 import pandas as pd
 
 from podcap.admission import AdmittedPod, nonzero_requests, pod_requests
+from podcap.capacity import pod_ip_capacity
 from podcap.errors import InvalidManifestError, InvalidQuantityError, PodcapError, PodcapWarning
 from podcap.fleet import POD_ENI
+from podcap.instances import check_instance_type
 from podcap.manifests import read_text
 from podcap.quantity import parse_cpu, parse_memory
 from podcap.specs import Cluster, NodeGroup, Taint, VpcCni
@@ -147,7 +149,9 @@ def _pod_requests(where: str, spec: Mapping[str, Any]) -> dict[str, int]:
     return total
 
 
-def read_snapshot(sources: Any, *, cni: VpcCni | None = None) -> Snapshot:
+def read_snapshot(
+    sources: Any, *, cni: VpcCni | None = None, table: pd.DataFrame | None = None
+) -> Snapshot:
     """Read kubectl JSON (files or parsed objects): nodes, pods, LimitRanges, ResourceQuotas.
 
     Parameters
@@ -157,6 +161,8 @@ def read_snapshot(sources: Any, *, cni: VpcCni | None = None) -> Snapshot:
         ``kubectl get limitranges,resourcequotas -A -o json`` (separate files or one List).
     cni : VpcCni, optional
         The cluster's VPC CNI settings (not visible in these objects); default ``VpcCni()``.
+    table : pandas.DataFrame, optional
+        The instance table of the cluster (see :class:`podcap.Cluster`); default the bundled one.
 
     Returns
     -------
@@ -254,13 +260,11 @@ def read_snapshot(sources: Any, *, cni: VpcCni | None = None) -> Snapshot:
             "unschedulable": key[5],
         }
     if cni is None:
-        from podcap.capacity import pod_ip_capacity
-
         hint = sorted(
             {
                 sig["instance_type"]
                 for sig in signature_of.values()
-                if sig["alloc"]["pods"] > pod_ip_capacity(sig["instance_type"]) + 2
+                if sig["alloc"]["pods"] > pod_ip_capacity(sig["instance_type"], table=table) + 2
             }
         )
         if hint:
@@ -276,6 +280,7 @@ def read_snapshot(sources: Any, *, cni: VpcCni | None = None) -> Snapshot:
     for k, (key, names) in enumerate(groups.items()):
         sig = signature_of[key]
         try:
+            check_instance_type(sig["instance_type"], table)
             node_groups.append(
                 NodeGroup(
                     f"snapshot-{k}",
@@ -355,4 +360,4 @@ def read_snapshot(sources: Any, *, cni: VpcCni | None = None) -> Snapshot:
             PodcapWarning,
             stacklevel=2,
         )
-    return Snapshot(Cluster(node_groups), existing, manifests, skipped)
+    return Snapshot(Cluster(node_groups, table=table), existing, manifests, skipped)

@@ -9,11 +9,13 @@ from __future__ import annotations
 import numbers
 import re
 import warnings
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Literal
 
 import numpy as np
+import pandas as pd
 
 from podcap.capacity import (
     DEFAULT_CNI_VERSION,
@@ -22,8 +24,8 @@ from podcap.capacity import (
     cni_version_supports_prefix,
     default_max_pods_policy,
 )
-from podcap.errors import InvalidSpecError, PodcapWarning
-from podcap.instances import type_info
+from podcap.errors import InvalidSpecError, PodcapWarning, UnknownInstanceTypeError
+from podcap.instances import lookup
 from podcap.subnets import Subnet, check_disjoint
 
 __all__ = ["Cluster", "NodeGroup", "Taint", "Toleration", "VpcCni"]
@@ -376,7 +378,7 @@ class NodeGroup:
     name : str
         Node group name (nodes are named ``<name>-<i>``).
     instance_type : str
-        EC2 instance type.
+        EC2 instance type, a name in the cluster's instance table (checked by :class:`Cluster`).
     count : int
         Nodes in the group [count].
     zones : sequence of str, optional
@@ -452,7 +454,6 @@ class NodeGroup:
             raise InvalidSpecError(
                 f"{where}: instance_type must be a string, got {self.instance_type!r}"
             )
-        type_info(self.instance_type)  # raises UnknownInstanceTypeError with suggestions
         if isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 0:
             raise InvalidSpecError(f"{where}: count must be an integer >= 0, got {self.count!r}")
         if self.max_pods is not None and (
@@ -572,27 +573,47 @@ class Cluster:
     ----------
     node_groups : sequence of NodeGroup
         Groups with unique names.
+    table : pandas.DataFrame, optional
+        The instance table (from :func:`podcap.load_instance_table`) every calculation on this
+        cluster uses: max pods, pod IPs, allocatable, prefix and trunking support, labels.
+        Default the bundled table.
+
+    Raises
+    ------
+    UnknownInstanceTypeError
+        For a group whose instance type is not in the table (with suggestions).
     """
 
     node_groups: tuple[NodeGroup, ...]
+    table: pd.DataFrame | None = field(default=None, compare=False, repr=False)
 
-    def __init__(self, node_groups: Iterable[NodeGroup]) -> None:
+    def __init__(
+        self, node_groups: Iterable[NodeGroup], *, table: pd.DataFrame | None = None
+    ) -> None:
         groups = tuple(node_groups)
         for i, g in enumerate(groups):
             if not isinstance(g, NodeGroup):
                 raise InvalidSpecError(
                     f"Cluster node_groups[{i}] must be a podcap.NodeGroup, got {type(g).__name__}"
                 )
-        names = [g.name for g in groups]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        types = np.array([g.instance_type for g in groups], dtype=object)
+        try:
+            lookup(types, table)
+        except UnknownInstanceTypeError as exc:
+            bad = set(exc.names)
+            where = ", ".join(f"NodeGroup {g.name!r}" for g in groups if g.instance_type in bad)
+            raise UnknownInstanceTypeError(exc.names, exc.known, where=where) from None
+        names = Counter(g.name for g in groups)
+        dupes = sorted(n for n, k in names.items() if k > 1)
         if dupes:
             raise InvalidSpecError(f"Cluster: duplicate node group name(s) {', '.join(dupes)}")
         check_disjoint([sn for g in groups for sn in (*g.subnets, *g.cni_settings.pod_subnets)])
-        all_names = [n for g in groups for n in g.node_names]
-        clash = sorted({n for n in all_names if all_names.count(n) > 1})
+        all_names = Counter(n for g in groups for n in g.node_names)
+        clash = sorted(n for n, k in all_names.items() if k > 1)
         if clash:
             raise InvalidSpecError(f"Cluster: node name(s) used twice: {', '.join(clash[:10])}")
         object.__setattr__(self, "node_groups", groups)
+        object.__setattr__(self, "table", table)
 
     @property
     def node_count(self) -> int:
@@ -601,10 +622,11 @@ class Cluster:
 
     def with_group(self, name: str, **changes: Any) -> Cluster:
         """A copy with one node group's fields changed (for what-if studies)."""
-        from dataclasses import replace
-
         if name not in {g.name for g in self.node_groups}:
             raise InvalidSpecError(
                 f"no node group {name!r}; node groups: {', '.join(g.name for g in self.node_groups)}"
             )
-        return Cluster(replace(g, **changes) if g.name == name else g for g in self.node_groups)
+        return Cluster(
+            (replace(g, **changes) if g.name == name else g for g in self.node_groups),
+            table=self.table,
+        )

@@ -142,7 +142,7 @@ def apply_case(
         workloads=workloads,
         skipped=list(ms.skipped),
     )
-    return Cluster(groups[g.name] for g in cluster.node_groups), new_ms
+    return Cluster((groups[g.name] for g in cluster.node_groups), table=cluster.table), new_ms
 
 
 def _cases(vary: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

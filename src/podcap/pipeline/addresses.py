@@ -7,15 +7,12 @@ then every node's warm pool; pods beyond what a node can get stay in ContainerCr
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from podcap.capacity import cni_version_supports_prefix
 from podcap.fleet import Fleet
-from podcap.instances import type_info
 from podcap.ipam import NodePool, node_pool
 from podcap.kernels.addresses import allocate_prefixes, allocate_singles
 from podcap.subnets import NODE, POD, PRE_USED, SubnetState
@@ -96,13 +93,13 @@ def pod_address_limits(
         if idx.size == 0:
             continue
         cni = g.cni_settings
-        row: Any = type_info(g.instance_type)
+        facts = fleet.facts[gi]
         n = idx.size
         pool = node_pool(
-            np.full(n, int(row["enis"])),
-            np.full(n, int(row["ipv4_per_eni"])),
-            np.full(n, row["hypervisor"] == "nitro" or bool(row["bare_metal"])),
-            np.full(n, row["trunking_compatible"] is not False),
+            np.full(n, facts.enis),
+            np.full(n, facts.ipv4_per_eni),
+            np.full(n, facts.prefix_capable),
+            np.full(n, facts.trunking),
             ip_pods[idx],
             fleet.pods_alloc[idx],
             cni,
@@ -126,16 +123,16 @@ def pod_address_limits(
     first_free = np.zeros(n, dtype=np.int64)
     trunk = np.zeros(n, dtype=np.int64)
     for idx, pool in pools:
-        g = fleet.groups[int(fleet.group[idx[0]])]
-        row_t: Any = type_info(g.instance_type)
-        cni = g.cni_settings
-        trunk[idx] = int(cni.pod_eni and row_t["trunking_compatible"] is not False)
+        gi = int(fleet.group[idx[0]])
+        facts = fleet.facts[gi]
+        cni = fleet.groups[gi].cni_settings
+        trunk[idx] = int(cni.pod_eni and facts.trunking)
         extra[idx] = pool.extra_eni_primaries - trunk[idx] - branch_pods[idx]
         secondary[idx] = pool.secondary_ips
         prefixes[idx] = pool.prefixes
         prefix_mode[idx] = pool.prefix_mode
         ipv6[idx] = cni.ip_family == "ipv6"
-        slots[idx] = max(int(row_t["ipv4_per_eni"]) - 1, 1)
+        slots[idx] = max(facts.ipv4_per_eni - 1, 1)
         first_free[idx] = 0 if cni.custom_networking else slots[idx]
     # What the pods on each node need first, then the warm surplus: every node's pods are served
     # (in node order) before any node's warm pool.
@@ -182,10 +179,9 @@ def pod_address_limits(
 def subnet_error(fleet: Fleet, i: int, subnet_state: SubnetState | None) -> str:
     _, pod_sn = _node_subnets(fleet)
     cidr = str(pod_sn[i])
-    g = fleet.groups[int(fleet.group[i])]
-    cni = g.cni_settings
-    info: Any = type_info(g.instance_type)
-    prefix_capable = info["hypervisor"] == "nitro" or bool(info["bare_metal"])
+    gi = int(fleet.group[i])
+    cni = fleet.groups[gi].cni_settings
+    prefix_capable = fleet.facts[gi].prefix_capable
     if cni.prefix_delegation and prefix_capable and cni_version_supports_prefix(cni.cni_version):
         code = "InsufficientCidrBlocks"
         what = "has no free, aligned /28 block for a prefix"

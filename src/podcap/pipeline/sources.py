@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import pandas as pd
+
 from podcap.clusters import read_cluster_input
 from podcap.pipeline.state import ClusterState
 from podcap.specs import VpcCni
@@ -12,7 +14,11 @@ __all__ = ["read_cluster"]
 
 
 def read_cluster(
-    source: str | os.PathLike[str], *, system_pods: bool = True, cni: VpcCni | None = None
+    source: str | os.PathLike[str],
+    *,
+    system_pods: bool = True,
+    cni: VpcCni | None = None,
+    table: pd.DataFrame | None = None,
 ) -> ClusterState:
     """Read a cluster from any supported file, detecting its format.
 
@@ -25,6 +31,9 @@ def read_cluster(
         Include the system workloads the format implies (aws-node, kube-proxy, CoreDNS, ...).
     cni : VpcCni, optional
         VPC CNI settings of a kubectl snapshot (they are not in the objects kubectl returns).
+    table : pandas.DataFrame, optional
+        An instance table from :func:`podcap.load_instance_table` (new or private types); every
+        calculation on the cluster uses it.  Default the bundled table.
 
     Returns
     -------
@@ -41,4 +50,6 @@ def read_cluster(
         When the file is none of the formats: the message lists each format tried and why it
         did not match, or names the field that is wrong in the format it is.
     """
-    return ClusterState.of(read_cluster_input(source, system_pods=system_pods, cni=cni))
+    return ClusterState.of(
+        read_cluster_input(source, system_pods=system_pods, cni=cni, table=table)
+    )

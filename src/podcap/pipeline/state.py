@@ -406,7 +406,7 @@ class ClusterState:
             if node_group is None or g.name == node_group:
                 g = replace(g, cni=g.cni_settings.with_env(env))
             groups.append(g)
-        return self.replace_node_groups(Cluster(groups))
+        return self.replace_node_groups(Cluster(groups, table=self.cluster.table))
 
     def drain(self, node_group: str) -> ClusterState:
         """``kubectl drain --ignore-daemonsets`` of every node of a group: the nodes are cordoned
