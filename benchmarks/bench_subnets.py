@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 
 import podcap
-from podcap.ipam import node_pool
 from podcap.kernels.addresses import allocate_prefixes, allocate_singles
-from podcap.subnets import NODE, POD
+from podcap.model.ipam import node_pool
+from podcap.model.subnets import NODE, POD
 
 
 def main() -> None:

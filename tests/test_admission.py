@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 
 import podcap
-from podcap.admission import admit
+from podcap.model.admission import admit
 
 MIB = 1 << 20
 OUTCOMES = ["running", "pending", "container_creating", "not_created", "rejected"]
@@ -124,14 +124,14 @@ def namespace(name: str) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
 
 
-def admitted(objects: list[dict[str, Any]]) -> podcap.admission.AdmittedPod:
+def admitted(objects: list[dict[str, Any]]) -> podcap.model.admission.AdmittedPod:
     """Admit the single workload of ``objects`` with the LimitRanges of its namespace."""
     ms = podcap.load_manifests(objects)
     (wl,) = ms.workloads
     return admit(wl.template, [lr for lr in ms.limit_ranges if lr.namespace == wl.namespace])
 
 
-def by_name(pod_: podcap.admission.AdmittedPod, name: str) -> Any:
+def by_name(pod_: podcap.model.admission.AdmittedPod, name: str) -> Any:
     (c,) = [c for c in pod_.containers if c.name == name]
     return c
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import podcap
-from podcap.clusters import read_cluster_input
+from podcap.io.clusters import read_cluster_input
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "examples" / "seed"

@@ -18,7 +18,7 @@ The files below are written from the formats' public documentation:
 Expected numbers are computed by hand in the comments.  Allocatable used below:
 m5.large under the EKS AMI: 2000m - kube-reserved (6% of the first core + 1% of the second =
 70m) = 1930m.  c5d.large under kOps: 2000m (kOps reserves no cpu).  Implied system pods
-(podcap.addons, the add-ons' published requests): aws-node 25m + 25m, kube-proxy 100m
+(podcap.model.addons, the add-ons' published requests): aws-node 25m + 25m, kube-proxy 100m
 (DaemonSets, everywhere: they tolerate every taint), coredns 2 x 100m; kOps adds the
 coredns-autoscaler 20m, ebs-csi-node 3 x 10m and one ebs-csi-controller 6 x 10m.
 """
@@ -37,7 +37,7 @@ import pytest
 
 import podcap
 from podcap.cli import main
-from podcap.clusters import read_cluster_input
+from podcap.io.clusters import read_cluster_input
 
 REPO = Path(__file__).resolve().parents[1]
 KOPS_EXAMPLE = REPO / "examples" / "kops" / "cluster.yaml"

@@ -30,7 +30,7 @@ needs_reference = pytest.mark.skipif(
     reason=f"reference data not found at {REFERENCE} (data/reference next to the repository)",
 )
 
-# The glossary in src/podcap/instances.py, in order.
+# The glossary in src/podcap/model/instances.py, in order.
 COLUMNS = [
     "enis",
     "ipv4_per_eni",
@@ -101,7 +101,7 @@ def test_provenance(table: pd.DataFrame) -> None:
 def test_schema_version_of_bundled_file() -> None:
     doc = yaml.safe_load(BUNDLED_YAML.read_text())
     assert doc["schema_version"] == 1
-    assert podcap.instances.SCHEMA_VERSION == 1
+    assert podcap.model.instances.SCHEMA_VERSION == 1
     assert doc["count"] == 1391
     assert len(doc["instance_types"]) == 1391
 

@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import podcap
-from podcap.admission import admit, nonzero_requests, pod_requests
 from podcap.cli import main
-from podcap.workloads import Container, PodTemplate
+from podcap.model.admission import admit, nonzero_requests, pod_requests
+from podcap.model.workloads import Container, PodTemplate
 from test_engine import clusters, workload_lists
 
 MIB = 1 << 20

@@ -15,13 +15,15 @@ from typing import Any
 import numpy as np
 import pytest
 
-from podcap.engine import NodeState, PodClass, place_fast, place_reference
-from podcap.fleet import RESOURCES, Fleet
-from podcap.instances import type_facts
 from podcap.kernels.scheduling import NONZERO_CPU_MILLICORES, NONZERO_MEMORY_BYTES
-from podcap.scheduler.filters import Filters as _Filters
-from podcap.scheduler.filters import failed_scheduling_message
-from podcap.specs import NodeGroup
+from podcap.model.fleet import RESOURCES, Fleet
+from podcap.model.instances import type_facts
+from podcap.model.specs import NodeGroup
+from podcap.scheduler.cycle import failed_scheduling_message
+from podcap.scheduler.fast import place_fast
+from podcap.scheduler.framework import Filters as _Filters
+from podcap.scheduler.framework import NodeState, PodClass
+from podcap.scheduler.reference import place_reference
 
 REFERENCE = Path(__file__).resolve().parents[1] / "tests" / "data"
 SAMPLE = REFERENCE / "kube_scheduler_sample.json"
@@ -178,10 +180,8 @@ def test_s3_failed_scheduling_text(engine: str) -> None:
         pod_ips=np.full(n, 1000, dtype=np.int64),
         facts=(type_facts("m5.large"),),
     )
-    filters = _Filters(
-        taint=[None], cordoned=[False], affinity=np.ones(n, bool), eligible=np.ones(n, bool)
-    )
-    text = failed_scheduling_message(fleet, state, pc, filters, counts)
+    filters = _Filters(static={}, codes={}, eligible=np.ones(n, bool))
+    text = failed_scheduling_message(fleet, state, pc, filters, (), counts)
     real = scenario["seeded_reproducible_run"]["fail_reason"]
     first_sentence = real[: real.index(".") + 1]
     assert first_sentence == "0/4 nodes are available: 4 Insufficient memory."

@@ -21,7 +21,7 @@ import pytest
 
 import podcap
 from podcap.cli import main
-from podcap.clusters import read_cluster_input
+from podcap.io.clusters import read_cluster_input
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "snapshot"

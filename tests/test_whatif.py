@@ -35,7 +35,7 @@ def test_sweep_equals_individual_simulations(cluster: podcap.Cluster) -> None:
     for case_id, part in frame.groupby("case"):
         first = part.iloc[0]
         case = {k: first[k] for k in VARY}
-        from podcap.sweep import apply_case
+        from podcap.analysis.sweep import apply_case
 
         c, m = apply_case(cluster, podcap.load_manifests(SEED / "manifests"), case)
         alone = podcap.simulate(c, m).workloads.reset_index(drop=True)

@@ -26,16 +26,9 @@ requested_*
 
 from podcap import plot
 from podcap._version import __version__
-from podcap.capacity import (
-    AMIFamily,
-    MaxPodsPolicy,
-    Overhead,
-    allocatable,
-    cni_version_supports_prefix,
-    max_pods,
-    pod_ip_capacity,
-)
-from podcap.clusters import ClusterInput, read_eksctl, read_kops
+from podcap.analysis.check import CheckReport, check
+from podcap.analysis.report import instance_report
+from podcap.analysis.sweep import cheapest_instance_type, min_nodes, sweep
 from podcap.errors import (
     InstanceTableError,
     InvalidManifestError,
@@ -47,22 +40,30 @@ from podcap.errors import (
     PodcapWarning,
     UnknownInstanceTypeError,
 )
-from podcap.gate import CheckReport, check
-from podcap.instances import instance_types, load_instance_table
-from podcap.ipam import compare_warm_settings, rollout_addresses, subnet_capacity, warm_pool
-from podcap.manifests import Manifests, load_manifests
+from podcap.io.clusters import ClusterInput, read_eksctl, read_kops
+from podcap.io.manifests import Manifests, load_manifests
+from podcap.io.readers import load_cluster
+from podcap.io.snapshot import Snapshot, read_snapshot
+from podcap.model.capacity import (
+    AMIFamily,
+    MaxPodsPolicy,
+    Overhead,
+    allocatable,
+    cni_version_supports_prefix,
+    max_pods,
+    pod_ip_capacity,
+)
+from podcap.model.instances import instance_types, load_instance_table
+from podcap.model.ipam import compare_warm_settings, rollout_addresses, subnet_capacity, warm_pool
+from podcap.model.quantity import format_cpu, format_memory, parse_cpu, parse_memory, parse_quantity
+from podcap.model.specs import Cluster, NodeGroup, Taint, Toleration, VpcCni
+from podcap.model.subnets import Subnet, SubnetReservation
+from podcap.pipeline.results import SimulationResult
+from podcap.pipeline.scenario import Scenario, ScenarioResult
+from podcap.pipeline.simulate import simulate
 from podcap.pipeline.sources import read_cluster
 from podcap.pipeline.state import ClusterState
-from podcap.pipeline.step import settle, step
-from podcap.quantity import format_cpu, format_memory, parse_cpu, parse_memory, parse_quantity
-from podcap.readers import load_cluster
-from podcap.report import instance_report
-from podcap.scenario import Scenario, ScenarioResult
-from podcap.simulate import ScoringStrategy, SimulationResult, simulate
-from podcap.snapshot import Snapshot, read_snapshot
-from podcap.specs import Cluster, NodeGroup, Taint, Toleration, VpcCni
-from podcap.subnets import Subnet, SubnetReservation
-from podcap.sweep import cheapest_instance_type, min_nodes, sweep
+from podcap.pipeline.step import ScoringStrategy, settle, step
 
 __all__ = [
     "AMIFamily",

@@ -32,19 +32,19 @@ from typing import Any, TextIO
 import pandas as pd
 
 from podcap._version import __version__
-from podcap.capacity import DEFAULT_CNI_VERSION
+from podcap.analysis.check import check
+from podcap.analysis.report import instance_report
 from podcap.errors import PodcapError
-from podcap.gate import check
-from podcap.instances import instance_types, load_instance_table
-from podcap.ipam import compare_warm_settings, rollout_addresses, subnet_capacity
-from podcap.manifests import load_manifests
+from podcap.io.manifests import load_manifests
+from podcap.model.capacity import DEFAULT_CNI_VERSION
+from podcap.model.instances import instance_types, load_instance_table
+from podcap.model.ipam import compare_warm_settings, rollout_addresses, subnet_capacity
+from podcap.model.specs import VpcCni
+from podcap.model.subnets import Subnet
+from podcap.pipeline.scenario import Scenario
+from podcap.pipeline.simulate import simulate
 from podcap.pipeline.sources import read_cluster
 from podcap.pipeline.state import ClusterState
-from podcap.report import instance_report
-from podcap.scenario import Scenario
-from podcap.simulate import simulate
-from podcap.specs import VpcCni
-from podcap.subnets import Subnet
 
 __all__ = ["build_parser", "main", "run"]
 
@@ -298,7 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
         "simulate",
         help="simulate kubectl apply of manifests on a cluster",
         description="Simulate kubectl apply: admission, scheduling and pod IPs. "
-        "The cluster file schema is documented in podcap.readers.",
+        "The cluster file schema is documented in podcap.io.readers.",
     )
     sim.add_argument(
         "manifests", nargs="+", metavar="MANIFEST", help="files, directories, or - for stdin"

@@ -21,8 +21,8 @@ import pandas as pd
 from podcap.errors import InvalidOptionError, PodcapError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from podcap.scenario import ScenarioResult
-    from podcap.simulate import SimulationResult
+    from podcap.pipeline.results import SimulationResult
+    from podcap.pipeline.scenario import ScenarioResult
 
 __all__ = ["MissingDependencyError", "nodes", "sweep", "sweep_heatmap", "timeline"]
 
@@ -131,7 +131,7 @@ def sweep(
     Parameters
     ----------
     frame : pandas.DataFrame
-        A :func:`podcap.sweep` result.
+        A :func:`podcap.analysis.sweep` result.
     x : str
         The varied parameter on the x axis.
     y : str
@@ -180,7 +180,7 @@ def sweep_heatmap(
     Parameters
     ----------
     frame : pandas.DataFrame
-        A :func:`podcap.sweep` result.
+        A :func:`podcap.analysis.sweep` result.
     x, y : str
         The varied parameters on the axes.
     value : str

@@ -11,11 +11,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from podcap.capacity import cni_version_supports_prefix
-from podcap.fleet import Fleet
-from podcap.ipam import NodePool, node_pool
 from podcap.kernels.addresses import allocate_prefixes, allocate_singles
-from podcap.subnets import NODE, POD, PRE_USED, SubnetState
+from podcap.model.capacity import cni_version_supports_prefix
+from podcap.model.fleet import Fleet
+from podcap.model.ipam import NodePool, node_pool
+from podcap.model.subnets import NODE, POD, PRE_USED, SubnetState
 
 __all__ = ["CNI_ERROR", "launch", "pod_address_limits", "subnet_error", "subnets_frame"]
 

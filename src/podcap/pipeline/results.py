@@ -10,9 +10,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from podcap.engine import NodeState, PodClass
-from podcap.fleet import Fleet
-from podcap.scheduler.filters import Filters
+from podcap.model.fleet import Fleet
+from podcap.scheduler.framework import Filters, NodeState, PodClass
 
 __all__ = [
     "OUTCOMES",
@@ -184,9 +183,5 @@ def binding_limit(
     headroom.append(ip_limit - ips_used if needs_ip else np.full(n, big))
     stack = np.stack(headroom)
     out[:] = np.array(names, dtype=object)[np.argmin(stack, axis=0)]
-    out[~filters.affinity] = "node_affinity"
-    taint_groups = np.array([t is not None for t in filters.taint], dtype=bool)
-    out[taint_groups[fleet.group]] = "taint"
-    cordoned = np.array(filters.cordoned, dtype=bool)
-    out[cordoned[fleet.group]] = "unschedulable"
-    return out
+    static = filters.static_limit()
+    return np.where(static != "", static, out)

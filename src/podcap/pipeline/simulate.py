@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from podcap.manifests import Manifests, load_manifests
+from podcap.io.manifests import Manifests, load_manifests
 from podcap.pipeline.results import SimulationResult
 from podcap.pipeline.state import ClusterState, with_existing
 from podcap.pipeline.step import Engine, ScoringStrategy, step
@@ -30,7 +30,7 @@ def simulate(
     cluster : Cluster, ClusterState or what :func:`podcap.read_cluster` returns
         The nodes, and whatever already runs on them or is in effect.
     manifests : path, YAML text, dict, list of those, or Manifests
-        What a user would ``kubectl apply`` (see :func:`podcap.manifests.load_manifests`):
+        What a user would ``kubectl apply`` (see :func:`podcap.io.manifests.load_manifests`):
         files in the order given, documents in file order.
     scoring : {"LeastAllocated", "MostAllocated"}
         NodeResourcesFit scoring strategy.

@@ -6,9 +6,9 @@ import os
 
 import pandas as pd
 
-from podcap.clusters import read_cluster_input
+from podcap.io.clusters import read_cluster_input
+from podcap.model.specs import VpcCni
 from podcap.pipeline.state import ClusterState
-from podcap.specs import VpcCni
 
 __all__ = ["read_cluster"]
 

@@ -18,15 +18,14 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from podcap.admission import AdmittedPod
-from podcap.clusters import ClusterInput
 from podcap.errors import InvalidOptionError, InvalidSpecError, PodcapWarning
-from podcap.fleet import RESOURCES, Fleet, build_fleet
-from podcap.manifests import Manifests, load_manifests
-from podcap.pipeline.addresses import launch
-from podcap.snapshot import EXISTING_COLUMNS
-from podcap.specs import Cluster
-from podcap.workloads import (
+from podcap.io.clusters import ClusterInput
+from podcap.io.manifests import Manifests, load_manifests
+from podcap.io.snapshot import EXISTING_COLUMNS
+from podcap.model.admission import AdmittedPod
+from podcap.model.fleet import RESOURCES, Fleet, build_fleet
+from podcap.model.specs import Cluster
+from podcap.model.workloads import (
     BUILTIN_PRIORITIES,
     Container,
     LimitRange,
@@ -36,6 +35,7 @@ from podcap.workloads import (
     Workload,
     WorkloadKind,
 )
+from podcap.pipeline.addresses import launch
 
 __all__ = ["ClusterState", "Cohort", "Key"]
 

@@ -24,11 +24,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from podcap.admission import AdmittedPod, QuotaState, admit
-from podcap.engine import NodeState, PodClass, fits_one, place_fast, place_reference
 from podcap.errors import InvalidOptionError
-from podcap.fleet import POD_ENI
-from podcap.manifests import Manifests
+from podcap.io.manifests import Manifests
+from podcap.model.admission import AdmittedPod, QuotaState, admit, pod_tolerations
+from podcap.model.fleet import POD_ENI
+from podcap.model.workloads import Workload
 from podcap.pipeline.addresses import CNI_ERROR, launch, pod_address_limits, subnet_error
 from podcap.pipeline.addresses import subnets_frame as _subnets_frame
 from podcap.pipeline.results import (
@@ -38,15 +38,12 @@ from podcap.pipeline.results import (
     nodes_frame,
 )
 from podcap.pipeline.state import ClusterState, Cohort, Key
-from podcap.scheduler.filters import (
-    Filters,
-    node_filters,
-    node_name_reason,
-    pod_class,
-    pod_tolerations,
-    scheduling_failure,
-)
-from podcap.workloads import Workload
+from podcap.scheduler.cycle import node_filters, pod_class, scheduling_failure
+from podcap.scheduler.fast import place_fast
+from podcap.scheduler.framework import Filters, NodeState, PodClass
+from podcap.scheduler.plugins.node_name import kubelet_rejection
+from podcap.scheduler.plugins.node_resources_fit import fits_one
+from podcap.scheduler.reference import place_reference
 
 __all__ = ["Engine", "ScoringStrategy", "settle", "step"]
 
@@ -413,15 +410,18 @@ def settle(
         if row["pending"]:
             mine = waiting_of[key]
             pc = pclass(mine[0])
+            tolerations = pod_tolerations(wl)
             if wl.template.node_name:
-                text = node_name_reason(fleet, nodes, pc, wl.template.node_name)
+                text = kubelet_rejection(fleet, nodes, pc, wl.template.node_name)
                 codes: frozenset[str] = frozenset({"nodeName"})
             elif mine[0].pinned is not None:
                 only = np.zeros(n, dtype=bool)
                 only[int(np.argmax(mine[0].pinned > 0))] = True
-                text, codes = scheduling_failure(fleet, nodes, pc, filters[key], b, only)
+                text, codes = scheduling_failure(
+                    fleet, nodes, pc, filters[key], tolerations, b, only
+                )
             else:
-                text, codes = scheduling_failure(fleet, nodes, pc, filters[key], b)
+                text, codes = scheduling_failure(fleet, nodes, pc, filters[key], tolerations, b)
             limits |= codes
             reason = reason or text
         if note.get("quota"):

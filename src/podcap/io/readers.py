@@ -1,4 +1,4 @@
-"""Read podcap's cluster YAML into a :class:`~podcap.specs.Cluster` (an edge).
+"""Read podcap's cluster YAML into a :class:`~podcap.model.specs.Cluster` (an edge).
 
 Schema (Kubernetes spelling; every field but ``name``, ``instanceType`` and ``count`` optional)::
 
@@ -37,11 +37,11 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from podcap.capacity import DEFAULT_CNI_VERSION
 from podcap.errors import InvalidManifestError, PodcapError, PodcapWarning
-from podcap.instances import check_instance_type
-from podcap.specs import Cluster, NodeGroup, VpcCni
-from podcap.subnets import Subnet
+from podcap.model.capacity import DEFAULT_CNI_VERSION
+from podcap.model.instances import check_instance_type
+from podcap.model.specs import Cluster, NodeGroup, VpcCni
+from podcap.model.subnets import Subnet
 
 __all__ = ["load_cluster"]
 

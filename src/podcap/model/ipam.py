@@ -1,6 +1,6 @@
 """The VPC CNI's IP address management on a node: warm pool, subnet addresses, what-ifs.
 
-Public functions take instance type names and :class:`~podcap.specs.VpcCni` settings; the
+Public functions take instance type names and :class:`~podcap.model.specs.VpcCni` settings; the
 arithmetic lives in :mod:`podcap.kernels.warmpool`.
 """
 
@@ -15,14 +15,14 @@ import numpy.typing as npt
 import pandas as pd
 
 from podcap import kernels
-from podcap.capacity import cni_version_supports_prefix, max_pods, pod_ip_capacity
 from podcap.errors import InvalidOptionError, MissingInstanceDataError
-from podcap.instances import lookup
 from podcap.kernels.addresses import FREE, PREFIX_ONLY, USED, allocate_prefixes, allocate_singles
 from podcap.kernels.maxpods import PREFIX_SIZE
 from podcap.kernels.warmpool import warm_pool_prefixes, warm_pool_secondary
-from podcap.specs import VpcCni
-from podcap.subnets import Subnet
+from podcap.model.capacity import cni_version_supports_prefix, max_pods, pod_ip_capacity
+from podcap.model.instances import lookup
+from podcap.model.specs import VpcCni
+from podcap.model.subnets import Subnet
 
 __all__ = [
     "NodePool",

@@ -1,7 +1,7 @@
 """Specs: small frozen dataclasses describing node groups, the VPC CNI and the cluster.
 
 Validation happens here, once, with errors naming the field and what is valid.  Workload specs
-(pods, containers, LimitRange, ResourceQuota) live in :mod:`podcap.workloads`.
+(pods, containers, LimitRange, ResourceQuota) live in :mod:`podcap.model.workloads`.
 """
 
 from __future__ import annotations
@@ -17,16 +17,16 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 import pandas as pd
 
-from podcap.capacity import (
+from podcap.errors import InvalidSpecError, PodcapWarning, UnknownInstanceTypeError
+from podcap.model.capacity import (
     DEFAULT_CNI_VERSION,
     OVERHEADS,
     POLICIES,
     cni_version_supports_prefix,
     default_max_pods_policy,
 )
-from podcap.errors import InvalidSpecError, PodcapWarning, UnknownInstanceTypeError
-from podcap.instances import lookup
-from podcap.subnets import Subnet, check_disjoint
+from podcap.model.instances import lookup
+from podcap.model.subnets import Subnet, check_disjoint
 
 __all__ = ["Cluster", "NodeGroup", "Taint", "Toleration", "VpcCni"]
 

@@ -87,7 +87,7 @@ def _bundled_path() -> Path:
     if resource.is_file():
         return Path(str(resource))
     # Source checkout / editable install: the file lives at the repository root.
-    repo_file = Path(__file__).resolve().parents[2] / "data" / "instance_limits.yaml"
+    repo_file = Path(__file__).resolve().parents[3] / "data" / "instance_limits.yaml"
     if repo_file.is_file():
         return repo_file
     raise InstanceTableError(

@@ -14,9 +14,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from podcap.capacity import allocatable, pod_ip_capacity
-from podcap.instances import TypeFacts, type_facts
-from podcap.specs import Cluster, NodeGroup
+from podcap.model.capacity import allocatable, pod_ip_capacity
+from podcap.model.instances import TypeFacts, type_facts
+from podcap.model.specs import Cluster, NodeGroup
 
 __all__ = ["POD_ENI", "RESOURCES", "Fleet", "build_fleet"]
 

@@ -24,11 +24,11 @@ import pandas as pd
 import yaml
 
 from podcap.errors import InvalidManifestError, InvalidSpecError
-from podcap.manifests import load_manifests
+from podcap.io.manifests import load_manifests
+from podcap.io.readers import load_cluster
 from podcap.pipeline.results import WORKLOAD_COLUMNS, SimulationResult
 from podcap.pipeline.state import ClusterState
 from podcap.pipeline.step import Engine, ScoringStrategy, settle
-from podcap.readers import load_cluster
 
 __all__ = ["Scenario", "ScenarioResult"]
 

@@ -19,8 +19,8 @@ import pandas as pd
 
 from podcap import kernels
 from podcap.errors import InvalidOptionError, MissingInstanceDataError
-from podcap.instances import Columns, lookup
-from podcap.quantity import parse_cpu, parse_memory, parse_quantity
+from podcap.model.instances import Columns, lookup
+from podcap.model.quantity import parse_cpu, parse_memory, parse_quantity
 
 #: The VPC CNI version podcap assumes when none is given (any version from 1.9.0 on has prefix
 #: delegation, so the choice changes no result).

@@ -29,13 +29,13 @@ from typing import Any
 import pandas as pd
 
 from podcap.errors import InvalidOptionError, PodcapError
-from podcap.manifests import Manifests, load_manifests
+from podcap.io.manifests import Manifests, load_manifests
+from podcap.model.quantity import parse_cpu, parse_memory
+from podcap.model.specs import Cluster, NodeGroup, VpcCni
+from podcap.model.workloads import Container, Workload
 from podcap.pipeline.simulate import simulate
 from podcap.pipeline.state import ClusterState
 from podcap.pipeline.step import ScoringStrategy
-from podcap.quantity import parse_cpu, parse_memory
-from podcap.specs import Cluster, NodeGroup, VpcCni
-from podcap.workloads import Container, Workload
 
 __all__ = ["cheapest_instance_type", "min_nodes", "sweep"]
 
@@ -243,7 +243,7 @@ def sweep(
     manifests : path, YAML text, dict, list of those, or Manifests
     vary : mapping of parameter to values, or list of mappings
         A mapping is a grid (every combination); a list gives the cases explicitly.  Parameter
-        names are described in :mod:`podcap.sweep`.
+        names are described in :mod:`podcap.analysis.sweep`.
     executor : concurrent.futures.Executor, optional
         Where cases run (default: in this process, one after another).  A
         ``ProcessPoolExecutor`` or a Dask client's ``get_executor()`` spread them out.

@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from podcap.capacity import DEFAULT_CNI_VERSION, allocatable, max_pods, pod_ip_capacity
 from podcap.errors import MissingInstanceDataError
-from podcap.instances import instance_types
+from podcap.model.capacity import DEFAULT_CNI_VERSION, allocatable, max_pods, pod_ip_capacity
+from podcap.model.instances import instance_types
 
 __all__ = ["instance_report"]
 

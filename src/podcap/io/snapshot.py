@@ -19,15 +19,15 @@ from typing import Any
 
 import pandas as pd
 
-from podcap.admission import AdmittedPod, nonzero_requests, pod_requests
-from podcap.capacity import pod_ip_capacity
 from podcap.errors import InvalidManifestError, InvalidQuantityError, PodcapError, PodcapWarning
-from podcap.fleet import POD_ENI
-from podcap.instances import check_instance_type
-from podcap.manifests import read_text
-from podcap.quantity import parse_cpu, parse_memory
-from podcap.specs import Cluster, NodeGroup, Taint, VpcCni
-from podcap.workloads import Container
+from podcap.io.manifests import read_text
+from podcap.model.admission import AdmittedPod, nonzero_requests, pod_requests
+from podcap.model.capacity import pod_ip_capacity
+from podcap.model.fleet import POD_ENI
+from podcap.model.instances import check_instance_type
+from podcap.model.quantity import parse_cpu, parse_memory
+from podcap.model.specs import Cluster, NodeGroup, Taint, VpcCni
+from podcap.model.workloads import Container
 
 __all__ = ["EXISTING_COLUMNS", "Snapshot", "read_snapshot"]
 
@@ -120,7 +120,7 @@ def _quantity(where: str, field_path: str, value: Any, cpu: bool) -> int:
 def _pod_requests(where: str, spec: Mapping[str, Any]) -> dict[str, int]:
     """Effective pod requests as the scheduler sees them (requests, else limits), and the
     scheduler's non-zero cpu / memory requests under ``_nz_cpu`` / ``_nz_mem``: both by the one
-    rule of :func:`podcap.admission.pod_requests`."""
+    rule of :func:`podcap.model.admission.pod_requests`."""
 
     def container(c: Mapping[str, Any], i: int, kind: str, role: str) -> Container:
         r = c.get("resources") or {}

@@ -16,9 +16,9 @@ from typing import Any
 import yaml
 
 from podcap.errors import InvalidManifestError, InvalidQuantityError, PodcapWarning
-from podcap.quantity import parse_cpu, parse_memory, parse_quantity
-from podcap.specs import Toleration
-from podcap.workloads import (
+from podcap.model.quantity import parse_cpu, parse_memory, parse_quantity
+from podcap.model.specs import Toleration
+from podcap.model.workloads import (
     Container,
     LimitRange,
     LimitRangeItem,

@@ -2,7 +2,7 @@
 InstanceGroups, kubectl snapshots, and podcap's own cluster file (an edge).
 
 :func:`read_cluster_input` detects the format and returns a :class:`ClusterInput`: the
-:class:`~podcap.specs.Cluster`, the system pods the format implies, the policies and existing
+:class:`~podcap.model.specs.Cluster`, the system pods the format implies, the policies and existing
 pods of a snapshot, and everything that was not used.
 """
 
@@ -19,19 +19,19 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from podcap.addons import eks_system_pods, kops_system_pods
 from podcap.errors import (
     InvalidManifestError,
     PodcapError,
     PodcapWarning,
     UnknownInstanceTypeError,
 )
-from podcap.instances import check_instance_type
-from podcap.manifests import read_text
-from podcap.readers import load_cluster
-from podcap.snapshot import read_snapshot
-from podcap.specs import Cluster, NodeGroup, VpcCni
-from podcap.subnets import Subnet
+from podcap.io.manifests import read_text
+from podcap.io.readers import load_cluster
+from podcap.io.snapshot import read_snapshot
+from podcap.model.addons import eks_system_pods, kops_system_pods
+from podcap.model.instances import check_instance_type
+from podcap.model.specs import Cluster, NodeGroup, VpcCni
+from podcap.model.subnets import Subnet
 
 __all__ = ["ClusterInput", "read_cluster_input", "read_eksctl", "read_kops"]
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from podcap.analysis.sweep import _scale_containers
 from podcap.errors import InvalidManifestError
-from podcap.manifests import Manifests, load_manifests
+from podcap.io.manifests import Manifests, load_manifests
+from podcap.model.quantity import format_cpu, format_memory
 from podcap.pipeline.results import SimulationResult
 from podcap.pipeline.simulate import simulate
 from podcap.pipeline.state import ClusterState
-from podcap.quantity import format_cpu, format_memory
-from podcap.sweep import _scale_containers
 
 __all__ = ["CheckReport", "check"]
 

@@ -5,6 +5,8 @@
   (at pod creation only), then ``min``, ``max`` and ``maxLimitRequestRatio`` are enforced for type
   Container and type Pod (403 Forbidden).
 * Validation: a request above its limit is rejected (422 Invalid).
+* DaemonSet controller: every DaemonSet pod gets the controller's default tolerations
+  (:func:`pod_tolerations`).
 * ResourceQuota: a pod is created only if ``used + request <= hard`` for every tracked
   resource; a quota on cpu / memory requires every container to specify it.  Pods over quota
   are never created.
@@ -19,12 +21,45 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from podcap.kernels.scheduling import NONZERO_CPU_MILLICORES, NONZERO_MEMORY_BYTES
-from podcap.quantity import format_cpu, format_memory
-from podcap.workloads import Container, LimitRange, PodTemplate, ResourceQuota
+from podcap.model.quantity import format_cpu, format_memory
+from podcap.model.specs import Toleration
+from podcap.model.workloads import Container, LimitRange, PodTemplate, ResourceQuota, Workload
 
-__all__ = ["AdmittedPod", "QuotaState", "admit", "nonzero_requests", "pod_requests"]
+__all__ = [
+    "AdmittedPod",
+    "QuotaState",
+    "admit",
+    "nonzero_requests",
+    "pod_requests",
+    "pod_tolerations",
+]
 
 _COMPUTE = ("cpu", "memory", "ephemeral-storage")
+
+
+# Tolerations the DaemonSet controller adds to every DaemonSet pod (pkg/controller/daemon/util:
+# AddOrUpdateDaemonPodTolerations), and network-unavailable for host-network pods.
+_DS_TOLERATIONS = (
+    Toleration("node.kubernetes.io/not-ready", "Exists", "", "NoExecute"),
+    Toleration("node.kubernetes.io/unreachable", "Exists", "", "NoExecute"),
+    Toleration("node.kubernetes.io/disk-pressure", "Exists", "", "NoSchedule"),
+    Toleration("node.kubernetes.io/memory-pressure", "Exists", "", "NoSchedule"),
+    Toleration("node.kubernetes.io/pid-pressure", "Exists", "", "NoSchedule"),
+    Toleration("node.kubernetes.io/unschedulable", "Exists", "", "NoSchedule"),
+)
+_HOST_NETWORK_TOLERATION = Toleration(
+    "node.kubernetes.io/network-unavailable", "Exists", "", "NoSchedule"
+)
+
+
+def pod_tolerations(wl: Workload) -> tuple[Toleration, ...]:
+    """The pod's tolerations, with those the DaemonSet controller adds to DaemonSet pods."""
+    tol = wl.template.tolerations
+    if wl.kind == "DaemonSet":
+        tol += _DS_TOLERATIONS
+        if wl.template.host_network:
+            tol += (_HOST_NETWORK_TOLERATION,)
+    return tol
 
 
 def _fmt(resource: str, value: int) -> str:

@@ -2,7 +2,7 @@
 
 Resource amounts are plain integers: ``cpu`` in millicores [m], every other resource (memory,
 ephemeral-storage, extended resources) in base units (bytes, counts), parsed from Kubernetes
-quantities at the edge (:mod:`podcap.manifests`).
+quantities at the edge (:mod:`podcap.io.manifests`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from podcap.specs import Toleration
+from podcap.model.specs import Toleration
 
 __all__ = [
     "Container",

@@ -1,0 +1,117 @@
+"""The scheduling cycle's plugin-independent parts: the static filters of a pod, the scheduler's
+view of a pod (:class:`PodClass`) and the FailedScheduling diagnosis.
+
+Nothing here names a plugin: the profile (:data:`podcap.scheduler.profile.FILTERS`) lists them,
+and each plugin answers for itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from podcap.model.admission import AdmittedPod, nonzero_requests
+from podcap.model.fleet import Fleet
+from podcap.model.specs import Toleration
+from podcap.model.workloads import PodTemplate, Workload
+from podcap.scheduler.framework import FilterContext, Filters, NodeState, PodClass
+from podcap.scheduler.plugins import node_affinity, node_name, pod_topology_spread
+from podcap.scheduler.profile import FILTERS
+
+__all__ = ["failed_scheduling_message", "node_filters", "pod_class", "scheduling_failure"]
+
+
+def node_filters(fleet: Fleet, template: PodTemplate, tolerations: Sequence[Toleration]) -> Filters:
+    """Every static filter's nodes for a pod of ``template`` with ``tolerations``.
+
+    A pod with ``spec.nodeName`` bypasses the scheduler: only that node, whatever its taints.
+    """
+    pinned = node_name.static(fleet, template, tolerations)
+    if pinned is not None:
+        return Filters({node_name.NAME: pinned}, {node_name.NAME: "node_name"}, pinned)
+    static: dict[str, npt.NDArray[np.bool_]] = {}
+    codes: dict[str, str] = {}
+    eligible = np.ones(fleet.size, dtype=bool)
+    for plugin in FILTERS:
+        mask = plugin.static(fleet, template, tolerations)
+        if mask is not None:
+            static[plugin.name] = mask
+            codes[plugin.name] = plugin.code
+            eligible &= mask
+    return Filters(static, codes, eligible)
+
+
+def pod_class(fleet: Fleet, wl: Workload, pod: AdmittedPod, filters: Filters) -> PodClass:
+    """The scheduler's view of the pods of ``wl`` admitted as ``pod``."""
+    req = np.array([pod.requests.get(r, 0) for r in fleet.resources], dtype=np.int64)
+    nz_cpu, nz_mem = nonzero_requests(pod)
+    hard = tuple(c for c in wl.template.spread if c.when_unsatisfiable == "DoNotSchedule")
+    # topology spreading counts the pods on the nodes that pass the pod's node affinity
+    counted = filters.static.get(node_affinity.NAME, filters.eligible)
+    return PodClass(
+        request=req,
+        nz_cpu=int(nz_cpu),
+        nz_memory=int(nz_mem),
+        eligible=filters.eligible,
+        affinity=counted,
+        anti_affinity=wl.template.anti_affinity_hostname,
+        soft_spread=wl.kind in ("Deployment", "ReplicaSet", "StatefulSet")
+        and not wl.template.spread,
+        hard_spread=hard,
+        zone=fleet.zone,
+        domains=tuple(pod_topology_spread.domains(fleet, c) for c in hard),
+    )
+
+
+def scheduling_failure(
+    fleet: Fleet,
+    state: NodeState,
+    pc: PodClass,
+    filters: Filters,
+    tolerations: Sequence[Toleration],
+    own: npt.NDArray[np.int64],
+    only: npt.NDArray[np.bool_] | None = None,
+) -> tuple[str, frozenset[str]]:
+    """kube-scheduler's FailedScheduling text for one more pod of ``pc``, and the limits that
+    stop it as data: ``nodeAffinity``, ``unschedulable``, ``taint``, ``pods``, a resource name
+    (``cpu``, ``memory``, ...), ``topologySpread``, ``podAntiAffinity``, or ``nodes`` when
+    there are none.
+
+    Each node is counted under the first plugin (in profile order) that rejects it, with every
+    reason that plugin gives for it; PreFilter rejections come first.
+    """
+    n = fleet.size
+    if n == 0:
+        return "no nodes available to schedule pods", frozenset({"nodes"})
+    ctx = FilterContext(fleet, state, pc, filters, tuple(tolerations), own, only)
+    counts: dict[str, int] = {}
+    codes: set[str] = set()
+    pending = np.ones(n, dtype=bool)
+    for stage in ("prefilter", "reasons"):
+        for plugin in FILTERS:
+            rejected = np.zeros(n, dtype=bool)
+            for reason in getattr(plugin, stage)(ctx):
+                hit = reason.nodes & pending
+                count = int(hit.sum())
+                if count:
+                    counts[reason.text] = counts.get(reason.text, 0) + count
+                    codes.add(reason.code)
+                rejected |= reason.nodes
+            pending &= ~rejected
+    parts = sorted(f"{count} {text}" for text, count in counts.items())
+    return f"0/{n} nodes are available: {', '.join(parts)}.", frozenset(codes)
+
+
+def failed_scheduling_message(
+    fleet: Fleet,
+    state: NodeState,
+    pc: PodClass,
+    filters: Filters,
+    tolerations: Sequence[Toleration],
+    own: npt.NDArray[np.int64],
+    only: npt.NDArray[np.bool_] | None = None,
+) -> str:
+    """kube-scheduler's FailedScheduling text for one more pod of ``pc``."""
+    return scheduling_failure(fleet, state, pc, filters, tolerations, own, only)[0]

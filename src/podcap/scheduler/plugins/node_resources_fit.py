@@ -1,0 +1,56 @@
+"""NodeResourcesFit: the pod's requests must fit the node's free allocatable, for the pod count
+and every resource it requests (cpu, memory, ephemeral-storage, ``vpc.amazonaws.com/pod-eni``,
+extended resources) (kube-scheduler ``plugins/noderesources/fit.go``).
+
+Its score (LeastAllocated or MostAllocated over the non-zero requests) is
+:func:`podcap.kernels.scheduling.fit_score`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from podcap.scheduler.framework import (
+    BoolArray,
+    FilterContext,
+    FilterPlugin,
+    IntArray,
+    NodeState,
+    PodClass,
+    Reason,
+)
+
+NAME = "NodeResourcesFit"
+
+
+def fits_one(state: NodeState, pc: PodClass) -> BoolArray:
+    """Nodes with room for one more pod of ``pc`` (pod count and every requested resource)."""
+    ok = state.pods + 1 <= state.pods_alloc
+    free = state.alloc - state.used
+    for r in np.nonzero(pc.request > 0)[0]:
+        ok &= pc.request[r] <= free[r]
+    return ok
+
+
+def room(state: NodeState, pc: PodClass) -> IntArray:
+    """Pods of ``pc`` each node can still hold by count and resources [pods] (>= 0)."""
+    cap = state.pods_alloc - state.pods
+    free = state.alloc - state.used
+    for r in np.nonzero(pc.request > 0)[0]:
+        cap = np.minimum(cap, free[r] // pc.request[r])
+    out: IntArray = np.maximum(cap, 0).astype(np.int64)
+    return out
+
+
+def reasons(ctx: FilterContext) -> list[Reason]:
+    """``Too many pods`` and ``Insufficient <resource>``; a node can have several."""
+    state, pc = ctx.state, ctx.pc
+    out = [Reason(state.pods + 1 > state.pods_alloc, "Too many pods", "pods")]
+    free = state.alloc - state.used
+    for r, name in enumerate(ctx.fleet.resources):
+        if pc.request[r] > 0:
+            out.append(Reason(pc.request[r] > free[r], f"Insufficient {name}", name))
+    return out
+
+
+PLUGIN = FilterPlugin(NAME, reasons=reasons)

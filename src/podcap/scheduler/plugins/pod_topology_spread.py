@@ -1,0 +1,76 @@
+"""PodTopologySpread (kube-scheduler ``plugins/podtopologyspread``).
+
+Filter: for every ``DoNotSchedule`` constraint, a node qualifies when it has the topology key and
+one more pod there keeps ``count(domain) + 1 - min(count) <= maxSkew``, counting pods of the
+workload on the nodes that pass its node affinity.
+
+Score: the system-default spreading of pods that a Service, ReplicaSet or StatefulSet selects is
+represented by a per-pod score decrement, :func:`podcap.kernels.scheduling.spread_delta`
+(an approximation of the normalised score; the fast engine iterates it to a fixed point).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from podcap.model.fleet import Fleet
+from podcap.model.workloads import SpreadConstraint
+from podcap.scheduler.framework import (
+    BoolArray,
+    FilterContext,
+    FilterPlugin,
+    IntArray,
+    PodClass,
+    Reason,
+)
+
+NAME = "PodTopologySpread"
+_ZONE_KEYS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
+
+
+def domains(fleet: Fleet, constraint: SpreadConstraint) -> IntArray:
+    """Domain code per node for the constraint's topology key (-1: the node lacks the label)."""
+    if constraint.topology_key == "kubernetes.io/hostname":
+        return np.arange(fleet.size, dtype=np.int64)
+    if constraint.topology_key in _ZONE_KEYS:
+        return fleet.zone.copy()
+    values = [fleet.group_labels(g).get(constraint.topology_key) for g in range(len(fleet.groups))]
+    distinct = sorted({v for v in values if v is not None})
+    codes = np.array([-1 if v is None else distinct.index(v) for v in values], dtype=np.int64)
+    return codes[fleet.group] if fleet.size else np.zeros(0, dtype=np.int64)
+
+
+def skew_ok(pc: PodClass, counts: IntArray) -> BoolArray:
+    """Nodes where one more pod keeps every DoNotSchedule constraint within its max skew."""
+    ok = np.ones(counts.shape[0], dtype=bool)
+    for c, dom in zip(pc.hard_spread, pc.domains, strict=True):
+        labelled = (dom >= 0) & pc.affinity
+        if not labelled.any():
+            return np.zeros_like(ok)
+        ndom = int(dom.max()) + 1
+        per_dom = np.bincount(dom[labelled], weights=counts[labelled], minlength=ndom).astype(
+            np.int64
+        )
+        present = np.bincount(dom[labelled], minlength=ndom) > 0
+        minimum = int(per_dom[present].min())
+        safe_dom = np.maximum(dom, 0)
+        ok &= (dom >= 0) & (per_dom[safe_dom] + 1 - minimum <= c.max_skew)
+    return ok
+
+
+def reasons(ctx: FilterContext) -> list[Reason]:
+    """Missing topology label first, then the skew."""
+    pc = ctx.pc
+    if not pc.hard_spread:
+        return []
+    unlabelled = np.zeros(ctx.fleet.size, dtype=bool)
+    for dom in pc.domains:
+        unlabelled |= dom < 0
+    text = "node(s) didn't match pod topology spread constraints"
+    return [
+        Reason(unlabelled, f"{text} (missing required label)", "topologySpread"),
+        Reason(~unlabelled & ~skew_ok(pc, ctx.own), text, "topologySpread"),
+    ]
+
+
+PLUGIN = FilterPlugin(NAME, reasons=reasons)
