@@ -572,3 +572,64 @@ def test_running_ordered_pods_are_not_deleted_when_addresses_shrink() -> None:
     row = after.set_index("name").loc["db"]
     assert row["not_created"] == 0
     assert row["running"] + row["container_creating"] == 40
+
+
+def test_running_pods_keep_their_addresses_when_the_cni_settings_shrink() -> None:
+    # m5.large: 3 ENIs x 10 addresses -> 27 pod IPs.  MAX_ENI=1 leaves 9, but ipamd never takes
+    # an address from a running pod: the 20 keep theirs, new pods wait for a free one.
+    deploy = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 20\n"
+        "  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n"
+        "    spec:\n      containers: [{name: c, image: x, resources: {requests: {cpu: 10m}}}]\n"
+    )
+    cluster = podcap.Cluster([podcap.NodeGroup("g", "m5.large", 1)])
+    sc = (
+        podcap.Scenario(cluster)
+        .apply(deploy)
+        .set_cni({"MAX_ENI": "1"})
+        .scale("web", 25)
+        .scale("web", 10)
+        .scale("web", 12)
+    )
+    result = sc.run()
+    frame = result.frame
+    assert list(frame["running"]) == [20, 20, 20, 10, 10]
+    assert list(frame["container_creating"]) == [0, 0, 5, 0, 2]
+    capacity = [int(r.nodes["pod_ips_capacity"].iloc[0]) for r in result.results]
+    assert capacity == [27, 9, 9, 9, 9]
+
+
+def test_scale_down_removes_pods_waiting_for_an_address_first() -> None:
+    # ActivePodsWithRanks: not-ready pods go before ready ones, whatever the node counts.
+    # m5.large: maxPods 29 but 27 pod IPs -> 2 pods bound there wait for an address.
+    deploy = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 100\n"
+        "  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n"
+        "    spec:\n      containers:\n        - name: c\n          image: x\n"
+        "          resources: {requests: {cpu: 10m, memory: 16Mi}}\n"
+    )
+    cluster = podcap.Cluster(
+        [podcap.NodeGroup("a", "m5.large", 1), podcap.NodeGroup("b", "m5.4xlarge", 1)]
+    )
+    result = podcap.Scenario(cluster).apply(deploy).scale("web", 98).run()
+    first, second = (r.placements.set_index("node") for r in result.results)
+    assert int(first.loc["a-0", "container_creating"]) == 2
+    assert int(first.loc["b-0", "pods"]) > int(first.loc["a-0", "pods"])  # b-0 is the busiest
+    assert int(second.loc["a-0", "pods"]) == 27
+    assert int(second.loc["b-0", "pods"]) == int(first.loc["b-0", "pods"])
+    assert list(result.frame["running"]) == [98, 98]
+    assert list(result.frame["container_creating"]) == [2, 0]
+
+
+def test_reapplying_a_workload_keeps_its_creation_order() -> None:
+    # kubectl apply of an unchanged object updates it in place: its pods keep their place.
+    a = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec:\n  replicas: 1\n"
+        "  selector: {matchLabels: {app: a}}\n  template:\n    metadata: {labels: {app: a}}\n"
+        "    spec: {containers: [{name: c, image: x}]}\n"
+    )
+    b = a.replace("name: a", "name: b").replace("app: a", "app: b")
+    state = podcap.ClusterState.of(podcap.Cluster([podcap.NodeGroup("g", "m5.large", 1)]))
+    state = podcap.step(state, a + "---\n" + b)[0]
+    again = state.apply(podcap.load_manifests([a]))
+    assert [k[2] for k in again.workloads] == ["a", "b"]

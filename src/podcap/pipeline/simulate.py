@@ -6,7 +6,6 @@ from typing import Any
 
 import pandas as pd
 
-from podcap.io.manifests import Manifests, load_manifests
 from podcap.pipeline.results import SimulationResult
 from podcap.pipeline.state import ClusterState, with_existing
 from podcap.pipeline.step import Engine, ScoringStrategy, step
@@ -64,6 +63,5 @@ def simulate(
     state = ClusterState.of(cluster)
     if existing is not None and len(existing):
         state = with_existing(state, existing)
-    ms = manifests if isinstance(manifests, Manifests) else load_manifests(manifests)
-    _, result = step(state, ms, scoring=scoring, engine=engine, seed=seed)
+    _, result = step(state, manifests, scoring=scoring, engine=engine, seed=seed)
     return result

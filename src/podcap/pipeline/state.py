@@ -71,6 +71,9 @@ class Cohort:
         Pods created but not bound [pods].
     pinned : numpy.ndarray of int, optional
         DaemonSet pods: the pending pods per node they are pinned to (sums to ``pending``).
+    addressed : numpy.ndarray of int, optional
+        Of the bound pods, those holding a VPC address per node [pods]: a pod keeps its address
+        while it exists, whatever later changes to the CNI settings.  None: not settled yet.
     """
 
     key: Key
@@ -80,6 +83,15 @@ class Cohort:
     bound: IntArray
     pending: int = 0
     pinned: IntArray | None = None
+    addressed: IntArray | None = None
+
+    def held(self) -> IntArray:
+        """Bound pods holding an address per node [pods] (pods deleted since were not ready
+        first, so the held count is capped by what is still bound)."""
+        if self.addressed is None:
+            return np.zeros_like(self.bound)
+        out: IntArray = np.minimum(self.addressed, self.bound)
+        return out
 
     @property
     def total(self) -> int:
@@ -203,13 +215,17 @@ class ClusterState:
         fleet, _, _ = launch(full)
         return replace(self, fleet=fleet, full_fleet=full)
 
-    def apply(self, manifests: Manifests) -> ClusterState:
+    def apply(self, manifests: Any) -> ClusterState:
         """``kubectl apply``: policies take effect, workloads are created or updated.
+
+        ``manifests`` is what :func:`podcap.simulate` takes (paths, YAML text, ``Manifests``).
 
         A workload applied with a new pod template is rolled out: its pods are recreated.
         Pods of observed workloads (a snapshot) that an applied workload owns are replaced by it.
         No pod is created here; :func:`~podcap.pipeline.step.settle` does that.
         """
+        if not isinstance(manifests, Manifests):
+            manifests = load_manifests(manifests)
         priority_classes = dict(self.priority_classes)
         for pc in manifests.priority_classes:
             priority_classes[pc.name] = pc
@@ -225,7 +241,7 @@ class ClusterState:
         observed = set(self.observed)
         evicted = set(self.evicted_bare)
         for wl in manifests.workloads:
-            old = workloads.pop(wl.key, None)
+            old = workloads.get(wl.key)  # an update keeps the workload's place (creation order)
             if old is not None and old.template != wl.template:
                 cohorts = [c for c in cohorts if c.key != wl.key]  # new template: a rollout
             for key in [k for k in observed if _owns(wl, k)]:
@@ -342,6 +358,11 @@ class ClusterState:
             keep = keep_ds if c.key[1] in ("DaemonSet", "Node") else keep_any
             bound = np.zeros(fleet.size, dtype=np.int64)
             np.add.at(bound, pos[keep], c.bound[keep])
+            addressed = None
+            if c.addressed is not None:
+                addressed = np.zeros(fleet.size, dtype=np.int64)
+                np.add.at(addressed, pos[keep], c.addressed[keep])
+                addressed = _frozen(addressed)
             pinned = None
             pending = c.pending
             if c.pinned is not None:
@@ -351,7 +372,9 @@ class ClusterState:
                 pending = int(pinned.sum())
             if c.key[1] == "Pod" and int(c.bound[~keep].sum()):
                 evicted.add(c.key)
-            new = replace(c, bound=_frozen(bound), pending=pending, pinned=pinned)
+            new = replace(
+                c, bound=_frozen(bound), pending=pending, pinned=pinned, addressed=addressed
+            )
             if new.total:
                 cohorts.append(new)
         return replace(

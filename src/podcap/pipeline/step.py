@@ -25,7 +25,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from podcap.errors import InvalidOptionError
-from podcap.io.manifests import Manifests
+from podcap.io.manifests import Manifests, load_manifests
 from podcap.model.admission import AdmittedPod, QuotaState, admit, pod_tolerations
 from podcap.model.fleet import POD_ENI
 from podcap.model.workloads import Workload
@@ -87,7 +87,7 @@ def _check_options(scoring: str, engine: str, seed: Any) -> None:
 
 def step(
     state: ClusterState,
-    manifests: Manifests,
+    manifests: Any,
     *,
     scoring: ScoringStrategy = "LeastAllocated",
     engine: Engine = "fast",
@@ -95,15 +95,22 @@ def step(
 ) -> tuple[ClusterState, SimulationResult]:
     """``kubectl apply`` of manifests to a state, then :func:`settle`.
 
+    Parameters
+    ----------
+    state : ClusterState
+    manifests : path, YAML text, dict, list of those, or Manifests
+        As for :func:`podcap.simulate`.
+    scoring, engine, seed
+        As for :func:`podcap.simulate`.
+
     Returns
     -------
     (ClusterState, SimulationResult)
         The next state and what happened.
     """
     _check_options(scoring, engine, seed)
-    return settle(
-        state.apply(manifests), scoring=scoring, engine=engine, seed=seed, skipped=manifests.skipped
-    )
+    ms = manifests if isinstance(manifests, Manifests) else load_manifests(manifests)
+    return settle(state.apply(ms), scoring=scoring, engine=engine, seed=seed, skipped=ms.skipped)
 
 
 def _indices(cohorts: Sequence[Cohort]) -> dict[Key, list[int]]:
@@ -126,10 +133,12 @@ def _take_in_order(amount: IntArray, order: IntArray, surplus: int) -> IntArray:
 def _shrink(cohorts: list[Cohort], idx: list[int], surplus: int, kind: str) -> None:
     """Remove ``surplus`` pods of one workload the way its controller does.
 
-    Pending pods go first (newest first).  A ReplicaSet then removes bound pods on the nodes
-    holding the most pods of the workload first (``ActivePodsWithRanks`` in the ReplicaSet
-    controller: a pod's rank is the number of the workload's pods on its node), newest first on
-    a node; a StatefulSet removes its newest pods (highest ordinals) first.
+    Pending pods go first (newest first).  A ReplicaSet then removes pods that are not ready
+    (bound but waiting for an address), then bound pods on the nodes holding the most pods of
+    the workload first (``ActivePodsWithRanks`` in the ReplicaSet controller: unassigned before
+    assigned, not ready before ready, then a pod's rank is the number of the workload's pods on
+    its node), newest first on a node; a StatefulSet removes its newest pods (highest ordinals)
+    first.
     """
     newest_first = sorted(idx, key=lambda j: -cohorts[j].seq)
     for i in newest_first:
@@ -148,6 +157,18 @@ def _shrink(cohorts: list[Cohort], idx: list[int], surplus: int, kind: str) -> N
         return
     own = sum((cohorts[i].bound for i in idx), np.zeros_like(cohorts[idx[0]].bound))
     order = np.lexsort((np.arange(own.shape[0]), -own))  # most pods first, then node order
+    for i in newest_first:
+        c = cohorts[i]
+        if c.addressed is None or surplus <= 0:
+            continue
+        not_ready = c.bound - np.minimum(c.addressed, c.bound)
+        d = _take_in_order(not_ready, order, surplus)
+        cohorts[i] = replace(c, bound=c.bound - d)
+        own = own - d
+        surplus -= int(d.sum())
+    if surplus <= 0:
+        return
+    order = np.lexsort((np.arange(own.shape[0]), -own))
     remove = _take_in_order(own, order, surplus)
     for i in newest_first:
         d = np.minimum(cohorts[i].bound, remove)
@@ -349,16 +370,26 @@ def settle(
         elif not wl.template.host_network:
             branch_pods += c.bound
     ip_limit, subnet_short = pod_address_limits(fleet, ip_pods, branch_pods, subnet_state)
+    # a pod keeps the address it holds; the others take what is left, in binding order
+    held = [c.held() if needs_ip(workloads[c.key], c.pod) else None for c in ordered]
     ips_used = np.zeros(n, dtype=np.int64)
+    for h in held:
+        if h is not None:
+            ips_used += h
     stuck_of: list[IntArray] = []
     blocked: set[Key] = set()
     for j, c in enumerate(ordered):
         wl = workloads[c.key]
         stuck = np.zeros(n, dtype=np.int64)
-        if needs_ip(wl, c.pod):
-            ok = np.minimum(c.bound, np.maximum(ip_limit - ips_used, 0))
-            stuck = c.bound - ok
+        addressed = None
+        h = held[j]
+        if h is not None:
+            ok = np.minimum(c.bound - h, np.maximum(ip_limit - ips_used, 0))
+            addressed = h + ok
+            stuck = c.bound - addressed
             ips_used += ok
+        else:
+            addressed = c.bound  # no VPC address needed: ready once bound
         if wl.ordered and j >= len(bound_before) and (stuck.any() or c.key in blocked):
             # OrderedReady: the first pod bound now without an address blocks the rest (never
             # created); pods bound in earlier steps stay
@@ -368,7 +399,9 @@ def settle(
             blocked.add(c.key)
             nodes.add(pclass(c), -removed)
             stuck = stuck - removed
-            ordered[j] = c = replace(c, bound=c.bound - removed)
+            c = replace(c, bound=c.bound - removed)
+            addressed = np.minimum(addressed, c.bound)
+        ordered[j] = replace(c, addressed=addressed)
         stuck_of.append(stuck)
 
     # outcomes
@@ -485,6 +518,8 @@ def settle(
     )
     for c in ordered:
         c.bound.flags.writeable = False
+        if c.addressed is not None:
+            c.addressed.flags.writeable = False
     next_state = replace(
         state,
         cohorts=tuple(ordered + waiting),
