@@ -20,13 +20,17 @@ from podcap.model.quantity import parse_cpu, parse_memory, parse_quantity
 from podcap.model.specs import Toleration
 from podcap.model.workloads import (
     Container,
+    LabelSelector,
     LimitRange,
     LimitRangeItem,
     NodeSelectorRequirement,
+    PodAffinityTerm,
     PodTemplate,
+    PreferredNodeTerm,
     PriorityClass,
     ResourceQuota,
     SpreadConstraint,
+    WeightedPodAffinityTerm,
     Workload,
 )
 
@@ -221,18 +225,16 @@ def _bool(doc: _Doc, obj: Mapping[str, Any], key: str, path: str) -> bool:
 _OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 
 
-def label_selector_matches(doc: _Doc, selector: Any, labels: Mapping[str, str], path: str) -> bool:
-    """Whether a Kubernetes labelSelector (matchLabels, matchExpressions) selects ``labels``.
-
-    A missing (nil) selector selects nothing, an empty one everything (as for pod affinity and
-    topology spread constraints).
-    """
-    if selector is None:
-        return False
-    sel = _mapping(doc, selector, path)
-    for k, v in _mapping(doc, sel.get("matchLabels"), f"{path}.matchLabels").items():
-        if labels.get(str(k)) != str(v):
-            return False
+def label_selector(doc: _Doc, value: Any, path: str) -> LabelSelector | None:
+    """A Kubernetes labelSelector (None when missing: it selects nothing)."""
+    if value is None:
+        return None
+    sel = _mapping(doc, value, path)
+    labels = tuple(
+        (str(k), "" if v is None else str(v))
+        for k, v in _mapping(doc, sel.get("matchLabels"), f"{path}.matchLabels").items()
+    )
+    exprs = []
     for j, e in enumerate(_list(doc, sel.get("matchExpressions"), f"{path}.matchExpressions")):
         epath = f"{path}.matchExpressions[{j}]"
         e = _mapping(doc, e, epath)
@@ -241,18 +243,85 @@ def label_selector_matches(doc: _Doc, selector: Any, labels: Mapping[str, str], 
             raise InvalidManifestError(
                 f"{doc.where(epath + '.operator')}: invalid {op!r}; valid: {', '.join(_OPERATORS)}"
             )
-        key = str(e.get("key"))
-        values = [str(v) for v in _list(doc, e.get("values"), epath + ".values")]
-        present = key in labels
-        if op == "In" and not (present and labels[key] in values):
-            return False
-        if op == "NotIn" and present and labels[key] in values:
-            return False
-        if op == "Exists" and not present:
-            return False
-        if op == "DoesNotExist" and present:
-            return False
-    return True
+        values = tuple(str(v) for v in _list(doc, e.get("values"), epath + ".values"))
+        exprs.append((str(e.get("key")), op, values))
+    return LabelSelector(labels, tuple(exprs))
+
+
+def label_selector_matches(doc: _Doc, selector: Any, labels: Mapping[str, str], path: str) -> bool:
+    """Whether a Kubernetes labelSelector (matchLabels, matchExpressions) selects ``labels``.
+
+    A missing (nil) selector selects nothing, an empty one everything (as for pod affinity and
+    topology spread constraints).
+    """
+    sel = label_selector(doc, selector, path)
+    return sel is not None and sel.matches(labels)
+
+
+def _keys(doc: _Doc, obj: Mapping[str, Any], key: str, path: str) -> tuple[str, ...]:
+    return tuple(str(k) for k in _list(doc, obj.get(key), f"{path}.{key}"))
+
+
+def _weight(doc: _Doc, obj: Mapping[str, Any], path: str) -> int:
+    weight = obj.get("weight")
+    if isinstance(weight, bool) or not isinstance(weight, int) or not 1 <= weight <= 100:
+        raise InvalidManifestError(
+            f"{doc.where(path + '.weight')}: expected an integer from 1 to 100, got {weight!r}"
+        )
+    return weight
+
+
+def _affinity_term(doc: _Doc, value: Any, path: str) -> PodAffinityTerm:
+    term = _mapping(doc, value, path)
+    key = term.get("topologyKey")
+    if not isinstance(key, str) or not key:
+        raise InvalidManifestError(
+            f"{doc.where(path + '.topologyKey')}: a term needs a topologyKey"
+        )
+    ns_sel = term.get("namespaceSelector")
+    all_ns = False
+    if ns_sel is not None:
+        parsed = label_selector(doc, ns_sel, path + ".namespaceSelector")
+        if parsed == LabelSelector():
+            all_ns = True
+        else:
+            warnings.warn(
+                f"{doc.where(path + '.namespaceSelector')}: namespace labels are not known to "
+                "podcap; the selector is taken to match no namespace besides those listed",
+                PodcapWarning,
+                stacklevel=2,
+            )
+    return PodAffinityTerm(
+        selector=label_selector(doc, term.get("labelSelector"), path + ".labelSelector"),
+        topology_key=key,
+        namespaces=_keys(doc, term, "namespaces", path),
+        all_namespaces=all_ns,
+        match_label_keys=_keys(doc, term, "matchLabelKeys", path),
+        mismatch_label_keys=_keys(doc, term, "mismatchLabelKeys", path),
+    )
+
+
+def _pod_affinity(
+    doc: _Doc, affinity: Mapping[str, Any], kind: str, path: str
+) -> tuple[tuple[PodAffinityTerm, ...], tuple[WeightedPodAffinityTerm, ...]]:
+    block = _mapping(doc, affinity.get(kind), f"{path}.{kind}")
+    rpath = f"{path}.{kind}.requiredDuringSchedulingIgnoredDuringExecution"
+    required = tuple(
+        _affinity_term(doc, t, f"{rpath}[{i}]")
+        for i, t in enumerate(
+            _list(doc, block.get("requiredDuringSchedulingIgnoredDuringExecution"), rpath)
+        )
+    )
+    ppath = f"{path}.{kind}.preferredDuringSchedulingIgnoredDuringExecution"
+    preferred = []
+    for i, w in enumerate(
+        _list(doc, block.get("preferredDuringSchedulingIgnoredDuringExecution"), ppath)
+    ):
+        wpath = f"{ppath}[{i}]"
+        w = _mapping(doc, w, wpath)
+        term = _affinity_term(doc, w.get("podAffinityTerm"), wpath + ".podAffinityTerm")
+        preferred.append(WeightedPodAffinityTerm(_weight(doc, w, wpath), term))
+    return required, tuple(preferred)
 
 
 _STANDARD = ("cpu", "memory", "ephemeral-storage")
@@ -318,79 +387,70 @@ def _containers(doc: _Doc, items: Any, path: str, role: str) -> list[Container]:
     return out
 
 
+def _node_selector_term(doc: _Doc, term: Any, path: str) -> tuple[NodeSelectorRequirement, ...]:
+    term = _mapping(doc, term, path)
+    reqs = []
+    for j, e in enumerate(_list(doc, term.get("matchExpressions"), f"{path}.matchExpressions")):
+        epath = f"{path}.matchExpressions[{j}]"
+        e = _mapping(doc, e, epath)
+        op = e.get("operator")
+        if op not in ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"):
+            raise InvalidManifestError(
+                f"{doc.where(epath + '.operator')}: invalid operator {op!r}; valid: In, NotIn, "
+                "Exists, DoesNotExist, Gt, Lt"
+            )
+        reqs.append(
+            NodeSelectorRequirement(
+                str(e.get("key")), op, tuple(str(v) for v in e.get("values") or ())
+            )
+        )
+    for e in _list(doc, term.get("matchFields"), f"{path}.matchFields"):
+        reqs.append(
+            NodeSelectorRequirement(
+                "metadata.name",
+                e.get("operator", "In"),
+                tuple(str(v) for v in e.get("values") or ()),
+            )
+        )
+    return tuple(reqs)
+
+
 def _node_affinity(
     doc: _Doc, affinity: Mapping[str, Any], path: str
-) -> tuple[tuple[NodeSelectorRequirement, ...], ...]:
+) -> tuple[tuple[tuple[NodeSelectorRequirement, ...], ...], tuple[PreferredNodeTerm, ...]]:
     na = _mapping(doc, affinity.get("nodeAffinity"), f"{path}.nodeAffinity")
     rpath = f"{path}.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"
     req = _mapping(doc, na.get("requiredDuringSchedulingIgnoredDuringExecution"), rpath)
     terms = _list(doc, req.get("nodeSelectorTerms"), rpath + ".nodeSelectorTerms")
     out = []
     for i, term in enumerate(terms):
-        term = _mapping(doc, term, f"{rpath}.nodeSelectorTerms[{i}]")
-        reqs = []
-        for j, e in enumerate(
-            _list(
-                doc,
-                term.get("matchExpressions"),
-                f"{rpath}.nodeSelectorTerms[{i}].matchExpressions",
-            )
-        ):
-            e = _mapping(doc, e, f"{rpath}.nodeSelectorTerms[{i}].matchExpressions[{j}]")
-            op = e.get("operator")
-            if op not in ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"):
-                raise InvalidManifestError(
-                    f"{doc.where(f'{path}.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[{i}].matchExpressions[{j}].operator')}: "
-                    f"invalid operator {op!r}; valid: In, NotIn, Exists, DoesNotExist, Gt, Lt"
-                )
-            reqs.append(
-                NodeSelectorRequirement(
-                    str(e.get("key")), op, tuple(str(v) for v in e.get("values") or ())
-                )
-            )
-        for e in _list(doc, term.get("matchFields"), f"{rpath}.nodeSelectorTerms[{i}].matchFields"):
-            reqs.append(
-                NodeSelectorRequirement(
-                    "metadata.name",
-                    e.get("operator", "In"),
-                    tuple(str(v) for v in e.get("values") or ()),
-                )
-            )
+        reqs = _node_selector_term(doc, term, f"{rpath}.nodeSelectorTerms[{i}]")
         if not reqs:
             # an empty term matches no node (Kubernetes API: NodeSelectorTerm)
-            reqs.append(NodeSelectorRequirement("kubernetes.io/hostname", "In", ()))
-        out.append(tuple(reqs))
-    return tuple(out)
+            reqs = (NodeSelectorRequirement("kubernetes.io/hostname", "In", ()),)
+        out.append(reqs)
+    ppath = f"{path}.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution"
+    preferred = []
+    for i, w in enumerate(
+        _list(doc, na.get("preferredDuringSchedulingIgnoredDuringExecution"), ppath)
+    ):
+        wpath = f"{ppath}[{i}]"
+        w = _mapping(doc, w, wpath)
+        reqs = _node_selector_term(doc, w.get("preference"), wpath + ".preference")
+        if reqs:  # an empty preference matches no node: it adds nothing
+            preferred.append(PreferredNodeTerm(_weight(doc, w, wpath), reqs))
+    return tuple(out), tuple(preferred)
 
 
-def _anti_affinity_hostname(
-    doc: _Doc, affinity: Mapping[str, Any], labels: Mapping[str, str]
-) -> bool:
-    found = False
-    for kind in ("podAntiAffinity", "podAffinity"):
-        block = _mapping(doc, affinity.get(kind), f"spec.affinity.{kind}")
-        rpath = f"spec.affinity.{kind}.requiredDuringSchedulingIgnoredDuringExecution"
-        for i, term in enumerate(
-            _list(doc, block.get("requiredDuringSchedulingIgnoredDuringExecution"), rpath)
-        ):
-            term = _mapping(doc, term, f"{rpath}[{i}]")
-            selects_self = label_selector_matches(
-                doc, term.get("labelSelector"), labels, f"{rpath}[{i}].labelSelector"
-            )
-            if (
-                kind == "podAntiAffinity"
-                and term.get("topologyKey") == "kubernetes.io/hostname"
-                and selects_self
-            ):
-                found = True
-            else:
-                warnings.warn(
-                    f"{doc.where(f'{rpath}[{i}]')}: only required pod anti-affinity on "
-                    "kubernetes.io/hostname against the pod's own labels is simulated; this term is ignored",
-                    PodcapWarning,
-                    stacklevel=2,
-                )
-    return found
+def _anti_affinity_hostname(terms: tuple[PodAffinityTerm, ...], labels: Mapping[str, str]) -> bool:
+    """Required anti-affinity of a workload's pods to each other on the hostname (one per node)."""
+    return any(
+        t.topology_key == "kubernetes.io/hostname"
+        and t.selector is not None
+        and t.selector.matches(labels)
+        and not t.namespaces
+        for t in terms
+    )
 
 
 def _template(
@@ -440,26 +500,64 @@ def _template(
                 f"{doc.where(cpath)}: needs maxSkew >= 1, a topologyKey and whenUnsatisfiable "
                 "DoNotSchedule or ScheduleAnyway"
             )
-        if not label_selector_matches(
-            doc, c.get("labelSelector"), labels, cpath + ".labelSelector"
+        min_domains = c.get("minDomains")
+        if min_domains is not None and (
+            isinstance(min_domains, bool) or not isinstance(min_domains, int) or min_domains < 1
         ):
-            # the constraint counts no pod of this workload: it never restricts placement
-            continue
-        spread.append(SpreadConstraint(skew, key, when))
+            raise InvalidManifestError(
+                f"{doc.where(cpath + '.minDomains')}: expected an integer >= 1, got {min_domains!r}"
+            )
+        policies: dict[str, Any] = {}
+        for name, default in (("nodeAffinityPolicy", "Honor"), ("nodeTaintsPolicy", "Ignore")):
+            value = c.get(name) or default
+            if value not in ("Honor", "Ignore"):
+                raise InvalidManifestError(
+                    f"{doc.where(f'{cpath}.{name}')}: invalid {value!r}; valid: Honor, Ignore"
+                )
+            policies[name] = value
+        spread.append(
+            SpreadConstraint(
+                skew,
+                key,
+                when,
+                selector=label_selector(doc, c.get("labelSelector"), cpath + ".labelSelector"),
+                min_domains=min_domains,
+                node_affinity_policy=policies["nodeAffinityPolicy"],
+                node_taints_policy=policies["nodeTaintsPolicy"],
+                match_label_keys=_keys(doc, c, "matchLabelKeys", cpath),
+            )
+        )
     node_selector = _get(doc, spec, "nodeSelector", path, dict, {})
+    required_nodes, preferred_nodes = _node_affinity(doc, affinity, f"{path}.affinity")
+    affinity_terms, preferred_affinity = _pod_affinity(
+        doc, affinity, "podAffinity", f"{path}.affinity"
+    )
+    anti_terms, preferred_anti = _pod_affinity(doc, affinity, "podAntiAffinity", f"{path}.affinity")
+    policy: Any = spec.get("preemptionPolicy") or "PreemptLowerPriority"
+    if policy not in ("PreemptLowerPriority", "Never"):
+        raise InvalidManifestError(
+            f"{doc.where(path + '.preemptionPolicy')}: invalid {policy!r}; valid: "
+            "PreemptLowerPriority, Never"
+        )
     return PodTemplate(
         containers=tuple(containers),
         init_containers=tuple(inits),
         overhead=_resources(doc, spec.get("overhead"), f"{path}.overhead"),
         node_selector={str(k): str(v) for k, v in node_selector.items()},
-        node_affinity=_node_affinity(doc, affinity, f"{path}.affinity"),
+        node_affinity=required_nodes,
         tolerations=tuple(tolerations),
         host_network=_bool(doc, spec, "hostNetwork", path),
-        anti_affinity_hostname=_anti_affinity_hostname(doc, affinity, labels),
+        anti_affinity_hostname=_anti_affinity_hostname(anti_terms, labels),
         spread=tuple(spread),
         labels=dict(labels),
         priority_class_name=str(spec.get("priorityClassName") or ""),
         node_name=str(spec.get("nodeName") or ""),
+        preferred_node_affinity=preferred_nodes,
+        pod_affinity=affinity_terms,
+        pod_anti_affinity=anti_terms,
+        preferred_pod_affinity=preferred_affinity,
+        preferred_pod_anti_affinity=preferred_anti,
+        preemption_policy=policy,
     )
 
 

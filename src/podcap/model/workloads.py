@@ -15,12 +15,16 @@ from podcap.model.specs import Toleration
 
 __all__ = [
     "Container",
+    "LabelSelector",
     "LimitRange",
     "LimitRangeItem",
+    "PodAffinityTerm",
     "PodTemplate",
+    "PreferredNodeTerm",
     "PriorityClass",
     "ResourceQuota",
     "SpreadConstraint",
+    "WeightedPodAffinityTerm",
     "Workload",
 ]
 
@@ -41,13 +45,112 @@ class Container:
     role: Literal["app", "init", "sidecar"] = "app"
 
 
+SelectorOperator = Literal["In", "NotIn", "Exists", "DoesNotExist"]
+
+
+@dataclass(frozen=True)
+class LabelSelector:
+    """A Kubernetes ``labelSelector``: ``matchLabels`` and ``matchExpressions``, ANDed.
+
+    An empty selector selects every pod; a missing (nil) one is represented by ``None`` where it
+    is used and selects nothing (``apimachinery`` ``LabelSelectorAsSelector``).
+    """
+
+    match_labels: tuple[tuple[str, str], ...] = ()
+    match_expressions: tuple[tuple[str, SelectorOperator, tuple[str, ...]], ...] = ()
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        """Whether the selector selects a pod with these labels."""
+        for key, value in self.match_labels:
+            if labels.get(key) != value:
+                return False
+        for key, op, values in self.match_expressions:
+            present = key in labels
+            if op == "In" and not (present and labels[key] in values):
+                return False
+            if op == "NotIn" and present and labels[key] in values:
+                return False
+            if op == "Exists" and not present:
+                return False
+            if op == "DoesNotExist" and present:
+                return False
+        return True
+
+    def with_keys(self, keys: tuple[str, ...], labels: Mapping[str, str]) -> LabelSelector:
+        """The selector with ``key In [value]`` added for each of ``keys`` the pod has
+        (``matchLabelKeys``); keys the pod lacks are ignored."""
+        extra: tuple[tuple[str, SelectorOperator, tuple[str, ...]], ...] = tuple(
+            (k, "In", (labels[k],)) for k in keys if k in labels
+        )
+        if not extra:
+            return self
+        return LabelSelector(self.match_labels, self.match_expressions + extra)
+
+
 @dataclass(frozen=True)
 class SpreadConstraint:
-    """A topology spread constraint on the workload's own pods."""
+    """A topology spread constraint (``topologySpreadConstraints[i]``).
+
+    ``selector`` None is a missing labelSelector (it counts no pod); ``min_domains`` None is
+    unset; the node inclusion policies default as in the API (affinity Honor, taints Ignore).
+    """
 
     max_skew: int
     topology_key: str
     when_unsatisfiable: Literal["DoNotSchedule", "ScheduleAnyway"] = "DoNotSchedule"
+    selector: LabelSelector | None = None
+    min_domains: int | None = None
+    node_affinity_policy: Literal["Honor", "Ignore"] = "Honor"
+    node_taints_policy: Literal["Honor", "Ignore"] = "Ignore"
+    match_label_keys: tuple[str, ...] = ()
+
+    def selector_for(self, labels: Mapping[str, str]) -> LabelSelector | None:
+        """The selector a pod with ``labels`` counts with (``matchLabelKeys`` merged)."""
+        if self.selector is None:
+            return None
+        return self.selector.with_keys(self.match_label_keys, labels)
+
+
+@dataclass(frozen=True)
+class PodAffinityTerm:
+    """One pod (anti-)affinity term: pods selected by ``selector`` in ``namespaces`` (empty: the
+    pod's own namespace; ``all_namespaces`` for an empty namespaceSelector), counted per value
+    of ``topology_key``."""
+
+    selector: LabelSelector | None
+    topology_key: str
+    namespaces: tuple[str, ...] = ()
+    all_namespaces: bool = False
+    match_label_keys: tuple[str, ...] = ()
+    mismatch_label_keys: tuple[str, ...] = ()
+
+    def resolved(self, namespace: str, labels: Mapping[str, str]) -> PodAffinityTerm:
+        """The term as the API server stores it for a pod in ``namespace`` with ``labels``:
+        namespaces defaulted, match / mismatch label keys merged into the selector."""
+        sel = self.selector
+        if sel is not None:
+            sel = sel.with_keys(self.match_label_keys, labels)
+            extra: tuple[tuple[str, SelectorOperator, tuple[str, ...]], ...] = tuple(
+                (k, "NotIn", (labels[k],)) for k in self.mismatch_label_keys if k in labels
+            )
+            if extra:
+                sel = LabelSelector(sel.match_labels, sel.match_expressions + extra)
+        namespaces = self.namespaces or (() if self.all_namespaces else (namespace,))
+        return PodAffinityTerm(sel, self.topology_key, namespaces, self.all_namespaces)
+
+    def selects(self, namespace: str, labels: Mapping[str, str]) -> bool:
+        """Whether a (resolved) term matches a pod in ``namespace`` with ``labels``."""
+        if not (self.all_namespaces or namespace in self.namespaces):
+            return False
+        return self.selector is not None and self.selector.matches(labels)
+
+
+@dataclass(frozen=True)
+class WeightedPodAffinityTerm:
+    """A preferred pod (anti-)affinity term and its weight (1-100)."""
+
+    weight: int
+    term: PodAffinityTerm
 
 
 @dataclass(frozen=True)
@@ -57,6 +160,14 @@ class NodeSelectorRequirement:
     key: str
     operator: Literal["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"]
     values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PreferredNodeTerm:
+    """A preferred node affinity term: a weight (1-100) and ANDed requirements."""
+
+    weight: int
+    requirements: tuple[NodeSelectorRequirement, ...]
 
 
 @dataclass(frozen=True)
@@ -76,6 +187,22 @@ class PodTemplate:
     labels: Mapping[str, str] = field(default_factory=dict)
     priority_class_name: str = ""
     node_name: str = ""
+    preferred_node_affinity: tuple[PreferredNodeTerm, ...] = ()
+    pod_affinity: tuple[PodAffinityTerm, ...] = ()  # required
+    pod_anti_affinity: tuple[PodAffinityTerm, ...] = ()  # required
+    preferred_pod_affinity: tuple[WeightedPodAffinityTerm, ...] = ()
+    preferred_pod_anti_affinity: tuple[WeightedPodAffinityTerm, ...] = ()
+    preemption_policy: Literal["PreemptLowerPriority", "Never"] = "PreemptLowerPriority"
+
+    @property
+    def has_pod_affinity(self) -> bool:
+        """Any pod affinity or anti-affinity term, required or preferred."""
+        return bool(
+            self.pod_affinity
+            or self.pod_anti_affinity
+            or self.preferred_pod_affinity
+            or self.preferred_pod_anti_affinity
+        )
 
 
 @dataclass(frozen=True)

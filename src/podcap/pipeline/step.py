@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Literal
@@ -24,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from podcap.errors import InvalidOptionError
+from podcap.errors import InvalidOptionError, PodcapWarning
 from podcap.io.manifests import Manifests, load_manifests
 from podcap.model.admission import AdmittedPod, QuotaState, admit, pod_tolerations
 from podcap.model.fleet import POD_ENI
@@ -39,7 +40,7 @@ from podcap.pipeline.results import (
 )
 from podcap.pipeline.state import ClusterState, Cohort, Key
 from podcap.scheduler.cycle import node_filters, pod_class, scheduling_failure
-from podcap.scheduler.fast import place_fast
+from podcap.scheduler.fast import not_modelled, place_fast
 from podcap.scheduler.framework import Filters, NodeState, PodClass
 from podcap.scheduler.plugins.node_name import kubelet_rejection
 from podcap.scheduler.plugins.node_resources_fit import fits_one
@@ -213,6 +214,19 @@ def settle(
     most = scoring == "MostAllocated"
     workloads = state.workloads
 
+    if engine == "fast":
+        population = [(k[0], w.template.labels) for k, w in workloads.items()]
+        for key, wl in workloads.items():
+            if key in state.observed:
+                continue
+            missing = not_modelled(wl.template, key[0], population)
+            if missing:
+                warnings.warn(
+                    f"{key[0]}/{key[2]}: the fast engine does not model {', '.join(missing)}; "
+                    "they are ignored (engine='reference' models them, for small fleets)",
+                    PodcapWarning,
+                    stacklevel=3,
+                )
     filters: dict[Key, Filters] = {
         key: node_filters(fleet, wl.template, pod_tolerations(wl)) for key, wl in workloads.items()
     }

@@ -47,7 +47,14 @@ def pod_class(fleet: Fleet, wl: Workload, pod: AdmittedPod, filters: Filters) ->
     """The scheduler's view of the pods of ``wl`` admitted as ``pod``."""
     req = np.array([pod.requests.get(r, 0) for r in fleet.resources], dtype=np.int64)
     nz_cpu, nz_mem = nonzero_requests(pod)
-    hard = tuple(c for c in wl.template.spread if c.when_unsatisfiable == "DoNotSchedule")
+    labels = wl.template.labels
+    hard = tuple(
+        c
+        for c in wl.template.spread
+        if c.when_unsatisfiable == "DoNotSchedule"
+        and (sel := c.selector_for(labels)) is not None
+        and sel.matches(labels)
+    )
     # topology spreading counts the pods on the nodes that pass the pod's node affinity
     counted = filters.static.get(node_affinity.NAME, filters.eligible)
     return PodClass(

@@ -17,18 +17,55 @@ constraints are placed one pod at a time with vectorised filters.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
 from podcap.kernels.scheduling import greedy_counts, slot_scores, spread_delta
+from podcap.model.workloads import PodTemplate
 from podcap.scheduler.framework import BoolArray, IntArray, NodeState, PodClass
 from podcap.scheduler.plugins import inter_pod_affinity, node_resources_fit, pod_topology_spread
 
-__all__ = ["capacity", "place_fast"]
+__all__ = ["capacity", "not_modelled", "place_fast"]
 
 _SPREAD_ITERATIONS = 6
+
+
+def not_modelled(
+    template: PodTemplate, namespace: str, others: Sequence[tuple[str, Mapping[str, str]]]
+) -> list[str]:
+    """What of a pod template the fast engine ignores (the reference engine models all of it).
+
+    ``others`` are the (namespace, labels) of the other workloads' pods: a spread constraint
+    that selects none of them and not the pod itself has no effect, so ignoring it is exact.
+    """
+    out = []
+    if template.pod_affinity:
+        out.append("required pod affinity")
+    labels = template.labels
+    if any(
+        t.topology_key != "kubernetes.io/hostname"
+        or t.selector is None
+        or not t.selector.matches(labels)
+        or t.namespaces
+        for t in template.pod_anti_affinity
+    ):
+        out.append("required pod anti-affinity other than on the hostname against its own pods")
+    if template.preferred_pod_affinity or template.preferred_pod_anti_affinity:
+        out.append("preferred pod (anti-)affinity")
+    if template.preferred_node_affinity:
+        out.append("preferred node affinity")
+    for c in template.spread:
+        sel = c.selector_for(labels)
+        if c.when_unsatisfiable == "ScheduleAnyway":
+            out.append("ScheduleAnyway topology spread constraints")
+        elif sel is None or not sel.matches(labels):
+            if sel is not None and any(ns == namespace and sel.matches(o) for ns, o in others):
+                out.append("topology spread constraints that do not select the pod itself")
+        elif c.min_domains or c.node_taints_policy == "Honor" or c.match_label_keys:
+            out.append("minDomains, nodeTaintsPolicy and matchLabelKeys of topology spreading")
+    return list(dict.fromkeys(out))
 
 
 def capacity(state: NodeState, pc: PodClass, own: IntArray) -> IntArray:
