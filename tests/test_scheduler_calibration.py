@@ -2,28 +2,21 @@
 
 The scenarios come from ``tests/data/kube_scheduler_sample.json`` (see the README next to
 it): the real scheduler's default profile placing the replicas of one ReplicaSet on a few nodes.
-The node state is built directly (no instance table), with the pod's actual requests and its
-"non-zero" scoring requests, and the default soft topology spreading switched on.
+Each scenario runs through ``podcap.simulate`` with both engines: one node group per node with
+the node's real allocatable, and a Deployment (so the system-default spreading applies, as it
+does to the ReplicaSet's pods in the real runs).
 """
 
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
-from podcap.kernels.scheduling import NONZERO_CPU_MILLICORES, NONZERO_MEMORY_BYTES
-from podcap.model.fleet import RESOURCES, Fleet
-from podcap.model.instances import type_facts
-from podcap.model.specs import NodeGroup
-from podcap.scheduler.cycle import failed_scheduling_message
-from podcap.scheduler.fast import place_fast
-from podcap.scheduler.framework import Filters as _Filters
-from podcap.scheduler.framework import NodeState, PodClass
-from podcap.scheduler.reference import place_reference
+import podcap
 
 REFERENCE = Path(__file__).resolve().parents[1] / "tests" / "data"
 SAMPLE = REFERENCE / "kube_scheduler_sample.json"
@@ -34,7 +27,7 @@ pytestmark = pytest.mark.skipif(
 
 #: Effectively unlimited ephemeral storage [B] (the scenarios do not constrain it).
 _LARGE_STORAGE = 1 << 50
-ENGINES = {"fast": place_fast, "reference": place_reference}
+ENGINES = ("fast", "reference")
 
 
 def _scenarios() -> list[dict[str, Any]]:
@@ -54,49 +47,63 @@ def _scenario(prefix: str) -> dict[str, Any]:
     return matches[0]
 
 
-def _setup(scenario: dict[str, Any]) -> tuple[NodeState, PodClass, list[str]]:
-    nodes = scenario["input"]["nodes"]
+def _cluster(scenario: dict[str, Any]) -> podcap.Cluster:
+    groups = []
+    for i, nd in enumerate(scenario["input"]["nodes"]):
+        groups.append(
+            podcap.NodeGroup(
+                f"n{i}",
+                "m5.large",
+                1,
+                zones=(nd["zone"],),
+                allocatable={
+                    "cpu": nd["cpu_milli"],
+                    "memory": nd["memory_bytes"],
+                    "pods": nd["pods_allocatable"],
+                    "ephemeral-storage": _LARGE_STORAGE,
+                },
+                node_names=(nd["name"],),
+            )
+        )
+    return podcap.Cluster(groups)
+
+
+def _deployment(scenario: dict[str, Any]) -> dict[str, Any]:
     pod = scenario["input"]["pod"]
-    n = len(nodes)
-    assert RESOURCES == ("cpu", "memory", "ephemeral-storage", "vpc.amazonaws.com/pod-eni")
-    alloc = np.array(
-        [
-            [nd["cpu_milli"] for nd in nodes],
-            [nd["memory_bytes"] for nd in nodes],
-            [_LARGE_STORAGE] * n,
-            [0] * n,
-        ],
-        dtype=np.int64,
-    )
-    pods_alloc = np.array([nd["pods_allocatable"] for nd in nodes], dtype=np.int64)
-    zones: list[str] = []
-    for nd in nodes:
-        if nd["zone"] not in zones:
-            zones.append(nd["zone"])
-    zone = np.array([zones.index(nd["zone"]) for nd in nodes], dtype=np.int64)
-    state = NodeState.empty(alloc, pods_alloc)
-    cpu, memory = int(pod["cpu_milli"]), int(pod["memory_bytes"])
-    pc = PodClass(
-        request=np.array([cpu, memory, 0, 0], dtype=np.int64),
-        nz_cpu=cpu or NONZERO_CPU_MILLICORES,
-        nz_memory=memory or NONZERO_MEMORY_BYTES,
-        eligible=np.ones(n, dtype=bool),
-        affinity=np.ones(n, dtype=bool),
-        soft_spread=True,
-        zone=zone,
-    )
-    return state, pc, [nd["name"] for nd in nodes]
+    requests = {"cpu": f"{pod['cpu_milli']}m"}
+    if pod["memory_bytes"]:
+        requests["memory"] = str(pod["memory_bytes"])
+    labels = {"app": "sample"}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "sample"},
+        "spec": {
+            "replicas": int(scenario["input"]["replicas"]),
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "hostNetwork": True,  # no pod IPs: the scenarios are about scheduling
+                    "containers": [
+                        {"name": "c", "image": "x", "resources": {"requests": requests}}
+                    ],
+                },
+            },
+        },
+    }
+
+
+def _simulate(engine: str, scenario: dict[str, Any]) -> podcap.SimulationResult:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", podcap.PodcapWarning)
+        return podcap.simulate(_cluster(scenario), [_deployment(scenario)], engine=engine)  # type: ignore[arg-type]
 
 
 def _place(engine: str, scenario: dict[str, Any]) -> dict[str, int]:
-    state, pc, names = _setup(scenario)
-    before = (state.used.copy(), state.pods.copy())
-    counts = ENGINES[engine](state, pc, int(scenario["input"]["replicas"]))
-    # place_* must not modify the state
-    np.testing.assert_array_equal(state.used, before[0])
-    np.testing.assert_array_equal(state.pods, before[1])
-    assert counts.shape == (len(names),)
-    return {name: int(c) for name, c in zip(names, counts, strict=True)}
+    result = _simulate(engine, scenario)
+    bound = result.placements.groupby("node")["pods"].sum()
+    return {nd["name"]: int(bound.get(nd["name"], 0)) for nd in scenario["input"]["nodes"]}
 
 
 def _real_runs(scenario: dict[str, Any]) -> list[dict[str, Any]]:
@@ -165,23 +172,8 @@ def test_fast_and_reference_agree_on_the_samples() -> None:
 @pytest.mark.parametrize("engine", sorted(ENGINES))
 def test_s3_failed_scheduling_text(engine: str) -> None:
     scenario = _scenario("s3")
-    state, pc, names = _setup(scenario)
-    n = len(names)
-    counts = ENGINES[engine](state, pc, int(scenario["input"]["replicas"]))
-    state.add(pc, counts)
-    fleet = Fleet(
-        names=np.array(names, dtype=object),
-        group=np.zeros(n, dtype=np.int64),
-        zone=pc.zone if pc.zone is not None else np.zeros(n, dtype=np.int64),
-        groups=(NodeGroup("sample", "m5.large", n),),
-        zones=tuple(dict.fromkeys(nd["zone"] for nd in scenario["input"]["nodes"])),
-        alloc=state.alloc,
-        pods_alloc=state.pods_alloc,
-        pod_ips=np.full(n, 1000, dtype=np.int64),
-        facts=(type_facts("m5.large"),),
-    )
-    filters = _Filters(static={}, codes={}, eligible=np.ones(n, bool))
-    text = failed_scheduling_message(fleet, state, pc, filters, (), counts)
+    result = _simulate(engine, scenario)
+    text = str(result.workloads.set_index("name").loc["sample", "reason"])
     real = scenario["seeded_reproducible_run"]["fail_reason"]
     first_sentence = real[: real.index(".") + 1]
     assert first_sentence == "0/4 nodes are available: 4 Insufficient memory."

@@ -125,6 +125,8 @@ def slot_scores(
     """Score of placing a node's ``k+1``-th pod of the workload (``k`` already placed now).
 
     Arguments broadcast; ``own`` is the workload's pods on the node before this placement round.
+    A best-effort pod (no cpu and no memory request) is not scored by BalancedAllocation
+    (kube-scheduler >= 1.34, kubernetes#129138).
     """
     fit = fit_score(
         alloc_cpu,
@@ -133,9 +135,12 @@ def slot_scores(
         used_nz_memory + (k + 1) * nz_memory,
         most_allocated=most_allocated,
     )
-    bal = balanced_allocation_score(
-        alloc_cpu, alloc_memory, used_cpu + (k + 1) * cpu, used_memory + (k + 1) * memory
-    )
+    if cpu == 0 and memory == 0:
+        bal: Any = 0
+    else:
+        bal = balanced_allocation_score(
+            alloc_cpu, alloc_memory, used_cpu + (k + 1) * cpu, used_memory + (k + 1) * memory
+        )
     out: npt.NDArray[np.float64] = np.asarray(fit + bal, dtype=np.float64) - delta * (own + k)
     return out
 

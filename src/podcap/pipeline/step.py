@@ -41,10 +41,10 @@ from podcap.pipeline.results import (
 from podcap.pipeline.state import ClusterState, Cohort, Key
 from podcap.scheduler.cycle import node_filters, pod_class, scheduling_failure
 from podcap.scheduler.fast import not_modelled, place_fast
-from podcap.scheduler.framework import Filters, NodeState, PodClass
+from podcap.scheduler.framework import Filters, NodeState, PodClass, PodSpec
 from podcap.scheduler.plugins.node_name import kubelet_rejection
 from podcap.scheduler.plugins.node_resources_fit import fits_one
-from podcap.scheduler.reference import place_reference
+from podcap.scheduler.reference import explain_reference, place_reference
 
 __all__ = ["Engine", "ScoringStrategy", "settle", "step"]
 
@@ -209,7 +209,6 @@ def settle(
     full = state.full_fleet if state.full_fleet is not None else fleet
     _, subnet_state, _ = launch(full)  # a fresh address book with the nodes' own addresses
     n = fleet.size
-    place = place_fast if engine == "fast" else place_reference
     rank = None if seed is None else np.random.default_rng(seed).permutation(n).astype(np.int64)
     most = scoring == "MostAllocated"
     workloads = state.workloads
@@ -219,7 +218,7 @@ def settle(
         for key, wl in workloads.items():
             if key in state.observed:
                 continue
-            missing = not_modelled(wl.template, key[0], population)
+            missing = not_modelled(wl.template, key[0], population, wl.kind == "DaemonSet")
             if missing:
                 warnings.warn(
                     f"{key[0]}/{key[2]}: the fast engine does not model {', '.join(missing)}; "
@@ -231,6 +230,25 @@ def settle(
         key: node_filters(fleet, wl.template, pod_tolerations(wl)) for key, wl in workloads.items()
     }
     classes: dict[tuple[Key, int], PodClass] = {}
+    specs: dict[tuple[Key, int], PodSpec] = {}
+
+    def pspec(c: Cohort) -> PodSpec:
+        k = (c.key, id(c.pod))
+        if k not in specs:
+            wl = workloads[c.key]
+            pc = pclass(c)
+            specs[k] = PodSpec(
+                key=c.key,
+                namespace=c.key[0],
+                template=wl.template,
+                tolerations=pod_tolerations(wl),
+                request=pc.request,
+                nz_cpu=pc.nz_cpu,
+                nz_memory=pc.nz_memory,
+                priority=c.priority,
+                default_spread=wl.kind in ("Deployment", "ReplicaSet", "StatefulSet"),
+            )
+        return specs[k]
 
     def pclass(c: Cohort) -> PodClass:
         k = (c.key, id(c.pod))
@@ -350,14 +368,55 @@ def settle(
     )
     newly: list[Cohort] = []
     last: tuple[Cohort, PodClass] | None = None
+    start = 0  # the scheduler's next start index into its node list
     for i in queue:
         c = cohorts[i]
         wl = workloads[c.key]
         pc = pclass(c)
-        if c.pinned is not None:
+        if engine == "reference":
+            spec = pspec(c)
+            bound = [(pspec(b), b.bound) for b in cohorts if b.bound.any()]
+            bound += [(pspec(b), b.bound) for b in newly]
+            if c.pinned is not None:
+                counts = np.zeros(n, dtype=np.int64)
+                for node in np.flatnonzero(c.pinned > 0):
+                    only = np.zeros(n, dtype=bool)
+                    only[node] = True
+                    got = place_reference(
+                        fleet,
+                        nodes,
+                        bound,
+                        spec,
+                        1,
+                        most_allocated=most,
+                        rank=rank,
+                        only=only,
+                        start=start,
+                    )
+                    start = got.start
+                    counts += got.counts
+                    if got.failure is None:
+                        nodes.add(pc, got.counts)
+                        bound.append((spec, got.counts))
+                nodes.add(pc, -counts)  # added once below, with the fast engine's accounting
+            else:
+                got = place_reference(
+                    fleet,
+                    nodes,
+                    bound,
+                    spec,
+                    c.pending,
+                    most_allocated=most,
+                    rank=rank,
+                    start=start,
+                )
+                start, counts = got.start, got.counts
+        elif c.pinned is not None:
             counts = ((c.pinned > 0) & pc.eligible & fits_one(nodes, pc)).astype(np.int64)
         else:
-            counts = place(nodes, pc, c.pending, most_allocated=most, own=own[c.key], rank=rank)
+            counts = place_fast(
+                nodes, pc, c.pending, most_allocated=most, own=own[c.key], rank=rank
+            )
         nodes.add(pc, counts)
         own[c.key] = own[c.key] + counts
         pending = c.pending - int(counts.sum())
@@ -461,6 +520,16 @@ def settle(
             if wl.template.node_name:
                 text = kubelet_rejection(fleet, nodes, pc, wl.template.node_name)
                 codes: frozenset[str] = frozenset({"nodeName"})
+            elif engine == "reference" and (
+                explained := explain_reference(
+                    fleet,
+                    nodes,
+                    [(pspec(b), b.bound) for b in ordered if b.bound.any()],
+                    pspec(mine[0]),
+                    only=_pin(mine[0], n),
+                )
+            ):
+                text, codes = explained
             elif mine[0].pinned is not None:
                 only = np.zeros(n, dtype=bool)
                 only[int(np.argmax(mine[0].pinned > 0))] = True
@@ -540,6 +609,15 @@ def settle(
         seq=seq,
     )
     return next_state, result
+
+
+def _pin(c: Cohort, n: int) -> npt.NDArray[np.bool_] | None:
+    """The node a pending DaemonSet pod is pinned to (its first), or None."""
+    if c.pinned is None:
+        return None
+    only = np.zeros(n, dtype=bool)
+    only[int(np.argmax(c.pinned > 0))] = True
+    return only
 
 
 def _create(

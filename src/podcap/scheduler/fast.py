@@ -33,12 +33,18 @@ _SPREAD_ITERATIONS = 6
 
 
 def not_modelled(
-    template: PodTemplate, namespace: str, others: Sequence[tuple[str, Mapping[str, str]]]
+    template: PodTemplate,
+    namespace: str,
+    others: Sequence[tuple[str, Mapping[str, str]]],
+    daemon: bool = False,
 ) -> list[str]:
     """What of a pod template the fast engine ignores (the reference engine models all of it).
 
     ``others`` are the (namespace, labels) of the other workloads' pods: a spread constraint
     that selects none of them and not the pod itself has no effect, so ignoring it is exact.
+    ``daemon``: the template is a DaemonSet's.  Its pods' required node affinity is their own
+    node, so with the default nodeAffinityPolicy Honor a DoNotSchedule constraint counts only
+    that node and never stops them, which is what the fast engine does.
     """
     out = []
     if template.pod_affinity:
@@ -58,6 +64,12 @@ def not_modelled(
         out.append("preferred node affinity")
     for c in template.spread:
         sel = c.selector_for(labels)
+        if (
+            daemon
+            and c.when_unsatisfiable == "DoNotSchedule"
+            and c.node_affinity_policy == "Ignore"
+        ):
+            out.append("DoNotSchedule spreading of DaemonSet pods with nodeAffinityPolicy Ignore")
         if c.when_unsatisfiable == "ScheduleAnyway":
             out.append("ScheduleAnyway topology spread constraints")
         elif sel is None or not sel.matches(labels):

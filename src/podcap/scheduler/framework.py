@@ -27,6 +27,7 @@ __all__ = [
     "Filters",
     "NodeState",
     "PodClass",
+    "PodSpec",
     "Reason",
 ]
 
@@ -80,6 +81,24 @@ class PodClass:
     hard_spread: tuple[SpreadConstraint, ...] = ()
     zone: IntArray | None = None  # zone code per node (soft spread)
     domains: tuple[IntArray, ...] = ()  # per hard constraint: domain code per node (-1: no label)
+
+
+@dataclass(frozen=True)
+class PodSpec:
+    """What the scheduler knows of the identical pods of one cohort (the reference engine's
+    input): owner, namespace, template (labels, affinity, spreading), tolerations with those
+    the controller adds, requests per resource in fleet order, non-zero requests, priority, and
+    whether a controller's selector makes the system-default spreading apply."""
+
+    key: tuple[str, str, str]
+    namespace: str
+    template: PodTemplate
+    tolerations: tuple[Toleration, ...]
+    request: IntArray
+    nz_cpu: int
+    nz_memory: int
+    priority: int = 0
+    default_spread: bool = False
 
 
 @dataclass(frozen=True)

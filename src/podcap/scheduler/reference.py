@@ -1,184 +1,770 @@
-"""The reference engine: a literal pod-by-pod, node-by-node scheduler in plain Python.
+"""The reference engine: kube-scheduler v1.34's scheduling cycle, literally, pod by pod.
 
-It is the test oracle of :mod:`podcap.scheduler.fast` and shares no filtering, scoring or
-spreading code with it (only the inputs, :class:`NodeState` and :class:`PodClass`); an import
-contract keeps it away from the fast engine, the plugins and the kernels.  Rules, written from
-kube-scheduler's source:
+Written in plain Python from the Kubernetes source (``pkg/scheduler/schedule_one.go`` and the
+default profile's plugins in ``pkg/scheduler/framework/plugins/``), one function per plugin.  It
+shares no filtering, scoring or spreading code with the fast engine (an import contract keeps it
+away from the fast engine, the plugins and the kernels): only the input specs.
 
-* filters: the static filters' answer (``PodClass.eligible``), pods count, every requested
-  resource, hostname anti-affinity (one pod of the workload per node), and every DoNotSchedule
-  topology spread constraint (``count(domain) + 1 - min(count) <= maxSkew`` over labelled nodes
-  passing the node affinity);
-* score: NodeResourcesFit (LeastAllocated ``(alloc - req) * 100 // alloc`` or MostAllocated
-  ``req * 100 // alloc`` over non-zero requests, cpu and memory averaged) plus
-  NodeResourcesBalancedAllocation (``int((1 - |f_cpu - f_mem| / 2) * 100)`` over actual
-  requests), minus the per-pod soft-spreading decrement podcap uses for the system default
-  spreading (the same documented approximation, computed here independently);
-* ties: the fewest pods of the workload, then the lowest rank.
+Per pod:
 
-Meant for small fleets.
+* **PreFilter**: NodeAffinity narrows a pod pinned to one node (a DaemonSet pod's
+  ``matchFields``); PodTopologySpread counts the pods its DoNotSchedule constraints select per
+  domain, on the nodes its node inclusion policies admit; InterPodAffinity counts the existing
+  pods its required terms select and the existing pods whose required anti-affinity selects it.
+* **Filter**, in profile order, the first failing plugin deciding a node: NodeUnschedulable,
+  NodeName, TaintToleration, NodeAffinity, NodeResourcesFit, PodTopologySpread,
+  InterPodAffinity.  Nodes are visited in the scheduler's node-tree order (zones interleaved)
+  from a start index that advances by the nodes visited; with 100 or more nodes the search stops
+  once ``numFeasibleNodesToFind`` nodes fit (``percentageOfNodesToScore``, adaptive by default).
+* **Score** over the feasible nodes, normalised per plugin and weighted as in the default
+  profile: TaintToleration 3, NodeAffinity 2, NodeResourcesFit 1, PodTopologySpread 2,
+  InterPodAffinity 2, NodeResourcesBalancedAllocation 1 (ImageLocality scores 0: no images).
+* **Select**: the highest total; among equal totals podcap's documented rule (the node with the
+  fewest pods of the workload, then the lowest rank: node order, or a seeded permutation) where
+  the real scheduler picks at random.
+* When no node fits: the FailedScheduling text ``0/N nodes are available: ...`` from each
+  node's reasons.  Preemption is not run here.
+
+Meant for small fleets: every pod visits every node in Python.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from podcap.scheduler.framework import IntArray, NodeState, PodClass
+from podcap.model.fleet import Fleet
+from podcap.model.specs import Taint
+from podcap.model.workloads import LabelSelector, NodeSelectorRequirement, PodAffinityTerm
+from podcap.scheduler.framework import BoolArray, IntArray, NodeState, PodSpec
 
-__all__ = ["place_reference"]
+__all__ = ["Placement", "explain_reference", "num_feasible_nodes_to_find", "place_reference"]
 
-_ROUNDS = 6
+MAX_NODE_SCORE = 100
+MIN_FEASIBLE_NODES = 100
+MIN_FEASIBLE_PERCENTAGE = 5
+WEIGHTS = {
+    "TaintToleration": 3,
+    "NodeAffinity": 2,
+    "NodeResourcesFit": 1,
+    "PodTopologySpread": 2,
+    "InterPodAffinity": 2,
+    "NodeResourcesBalancedAllocation": 1,
+}
+_HOSTNAME = "kubernetes.io/hostname"
+_UNSCHEDULABLE = Taint("node.kubernetes.io/unschedulable", "", "NoSchedule")
+# system default spreading (PodTopologySpread defaultingType System)
+_DEFAULT_CONSTRAINTS = (("topology.kubernetes.io/zone", 5), (_HOSTNAME, 3))
 
-
-def _least(alloc: int, requested: int) -> int:
-    if alloc <= 0 or requested > alloc:
-        return 0
-    return ((alloc - requested) * 100) // alloc
-
-
-def _most(alloc: int, requested: int) -> int:
-    if alloc <= 0:
-        return 0
-    return (min(requested, alloc) * 100) // alloc
-
-
-def _score(
-    alloc_cpu: int, alloc_mem: int, cpu: int, mem: int, nz_cpu: int, nz_mem: int, most: bool
-) -> float:
-    f = _most if most else _least
-    fit = (f(alloc_cpu, nz_cpu) + f(alloc_mem, nz_mem)) // 2
-    fc = min(cpu / alloc_cpu, 1.0) if alloc_cpu > 0 else 1.0
-    fm = min(mem / alloc_mem, 1.0) if alloc_mem > 0 else 1.0
-    balanced = int((1.0 - abs(fc - fm) / 2.0) * 100)
-    return float(fit + balanced)
+Reasons = list[tuple[str, str]]  # (text, limit code)
 
 
-def _spread_cost(counts: list[int], feasible: list[bool], zone: list[int]) -> list[float]:
-    """Per-pod score decrement of the default soft spreading (hostname 3, zone 5, weight 2):
-    ``200 * (w_h + w_z / nodes_in_zone) / max_raw`` with ``w = ln(domains + 2)`` and
-    ``raw = n_host * w_h + 2 + n_zone * w_z + 4``."""
-    n = len(counts)
-    if not any(feasible):
-        return [0.0] * n
-    per_zone: dict[int, int] = {}
-    nodes_in: dict[int, int] = {}
-    for i in range(n):
-        if feasible[i]:
-            per_zone[zone[i]] = per_zone.get(zone[i], 0) + counts[i]
-            nodes_in[zone[i]] = nodes_in.get(zone[i], 0) + 1
-    w_h = math.log(sum(feasible) + 2)
-    w_z = math.log(len(nodes_in) + 2)
-    raw = [counts[i] * w_h + 2 + per_zone.get(zone[i], 0) * w_z + 4 for i in range(n)]
-    top = max(raw[i] for i in range(n) if feasible[i])
-    return [
-        2 * 100 * (w_h + w_z / max(nodes_in.get(zone[i], 0), 1)) / top if feasible[i] else 0.0
-        for i in range(n)
-    ]
+@dataclass(frozen=True)
+class Placement:
+    """What the reference engine did with ``n`` pods: pods bound per node, the scheduler's next
+    start index, and for the first pod that did not fit its FailedScheduling text and codes."""
+
+    counts: IntArray
+    start: int
+    failure: tuple[str, frozenset[str]] | None
 
 
-class _Oracle:
-    def __init__(self, state: NodeState, pc: PodClass, own: list[int], most: bool) -> None:
-        self.n = int(state.pods.shape[0])
-        self.alloc = state.alloc.tolist()
-        self.used0 = state.used.tolist()
-        self.pods = state.pods.tolist()
-        self.pods_alloc = state.pods_alloc.tolist()
-        self.nz_cpu0 = state.nz_cpu.tolist()
-        self.nz_mem0 = state.nz_memory.tolist()
-        self.req = pc.request.tolist()
-        self.eligible = pc.eligible.tolist()
-        self.affinity = pc.affinity.tolist()
-        self.domains = [d.tolist() for d in pc.domains]
-        self.pc = pc
-        self.own = own
+def num_feasible_nodes_to_find(percentage: int, nodes: int) -> int:
+    """``numFeasibleNodesToFind``: how many feasible nodes the scheduler looks for before it
+    stops filtering (all of them below 100 nodes; ``percentage`` 0 is the adaptive default
+    ``50 - nodes / 125``, at least 5)."""
+    if nodes < MIN_FEASIBLE_NODES:
+        return nodes
+    if percentage == 0:
+        percentage = 50 - nodes // 125
+        if percentage < MIN_FEASIBLE_PERCENTAGE:
+            percentage = MIN_FEASIBLE_PERCENTAGE
+    found = nodes * percentage // 100
+    return max(found, MIN_FEASIBLE_NODES)
+
+
+def _zone_key(labels: Mapping[str, str]) -> str:
+    zone = labels.get("failure-domain.beta.kubernetes.io/zone")
+    if zone is None:
+        zone = labels.get("topology.kubernetes.io/zone", "")
+    region = labels.get("failure-domain.beta.kubernetes.io/region")
+    if region is None:
+        region = labels.get("topology.kubernetes.io/region", "")
+    if not region and not zone:
+        return ""
+    return region + ":\x00:" + zone
+
+
+def node_tree_order(labels: Sequence[Mapping[str, str]]) -> list[int]:
+    """The scheduler's node list: zones in the order their first node was added, one node of
+    each zone in turn (``nodeTree.list``)."""
+    zones: dict[str, list[int]] = {}
+    for i, lab in enumerate(labels):
+        zones.setdefault(_zone_key(lab), []).append(i)
+    out: list[int] = []
+    depth = 0
+    while len(out) < len(labels):
+        for members in zones.values():
+            if depth < len(members):
+                out.append(members[depth])
+        depth += 1
+    return out
+
+
+def _requirement(req: NodeSelectorRequirement, name: str, labels: Mapping[str, str]) -> bool:
+    if req.key == "metadata.name":
+        value: str | None = name
+    else:
+        value = labels.get(req.key)
+    op = req.operator
+    if op == "In":
+        return value is not None and value in req.values
+    if op == "NotIn":
+        return value is None or value not in req.values
+    if op == "Exists":
+        return value is not None
+    if op == "DoesNotExist":
+        return value is None
+    if value is None or len(req.values) != 1:
+        return False
+    try:
+        have, bound = int(value), int(req.values[0])
+    except ValueError:
+        return False
+    return have > bound if op == "Gt" else have < bound
+
+
+def _tolerated(taint: Taint, pod: PodSpec) -> bool:
+    return any(t.tolerates(taint) for t in pod.tolerations)
+
+
+class _Cycle:
+    """The cluster as the scheduler's cache sees it, and one scheduling cycle per pod."""
+
+    def __init__(
+        self,
+        fleet: Fleet,
+        state: NodeState,
+        bound: Sequence[tuple[PodSpec, IntArray]],
+        pod: PodSpec,
+        most: bool,
+        pinned: int | None = None,
+    ) -> None:
+        n = fleet.size
+        # a DaemonSet pod's required node affinity is replaced by its controller with
+        # ``matchFields metadata.name In [node]`` (ReplaceDaemonSetPodNodeNameNodeAffinity)
+        self.pinned = pinned
+        self.n = n
+        self.names = [str(x) for x in fleet.names]
+        self.labels = [fleet.labels_of(i) for i in range(n)]
+        self.resources = fleet.resources
+        self.alloc = [[int(v) for v in state.alloc[:, i]] for i in range(n)]
+        self.pods_alloc = [int(v) for v in state.pods_alloc]
+        self.used = [[int(v) for v in state.used[:, i]] for i in range(n)]
+        self.nz = [[int(state.nz_cpu[i]), int(state.nz_memory[i])] for i in range(n)]
+        self.pods = [int(v) for v in state.pods]
+        groups = fleet.groups
+        self.unschedulable = [bool(groups[int(g)].unschedulable) for g in fleet.group]
+        self.taints: list[tuple[Taint, ...]] = []
+        for i in range(n):
+            g = groups[int(fleet.group[i])]
+            extra = (_UNSCHEDULABLE,) if g.unschedulable else ()
+            self.taints.append(tuple(g.taints) + extra)
+        self.order = node_tree_order(self.labels)
         self.most = most
+        # the pods on the nodes: one spec per cohort, counts per node; the incoming pod last
+        self.specs = [s for s, _ in bound] + [pod]
+        self.counts = [[int(v) for v in c] for _, c in bound] + [[0] * n]
+        self.pod = pod
+        self.me = len(self.specs) - 1
+        self.mine = [s for s, spec in enumerate(self.specs) if spec.key == pod.key]
+        self.anti = [
+            tuple(t.resolved(s.namespace, s.template.labels) for t in s.template.pod_anti_affinity)
+            for s in self.specs
+        ]
+        self.affinity = [
+            tuple(t.resolved(s.namespace, s.template.labels) for t in s.template.pod_affinity)
+            for s in self.specs
+        ]
 
-    def fits(self, i: int, placed: list[int], used: list[list[int]]) -> bool:
-        if not self.eligible[i]:
-            return False
-        if self.pods[i] + placed[i] + 1 > self.pods_alloc[i]:
-            return False
-        for r, amount in enumerate(self.req):
-            if amount > 0 and used[r][i] + amount > self.alloc[r][i]:
+    # ---------------------------------------------------------------------------------------
+    # helpers
+
+    def _count(self, i: int, selected: Sequence[int]) -> int:
+        return sum(self.counts[s][i] for s in selected)
+
+    def _selected(self, selector: LabelSelector | None, namespace: str) -> list[int]:
+        if selector is None:
+            return []
+        return [
+            s
+            for s, spec in enumerate(self.specs)
+            if spec.namespace == namespace and selector.matches(spec.template.labels)
+        ]
+
+    def _required_affinity_ok(self, i: int) -> bool:
+        tpl = self.pod.template
+        for key, value in tpl.node_selector.items():
+            if self.labels[i].get(key) != value:
                 return False
-        return not (self.pc.anti_affinity and self.own[i] + placed[i] > 0)
+        if self.pinned is not None:
+            return i == self.pinned
+        if not tpl.node_affinity:
+            return True
+        return any(
+            all(_requirement(r, self.names[i], self.labels[i]) for r in term)
+            for term in tpl.node_affinity
+        )
 
-    def spread_ok(self, placed: list[int]) -> list[bool]:
-        ok = [True] * self.n
-        for c, dom in zip(self.pc.hard_spread, self.domains, strict=True):
-            per: dict[int, int] = {}
-            for i in range(self.n):
-                if self.affinity[i] and dom[i] >= 0:
-                    per[dom[i]] = per.get(dom[i], 0) + self.own[i] + placed[i]
-            low = min(per.values()) if per else 0
-            for i in range(self.n):
-                if dom[i] < 0 or not per or per.get(dom[i], 0) + 1 - low > c.max_skew:
-                    ok[i] = False
-        return ok
+    def _untolerated(self, i: int, effects: tuple[str, ...]) -> Taint | None:
+        for t in self.taints[i]:
+            if t.effect in effects and not _tolerated(t, self.pod):
+                return t
+        return None
 
-    def run(self, count: int, delta: list[float], rank: list[int]) -> list[int]:
-        placed = [0] * self.n
-        used = [row[:] for row in self.used0]
-        nz_cpu = self.nz_cpu0[:]
-        nz_mem = self.nz_mem0[:]
-        for _ in range(count):
-            spread_ok = self.spread_ok(placed)
-            best_i, best_key = -1, None
+    # ---------------------------------------------------------------------------------------
+    # PreFilter
+
+    def prefilter(self) -> None:
+        pod = self.pod
+        labels = pod.template.labels
+        # PodTopologySpread: DoNotSchedule constraints
+        self.hard: list[tuple[str, int, int | None, list[int], bool, dict[str, int]]] = []
+        hard = [c for c in pod.template.spread if c.when_unsatisfiable == "DoNotSchedule"]
+        keys = [c.topology_key for c in hard]
+        for c in hard:
+            sel = c.selector_for(labels)
+            selected = self._selected(sel, pod.namespace)
+            self_match = sel is not None and sel.matches(labels)
+            domains: dict[str, int] = {}
             for i in range(self.n):
-                if not spread_ok[i] or not self.fits(i, placed, used):
+                lab = self.labels[i]
+                if not all(k in lab for k in keys):
                     continue
-                score = _score(
-                    self.alloc[0][i],
-                    self.alloc[1][i],
-                    used[0][i] + self.req[0],
-                    used[1][i] + self.req[1],
-                    nz_cpu[i] + self.pc.nz_cpu,
-                    nz_mem[i] + self.pc.nz_memory,
-                    self.most,
-                ) - delta[i] * (self.own[i] + placed[i])
-                key = (score, -(self.own[i] + placed[i]), -rank[i])
-                if best_key is None or key > best_key:
-                    best_key, best_i = key, i
-            if best_i < 0:
-                break
-            placed[best_i] += 1
-            for r, amount in enumerate(self.req):
-                used[r][best_i] += amount
-            nz_cpu[best_i] += self.pc.nz_cpu
-            nz_mem[best_i] += self.pc.nz_memory
-        return placed
+                if c.node_affinity_policy == "Honor" and not self._required_affinity_ok(i):
+                    continue
+                if c.node_taints_policy == "Honor" and self._untolerated(
+                    i, ("NoSchedule", "NoExecute")
+                ):
+                    continue
+                value = lab[c.topology_key]
+                domains[value] = domains.get(value, 0) + self._count(i, selected)
+            self.hard.append(
+                (c.topology_key, c.max_skew, c.min_domains, selected, self_match, domains)
+            )
+        # InterPodAffinity
+        self.existing_anti: dict[tuple[str, str], int] = {}
+        for s, terms in enumerate(self.anti):
+            if s == self.me or not terms:
+                continue
+            spec = self.specs[s]
+            for i in range(self.n):
+                k = self.counts[s][i]
+                if not k:
+                    continue
+                for t in terms:
+                    if t.selects(pod.namespace, labels) and t.topology_key in self.labels[i]:
+                        pair = (t.topology_key, self.labels[i][t.topology_key])
+                        self.existing_anti[pair] = self.existing_anti.get(pair, 0) + k
+            del spec
+        self.aff_counts: dict[tuple[str, str], int] = {}
+        self.anti_counts: dict[tuple[str, str], int] = {}
+        my_aff, my_anti = self.affinity[self.me], self.anti[self.me]
+        if my_aff or my_anti:
+            for s, spec in enumerate(self.specs):
+                ns, s_lab = spec.namespace, spec.template.labels
+                all_aff = bool(my_aff) and all(t.selects(ns, s_lab) for t in my_aff)
+                for i in range(self.n):
+                    k = self.counts[s][i]
+                    if not k:
+                        continue
+                    if all_aff:
+                        for t in my_aff:
+                            if t.topology_key in self.labels[i]:
+                                pair = (t.topology_key, self.labels[i][t.topology_key])
+                                self.aff_counts[pair] = self.aff_counts.get(pair, 0) + k
+                    for t in my_anti:
+                        if t.selects(ns, s_lab) and t.topology_key in self.labels[i]:
+                            pair = (t.topology_key, self.labels[i][t.topology_key])
+                            self.anti_counts[pair] = self.anti_counts.get(pair, 0) + k
+        self.self_affine = bool(my_aff) and all(t.selects(pod.namespace, labels) for t in my_aff)
+
+    # ---------------------------------------------------------------------------------------
+    # Filter (profile order; the first failing plugin decides)
+
+    def node_unschedulable(self, i: int) -> Reasons:
+        if self.unschedulable[i] and not _tolerated(_UNSCHEDULABLE, self.pod):
+            return [("node(s) were unschedulable", "unschedulable")]
+        return []
+
+    def node_name(self, i: int) -> Reasons:
+        name = self.pod.template.node_name
+        if name and name != self.names[i]:
+            return [("node(s) didn't match the requested node name", "nodeName")]
+        return []
+
+    def taint_toleration(self, i: int) -> Reasons:
+        t = self._untolerated(i, ("NoSchedule", "NoExecute"))
+        if t is not None:
+            return [(f"node(s) had untolerated taint {{{t.key}: {t.value}}}", "taint")]
+        return []
+
+    def node_affinity(self, i: int) -> Reasons:
+        if not self._required_affinity_ok(i):
+            return [("node(s) didn't match Pod's node affinity/selector", "nodeAffinity")]
+        return []
+
+    def node_resources_fit(self, i: int) -> Reasons:
+        out: Reasons = []
+        if self.pods[i] + 1 > self.pods_alloc[i]:
+            out.append(("Too many pods", "pods"))
+        req = self.pod.request
+        if not any(int(v) for v in req):
+            return out
+        for r, name in enumerate(self.resources):
+            amount = int(req[r])
+            if amount > 0 and amount > self.alloc[i][r] - self.used[i][r]:
+                out.append((f"Insufficient {name}", name))
+        return out
+
+    def pod_topology_spread(self, i: int) -> Reasons:
+        lab = self.labels[i]
+        text = "node(s) didn't match pod topology spread constraints"
+        for key, max_skew, min_domains, _selected, self_match, domains in self.hard:
+            if key not in lab:
+                return [(f"{text} (missing required label)", "topologySpread")]
+            low = min(domains.values()) if domains else 2**31 - 1
+            if min_domains is not None and len(domains) < min_domains:
+                low = 0
+            skew = domains.get(lab[key], 0) + int(self_match) - low
+            if skew > max_skew:
+                return [(text, "topologySpread")]
+        return []
+
+    def inter_pod_affinity(self, i: int) -> Reasons:
+        lab = self.labels[i]
+        my_aff = self.affinity[self.me]
+        if my_aff:
+            exists = True
+            for t in my_aff:
+                if t.topology_key not in lab:
+                    return [("node(s) didn't match pod affinity rules", "podAffinity")]
+                if self.aff_counts.get((t.topology_key, lab[t.topology_key]), 0) <= 0:
+                    exists = False
+            if not exists and not (not self.aff_counts and self.self_affine):
+                return [("node(s) didn't match pod affinity rules", "podAffinity")]
+        for t in self.anti[self.me]:
+            if t.topology_key in lab and self.anti_counts.get(
+                (t.topology_key, lab[t.topology_key]), 0
+            ):
+                return [("node(s) didn't match pod anti-affinity rules", "podAntiAffinity")]
+        if self.existing_anti:
+            for key, value in lab.items():
+                if self.existing_anti.get((key, value), 0) > 0:
+                    return [
+                        (
+                            "node(s) didn't satisfy existing pods anti-affinity rules",
+                            "podAntiAffinity",
+                        )
+                    ]
+        return []
+
+    def filter(self, i: int) -> Reasons:
+        for plugin in (
+            self.node_unschedulable,
+            self.node_name,
+            self.taint_toleration,
+            self.node_affinity,
+            self.node_resources_fit,
+            self.pod_topology_spread,
+            self.inter_pod_affinity,
+        ):
+            reasons = plugin(i)
+            if reasons:
+                return reasons
+        return []
+
+    # ---------------------------------------------------------------------------------------
+    # Score (raw), then normalise
+
+    def score_taint_toleration(self, nodes: list[int]) -> list[int]:
+        tolerations = [t for t in self.pod.tolerations if t.effect in ("", "PreferNoSchedule")]
+        raw = []
+        for i in nodes:
+            raw.append(
+                sum(
+                    1
+                    for t in self.taints[i]
+                    if t.effect == "PreferNoSchedule"
+                    and not any(tol.tolerates(t) for tol in tolerations)
+                )
+            )
+        return _default_normalize(raw, reverse=True)
+
+    def score_node_affinity(self, nodes: list[int]) -> list[int] | None:
+        terms = self.pod.template.preferred_node_affinity
+        if not terms:
+            return None
+        raw = [
+            sum(
+                t.weight
+                for t in terms
+                if all(_requirement(r, self.names[i], self.labels[i]) for r in t.requirements)
+            )
+            for i in nodes
+        ]
+        return _default_normalize(raw, reverse=False)
+
+    def score_fit(self, nodes: list[int]) -> list[int]:
+        out = []
+        for i in nodes:
+            total = 0
+            weights = 0
+            for r, amount in ((0, self.pod.nz_cpu), (1, self.pod.nz_memory)):
+                cap = self.alloc[i][r]
+                if cap == 0:
+                    continue
+                req = self.nz[i][r] + amount
+                if self.most:
+                    s = (min(req, cap) * MAX_NODE_SCORE) // cap
+                else:
+                    s = 0 if req > cap else ((cap - req) * MAX_NODE_SCORE) // cap
+                total += s
+                weights += 1
+            out.append(total // weights if weights else 0)
+        return out
+
+    def score_balanced(self, nodes: list[int]) -> list[int] | None:
+        cpu, memory = int(self.pod.request[0]), int(self.pod.request[1])
+        if cpu == 0 and memory == 0:
+            return None  # best-effort pods skip BalancedAllocation (kubernetes#129138)
+        out = []
+        for i in nodes:
+            fractions = []
+            for r, amount in ((0, cpu), (1, memory)):
+                cap = self.alloc[i][r]
+                if cap == 0:
+                    continue
+                fractions.append(min((self.used[i][r] + amount) / cap, 1.0))
+            std = 0.0
+            if len(fractions) == 2:
+                std = abs((fractions[0] - fractions[1]) / 2)
+            out.append(int((1 - std) * MAX_NODE_SCORE))
+        return out
+
+    def _soft_constraints(self) -> list[tuple[str, int, list[int]]]:
+        pod = self.pod
+        labels = pod.template.labels
+        if pod.template.spread:
+            return [
+                (c.topology_key, c.max_skew, self._selected(c.selector_for(labels), pod.namespace))
+                for c in pod.template.spread
+                if c.when_unsatisfiable == "ScheduleAnyway"
+            ]
+        if not pod.default_spread:
+            return []
+        # the default selector: the pods of the same controller (its ReplicaSet / StatefulSet)
+        return [(key, skew, self.mine) for key, skew in _DEFAULT_CONSTRAINTS]
+
+    def score_topology_spread(self, nodes: list[int]) -> list[int] | None:
+        constraints = self._soft_constraints()
+        if not constraints:
+            return None
+        # explicit constraints need every topology key on a node; the system defaults do not
+        # (a node without a zone label counts in the domain "")
+        explicit = bool(self.pod.template.spread)
+        keys = [c[0] for c in constraints]
+        ignored = set()
+        pairs: list[dict[str, int]] = [{} for _ in constraints]
+        for i in nodes:
+            lab = self.labels[i]
+            if explicit and not all(k in lab for k in keys):
+                ignored.add(i)
+                continue
+            for ci, (key, _skew, _sel) in enumerate(constraints):
+                if key != _HOSTNAME:
+                    pairs[ci].setdefault(lab.get(key, ""), 0)
+        weights = []
+        for ci, (key, _skew, _sel) in enumerate(constraints):
+            size = len(nodes) - len(ignored) if key == _HOSTNAME else len(pairs[ci])
+            weights.append(math.log(size + 2))
+        for i in range(self.n):
+            lab = self.labels[i]
+            if explicit and not all(k in lab for k in keys):
+                continue
+            for ci, (key, _skew, sel) in enumerate(constraints):
+                if key == _HOSTNAME:
+                    continue
+                if explicit and not self._inclusion_ok(i, ci):
+                    continue
+                if not explicit and not self._required_affinity_ok(i):
+                    continue
+                value = lab.get(key, "")
+                if value in pairs[ci]:
+                    pairs[ci][value] += self._count(i, sel)
+        raw: list[int] = []
+        for i in nodes:
+            if i in ignored:
+                raw.append(0)
+                continue
+            lab = self.labels[i]
+            score = 0.0
+            for ci, (key, skew, sel) in enumerate(constraints):
+                if key not in lab:
+                    continue
+                cnt = self._count(i, sel) if key == _HOSTNAME else pairs[ci][lab[key]]
+                score += cnt * weights[ci] + (skew - 1)
+            raw.append(int(_round_half_away(score)))
+        scored = [s for i, s in zip(nodes, raw, strict=True) if i not in ignored]
+        low = min(scored) if scored else 0
+        high = max(scored) if scored else 0
+        out = []
+        for i, s in zip(nodes, raw, strict=True):
+            if i in ignored:
+                out.append(0)
+            elif high == 0:
+                out.append(MAX_NODE_SCORE)
+            else:
+                out.append(MAX_NODE_SCORE * (high + low - s) // high)
+        return out
+
+    def _inclusion_ok(self, i: int, ci: int) -> bool:
+        soft = [c for c in self.pod.template.spread if c.when_unsatisfiable == "ScheduleAnyway"]
+        c = soft[ci]
+        if c.node_affinity_policy == "Honor" and not self._required_affinity_ok(i):
+            return False
+        return not (
+            c.node_taints_policy == "Honor" and self._untolerated(i, ("NoSchedule", "NoExecute"))
+        )
+
+    def score_inter_pod_affinity(self, nodes: list[int]) -> list[int] | None:
+        pod = self.pod
+        tpl = pod.template
+        ns, labels = pod.namespace, tpl.labels
+        pref = [(w.weight, w.term.resolved(ns, labels)) for w in tpl.preferred_pod_affinity]
+        pref_anti = [
+            (w.weight, w.term.resolved(ns, labels)) for w in tpl.preferred_pod_anti_affinity
+        ]
+        topo: dict[tuple[str, str], int] = {}
+        touched = False
+
+        def add(term: PodAffinityTerm, weight: int, i: int) -> None:
+            nonlocal touched
+            if term.topology_key in self.labels[i]:
+                pair = (term.topology_key, self.labels[i][term.topology_key])
+                topo[pair] = topo.get(pair, 0) + weight
+                touched = True
+
+        for s, spec in enumerate(self.specs):
+            s_ns, s_lab = spec.namespace, spec.template.labels
+            s_tpl = spec.template
+            s_pref = [
+                (w.weight, w.term.resolved(s_ns, s_lab)) for w in s_tpl.preferred_pod_affinity
+            ]
+            s_pref_anti = [
+                (w.weight, w.term.resolved(s_ns, s_lab)) for w in s_tpl.preferred_pod_anti_affinity
+            ]
+            for i in range(self.n):
+                k = self.counts[s][i]
+                if not k or not self.labels[i]:
+                    continue
+                for _ in range(k):
+                    for w, t in pref:
+                        if t.selects(s_ns, s_lab):
+                            add(t, w, i)
+                    for w, t in pref_anti:
+                        if t.selects(s_ns, s_lab):
+                            add(t, -w, i)
+                    for t in self.affinity[s]:  # hardPodAffinityWeight 1
+                        if t.selects(ns, labels):
+                            add(t, 1, i)
+                    for w, t in s_pref:
+                        if t.selects(ns, labels):
+                            add(t, w, i)
+                    for w, t in s_pref_anti:
+                        if t.selects(ns, labels):
+                            add(t, -w, i)
+        if not touched:
+            return None
+        raw = []
+        for i in nodes:
+            lab = self.labels[i]
+            raw.append(sum(v for (key, value), v in topo.items() if lab.get(key) == value))
+        low, high = min(raw), max(raw)
+        diff = high - low
+        return [int(MAX_NODE_SCORE * ((s - low) / diff)) if diff > 0 else 0 for s in raw]
+
+    def scores(self, nodes: list[int]) -> list[int]:
+        total = [0] * len(nodes)
+        for name, fn in (
+            ("TaintToleration", self.score_taint_toleration),
+            ("NodeAffinity", self.score_node_affinity),
+            ("NodeResourcesFit", self.score_fit),
+            ("PodTopologySpread", self.score_topology_spread),
+            ("InterPodAffinity", self.score_inter_pod_affinity),
+            ("NodeResourcesBalancedAllocation", self.score_balanced),
+        ):
+            values = fn(nodes)
+            if values is None:
+                continue
+            w = WEIGHTS[name]
+            for j, v in enumerate(values):
+                total[j] += v * w
+        return total
+
+    # ---------------------------------------------------------------------------------------
+
+    def bind(self, i: int) -> None:
+        req = self.pod.request
+        for r in range(len(self.resources)):
+            self.used[i][r] += int(req[r])
+        self.nz[i][0] += self.pod.nz_cpu
+        self.nz[i][1] += self.pod.nz_memory
+        self.pods[i] += 1
+        self.counts[self.me][i] += 1
+
+
+def _round_half_away(x: float) -> float:
+    """Go's ``math.Round``: halves away from zero."""
+    return math.floor(x + 0.5) if x >= 0 else -math.floor(-x + 0.5)
+
+
+def _default_normalize(raw: list[int], *, reverse: bool) -> list[int]:
+    """``helper.DefaultNormalizeScore``."""
+    high = max(raw) if raw else 0
+    if high == 0:
+        return [MAX_NODE_SCORE if reverse else 0 for _ in raw]
+    out = []
+    for s in raw:
+        v = MAX_NODE_SCORE * s // high
+        out.append(MAX_NODE_SCORE - v if reverse else v)
+    return out
+
+
+def _failure(n: int, statuses: dict[int, Reasons], absent: int) -> tuple[str, frozenset[str]]:
+    counts: dict[str, int] = {}
+    codes: set[str] = set()
+    for reasons in statuses.values():
+        for text, code in reasons:
+            counts[text] = counts.get(text, 0) + 1
+            codes.add(code)
+    if absent:
+        text = "node(s) didn't satisfy plugin(s) [NodeAffinity]"
+        counts[text] = counts.get(text, 0) + absent
+        codes.add("nodeAffinity")
+    if n == 0:
+        return "no nodes available to schedule pods", frozenset({"nodes"})
+    parts = sorted(f"{c} {t}" for t, c in counts.items())
+    return f"0/{n} nodes are available: {', '.join(parts)}.", frozenset(codes)
 
 
 def place_reference(
+    fleet: Fleet,
     state: NodeState,
-    pc: PodClass,
+    bound: Sequence[tuple[PodSpec, IntArray]],
+    pod: PodSpec,
     n: int,
     *,
     most_allocated: bool = False,
-    own: IntArray | None = None,
     rank: IntArray | None = None,
-) -> IntArray:
-    """Place ``n`` pods of ``pc`` one at a time, looping over nodes in plain Python (oracle)."""
-    nodes = int(state.pods.shape[0])
-    ranks = list(range(nodes)) if rank is None else [int(x) for x in rank]
-    own_list = [0] * nodes if own is None else [int(x) for x in own]
-    oracle = _Oracle(state, pc, own_list, most_allocated)
-    empty = [0] * nodes
-    feasible = [oracle.fits(i, empty, oracle.used0) for i in range(nodes)]
-    delta = [0.0] * nodes
-    placed = oracle.run(n, delta, ranks)
-    if pc.soft_spread and pc.zone is not None:
-        zone = pc.zone.tolist()
-        for _ in range(_ROUNDS):
-            total = [own_list[i] + placed[i] for i in range(nodes)]
-            new_delta = _spread_cost(total, feasible, zone)
-            if new_delta == delta:
-                break
-            delta = new_delta
-            new_placed = oracle.run(n, delta, ranks)
-            if new_placed == placed:
-                break
-            placed = new_placed
-    return np.asarray(placed, dtype=np.int64)
+    only: BoolArray | None = None,
+    percentage: int = 0,
+    start: int = 0,
+) -> Placement:
+    """Schedule ``n`` pods of ``pod`` one at a time with the default profile.
+
+    Parameters
+    ----------
+    fleet : Fleet
+        The nodes (names, labels, taints, cordons).
+    state : NodeState
+        Their allocatable and what the bound pods use (not modified).
+    bound : sequence of (PodSpec, array of int)
+        The pods already on the nodes, per spec: pods per node [pods].
+    pod : PodSpec
+        The pods to schedule.
+    n : int
+        How many [pods].
+    most_allocated : bool
+        NodeResourcesFit MostAllocated instead of LeastAllocated.
+    rank : array of int, optional
+        Tie rule: a permutation of the nodes (lower wins); default the node index.
+    only : array of bool, optional
+        The one node a pinned pod (DaemonSet) may go to: its required node affinity is
+        ``matchFields metadata.name In [node]`` (NodeAffinity PreFilter).
+    percentage : int
+        ``percentageOfNodesToScore`` (0: adaptive).
+    start : int
+        The scheduler's next start index into its node list.
+
+    Returns
+    -------
+    Placement
+    """
+    pinned = None if only is None else int(np.argmax(only))
+    cycle = _Cycle(fleet, state, bound, pod, most_allocated, pinned)
+    total = cycle.n
+    ranks = list(range(total)) if rank is None else [int(x) for x in rank]
+    listed = cycle.order
+    if only is not None:
+        listed = [i for i in listed if bool(only[i])]
+    failure = None
+    for _ in range(n):
+        cycle.prefilter()
+        to_find = num_feasible_nodes_to_find(percentage, len(listed))
+        feasible: list[int] = []
+        statuses: dict[int, Reasons] = {}
+        processed = 0
+        for j in range(len(listed)):
+            i = listed[(start + j) % len(listed)]
+            processed += 1
+            reasons = cycle.filter(i)
+            if reasons:
+                statuses[i] = reasons
+            else:
+                feasible.append(i)
+                if len(feasible) >= to_find:
+                    break
+        if total:
+            start = (start + processed) % total
+        if not feasible:
+            failure = _failure(total, statuses, total - len(listed))
+            break
+        if len(feasible) == 1:
+            chosen = feasible[0]
+        else:
+            scores = cycle.scores(feasible)
+            own = [cycle._count(i, cycle.mine) for i in feasible]
+            best = max(
+                range(len(feasible)),
+                key=lambda j: (scores[j], -own[j], -ranks[feasible[j]]),
+            )
+            chosen = feasible[best]
+        cycle.bind(chosen)
+    return Placement(np.asarray(cycle.counts[cycle.me], dtype=np.int64), start, failure)
+
+
+def explain_reference(
+    fleet: Fleet,
+    state: NodeState,
+    bound: Sequence[tuple[PodSpec, IntArray]],
+    pod: PodSpec,
+    *,
+    only: BoolArray | None = None,
+) -> tuple[str, frozenset[str]] | None:
+    """The FailedScheduling text (and limit codes) of one more pod of ``pod`` on the cluster as
+    it is: PreFilter and every filter on every node.  None when some node would take it."""
+    pinned = None if only is None else int(np.argmax(only))
+    cycle = _Cycle(fleet, state, bound, pod, False, pinned)
+    listed = cycle.order if only is None else [i for i in cycle.order if bool(only[i])]
+    cycle.prefilter()
+    statuses: dict[int, Reasons] = {}
+    for i in listed:
+        reasons = cycle.filter(i)
+        if not reasons:
+            return None
+        statuses[i] = reasons
+    return _failure(cycle.n, statuses, cycle.n - len(listed))
