@@ -28,8 +28,10 @@ MANIFESTS = str(SEED / "manifests")
 REASON = (
     "0/3 nodes are available: 1 node(s) had untolerated taint "
     "{node-role.kubernetes.io/control-plane: }, 2 Insufficient cpu."
+    " no new claims to deallocate, preemption: 0/3 nodes are available: "
+    "1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod."
 )
-NGINX_ROW = ["default", "Deployment", "nginx", "80", "33", "47", "0", "0", "0"]
+NGINX_ROW = ["default", "Deployment", "nginx", "80", "33", "47", "0", "0", "0", "0"]
 
 
 def run_main(*argv: str) -> tuple[int, str]:

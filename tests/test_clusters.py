@@ -99,7 +99,7 @@ def run_cli(*argv: str) -> tuple[int, str]:
 def table_row(out: str, name: str) -> list[str]:
     """The cells of the table line of workload ``name`` in ``podcap simulate`` output."""
     rows = [line.split() for line in out.splitlines() if re.search(rf"\s{re.escape(name)}\s", line)]
-    rows = [r for r in rows if len(r) == 9 and r[2] == name]
+    rows = [r for r in rows if len(r) == 10 and r[2] == name]
     assert len(rows) == 1, out
     return rows[0]
 

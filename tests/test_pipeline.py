@@ -142,6 +142,8 @@ NGINX = controller("Deployment", "nginx", 80, containers=[{"name": "nginx", "ima
 NGINX_REASON = (
     "0/3 nodes are available: 1 node(s) had untolerated taint "
     "{node-role.kubernetes.io/control-plane: }, 2 Insufficient cpu."
+    " no new claims to deallocate, preemption: 0/3 nodes are available: "
+    "1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod."
 )
 CLUSTER_FILE = """\
 nodeGroups:
@@ -267,6 +269,8 @@ def test_seed_story_apply_order_decides_between_equal_priorities() -> None:
     assert res.workloads.set_index("name").loc["kube-proxy", "reason"] == (
         "0/3 nodes are available: 1 Insufficient cpu, "
         "2 node(s) didn't satisfy plugin(s) [NodeAffinity]."
+        " no new claims to deallocate, preemption: 0/3 nodes are available: "
+        "1 No preemption victims found for incoming pod, 2 Preemption is not helpful for scheduling."
     )
     # with system-node-critical, the apply order no longer matters: 38 / 42 and 3 / 0
     critical = json.loads(json.dumps(KUBE_PROXY))
@@ -333,7 +337,10 @@ def test_extended_resource_requested_in_a_later_step() -> None:
     res = podcap.Scenario(m5(1)).apply(web).apply(TRAIN).run()
     assert counts(res.workloads[1], "train") == (1, 0, 1, 0, 0, 0)
     reason = res.workloads[1].set_index("name").loc["train", "reason"]
-    assert reason == "0/1 nodes are available: 1 Insufficient nvidia.com/gpu."
+    assert reason == (
+        "0/1 nodes are available: 1 Insufficient nvidia.com/gpu. no new claims to deallocate, "
+        "preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling."
+    )
     assert [placed(r, "web") for r in res.results] == [{"w-0": 2}, {"w-0": 2}]
 
     gpus = podcap.Cluster(
@@ -364,7 +371,8 @@ def test_ordered_ready_statefulset_waits_on_its_pending_pod() -> None:
     assert [counts(w, "db") for w in res.workloads] == [expected, expected]
     assert counts(res.workloads[1], "side") == (1, 1, 0, 0, 0, 0)
     assert res.workloads[1].set_index("name").loc["db", "reason"] == (
-        "0/1 nodes are available: 1 Insufficient cpu."
+        "0/1 nodes are available: 1 Insufficient cpu. no new claims to deallocate, preemption: "
+        "0/1 nodes are available: 1 No preemption victims found for incoming pod."
     )
     assert [int(n["cpu_requested_millicores"].sum()) for n in res.nodes] == [1600, 1700]
 
@@ -386,13 +394,16 @@ def test_daemonset_pods_wait_in_the_queue_like_other_pods() -> None:
     assert after.workloads.set_index("name").loc["agent", "reason"] == (
         "0/2 nodes are available: 1 Insufficient cpu, "
         "1 node(s) didn't satisfy plugin(s) [NodeAffinity]."
+        " no new claims to deallocate, preemption: 0/2 nodes are available: "
+        "1 No preemption victims found for incoming pod, 1 Preemption is not helpful for scheduling."
     )
     before = podcap.simulate(m5(), [agent, fill])
     assert counts(before.workloads, "agent") == (2, 2, 0, 0, 0, 0)
     assert placed(before, "agent") == {"w-0": 1, "w-1": 1}
     assert counts(before.workloads, "fill") == (2, 0, 2, 0, 0, 0)
     assert before.workloads.set_index("name").loc["fill", "reason"] == (
-        "0/2 nodes are available: 2 Insufficient cpu."
+        "0/2 nodes are available: 2 Insufficient cpu. no new claims to deallocate, preemption: "
+        "0/2 nodes are available: 2 No preemption victims found for incoming pod."
     )
 
 

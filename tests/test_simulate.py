@@ -35,6 +35,8 @@ SEED_MANIFESTS = SEED / "manifests"
 SEED_REASON = (
     "0/3 nodes are available: 1 node(s) had untolerated taint "
     "{node-role.kubernetes.io/control-plane: }, 2 Insufficient cpu."
+    " no new claims to deallocate, preemption: 0/3 nodes are available: "
+    "1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod."
 )
 WORKLOAD_COLUMNS = [
     "namespace",
@@ -46,6 +48,7 @@ WORKLOAD_COLUMNS = [
     "container_creating",
     "not_created",
     "rejected",
+    "preempted",
     "reason",
 ]
 NODE_COLUMNS = [
@@ -472,6 +475,8 @@ def test_daemonset_pod_that_does_not_fit(engine: str) -> None:
     assert row(result, "heavy")["reason"] == (
         "0/3 nodes are available: 1 Insufficient cpu, "
         "2 node(s) didn't satisfy plugin(s) [NodeAffinity]."
+        " no new claims to deallocate, preemption: 0/3 nodes are available: "
+        "3 Preemption is not helpful for scheduling."
     )
 
 
@@ -497,6 +502,8 @@ def test_node_selector(engine: str) -> None:
     assert row(result, "api")["reason"] == (
         "0/2 nodes are available: 1 Insufficient cpu, "
         "1 node(s) didn't match Pod's node affinity/selector."
+        " no new claims to deallocate, preemption: 0/2 nodes are available: "
+        "1 No preemption victims found for incoming pod, 1 Preemption is not helpful for scheduling."
     )
 
 
@@ -549,6 +556,8 @@ def test_required_pod_anti_affinity_one_per_node(engine: str) -> None:
     assert pods_on(result, "db") == {"ng-0": 1, "ng-1": 1, "ng-2": 1}
     assert row(result, "db")["reason"] == (
         "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules."
+        " no new claims to deallocate, preemption: 0/3 nodes are available: "
+        "3 No preemption victims found for incoming pod."
     )
 
 
@@ -577,6 +586,8 @@ def test_topology_spread_do_not_schedule_zones(engine: str) -> None:
     assert row(result, "spread")["reason"] == (
         "0/3 nodes are available: 1 Insufficient cpu, "
         "2 node(s) didn't match pod topology spread constraints."
+        " no new claims to deallocate, preemption: 0/3 nodes are available: "
+        "3 No preemption victims found for incoming pod."
     )
 
 
@@ -587,7 +598,10 @@ def test_too_many_pods(engine: str) -> None:
         cluster(group("ng", max_pods=5)), [deployment("tiny", 8, cpu="10m")], engine=engine
     )
     assert outcome(result, "tiny") == (8, 5, 3, 0, 0, 0)
-    assert row(result, "tiny")["reason"] == "0/1 nodes are available: 1 Too many pods."
+    assert row(result, "tiny")["reason"] == (
+        "0/1 nodes are available: 1 Too many pods. no new claims to deallocate, preemption: "
+        "0/1 nodes are available: 1 No preemption victims found for incoming pod."
+    )
     assert result.nodes.iloc[0]["binding_limit"] == "pods"
 
 
@@ -598,7 +612,10 @@ def test_insufficient_memory(engine: str) -> None:
         cluster(group("ng")), [deployment("mem", 10, cpu="10m", memory="1Gi")], engine=engine
     )
     assert outcome(result, "mem") == (10, 7, 3, 0, 0, 0)
-    assert row(result, "mem")["reason"] == "0/1 nodes are available: 1 Insufficient memory."
+    assert row(result, "mem")["reason"] == (
+        "0/1 nodes are available: 1 Insufficient memory. no new claims to deallocate, "
+        "preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod."
+    )
     node = result.nodes.iloc[0]
     assert float(node["memory_allocatable_mib"]) == pytest.approx(7518)
     assert float(node["memory_requested_mib"]) == pytest.approx(7 * 1024)
@@ -609,7 +626,10 @@ def test_cordoned_group() -> None:
     c = cluster(group("ng", count=2, unschedulable=True))
     result = podcap.simulate(c, [deployment("web", 3, cpu="100m")])
     assert outcome(result, "web") == (3, 0, 3, 0, 0, 0)
-    assert row(result, "web")["reason"] == "0/2 nodes are available: 2 node(s) were unschedulable."
+    assert row(result, "web")["reason"] == (
+        "0/2 nodes are available: 2 node(s) were unschedulable. no new claims to deallocate, "
+        "preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling."
+    )
     assert set(result.nodes["binding_limit"]) == {"unschedulable"}
 
 
@@ -621,6 +641,8 @@ def test_cordoned_and_full_buckets() -> None:
     assert outcome(result, "web") == (2, 1, 1, 0, 0, 0)
     assert row(result, "web")["reason"] == (
         "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) were unschedulable."
+        " no new claims to deallocate, preemption: 0/3 nodes are available: "
+        "1 No preemption victims found for incoming pod, 2 Preemption is not helpful for scheduling."
     )
 
 
@@ -635,7 +657,8 @@ def test_buckets_sorted_as_strings() -> None:
     assert outcome(result, "web") == (20, 6, 14, 0, 0, 0)
     assert row(result, "web")["reason"] == (
         "0/12 nodes are available: 10 node(s) had untolerated taint {dedicated: gpu}, "
-        "2 Insufficient cpu."
+        "2 Insufficient cpu. no new claims to deallocate, preemption: 0/12 nodes are available: "
+        "10 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod."
     )
 
 
@@ -658,7 +681,10 @@ def test_priority_schedules_critical_first(engine: str) -> None:
     result = podcap.simulate(cluster(group("ng")), manifests, engine=engine)
     assert outcome(result, "critical") == (1, 1, 0, 0, 0, 0)
     assert outcome(result, "app") == (20, 14, 6, 0, 0, 0)
-    assert row(result, "app")["reason"] == "0/1 nodes are available: 1 Insufficient cpu."
+    assert row(result, "app")["reason"] == (
+        "0/1 nodes are available: 1 Insufficient cpu. no new claims to deallocate, preemption: "
+        "0/1 nodes are available: 1 No preemption victims found for incoming pod."
+    )
     # rows stay in apply order
     assert list(result.workloads["name"]) == ["app", "critical"]
 
@@ -703,7 +729,7 @@ def test_print_is_readable(
     assert "46 running" in out
     assert SEED_REASON in out
     nginx_lines = [line.split() for line in out.splitlines() if " nginx " in f" {line} "]
-    assert ["default", "Deployment", "nginx", "80", "33", "47", "0", "0", "0"] in nginx_lines
+    assert ["default", "Deployment", "nginx", "80", "33", "47", "0", "0", "0", "0"] in nginx_lines
 
 
 def test_repr_html(seed_result: podcap.SimulationResult) -> None:
@@ -794,7 +820,11 @@ def test_extended_resources_are_never_ignored() -> None:
     }
     row = podcap.simulate(cluster, [train]).workloads.iloc[0]
     assert (row["running"], row["pending"]) == (1, 2)
-    assert row["reason"] == "0/3 nodes are available: 3 Insufficient nvidia.com/gpu."
+    assert row["reason"] == (
+        "0/3 nodes are available: 3 Insufficient nvidia.com/gpu. no new claims to deallocate, "
+        "preemption: 0/3 nodes are available: 1 No preemption victims found for incoming pod, "
+        "2 Preemption is not helpful for scheduling."
+    )
 
 
 def test_extended_resources_validation() -> None:

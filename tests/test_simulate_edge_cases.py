@@ -65,7 +65,9 @@ def test_spread_on_a_label_some_nodes_lack(engine: str) -> None:
     assert outcome(r, "web") == (20, 19, 1, 0, 0, 0)
     assert row(r, "web")["reason"] == (
         "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn't match pod topology "
-        "spread constraints (missing required label)."
+        "spread constraints (missing required label). no new claims to deallocate, preemption: "
+        "0/3 nodes are available: 1 No preemption victims found for incoming pod, "
+        "2 Preemption is not helpful for scheduling."
     )
 
 

@@ -32,6 +32,7 @@ WORKLOAD_COLUMNS = (
     "name",
     "desired",
     *OUTCOMES,
+    "preempted",
     "reason",
     "limits",
     "cpu_request_millicores",

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import heapq
 import warnings
 from collections.abc import Sequence
 from dataclasses import replace
@@ -39,8 +40,15 @@ from podcap.pipeline.results import (
     nodes_frame,
 )
 from podcap.pipeline.state import ClusterState, Cohort, Key
-from podcap.scheduler.cycle import node_filters, pod_class, scheduling_failure
-from podcap.scheduler.fast import not_modelled, place_fast
+from podcap.scheduler.cycle import diagnose, node_filters, pod_class, scheduling_failure
+from podcap.scheduler.fast import (
+    Lower,
+    not_modelled,
+    pick_preemption_node,
+    place_fast,
+    preemption_candidates,
+    tree_positions,
+)
 from podcap.scheduler.framework import Filters, NodeState, PodClass, PodSpec
 from podcap.scheduler.plugins.node_name import kubelet_rejection
 from podcap.scheduler.plugins.node_resources_fit import fits_one
@@ -362,26 +370,108 @@ def settle(
     own: dict[Key, IntArray] = {}
     for c in cohorts:
         own[c.key] = own.get(c.key, np.zeros(n, np.int64)) + c.bound
-    queue = sorted(
-        (i for i, c in enumerate(cohorts) if c.pending > 0),
-        key=lambda i: (-cohorts[i].priority, cohorts[i].seq),
-    )
+    positions = tree_positions(fleet.zone)
+    queue = [(-c.priority, c.seq, i) for i, c in enumerate(cohorts) if c.pending > 0]
+    heapq.heapify(queue)
     newly: list[Cohort] = []
     last: tuple[Cohort, PodClass] | None = None
     start = 0  # the scheduler's next start index into its node list
-    for i in queue:
+    preempted: dict[Key, int] = {}
+
+    def bound_now() -> tuple[list[tuple[list[Cohort], int]], list[tuple[PodSpec, IntArray]]]:
+        where = [(cohorts, j) for j, b in enumerate(cohorts) if b.bound.any()]
+        where += [(newly, j) for j in range(len(newly))]
+        return where, [(pspec(lst[j]), lst[j].bound) for lst, j in where]
+
+    def lowers(priority: int) -> tuple[list[tuple[list[Cohort], int]], list[Lower]]:
+        """The bound cohorts of lower priority than ``priority`` (preemption victims)."""
+        where, out = [], []
+        for lst, j in bound_now()[0]:
+            v = lst[j]
+            if v.priority < priority and v.bound.any():
+                where.append((lst, j))
+                out.append(Lower(pclass(v).request, v.bound, v.priority, v.seq))
+        return where, out
+
+    def relieved(priority: int) -> tuple[npt.NDArray[np.bool_], NodeState]:
+        """Nodes hosting lower-priority pods, and the node state without them."""
+        lower_pods = np.zeros(n, dtype=np.int64)
+        state_without = NodeState(
+            nodes.alloc,
+            nodes.pods_alloc,
+            nodes.used.copy(),
+            nodes.nz_cpu.copy(),
+            nodes.nz_memory.copy(),
+            nodes.pods.copy(),
+        )
+        for lst, j in lowers(priority)[0]:
+            v = lst[j]
+            lower_pods += v.bound
+            state_without.add(pclass(v), -v.bound)
+        return lower_pods > 0, state_without
+
+    def preempt_fast(
+        c: Cohort, pc: PodClass, mine: IntArray, only: npt.NDArray[np.bool_] | None, every: bool
+    ) -> IntArray:
+        """DefaultPreemption for the fast engine: evict the victims on the chosen node (every
+        candidate for pinned pods) and bind one pod there; returns the pods bound."""
+        where, low = lowers(c.priority)
+        got = np.zeros(n, dtype=np.int64)
+        if not low:
+            return got
+        diag = diagnose(fleet, nodes, pc, filters[c.key], pod_tolerations(workloads[c.key]), mine)
+        potential = diag.resolvable if only is None else diag.resolvable & only
+        idx, victims = preemption_candidates(nodes, pc, mine, potential, low)
+        if idx.size == 0:
+            return got
+        cols = range(idx.size) if every else [pick_preemption_node(idx, victims, low, positions)]
+        for col in cols:
+            node = int(idx[col])
+            evict(
+                [(b, node, int(victims[b, col])) for b in range(len(low)) if victims[b, col]], where
+            )
+            got[node] += 1
+        nodes.add(pc, got)
+        return got
+
+    def evict(
+        victims: Sequence[tuple[int, int, int]], where: list[tuple[list[Cohort], int]]
+    ) -> None:
+        """Victims of a preemption leave their nodes; their controllers recreate them."""
+        nonlocal seq
+        for b, node, k in victims:
+            lst, j = where[b]
+            v = lst[j]
+            vec = np.zeros(n, dtype=np.int64)
+            vec[node] = k
+            lst[j] = replace(v, bound=v.bound - vec)
+            nodes.add(pclass(v), -vec)
+            own[v.key] = own[v.key] - vec
+            preempted[v.key] = preempted.get(v.key, 0) + k
+            if v.key[1] in ("Pod", "Node", ""):
+                notes[v.key]["gone"] = (
+                    "preempted by a higher-priority pod; a bare Pod is not recreated"
+                )
+                continue
+            seq += 1
+            pins = vec if workloads[v.key].kind == "DaemonSet" else None
+            cohorts.append(Cohort(v.key, v.pod, seq, v.priority, np.zeros(n, np.int64), k, pins))
+            heapq.heappush(queue, (-v.priority, seq, len(cohorts) - 1))
+
+    while queue:
+        i = heapq.heappop(queue)[2]
         c = cohorts[i]
         wl = workloads[c.key]
         pc = pclass(c)
         if engine == "reference":
             spec = pspec(c)
-            bound = [(pspec(b), b.bound) for b in cohorts if b.bound.any()]
-            bound += [(pspec(b), b.bound) for b in newly]
             if c.pinned is not None:
                 counts = np.zeros(n, dtype=np.int64)
                 for node in np.flatnonzero(c.pinned > 0):
                     only = np.zeros(n, dtype=bool)
                     only[node] = True
+                    where, bound = bound_now()
+                    bound.append((spec, counts))
                     got = place_reference(
                         fleet,
                         nodes,
@@ -393,13 +483,13 @@ def settle(
                         only=only,
                         start=start,
                     )
+                    evict(got.victims, where)
                     start = got.start
-                    counts += got.counts
-                    if got.failure is None:
-                        nodes.add(pc, got.counts)
-                        bound.append((spec, got.counts))
+                    counts = counts + got.counts
+                    nodes.add(pc, got.counts)
                 nodes.add(pc, -counts)  # added once below, with the fast engine's accounting
             else:
+                where, bound = bound_now()
                 got = place_reference(
                     fleet,
                     nodes,
@@ -410,13 +500,37 @@ def settle(
                     rank=rank,
                     start=start,
                 )
+                evict(got.victims, where)
                 start, counts = got.start, got.counts
         elif c.pinned is not None:
             counts = ((c.pinned > 0) & pc.eligible & fits_one(nodes, pc)).astype(np.int64)
+            left = (c.pinned > 0) & (counts == 0)
+            if left.any() and wl.template.preemption_policy != "Never":
+                nodes.add(pc, counts)
+                counts = counts + preempt_fast(c, pc, own[c.key] + counts, left, every=True)
+                nodes.add(pc, -counts)  # added once below
         else:
             counts = place_fast(
                 nodes, pc, c.pending, most_allocated=most, own=own[c.key], rank=rank
             )
+            if int(counts.sum()) < c.pending and wl.template.preemption_policy != "Never":
+                nodes.add(pc, counts)
+                while int(counts.sum()) < c.pending:
+                    taken = preempt_fast(c, pc, own[c.key] + counts, None, every=False)
+                    if not taken.any():
+                        break
+                    counts = counts + taken
+                    more = place_fast(
+                        nodes,
+                        pc,
+                        c.pending - int(counts.sum()),
+                        most_allocated=most,
+                        own=own[c.key] + counts,
+                        rank=rank,
+                    )
+                    nodes.add(pc, more)
+                    counts = counts + more
+                nodes.add(pc, -counts)  # added once below
         nodes.add(pc, counts)
         own[c.key] = own[c.key] + counts
         pending = c.pending - int(counts.sum())
@@ -493,6 +607,7 @@ def settle(
         row["running"] = int((b - s).sum())
         row["container_creating"] = int(s.sum())
         row["pending"] = sum(c.pending for c in waiting_of.get(key, ()))
+        row["preempted"] = preempted.get(key, 0)
         row["not_created"] = (
             row["desired"]
             - row["running"]
@@ -533,11 +648,33 @@ def settle(
             elif mine[0].pinned is not None:
                 only = np.zeros(n, dtype=bool)
                 only[int(np.argmax(mine[0].pinned > 0))] = True
+                lower, without = relieved(mine[0].priority)
                 text, codes = scheduling_failure(
-                    fleet, nodes, pc, filters[key], tolerations, b, only
+                    fleet,
+                    nodes,
+                    pc,
+                    filters[key],
+                    tolerations,
+                    b,
+                    only,
+                    lower,
+                    without,
+                    wl.template.preemption_policy != "Never",
                 )
             else:
-                text, codes = scheduling_failure(fleet, nodes, pc, filters[key], tolerations, b)
+                lower, without = relieved(mine[0].priority)
+                text, codes = scheduling_failure(
+                    fleet,
+                    nodes,
+                    pc,
+                    filters[key],
+                    tolerations,
+                    b,
+                    None,
+                    lower,
+                    without,
+                    wl.template.preemption_policy != "Never",
+                )
             limits |= codes
             reason = reason or text
         if note.get("quota"):

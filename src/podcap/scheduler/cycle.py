@@ -8,6 +8,7 @@ and each plugin answers for itself.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -20,7 +21,14 @@ from podcap.scheduler.framework import FilterContext, Filters, NodeState, PodCla
 from podcap.scheduler.plugins import node_affinity, node_name, pod_topology_spread
 from podcap.scheduler.profile import FILTERS
 
-__all__ = ["failed_scheduling_message", "node_filters", "pod_class", "scheduling_failure"]
+__all__ = [
+    "Diagnosis",
+    "diagnose",
+    "failed_scheduling_message",
+    "node_filters",
+    "pod_class",
+    "scheduling_failure",
+]
 
 
 def node_filters(fleet: Fleet, template: PodTemplate, tolerations: Sequence[Toleration]) -> Filters:
@@ -72,6 +80,61 @@ def pod_class(fleet: Fleet, wl: Workload, pod: AdmittedPod, filters: Filters) ->
     )
 
 
+@dataclass(frozen=True)
+class Diagnosis:
+    """Why one more pod fits on no node: reasons per text (node counts), limit codes, and the
+    nodes where evicting lower-priority pods could help (status Unschedulable)."""
+
+    counts: dict[str, int]
+    codes: frozenset[str]
+    resolvable: npt.NDArray[np.bool_]
+    rejected: npt.NDArray[np.bool_]
+
+
+def diagnose(
+    fleet: Fleet,
+    state: NodeState,
+    pc: PodClass,
+    filters: Filters,
+    tolerations: Sequence[Toleration],
+    own: npt.NDArray[np.int64],
+    only: npt.NDArray[np.bool_] | None = None,
+) -> Diagnosis:
+    """Run every plugin's reasons for one more pod of ``pc``; each node counts under the first
+    plugin (profile order) that rejects it, with every reason that plugin gives; PreFilter
+    rejections come first."""
+    n = fleet.size
+    ctx = FilterContext(fleet, state, pc, filters, tuple(tolerations), own, only)
+    counts: dict[str, int] = {}
+    codes: set[str] = set()
+    pending = np.ones(n, dtype=bool)
+    resolvable = np.zeros(n, dtype=bool)
+    for stage in ("prefilter", "reasons"):
+        for plugin in FILTERS:
+            rejected = np.zeros(n, dtype=bool)
+            helps = np.ones(n, dtype=bool)
+            for reason in getattr(plugin, stage)(ctx):
+                hit = reason.nodes & pending
+                count = int(hit.sum())
+                if count:
+                    counts[reason.text] = counts.get(reason.text, 0) + count
+                    codes.add(reason.code)
+                rejected |= reason.nodes
+                helps &= ~reason.nodes | reason.resolvable
+            if stage == "reasons":
+                resolvable |= pending & rejected & helps
+            pending &= ~rejected
+    return Diagnosis(counts, frozenset(codes), resolvable, ~pending)
+
+
+def _histogram(counts: dict[str, int]) -> str:
+    return ", ".join(sorted(f"{count} {text}" for text, count in counts.items() if count))
+
+
+# The DynamicResources plugin's PostFilter runs before DefaultPreemption's (v1.34 default profile).
+_POST_FILTER = "no new claims to deallocate, "
+
+
 def scheduling_failure(
     fleet: Fleet,
     state: NodeState,
@@ -80,35 +143,64 @@ def scheduling_failure(
     tolerations: Sequence[Toleration],
     own: npt.NDArray[np.int64],
     only: npt.NDArray[np.bool_] | None = None,
+    lower: npt.NDArray[np.bool_] | None = None,
+    relieved: NodeState | None = None,
+    may_preempt: bool = True,
 ) -> tuple[str, frozenset[str]]:
     """kube-scheduler's FailedScheduling text for one more pod of ``pc``, and the limits that
     stop it as data: ``nodeAffinity``, ``unschedulable``, ``taint``, ``pods``, a resource name
     (``cpu``, ``memory``, ...), ``topologySpread``, ``podAntiAffinity``, or ``nodes`` when
     there are none.
 
-    Each node is counted under the first plugin (in profile order) that rejects it, with every
-    reason that plugin gives for it; PreFilter rejections come first.
+    The text is the filters' part (:func:`diagnose`), then the PostFilter part:
+    DefaultPreemption's dry run per node: ``Preemption is not helpful for scheduling`` where
+    no eviction could help, ``No preemption victims found for incoming pod`` where no pod of
+    lower priority runs (``lower``: the nodes that host one), or the filters' reasons on the
+    node with those pods gone (``relieved``: the state without them); ``not eligible`` for a
+    pod whose preemptionPolicy is Never (``may_preempt`` False).
     """
     n = fleet.size
     if n == 0:
         return "no nodes available to schedule pods", frozenset({"nodes"})
+    diag = diagnose(fleet, state, pc, filters, tolerations, own, only)
+    text = f"0/{n} nodes are available: {_histogram(diag.counts)}."
+    if not may_preempt:
+        post = "preemption: not eligible due to preemptionPolicy=Never."
+        return f"{text} {_POST_FILTER}{post}", diag.codes
+    potential = diag.resolvable
+    victims = potential & (np.zeros(n, dtype=bool) if lower is None else lower)
+    after: dict[str, int] = {
+        "No preemption victims found for incoming pod": int((potential & ~victims).sum()),
+    }
+    if victims.any() and relieved is not None:
+        for reason in _node_reasons(fleet, relieved, pc, filters, tolerations, own, only, victims):
+            after[reason] = after.get(reason, 0) + 1
+    after["Preemption is not helpful for scheduling"] = n - int(potential.sum())
+    post = f"preemption: 0/{n} nodes are available: {_histogram(after)}."
+    return f"{text} {_POST_FILTER}{post}", diag.codes
+
+
+def _node_reasons(
+    fleet: Fleet,
+    state: NodeState,
+    pc: PodClass,
+    filters: Filters,
+    tolerations: Sequence[Toleration],
+    own: npt.NDArray[np.int64],
+    only: npt.NDArray[np.bool_] | None,
+    nodes: npt.NDArray[np.bool_],
+) -> list[str]:
+    """The reasons of the first rejecting plugin on each of ``nodes`` (one entry per reason)."""
     ctx = FilterContext(fleet, state, pc, filters, tuple(tolerations), own, only)
-    counts: dict[str, int] = {}
-    codes: set[str] = set()
-    pending = np.ones(n, dtype=bool)
-    for stage in ("prefilter", "reasons"):
-        for plugin in FILTERS:
-            rejected = np.zeros(n, dtype=bool)
-            for reason in getattr(plugin, stage)(ctx):
-                hit = reason.nodes & pending
-                count = int(hit.sum())
-                if count:
-                    counts[reason.text] = counts.get(reason.text, 0) + count
-                    codes.add(reason.code)
-                rejected |= reason.nodes
-            pending &= ~rejected
-    parts = sorted(f"{count} {text}" for text, count in counts.items())
-    return f"0/{n} nodes are available: {', '.join(parts)}.", frozenset(codes)
+    out: list[str] = []
+    pending = nodes.copy()
+    for plugin in FILTERS:
+        rejected = np.zeros(fleet.size, dtype=bool)
+        for reason in plugin.reasons(ctx):
+            out.extend([reason.text] * int((reason.nodes & pending).sum()))
+            rejected |= reason.nodes
+        pending &= ~rejected
+    return out
 
 
 def failed_scheduling_message(

@@ -18,6 +18,7 @@ constraints are placed one pod at a time with vectorised filters.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -27,7 +28,15 @@ from podcap.model.workloads import PodTemplate
 from podcap.scheduler.framework import BoolArray, IntArray, NodeState, PodClass
 from podcap.scheduler.plugins import inter_pod_affinity, node_resources_fit, pod_topology_spread
 
-__all__ = ["capacity", "not_modelled", "place_fast"]
+__all__ = [
+    "Lower",
+    "capacity",
+    "not_modelled",
+    "pick_preemption_node",
+    "place_fast",
+    "preemption_candidates",
+    "tree_positions",
+]
 
 _SPREAD_ITERATIONS = 6
 
@@ -226,3 +235,107 @@ def place_fast(
     return _with_soft_spread(
         lambda d: method(state, pc, n, own_, d, most_allocated, rank), pc, feasible, own_
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# DefaultPreemption
+
+
+@dataclass(frozen=True)
+class Lower:
+    """Pods of lower priority than the preemptor, of one cohort: requests, pods per node,
+    priority, creation order (an older pod started earlier)."""
+
+    request: IntArray
+    counts: IntArray
+    priority: int
+    created: int
+
+
+def tree_positions(zone: IntArray) -> IntArray:
+    """Each node's position in the scheduler's node list: zones in the order their first node
+    appears, one node of each zone in turn (``nodeTree.list``)."""
+    n = zone.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    _, first = np.unique(zone, return_index=True)
+    zone_rank = np.empty(int(zone.max()) + 1, dtype=np.int64)
+    zone_rank[zone[np.sort(first)]] = np.arange(first.shape[0])
+    by_zone = np.argsort(zone, kind="stable")
+    depth = np.empty(n, dtype=np.int64)
+    sorted_zone = zone[by_zone]
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_zone)) + 1]
+    run = np.repeat(starts, np.diff(np.r_[starts, n]))
+    depth[by_zone] = np.arange(n) - run
+    order = np.lexsort((zone_rank[zone], depth))
+    pos = np.empty(n, dtype=np.int64)
+    pos[order] = np.arange(n)
+    return pos
+
+
+def preemption_candidates(
+    state: NodeState,
+    pc: PodClass,
+    own: IntArray,
+    potential: BoolArray,
+    lowers: Sequence[Lower],
+) -> tuple[IntArray, IntArray]:
+    """DefaultPreemption's dry run on every ``potential`` node (status Unschedulable): remove
+    all lower-priority pods; where the pod then fits, add them back, most important first
+    (higher priority, then older), while it still fits; the rest are the victims.
+
+    Returns the candidate nodes and the victims, one row per entry of ``lowers`` and one column
+    per candidate [pods].
+    """
+    n = state.pods.shape[0]
+    if not lowers:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.int64)
+    lower_used = sum(
+        (lw.request[:, None] * lw.counts[None, :] for lw in lowers), np.zeros_like(state.used)
+    )
+    lower_pods = sum((lw.counts for lw in lowers), np.zeros(n, dtype=np.int64))
+    relieved = NodeState(
+        state.alloc,
+        state.pods_alloc,
+        state.used - lower_used,
+        state.nz_cpu,
+        state.nz_memory,
+        state.pods - lower_pods,
+    )
+    fits = capacity(relieved, pc, own) > 0
+    if pc.hard_spread:
+        fits &= pod_topology_spread.skew_ok(pc, own)
+    idx = np.flatnonzero(potential & fits & (lower_pods > 0))
+    victims = np.zeros((len(lowers), idx.shape[0]), dtype=np.int64)
+    if idx.size == 0:
+        return idx.astype(np.int64), victims
+    free = state.alloc[:, idx] - relieved.used[:, idx] - pc.request[:, None]
+    pods_free = state.pods_alloc[idx] - relieved.pods[idx] - 1
+    for s in sorted(range(len(lowers)), key=lambda s: (-lowers[s].priority, lowers[s].created)):
+        lw = lowers[s]
+        cnt = lw.counts[idx]
+        back = np.minimum(cnt, np.maximum(pods_free, 0))
+        for r in np.flatnonzero(lw.request > 0):
+            back = np.minimum(back, np.maximum(free[r], 0) // lw.request[r])
+        free -= lw.request[:, None] * back[None, :]
+        pods_free -= back
+        victims[s] = cnt - back
+    return idx.astype(np.int64), victims
+
+
+def pick_preemption_node(
+    idx: IntArray, victims: IntArray, lowers: Sequence[Lower], positions: IntArray
+) -> int:
+    """``pickOneNodeForPreemption``: the lowest highest-victim priority, the lowest priority
+    sum, the fewest victims, the latest start of the earliest highest-priority victim; then
+    the first in the scheduler's node list.  Returns a column of ``idx``."""
+    prio = np.array([lw.priority for lw in lowers], dtype=np.int64)[:, None]
+    created = np.array([lw.created for lw in lowers], dtype=np.int64)[:, None]
+    has = victims > 0
+    big = np.iinfo(np.int64).max
+    highest = np.where(has, prio, np.iinfo(np.int64).min).max(axis=0)
+    total = (victims * (prio + 2**31)).sum(axis=0)
+    count = victims.sum(axis=0)
+    earliest = np.where(has & (prio == highest[None, :]), created, big).min(axis=0)
+    order = np.lexsort((positions[idx], -earliest, count, total, highest))
+    return int(order[0])

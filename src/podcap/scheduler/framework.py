@@ -99,6 +99,7 @@ class PodSpec:
     nz_memory: int
     priority: int = 0
     default_spread: bool = False
+    created: int = 0  # creation order: an older pod (lower) started earlier
 
 
 @dataclass(frozen=True)
@@ -123,11 +124,14 @@ class Filters:
 
 @dataclass(frozen=True)
 class Reason:
-    """Nodes a plugin rejects, kube-scheduler's text for them, and a code naming the limit."""
+    """Nodes a plugin rejects, kube-scheduler's text for them, a code naming the limit, and
+    whether evicting lower-priority pods could help (status Unschedulable rather than
+    UnschedulableAndUnresolvable): True, False, or per node."""
 
     nodes: BoolArray
     text: str
     code: str
+    resolvable: bool | BoolArray = False
 
 
 @dataclass(frozen=True)

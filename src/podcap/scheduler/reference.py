@@ -59,17 +59,21 @@ _UNSCHEDULABLE = Taint("node.kubernetes.io/unschedulable", "", "NoSchedule")
 # system default spreading (PodTopologySpread defaultingType System)
 _DEFAULT_CONSTRAINTS = (("topology.kubernetes.io/zone", 5), (_HOSTNAME, 3))
 
-Reasons = list[tuple[str, str]]  # (text, limit code)
+# The DynamicResources plugin's PostFilter runs before DefaultPreemption's (v1.34 default profile).
+_POST_FILTER = "no new claims to deallocate, "
+Reasons = list[tuple[str, str, bool]]  # (text, limit code, preemption could resolve it)
 
 
 @dataclass(frozen=True)
 class Placement:
     """What the reference engine did with ``n`` pods: pods bound per node, the scheduler's next
-    start index, and for the first pod that did not fit its FailedScheduling text and codes."""
+    start index, for the first pod that did not fit its FailedScheduling text and codes, and
+    the pods its preemptions evicted."""
 
     counts: IntArray
     start: int
     failure: tuple[str, frozenset[str]] | None
+    victims: tuple[tuple[int, int, int], ...] = ()  # (index into bound, node, pods) preempted
 
 
 def num_feasible_nodes_to_find(percentage: int, nodes: int) -> int:
@@ -297,37 +301,38 @@ class _Cycle:
 
     def node_unschedulable(self, i: int) -> Reasons:
         if self.unschedulable[i] and not _tolerated(_UNSCHEDULABLE, self.pod):
-            return [("node(s) were unschedulable", "unschedulable")]
+            return [("node(s) were unschedulable", "unschedulable", False)]
         return []
 
     def node_name(self, i: int) -> Reasons:
         name = self.pod.template.node_name
         if name and name != self.names[i]:
-            return [("node(s) didn't match the requested node name", "nodeName")]
+            return [("node(s) didn't match the requested node name", "nodeName", False)]
         return []
 
     def taint_toleration(self, i: int) -> Reasons:
         t = self._untolerated(i, ("NoSchedule", "NoExecute"))
         if t is not None:
-            return [(f"node(s) had untolerated taint {{{t.key}: {t.value}}}", "taint")]
+            return [(f"node(s) had untolerated taint {{{t.key}: {t.value}}}", "taint", False)]
         return []
 
     def node_affinity(self, i: int) -> Reasons:
         if not self._required_affinity_ok(i):
-            return [("node(s) didn't match Pod's node affinity/selector", "nodeAffinity")]
+            return [("node(s) didn't match Pod's node affinity/selector", "nodeAffinity", False)]
         return []
 
     def node_resources_fit(self, i: int) -> Reasons:
         out: Reasons = []
         if self.pods[i] + 1 > self.pods_alloc[i]:
-            out.append(("Too many pods", "pods"))
+            out.append(("Too many pods", "pods", True))
         req = self.pod.request
         if not any(int(v) for v in req):
             return out
         for r, name in enumerate(self.resources):
             amount = int(req[r])
             if amount > 0 and amount > self.alloc[i][r] - self.used[i][r]:
-                out.append((f"Insufficient {name}", name))
+                # more than the node's whole allocatable: no preemption can help
+                out.append((f"Insufficient {name}", name, amount <= self.alloc[i][r]))
         return out
 
     def pod_topology_spread(self, i: int) -> Reasons:
@@ -335,13 +340,13 @@ class _Cycle:
         text = "node(s) didn't match pod topology spread constraints"
         for key, max_skew, min_domains, _selected, self_match, domains in self.hard:
             if key not in lab:
-                return [(f"{text} (missing required label)", "topologySpread")]
+                return [(f"{text} (missing required label)", "topologySpread", False)]
             low = min(domains.values()) if domains else 2**31 - 1
             if min_domains is not None and len(domains) < min_domains:
                 low = 0
             skew = domains.get(lab[key], 0) + int(self_match) - low
             if skew > max_skew:
-                return [(text, "topologySpread")]
+                return [(text, "topologySpread", True)]
         return []
 
     def inter_pod_affinity(self, i: int) -> Reasons:
@@ -351,16 +356,16 @@ class _Cycle:
             exists = True
             for t in my_aff:
                 if t.topology_key not in lab:
-                    return [("node(s) didn't match pod affinity rules", "podAffinity")]
+                    return [("node(s) didn't match pod affinity rules", "podAffinity", False)]
                 if self.aff_counts.get((t.topology_key, lab[t.topology_key]), 0) <= 0:
                     exists = False
             if not exists and not (not self.aff_counts and self.self_affine):
-                return [("node(s) didn't match pod affinity rules", "podAffinity")]
+                return [("node(s) didn't match pod affinity rules", "podAffinity", False)]
         for t in self.anti[self.me]:
             if t.topology_key in lab and self.anti_counts.get(
                 (t.topology_key, lab[t.topology_key]), 0
             ):
-                return [("node(s) didn't match pod anti-affinity rules", "podAntiAffinity")]
+                return [("node(s) didn't match pod anti-affinity rules", "podAntiAffinity", True)]
         if self.existing_anti:
             for key, value in lab.items():
                 if self.existing_anti.get((key, value), 0) > 0:
@@ -368,6 +373,7 @@ class _Cycle:
                         (
                             "node(s) didn't satisfy existing pods anti-affinity rules",
                             "podAntiAffinity",
+                            True,
                         )
                     ]
         return []
@@ -617,6 +623,103 @@ class _Cycle:
 
     # ---------------------------------------------------------------------------------------
 
+    def adjust(self, s: int, i: int, k: int) -> None:
+        """Add (or with ``k`` < 0 remove) ``k`` pods of spec ``s`` on node ``i``."""
+        spec = self.specs[s]
+        self.counts[s][i] += k
+        for r in range(len(self.resources)):
+            self.used[i][r] += k * int(spec.request[r])
+        self.nz[i][0] += k * spec.nz_cpu
+        self.nz[i][1] += k * spec.nz_memory
+        self.pods[i] += k
+
+    def fits(self, i: int) -> Reasons:
+        self.prefilter()
+        return self.filter(i)
+
+    def select_victims(self, i: int) -> tuple[dict[int, int] | None, Reasons]:
+        """``selectVictimsOnNode``: remove every lower-priority pod; if the pod then fits, add
+        them back most important first (higher priority, then older) while it still fits."""
+        lower = [
+            s
+            for s in range(len(self.specs))
+            if s != self.me and self.counts[s][i] > 0 and self.specs[s].priority < self.pod.priority
+        ]
+        if not lower:
+            return None, [("No preemption victims found for incoming pod", "preemption", False)]
+        removed = {s: self.counts[s][i] for s in lower}
+        for s, k in removed.items():
+            self.adjust(s, i, -k)
+        reasons = self.fits(i)
+        if reasons:
+            for s, k in removed.items():
+                self.adjust(s, i, k)
+            return None, reasons
+        victims: dict[int, int] = {}
+        for s in sorted(lower, key=lambda s: (-self.specs[s].priority, self.specs[s].created)):
+            for back in range(removed[s]):
+                self.adjust(s, i, 1)
+                if self.fits(i):
+                    self.adjust(s, i, -1)
+                    # the cohort's other pods are identical: none of them fits back either
+                    victims[s] = removed[s] - back
+                    break
+        for s, k in victims.items():
+            self.adjust(s, i, k)
+        return victims, []
+
+    def preempt(
+        self, statuses: dict[int, Reasons], listed: list[int]
+    ) -> tuple[int | None, dict[int, int], str]:
+        """DefaultPreemption's PostFilter: the node to nominate and its victims, or the
+        ``preemption: ...`` part of the FailedScheduling text."""
+        if self.pod.template.preemption_policy == "Never":
+            return None, {}, "preemption: not eligible due to preemptionPolicy=Never."
+        potential = [i for i in listed if i in statuses and all(flag for _, _, flag in statuses[i])]
+        wanted = max(len(potential) * 10 // 100, 100)
+        wanted = min(wanted, len(potential))
+        candidates: dict[int, dict[int, int]] = {}
+        failed: dict[int, Reasons] = {}
+        for i in potential:
+            victims, reasons = self.select_victims(i)
+            if victims is None:
+                failed[i] = reasons
+            else:
+                candidates[i] = victims
+                if len(candidates) >= wanted:
+                    break
+        if not candidates:
+            text, _ = _failure(
+                self.n, failed, self.n - len(failed), "Preemption is not helpful for scheduling"
+            )
+            return None, {}, "preemption: " + text
+
+        def highest(i: int) -> int:
+            return -max(self.specs[s].priority for s in candidates[i])
+
+        def priority_sum(i: int) -> int:
+            return -sum((self.specs[s].priority + 2**31) * k for s, k in candidates[i].items())
+
+        def victims_count(i: int) -> int:
+            return -sum(candidates[i].values())
+
+        def earliest_start(i: int) -> int:
+            # the start of the earliest of the highest-priority victims: later is better
+            top = max(self.specs[s].priority for s in candidates[i])
+            return min(
+                self.specs[s].created for s in candidates[i] if self.specs[s].priority == top
+            )
+
+        # pickOneNodeForPreemption (no PodDisruptionBudgets: no violations); ties: node order
+        best = list(candidates)
+        for score in (highest, priority_sum, victims_count, earliest_start):
+            top = max(score(i) for i in best)
+            best = [i for i in best if score(i) == top]
+            if len(best) == 1:
+                break
+        node = best[0]
+        return node, candidates[node], ""
+
     def bind(self, i: int) -> None:
         req = self.pod.request
         for r in range(len(self.resources)):
@@ -644,17 +747,22 @@ def _default_normalize(raw: list[int], *, reverse: bool) -> list[int]:
     return out
 
 
-def _failure(n: int, statuses: dict[int, Reasons], absent: int) -> tuple[str, frozenset[str]]:
+def _failure(
+    n: int,
+    statuses: dict[int, Reasons],
+    absent: int,
+    absent_text: str = "node(s) didn't satisfy plugin(s) [NodeAffinity]",
+) -> tuple[str, frozenset[str]]:
     counts: dict[str, int] = {}
     codes: set[str] = set()
     for reasons in statuses.values():
-        for text, code in reasons:
+        for text, code, _ in reasons:
             counts[text] = counts.get(text, 0) + 1
             codes.add(code)
     if absent:
-        text = "node(s) didn't satisfy plugin(s) [NodeAffinity]"
-        counts[text] = counts.get(text, 0) + absent
-        codes.add("nodeAffinity")
+        counts[absent_text] = counts.get(absent_text, 0) + absent
+        if absent_text.startswith("node(s) didn't satisfy plugin(s)"):
+            codes.add("nodeAffinity")
     if n == 0:
         return "no nodes available to schedule pods", frozenset({"nodes"})
     parts = sorted(f"{c} {t}" for t, c in counts.items())
@@ -712,6 +820,7 @@ def place_reference(
     if only is not None:
         listed = [i for i in listed if bool(only[i])]
     failure = None
+    evicted: list[tuple[int, int, int]] = []
     for _ in range(n):
         cycle.prefilter()
         to_find = num_feasible_nodes_to_find(percentage, len(listed))
@@ -730,8 +839,20 @@ def place_reference(
                     break
         if total:
             start = (start + processed) % total
+        if not feasible and total == 0:
+            failure = _failure(0, {}, 0)  # ErrNoNodesAvailable: no PostFilter
+            break
         if not feasible:
-            failure = _failure(total, statuses, total - len(listed))
+            node, victims, message = cycle.preempt(statuses, listed)
+            if node is not None:
+                for s, k in victims.items():
+                    cycle.adjust(s, node, -k)
+                    evicted.append((s, node, k))
+                if not cycle.fits(node):  # the nominated node is tried first
+                    cycle.bind(node)
+                    continue
+            text, codes = _failure(total, statuses, total - len(listed))
+            failure = (f"{text} {_POST_FILTER}{message}", codes)
             break
         if len(feasible) == 1:
             chosen = feasible[0]
@@ -744,7 +865,9 @@ def place_reference(
             )
             chosen = feasible[best]
         cycle.bind(chosen)
-    return Placement(np.asarray(cycle.counts[cycle.me], dtype=np.int64), start, failure)
+    return Placement(
+        np.asarray(cycle.counts[cycle.me], dtype=np.int64), start, failure, tuple(evicted)
+    )
 
 
 def explain_reference(
@@ -767,4 +890,10 @@ def explain_reference(
         if not reasons:
             return None
         statuses[i] = reasons
-    return _failure(cycle.n, statuses, cycle.n - len(listed))
+    text, codes = _failure(cycle.n, statuses, cycle.n - len(listed))
+    if cycle.n == 0:
+        return text, codes
+    node, _, message = cycle.preempt(statuses, listed)
+    if node is not None or not message:
+        return text, codes
+    return f"{text} {_POST_FILTER}{message}", codes

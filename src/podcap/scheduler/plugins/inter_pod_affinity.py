@@ -22,7 +22,8 @@ def reasons(ctx: FilterContext) -> list[Reason]:
     """``node(s) didn't match pod anti-affinity rules`` where a pod of the workload runs."""
     if not ctx.pc.anti_affinity:
         return []
-    return [Reason(ctx.own > 0, "node(s) didn't match pod anti-affinity rules", "podAntiAffinity")]
+    text = "node(s) didn't match pod anti-affinity rules"
+    return [Reason(ctx.own > 0, text, "podAntiAffinity", resolvable=True)]
 
 
 PLUGIN = FilterPlugin(NAME, reasons=reasons)

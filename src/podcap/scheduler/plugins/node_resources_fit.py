@@ -45,11 +45,13 @@ def room(state: NodeState, pc: PodClass) -> IntArray:
 def reasons(ctx: FilterContext) -> list[Reason]:
     """``Too many pods`` and ``Insufficient <resource>``; a node can have several."""
     state, pc = ctx.state, ctx.pc
-    out = [Reason(state.pods + 1 > state.pods_alloc, "Too many pods", "pods")]
+    out = [Reason(state.pods + 1 > state.pods_alloc, "Too many pods", "pods", resolvable=True)]
     free = state.alloc - state.used
     for r, name in enumerate(ctx.fleet.resources):
         if pc.request[r] > 0:
-            out.append(Reason(pc.request[r] > free[r], f"Insufficient {name}", name))
+            # more than the node's whole allocatable: no preemption can help
+            whole = pc.request[r] <= state.alloc[r]
+            out.append(Reason(pc.request[r] > free[r], f"Insufficient {name}", name, whole))
     return out
 
 

@@ -69,7 +69,7 @@ def reasons(ctx: FilterContext) -> list[Reason]:
     text = "node(s) didn't match pod topology spread constraints"
     return [
         Reason(unlabelled, f"{text} (missing required label)", "topologySpread"),
-        Reason(~unlabelled & ~skew_ok(pc, ctx.own), text, "topologySpread"),
+        Reason(~unlabelled & ~skew_ok(pc, ctx.own), text, "topologySpread", resolvable=True),
     ]
 
 
