@@ -1,0 +1,126 @@
+"""podcap against the real kube-scheduler v1.34.1 on the scenarios of ``tests/data/realsched``.
+
+Each scenario (see its ``notes.md``) was run through the real scheduler's default profile in the
+harness's queue mode, several times; ``answer.json`` holds, per workload, ``[min, max]`` over the
+runs of the pods scheduled, pending and preempted and of the pods per zone: the tie noise.  Here
+the same nodes (the harness's Node objects: allocatable, labels, taints, cordons) and the same
+manifests, phase by phase, go through ``podcap.Scenario``; every number must fall inside its
+range.  Bound pods are compared (running + waiting for an address): the harness has no pod IPs.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import podcap
+from podcap.model.quantity import parse_cpu, parse_memory
+
+DATA = Path(__file__).resolve().parent / "data" / "realsched"
+SCENARIOS = sorted(p.name for p in DATA.iterdir() if (p / "answer.json").is_file())
+_STANDARD_LABELS = {
+    "kubernetes.io/hostname",
+    "kubernetes.io/os",
+    "kubernetes.io/arch",
+    "beta.kubernetes.io/os",
+    "beta.kubernetes.io/arch",
+    "node.kubernetes.io/instance-type",
+    "beta.kubernetes.io/instance-type",
+    "topology.kubernetes.io/zone",
+    "failure-domain.beta.kubernetes.io/zone",
+    "topology.kubernetes.io/region",
+    "failure-domain.beta.kubernetes.io/region",
+}
+_BASE = ("cpu", "memory", "pods", "ephemeral-storage")
+
+
+def _cluster(nodes: list[dict[str, Any]]) -> podcap.Cluster:
+    groups = []
+    for i, node in enumerate(nodes):
+        meta, spec = node["metadata"], node.get("spec") or {}
+        labels = dict(meta.get("labels") or {})
+        alloc = node["status"]["allocatable"]
+        allocatable = {
+            "cpu": parse_cpu(alloc["cpu"]),
+            "memory": parse_memory(alloc["memory"]),
+            "pods": int(alloc["pods"]),
+            "ephemeral-storage": parse_memory(alloc.get("ephemeral-storage", "1Pi")),
+        }
+        extended = {k: int(v) for k, v in alloc.items() if k not in _BASE}
+        taints = [
+            t
+            for t in spec.get("taints") or []
+            if t["key"] != "node.kubernetes.io/unschedulable"  # podcap adds it for cordons
+        ]
+        groups.append(
+            podcap.NodeGroup(
+                f"n{i}",
+                labels["node.kubernetes.io/instance-type"],
+                1,
+                zones=(labels["topology.kubernetes.io/zone"],),
+                overhead="none",
+                labels={k: v for k, v in labels.items() if k not in _STANDARD_LABELS},
+                taints=tuple(taints),
+                unschedulable=bool(spec.get("unschedulable", False)),
+                extended_resources=extended,
+                allocatable=allocatable,
+                node_names=(meta["name"],),
+            )
+        )
+    return podcap.Cluster(groups)
+
+
+def _run(name: str, engine: str) -> tuple[podcap.ScenarioResult, dict[str, Any]]:
+    folder = DATA / name
+    harness = json.loads((folder / "scenario.json").read_text())
+    answer = json.loads((folder / "answer.json").read_text())
+    scoring = "MostAllocated" if harness["profile"] == "mostallocated" else "LeastAllocated"
+    sc = podcap.Scenario(_cluster(harness["nodes"]), scoring=scoring, engine=engine)  # type: ignore[arg-type]
+    for phase in ["manifests.yaml", "phase2.yaml", "phase3.yaml"]:
+        if (folder / phase).is_file():
+            sc = sc.apply(folder / phase)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", podcap.PodcapWarning)
+        return sc.run(), answer["modes"]["queue"]
+
+
+def _within(value: int, bounds: list[int], what: str) -> None:
+    low, high = bounds
+    assert low <= value <= high, f"{what}: podcap {value}, real scheduler [{low}, {high}]"
+
+
+def _check(name: str, engine: str) -> None:
+    result, real = _run(name, engine)
+    last = result.results[-1]
+    rows = last.workloads.set_index(["namespace", "name"])
+    zone_of = dict(zip(last.nodes["node"], last.nodes["zone"], strict=True))
+    placements = last.placements.copy()
+    placements["zone"] = placements["node"].map(zone_of)
+    for key, want in real["workloads"].items():
+        ns, wname = key.split("/")
+        row = rows.loc[(ns, wname)]
+        bound = int(row["running"]) + int(row["container_creating"])
+        _within(bound, want["scheduled"], f"{name} {key} scheduled")
+        _within(int(row["pending"]), want["failed"], f"{name} {key} pending")
+        preempted = sum(
+            int(r.workloads.set_index(["namespace", "name"]).loc[(ns, wname), "preempted"])
+            for r in result.results
+            if (ns, wname) in set(zip(r.workloads["namespace"], r.workloads["name"]))
+        )
+        _within(preempted, want["preempted"], f"{name} {key} preempted")
+        mine = placements[(placements["namespace"] == ns) & (placements["name"] == wname)]
+        per_zone = mine.groupby("zone")["pods"].sum()
+        for zone, bounds in want["per_zone"].items():
+            _within(int(per_zone.get(zone, 0)), bounds, f"{name} {key} zone {zone}")
+
+
+SMALL = [s for s in SCENARIOS if not s.startswith("14-")]
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_reference_engine_matches_the_real_scheduler(name: str) -> None:
+    _check(name, "reference")
