@@ -106,11 +106,11 @@ def _check(name: str, engine: str) -> None:
         bound = int(row["running"]) + int(row["container_creating"])
         _within(bound, want["scheduled"], f"{name} {key} scheduled")
         _within(int(row["pending"]), want["failed"], f"{name} {key} pending")
-        preempted = sum(
-            int(r.workloads.set_index(["namespace", "name"]).loc[(ns, wname), "preempted"])
-            for r in result.results
-            if (ns, wname) in set(zip(r.workloads["namespace"], r.workloads["name"]))
-        )
+        preempted = 0
+        for step in result.results:
+            frame = step.workloads.set_index(["namespace", "name"])
+            if (ns, wname) in frame.index:
+                preempted += int(frame.loc[(ns, wname), "preempted"])
         _within(preempted, want["preempted"], f"{name} {key} preempted")
         mine = placements[(placements["namespace"] == ns) & (placements["name"] == wname)]
         per_zone = mine.groupby("zone")["pods"].sum()
