@@ -124,3 +124,51 @@ SMALL = [s for s in SCENARIOS if not s.startswith("14-")]
 @pytest.mark.parametrize("name", SMALL)
 def test_reference_engine_matches_the_real_scheduler(name: str) -> None:
     _check(name, "reference")
+
+
+def test_percentage_of_nodes_to_score_samples_large_fleets() -> None:
+    # 180 nodes: the adaptive percentage is 50 - 180 // 125 = 49 %, 88 nodes, raised to the
+    # minimum of 100; with 100 % every node is scored.  The two answers differ.
+    folder = DATA / "14-large-fleet-sampling"
+    harness = json.loads((folder / "scenario.json").read_text())
+    cluster = _cluster(harness["nodes"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", podcap.PodcapWarning)
+        sampled = podcap.simulate(cluster, folder / "manifests.yaml", engine="reference")
+        full = podcap.simulate(
+            cluster, folder / "manifests.yaml", engine="reference", percentage_of_nodes_to_score=100
+        )
+    assert int(sampled.placements["pods"].sum()) == int(full.placements["pods"].sum()) == 1500
+    assert not sampled.placements.equals(full.placements)
+
+
+def test_scheduler_start_index_carries_over_steps() -> None:
+    from podcap.scheduler.reference import num_feasible_nodes_to_find
+
+    assert num_feasible_nodes_to_find(0, 99) == 99
+    assert num_feasible_nodes_to_find(0, 180) == 100  # 49 % of 180 = 88 < 100
+    assert num_feasible_nodes_to_find(0, 5000) == 5000 * 10 // 100  # 50 - 40 = 10 %
+    assert num_feasible_nodes_to_find(0, 100_000) == 5000  # at least 5 %
+    assert num_feasible_nodes_to_find(100, 180) == 180
+    cluster = podcap.Cluster([podcap.NodeGroup("g", "m5.large", 150, zones=("a1", "b1"))])
+    state = podcap.ClusterState.of(cluster)
+    pod = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"
+        "spec: {containers: [{name: c, image: x, resources: {requests: {cpu: 10m}}}]}\n"
+    )
+    after, _ = podcap.step(state, pod, engine="reference")
+    # one pod, 150 feasible nodes, 100 wanted: the next cycle starts 100 nodes further on
+    assert after.scheduler_start == 100
+
+
+@pytest.mark.parametrize("bad", [-1, 101, 1.5, True, "50"])
+def test_percentage_is_validated(bad: object) -> None:
+    cluster = podcap.Cluster([podcap.NodeGroup("g", "m5.large", 1)])
+    with pytest.raises(podcap.InvalidOptionError, match="percentage_of_nodes_to_score"):
+        podcap.simulate(cluster, [], percentage_of_nodes_to_score=bad)  # type: ignore[arg-type]
+
+
+def test_negative_seed_is_a_clear_error() -> None:
+    cluster = podcap.Cluster([podcap.NodeGroup("g", "m5.large", 1)])
+    with pytest.raises(podcap.InvalidOptionError, match="seed"):
+        podcap.simulate(cluster, [], seed=-1)

@@ -135,9 +135,15 @@ class Scenario:
         scoring: ScoringStrategy = "LeastAllocated",
         engine: Engine = "fast",
         seed: int | None = None,
+        percentage_of_nodes_to_score: int = 0,
     ) -> None:
         self.state = ClusterState.of(cluster)
-        self.options: dict[str, Any] = {"scoring": scoring, "engine": engine, "seed": seed}
+        self.options: dict[str, Any] = {
+            "scoring": scoring,
+            "engine": engine,
+            "seed": seed,
+            "percentage_of_nodes_to_score": percentage_of_nodes_to_score,
+        }
         self._steps: list[tuple[str, Change, Sequence[str]]] = []
 
     @property

@@ -21,6 +21,7 @@ def simulate(
     engine: Engine = "fast",
     seed: int | None = None,
     existing: pd.DataFrame | None = None,
+    percentage_of_nodes_to_score: int = 0,
 ) -> SimulationResult:
     """Simulate ``kubectl apply`` of manifests on a cluster.
 
@@ -43,6 +44,10 @@ def simulate(
     existing : pandas.DataFrame, optional
         Pods already on the nodes (``Snapshot.existing``); a state read with
         :func:`podcap.read_cluster` already holds them.
+    percentage_of_nodes_to_score : int
+        kube-scheduler's ``percentageOfNodesToScore``: 0 (default) is its adaptive value, 100
+        scores every node.  Only the reference engine samples; the fast engine scores every
+        node.
 
     Returns
     -------
@@ -56,12 +61,24 @@ def simulate(
     pending pods enter one scheduling queue (priority, then creation order); DaemonSet pods are
     ordinary pods of that queue, pinned to their nodes.  After scheduling, pods that need a VPC
     address take the node's pod IPs in the order they were bound; the rest stay in
-    ContainerCreating.  Preemption, PreferNoSchedule taints, preferred affinities and inter-pod
-    affinity other than required hostname anti-affinity on the pod's own labels are not
-    modelled.
+    ContainerCreating.  A pod that fits nowhere may preempt lower-priority pods
+    (DefaultPreemption); its victims are recreated by their controllers.
+
+    The reference engine is kube-scheduler v1.34's default profile, plugin by plugin (see
+    :mod:`podcap.scheduler.reference`).  The fast engine is exact for pods no controller
+    spreads by default (bare Pods, Jobs, DaemonSets) and approximates the system-default
+    spreading of Deployment, ReplicaSet and StatefulSet pods; it warns about what it does not
+    model (PreferNoSchedule, preferred and inter-pod affinity terms, ScheduleAnyway spreading).
     """
     state = ClusterState.of(cluster)
     if existing is not None and len(existing):
         state = with_existing(state, existing)
-    _, result = step(state, manifests, scoring=scoring, engine=engine, seed=seed)
+    _, result = step(
+        state,
+        manifests,
+        scoring=scoring,
+        engine=engine,
+        seed=seed,
+        percentage_of_nodes_to_score=percentage_of_nodes_to_score,
+    )
     return result

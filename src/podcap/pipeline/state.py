@@ -147,6 +147,7 @@ class ClusterState:
     observed_pods: dict[Key, AdmittedPod] = field(default_factory=dict)
     evicted_bare: frozenset[Key] = frozenset()
     seq: int = 0
+    scheduler_start: int = 0  # the scheduler's next start index into its node list
     source: str = ""
     skipped: tuple[str, ...] = ()
     implied: tuple[str, ...] = ()

@@ -83,15 +83,24 @@ def needs_ip(wl: Workload, pod: AdmittedPod) -> bool:
     return not wl.template.host_network and pod.requests.get(POD_ENI, 0) == 0
 
 
-def _check_options(scoring: str, engine: str, seed: Any) -> None:
+def _check_options(scoring: str, engine: str, seed: Any, percentage: Any = 0) -> None:
     if scoring not in ("LeastAllocated", "MostAllocated"):
         raise InvalidOptionError(
             f"unknown scoring strategy {scoring!r}; valid: LeastAllocated, MostAllocated"
         )
     if engine not in ("fast", "reference"):
         raise InvalidOptionError(f"unknown engine {engine!r}; valid: fast, reference")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise InvalidOptionError(f"seed must be an integer or None, got {seed!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise InvalidOptionError(f"seed must be an integer >= 0 or None, got {seed!r}")
+    if (
+        isinstance(percentage, bool)
+        or not isinstance(percentage, int)
+        or not 0 <= percentage <= 100
+    ):
+        raise InvalidOptionError(
+            "percentage_of_nodes_to_score must be an integer from 0 (adaptive, the default) to "
+            f"100 (score every node), got {percentage!r}"
+        )
 
 
 def step(
@@ -101,6 +110,7 @@ def step(
     scoring: ScoringStrategy = "LeastAllocated",
     engine: Engine = "fast",
     seed: int | None = None,
+    percentage_of_nodes_to_score: int = 0,
 ) -> tuple[ClusterState, SimulationResult]:
     """``kubectl apply`` of manifests to a state, then :func:`settle`.
 
@@ -109,7 +119,7 @@ def step(
     state : ClusterState
     manifests : path, YAML text, dict, list of those, or Manifests
         As for :func:`podcap.simulate`.
-    scoring, engine, seed
+    scoring, engine, seed, percentage_of_nodes_to_score
         As for :func:`podcap.simulate`.
 
     Returns
@@ -117,9 +127,16 @@ def step(
     (ClusterState, SimulationResult)
         The next state and what happened.
     """
-    _check_options(scoring, engine, seed)
+    _check_options(scoring, engine, seed, percentage_of_nodes_to_score)
     ms = manifests if isinstance(manifests, Manifests) else load_manifests(manifests)
-    return settle(state.apply(ms), scoring=scoring, engine=engine, seed=seed, skipped=ms.skipped)
+    return settle(
+        state.apply(ms),
+        scoring=scoring,
+        engine=engine,
+        seed=seed,
+        percentage_of_nodes_to_score=percentage_of_nodes_to_score,
+        skipped=ms.skipped,
+    )
 
 
 def _indices(cohorts: Sequence[Cohort]) -> dict[Key, list[int]]:
@@ -191,6 +208,7 @@ def settle(
     scoring: ScoringStrategy = "LeastAllocated",
     engine: Engine = "fast",
     seed: int | None = None,
+    percentage_of_nodes_to_score: int = 0,
     skipped: Sequence[str] = (),
 ) -> tuple[ClusterState, SimulationResult]:
     """Let the controllers, the scheduler and the VPC CNI act on a state.
@@ -205,6 +223,11 @@ def settle(
     seed : int, optional
         Tie rule: None picks, among equally scored nodes, the one with the fewest pods of the
         workload, then the first; an integer uses a seeded random node order instead.
+    percentage_of_nodes_to_score : int
+        The scheduler's ``percentageOfNodesToScore`` (0: adaptive, ``50 - nodes / 125`` and at
+        least 5; with fewer than 100 nodes every node is scored).  The reference engine stops
+        filtering after that many feasible nodes, from a start index that rotates from pod to
+        pod and step to step; the fast engine scores every node.
     skipped : sequence of str
         Objects of the applied manifests that podcap does not simulate (reported as is).
 
@@ -212,7 +235,7 @@ def settle(
     -------
     (ClusterState, SimulationResult)
     """
-    _check_options(scoring, engine, seed)
+    _check_options(scoring, engine, seed, percentage_of_nodes_to_score)
     fleet = state.fleet
     full = state.full_fleet if state.full_fleet is not None else fleet
     _, subnet_state, _ = launch(full)  # a fresh address book with the nodes' own addresses
@@ -227,6 +250,13 @@ def settle(
             if key in state.observed:
                 continue
             missing = not_modelled(wl.template, key[0], population, wl.kind == "DaemonSet")
+            tolerations = pod_tolerations(wl)
+            if any(
+                t.effect == "PreferNoSchedule" and not any(tol.tolerates(t) for tol in tolerations)
+                for g in fleet.groups
+                for t in g.taints
+            ):
+                missing.append("PreferNoSchedule taints (the TaintToleration score)")
             if missing:
                 warnings.warn(
                     f"{key[0]}/{key[2]}: the fast engine does not model {', '.join(missing)}; "
@@ -375,7 +405,7 @@ def settle(
     heapq.heapify(queue)
     newly: list[Cohort] = []
     last: tuple[Cohort, PodClass] | None = None
-    start = 0  # the scheduler's next start index into its node list
+    start = state.scheduler_start % n if n else 0  # the scheduler's next start index
     preempted: dict[Key, int] = {}
 
     def bound_now() -> tuple[list[tuple[list[Cohort], int]], list[tuple[PodSpec, IntArray]]]:
@@ -481,6 +511,7 @@ def settle(
                         most_allocated=most,
                         rank=rank,
                         only=only,
+                        percentage=percentage_of_nodes_to_score,
                         start=start,
                     )
                     evict(got.victims, where)
@@ -498,6 +529,7 @@ def settle(
                     c.pending,
                     most_allocated=most,
                     rank=rank,
+                    percentage=percentage_of_nodes_to_score,
                     start=start,
                 )
                 evict(got.victims, where)
@@ -744,6 +776,7 @@ def settle(
         state,
         cohorts=tuple(ordered + waiting),
         seq=seq,
+        scheduler_start=start,
     )
     return next_state, result
 
