@@ -93,7 +93,7 @@ def _within(value: int, bounds: list[int], what: str) -> None:
     assert low <= value <= high, f"{what}: podcap {value}, real scheduler [{low}, {high}]"
 
 
-def _check(name: str, engine: str) -> None:
+def _check(name: str, engine: str, texts: bool = False) -> None:
     result, real = _run(name, engine)
     last = result.results[-1]
     rows = last.workloads.set_index(["namespace", "name"])
@@ -112,6 +112,8 @@ def _check(name: str, engine: str) -> None:
             if (ns, wname) in frame.index:
                 preempted += int(frame.loc[(ns, wname), "preempted"])
         _within(preempted, want["preempted"], f"{name} {key} preempted")
+        if texts and want["failed"][0] > 0:
+            assert row["reason"] == want["final_fail_reason"], key
         mine = placements[(placements["namespace"] == ns) & (placements["name"] == wname)]
         per_zone = mine.groupby("zone")["pods"].sum()
         for zone, bounds in want["per_zone"].items():
@@ -123,7 +125,7 @@ SMALL = [s for s in SCENARIOS if not s.startswith("14-")]
 
 @pytest.mark.parametrize("name", SMALL)
 def test_reference_engine_matches_the_real_scheduler(name: str) -> None:
-    _check(name, "reference")
+    _check(name, "reference", texts=True)
 
 
 def test_percentage_of_nodes_to_score_samples_large_fleets() -> None:
