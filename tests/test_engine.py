@@ -326,6 +326,9 @@ def _pod_spec(draw: st.DrawFn, name: str, *, allow_spread: bool = True) -> dict[
     if requests:
         container["resources"] = {"requests": requests}
     spec: dict[str, Any] = {"containers": [container]}
+    priority = draw(st.sampled_from(["", "", "low", "high"]))
+    if priority:
+        spec["priorityClassName"] = priority
     if draw(st.integers(0, 3)) == 0:
         spec["hostNetwork"] = True
     if draw(st.integers(0, 3)) == 0:
@@ -406,7 +409,7 @@ def workload_lists(draw: st.DrawFn, kinds: list[str] | None = None) -> list[dict
         old = item["metadata"]["name"]
         new = f"w{i}"
         _rename(item, old, new)
-    return items
+    return [*PRIORITY_CLASSES, *items]
 
 
 def _rename(obj: Any, old: str, new: str) -> None:
@@ -422,6 +425,16 @@ def _rename(obj: Any, old: str, new: str) -> None:
 
 
 SCORINGS = ["LeastAllocated", "MostAllocated"]
+# Pods of "high" preempt pods of "low" and of priority 0 when they fit nowhere.
+PRIORITY_CLASSES = [
+    {
+        "apiVersion": "scheduling.k8s.io/v1",
+        "kind": "PriorityClass",
+        "metadata": {"name": name},
+        "value": value,
+    }
+    for name, value in (("low", -10), ("high", 1000))
+]
 SIM_SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
@@ -480,7 +493,7 @@ def test_fast_engine_invariants(
     res = podcap.simulate(cluster, manifests, scoring=scoring, engine="fast")  # type: ignore[arg-type]
     nodes, w = res.nodes, res.workloads
     assert len(nodes) == cluster.node_count
-    assert len(w) == len(manifests)
+    assert len(w) == len([m for m in manifests if m["kind"] != "PriorityClass"])
     assert (nodes["pods"] <= nodes["pods_allocatable"]).all()
     assert (nodes["cpu_requested_millicores"] <= nodes["cpu_allocatable_millicores"]).all()
     assert (nodes["memory_requested_mib"] <= nodes["memory_allocatable_mib"]).all()
