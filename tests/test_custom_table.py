@@ -185,3 +185,27 @@ def test_cli_table_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
 
     frame = pd.read_csv(io.StringIO(out))
     assert int(frame.set_index("name").loc["web", "running"]) == 18
+
+
+def test_a_table_edited_in_place_is_derived_afresh(table: object) -> None:
+    import pandas as pd
+
+    assert isinstance(table, pd.DataFrame)
+    assert int(podcap.max_pods("zz9.large", table=table)) == 3 * 6 + 2
+    table.loc["zz9.large", "enis"] = 4
+    assert int(podcap.max_pods("zz9.large", table=table)) == 4 * 6 + 2
+
+
+def test_network_limits_alone_are_enough_with_a_full_allocatable(tmp_path: Path) -> None:
+    # only the required fields: no vCPUs or memory, so no overhead model; the nodes' real
+    # allocatable is given in full, as a snapshot gives it
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "schema_version: 1\ninstance_types:\n  zz1.large: {enis: 3, ipv4_per_eni: 10}\n"
+    )
+    table = podcap.load_instance_table(path, extend_bundled=False)
+    alloc = {"cpu": 1930, "memory": 7 << 30, "ephemeral-storage": 18 << 30, "pods": 29}
+    group = podcap.NodeGroup("g", "zz1.large", 1, overhead="none", allocatable=alloc)
+    result = podcap.simulate(podcap.Cluster([group], table=table), DEPLOY)
+    assert int(result.nodes["pod_ips_capacity"].iloc[0]) == 27
+    assert _running(result) == 27

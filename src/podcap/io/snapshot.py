@@ -259,6 +259,11 @@ def read_snapshot(
             "labels": dict(extra),
             "unschedulable": key[5],
         }
+    for key, names in groups.items():
+        try:
+            check_instance_type(signature_of[key]["instance_type"], table)
+        except PodcapError as exc:
+            raise InvalidManifestError(f"nodes {', '.join(names[:3])}: {exc}") from None
     if cni is None:
         hint = sorted(
             {

@@ -221,7 +221,14 @@ def build_fleet(cluster: Cluster, extra_resources: tuple[str, ...] = ()) -> Flee
                 ("cni_version", cni.cni_version),
                 ("max_eni", cni.max_eni),
             )
-        alloc = _group_allocatable(g, calc, cluster.table)
+        given = g.allocatable or {}
+        if all(k in given for k in ("cpu", "memory", "ephemeral-storage", "pods")):
+            # the nodes' real allocatable (a snapshot, or given in full): no overhead model, so
+            # a type with only its network limits in the table is enough
+            alloc = {"cpu_millicores": 0.0, "memory_mib": 0.0, "ephemeral_storage_gib": 0.0}
+            alloc["pods"] = float(given["pods"])
+        else:
+            alloc = _group_allocatable(g, calc, cluster.table)
         per_group_alloc[0, gi] = int(alloc["cpu_millicores"])
         per_group_alloc[1, gi] = int(alloc["memory_mib"]) * _MIB
         per_group_alloc[2, gi] = int(float(alloc["ephemeral_storage_gib"]) * _GIB)

@@ -343,7 +343,7 @@ def _arrays_of(table: pd.DataFrame) -> _Arrays:
     return _Arrays(index=pd.Index(table.index), columns=cols)
 
 
-_CUSTOM: dict[int, tuple[weakref.ref[pd.DataFrame], _Arrays]] = {}
+_CUSTOM: dict[int, tuple[weakref.ref[pd.DataFrame], _Arrays, int]] = {}
 
 
 @functools.cache
@@ -360,8 +360,9 @@ def _table_arrays(table: pd.DataFrame | None) -> _Arrays:
             f"table must be a pandas.DataFrame from podcap.load_instance_table, got {type(table).__name__}"
         )
     key = id(table)
+    stamp = _fingerprint(table)
     hit = _CUSTOM.get(key)
-    if hit is not None and hit[0]() is table:
+    if hit is not None and hit[0]() is table and hit[2] == stamp:
         return hit[1]
     missing = [c for c in COLUMNS if c not in table.columns]
     if missing:
@@ -373,8 +374,20 @@ def _table_arrays(table: pd.DataFrame | None) -> _Arrays:
     def forget(_ref: weakref.ref[pd.DataFrame], k: int = key) -> None:
         _CUSTOM.pop(k, None)
 
-    _CUSTOM[key] = (weakref.ref(table, forget), arrays)
+    _CUSTOM[key] = (weakref.ref(table, forget), arrays, stamp)
     return arrays
+
+
+def _fingerprint(table: pd.DataFrame) -> int:
+    """A hash of the table's content: a table edited in place is derived afresh."""
+    parts: list[int] = [hash(tuple(table.index)), hash(tuple(table.columns))]
+    for col in table.columns:
+        values = table[col].to_numpy()
+        if values.dtype == object:
+            parts.append(hash(tuple(map(str, values))))
+        else:
+            parts.append(hash(values.tobytes()))
+    return hash(tuple(parts))
 
 
 def lookup(names: Any, table: pd.DataFrame | None = None) -> tuple[Columns, npt.NDArray[np.intp]]:

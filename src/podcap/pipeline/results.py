@@ -166,7 +166,8 @@ def binding_limit(
 ) -> npt.NDArray[np.object_]:
     """Which limit stops the next pod of ``pc`` on each node.
 
-    ``"unschedulable"``, ``"taint"`` or ``"node_affinity"`` when the pod may not go there at all;
+    ``"unschedulable"``, ``"node_name"`` (a pod bound by ``spec.nodeName`` to another node),
+    ``"taint"`` or ``"node_affinity"`` when the pod may not go there at all;
     otherwise the limit with the least headroom, in pods: ``"pods"``, ``"cpu"``, ``"memory"``,
     ``"ephemeral-storage"``, ``"vpc.amazonaws.com/pod-eni"`` or ``"pod_ips"`` (the next pod would
     be scheduled but get no address).  ``""`` when no workload was placed.
