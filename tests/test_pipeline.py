@@ -644,3 +644,23 @@ def test_reapplying_a_workload_keeps_its_creation_order() -> None:
     state = podcap.step(state, a + "---\n" + b)[0]
     again = state.apply(podcap.load_manifests([a]))
     assert [k[2] for k in again.workloads] == ["a", "b"]
+
+
+def test_kept_addresses_never_overcommit_a_subnet() -> None:
+    # /27: 32 - 5 reserved = 27 addresses.  23 pods on one m5.large, then 2 more nodes: the
+    # subnet cannot hold all of it; every address column stays consistent (never negative,
+    # never more pods with an address than the node was given).
+    deploy = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 23\n"
+        "  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n"
+        "    spec:\n      containers: [{name: c, image: x, resources: {requests: {cpu: 10m}}}]\n"
+    )
+    subnet = podcap.Subnet("10.0.0.0/27", "zone-a")
+    cluster = podcap.Cluster([podcap.NodeGroup("b", "m5.large", 1, subnets=(subnet,))])
+    result = podcap.Scenario(cluster).apply(deploy).change_node_group("b", count=3).run()
+    last = result.results[-1]
+    assert (last.subnets[["used_by_nodes", "used_by_pods", "held_warm", "free"]] >= 0).all().all()
+    assert int(last.subnets["used_by_nodes"].sum() + last.subnets["used_by_pods"].sum()) <= 27
+    assert (last.nodes["pod_ips_used"] <= last.nodes["pod_ips_available"]).all()
+    row = last.workloads.set_index("name").loc["web"]
+    assert int(row["running"]) + int(row["container_creating"]) == 23

@@ -589,11 +589,17 @@ def settle(
         elif not wl.template.host_network:
             branch_pods += c.bound
     ip_limit, subnet_short = pod_address_limits(fleet, ip_pods, branch_pods, subnet_state)
-    # a pod keeps the address it holds; the others take what is left, in binding order
+    # a pod keeps the address it holds; the others take what is left, in binding order.  Where
+    # the subnet is the limit, podcap books the addresses in node order each step (it does not
+    # remember that the held ones were taken before nodes added later), so there the held
+    # addresses are kept only up to what the subnet gives the node.
     held = [c.held() if needs_ip(workloads[c.key], c.pod) else None for c in ordered]
+    room = np.where(subnet_short, ip_limit, np.iinfo(np.int64).max)
     ips_used = np.zeros(n, dtype=np.int64)
-    for h in held:
+    for j, h in enumerate(held):
         if h is not None:
+            h = np.minimum(h, np.maximum(room - ips_used, 0))
+            held[j] = h
             ips_used += h
     stuck_of: list[IntArray] = []
     blocked: set[Key] = set()
