@@ -128,6 +128,26 @@ def test_reference_engine_matches_the_real_scheduler(name: str) -> None:
     _check(name, "reference", texts=True)
 
 
+# The fast engine approximates the system-default spreading of a Deployment's pods; in these
+# scenarios that decides the zones (README, "How close to the real scheduler").
+APPROXIMATED = {"01-default-spread-uneven-zones", "02-mostallocated-uneven-zones"}
+
+
+@pytest.mark.parametrize("name", [s for s in SMALL if s not in APPROXIMATED])
+def test_fast_engine_matches_the_real_scheduler(name: str) -> None:
+    _check(name, "fast", texts=True)
+
+
+@pytest.mark.parametrize("name", sorted(APPROXIMATED))
+def test_fast_engine_counts_where_it_approximates_spreading(name: str) -> None:
+    # the number of pods that fit does not depend on where they go
+    result, real = _run(name, "fast")
+    rows = result.results[-1].workloads.set_index(["namespace", "name"])
+    for key, want in real["workloads"].items():
+        row = rows.loc[tuple(key.split("/"))]
+        _within(int(row["running"]) + int(row["container_creating"]), want["scheduled"], key)
+
+
 def test_percentage_of_nodes_to_score_samples_large_fleets() -> None:
     # 180 nodes: the adaptive percentage is 50 - 180 // 125 = 49 %, 88 nodes, raised to the
     # minimum of 100; with 100 % every node is scored.  The two answers differ.

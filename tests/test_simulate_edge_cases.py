@@ -107,7 +107,10 @@ def test_anti_affinity_with_match_expressions() -> None:
     assert "didn't match pod anti-affinity rules" in row(r, "web")["reason"]
 
 
-def test_unsupported_affinity_terms_warn() -> None:
+@pytest.mark.parametrize("engine", ["fast", "reference"])
+def test_required_pod_affinity_to_a_missing_workload(engine: str) -> None:
+    # InterPodAffinity: no pod matches the term and the pod does not match it itself, so no
+    # node qualifies (UnschedulableAndUnresolvable: preemption cannot help)
     c = podcap.Cluster([podcap.NodeGroup("a", "m5.large", 1)])
     affinity = {
         "podAffinity": {
@@ -119,8 +122,13 @@ def test_unsupported_affinity_terms_warn() -> None:
             ]
         }
     }
-    with pytest.warns(podcap.PodcapWarning, match="ignored"):
-        podcap.simulate(c, [deployment("web", 1, affinity=affinity)])
+    r = podcap.simulate(c, [deployment("web", 1, affinity=affinity)], engine=engine)  # type: ignore[arg-type]
+    assert outcome(r, "web") == (1, 0, 1, 0, 0, 0)
+    assert row(r, "web")["reason"] == (
+        "0/1 nodes are available: 1 node(s) didn't match pod affinity rules. no new claims to "
+        "deallocate, preemption: 0/1 nodes are available: 1 Preemption is not helpful for "
+        "scheduling."
+    )
 
 
 def test_statefulset_ordered_ready_stops_at_the_first_pod_that_cannot_run() -> None:

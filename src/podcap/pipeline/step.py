@@ -29,7 +29,7 @@ import pandas as pd
 from podcap.errors import InvalidOptionError, PodcapWarning
 from podcap.io.manifests import Manifests, load_manifests
 from podcap.model.admission import AdmittedPod, QuotaState, admit, pod_tolerations
-from podcap.model.fleet import POD_ENI
+from podcap.model.fleet import POD_ENI, Fleet
 from podcap.model.workloads import Workload
 from podcap.pipeline.addresses import CNI_ERROR, launch, pod_address_limits, subnet_error
 from podcap.pipeline.addresses import subnets_frame as _subnets_frame
@@ -244,26 +244,22 @@ def settle(
     most = scoring == "MostAllocated"
     workloads = state.workloads
 
+    # The fast engine places what it models exactly (or, for the system-default spreading of
+    # Deployment / ReplicaSet / StatefulSet pods, approximately); a workload using anything else
+    # (inter-pod affinity either way, preferred terms, PreferNoSchedule taints, ScheduleAnyway
+    # spreading, minDomains, ...) is placed by the reference cycle instead.
+    exact: set[Key] = set()
     if engine == "fast":
-        population = [(k[0], w.template.labels) for k, w in workloads.items()]
-        for key, wl in workloads.items():
-            if key in state.observed:
-                continue
-            missing = not_modelled(wl.template, key[0], population, wl.kind == "DaemonSet")
-            tolerations = pod_tolerations(wl)
-            if any(
-                t.effect == "PreferNoSchedule" and not any(tol.tolerates(t) for tol in tolerations)
-                for g in fleet.groups
-                for t in g.taints
-            ):
-                missing.append("PreferNoSchedule taints (the TaintToleration score)")
-            if missing:
-                warnings.warn(
-                    f"{key[0]}/{key[2]}: the fast engine does not model {', '.join(missing)}; "
-                    "they are ignored (engine='reference' models them, for small fleets)",
-                    PodcapWarning,
-                    stacklevel=3,
-                )
+        exact = _needs_reference(state, fleet)
+        big = [k for k in exact if fleet.size > _REFERENCE_NODES]
+        if big:
+            warnings.warn(
+                f"{', '.join(f'{k[0]}/{k[2]}' for k in big[:5])}: placed pod by pod by the "
+                f"reference cycle on {fleet.size} nodes (inter-pod affinity, preferred terms, "
+                "PreferNoSchedule or ScheduleAnyway spreading); this can take a while",
+                PodcapWarning,
+                stacklevel=3,
+            )
     filters: dict[Key, Filters] = {
         key: node_filters(fleet, wl.template, pod_tolerations(wl)) for key, wl in workloads.items()
     }
@@ -493,7 +489,7 @@ def settle(
         c = cohorts[i]
         wl = workloads[c.key]
         pc = pclass(c)
-        if engine == "reference":
+        if engine == "reference" or c.key in exact:
             spec = pspec(c)
             if c.pinned is not None:
                 counts = np.zeros(n, dtype=np.int64)
@@ -673,7 +669,7 @@ def settle(
             if wl.template.node_name:
                 text = kubelet_rejection(fleet, nodes, pc, wl.template.node_name)
                 codes: frozenset[str] = frozenset({"nodeName"})
-            elif engine == "reference" and (
+            elif (engine == "reference" or key in exact) and (
                 explained := explain_reference(
                     fleet,
                     nodes,
@@ -785,6 +781,45 @@ def settle(
         scheduler_start=start,
     )
     return next_state, result
+
+
+_REFERENCE_NODES = 2000
+
+
+def _needs_reference(state: ClusterState, fleet: Fleet) -> set[Key]:
+    """Workloads whose pods the fast engine cannot place exactly: what their template asks
+    for (see :func:`podcap.scheduler.fast.not_modelled`), PreferNoSchedule taints they do not
+    tolerate, and other workloads' pod (anti-)affinity terms that select them."""
+    workloads = state.workloads
+    population = [(k[0], w.template.labels) for k, w in workloads.items()]
+    prefer = [t for g in fleet.groups for t in g.taints if t.effect == "PreferNoSchedule"]
+    out: set[Key] = set()
+    for key, wl in workloads.items():
+        if key in state.observed:
+            continue
+        tolerations = pod_tolerations(wl)
+        if not_modelled(wl.template, key[0], population, wl.kind == "DaemonSet") or any(
+            not any(tol.tolerates(t) for tol in tolerations) for t in prefer
+        ):
+            out.add(key)
+            continue
+        for other_key, other in workloads.items():
+            if other_key == key or not other.template.has_pod_affinity:
+                continue
+            tpl = other.template
+            terms = [
+                *tpl.pod_affinity,
+                *tpl.pod_anti_affinity,
+                *(w.term for w in tpl.preferred_pod_affinity),
+                *(w.term for w in tpl.preferred_pod_anti_affinity),
+            ]
+            if any(
+                t.resolved(other_key[0], tpl.labels).selects(key[0], wl.template.labels)
+                for t in terms
+            ):
+                out.add(key)
+                break
+    return out
 
 
 def _pin(c: Cohort, n: int) -> npt.NDArray[np.bool_] | None:
