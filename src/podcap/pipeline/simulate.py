@@ -66,9 +66,11 @@ def simulate(
 
     The reference engine is kube-scheduler v1.34's default profile, plugin by plugin (see
     :mod:`podcap.scheduler.reference`).  The fast engine is exact for pods no controller
-    spreads by default (bare Pods, Jobs, DaemonSets) and approximates the system-default
-    spreading of Deployment, ReplicaSet and StatefulSet pods; it warns about what it does not
-    model (PreferNoSchedule, preferred and inter-pod affinity terms, ScheduleAnyway spreading).
+    spreads by default (bare Pods, Jobs, DaemonSets) and for small placements of the others
+    (nodes x pods up to 20,000); above that it approximates the system-default spreading of
+    Deployment, ReplicaSet and StatefulSet pods (the number that fits is exact).  Workloads
+    with inter-pod affinity, preferred terms, PreferNoSchedule taints or ScheduleAnyway
+    spreading are placed by the reference cycle in either engine.
     """
     state = ClusterState.of(cluster)
     if existing is not None and len(existing):
