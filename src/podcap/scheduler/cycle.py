@@ -99,15 +99,16 @@ def diagnose(
     tolerations: Sequence[Toleration],
     own: npt.NDArray[np.int64],
     only: npt.NDArray[np.bool_] | None = None,
+    nodes: npt.NDArray[np.bool_] | None = None,
 ) -> Diagnosis:
     """Run every plugin's reasons for one more pod of ``pc``; each node counts under the first
     plugin (profile order) that rejects it, with every reason that plugin gives; PreFilter
-    rejections come first."""
+    rejections come first.  ``nodes`` restricts the counts to some nodes."""
     n = fleet.size
     ctx = FilterContext(fleet, state, pc, filters, tuple(tolerations), own, only)
     counts: dict[str, int] = {}
     codes: set[str] = set()
-    pending = np.ones(n, dtype=bool)
+    pending = np.ones(n, dtype=bool) if nodes is None else nodes.copy()
     resolvable = np.zeros(n, dtype=bool)
     for stage in ("prefilter", "reasons"):
         for plugin in FILTERS:
@@ -173,34 +174,12 @@ def scheduling_failure(
         "No preemption victims found for incoming pod": int((potential & ~victims).sum()),
     }
     if victims.any() and relieved is not None:
-        for reason in _node_reasons(fleet, relieved, pc, filters, tolerations, own, only, victims):
-            after[reason] = after.get(reason, 0) + 1
+        dry = diagnose(fleet, relieved, pc, filters, tolerations, own, only, victims)
+        for reason, count in dry.counts.items():
+            after[reason] = after.get(reason, 0) + count
     after["Preemption is not helpful for scheduling"] = n - int(potential.sum())
     post = f"preemption: 0/{n} nodes are available: {_histogram(after)}."
     return f"{text} {_POST_FILTER}{post}", diag.codes
-
-
-def _node_reasons(
-    fleet: Fleet,
-    state: NodeState,
-    pc: PodClass,
-    filters: Filters,
-    tolerations: Sequence[Toleration],
-    own: npt.NDArray[np.int64],
-    only: npt.NDArray[np.bool_] | None,
-    nodes: npt.NDArray[np.bool_],
-) -> list[str]:
-    """The reasons of the first rejecting plugin on each of ``nodes`` (one entry per reason)."""
-    ctx = FilterContext(fleet, state, pc, filters, tuple(tolerations), own, only)
-    out: list[str] = []
-    pending = nodes.copy()
-    for plugin in FILTERS:
-        rejected = np.zeros(fleet.size, dtype=bool)
-        for reason in plugin.reasons(ctx):
-            out.extend([reason.text] * int((reason.nodes & pending).sum()))
-            rejected |= reason.nodes
-        pending &= ~rejected
-    return out
 
 
 def failed_scheduling_message(
