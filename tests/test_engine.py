@@ -286,7 +286,7 @@ def test_greedy_counts_equals_pod_by_pod_greedy(
 
 INSTANCE_TYPES = ["t3.medium", "m5.large", "c5.xlarge", "r5.large", "m5.2xlarge"]
 ZONES = ["us-east-1a", "us-east-1b", "us-east-1c"]
-TAINTS = ["dedicated=infra:NoSchedule", "gpu:NoExecute"]
+TAINTS = ["dedicated=infra:NoSchedule", "gpu:NoExecute", "spot=true:PreferNoSchedule"]
 MAX_NODES = 12
 KINDS = ["Deployment", "StatefulSet", "Job", "Pod", "DaemonSet"]
 
@@ -300,7 +300,7 @@ def clusters(draw: st.DrawFn) -> podcap.Cluster:
         count = min(draw(st.integers(0, 4)), MAX_NODES - total)
         total += count
         zones = draw(st.lists(st.sampled_from(ZONES), min_size=1, max_size=3, unique=True))
-        taints = draw(st.sampled_from([(), (), (), (TAINTS[0],), (TAINTS[1],)]))
+        taints = draw(st.sampled_from([(), (), (), (TAINTS[0],), (TAINTS[1],), (TAINTS[2],)]))
         groups.append(
             podcap.NodeGroup(
                 f"ng{g}",
@@ -350,6 +350,37 @@ def _pod_spec(draw: st.DrawFn, name: str, *, allow_spread: bool = True) -> dict[
                     }
                 ]
             }
+        }
+    extra = draw(st.integers(0, 7))
+    other = {"matchLabels": {"app": draw(st.sampled_from(["w0", "w1", "w2"]))}}
+    zone_key = "topology.kubernetes.io/zone"
+    if extra == 1:
+        spec.setdefault("affinity", {})["podAffinity"] = {
+            "requiredDuringSchedulingIgnoredDuringExecution": [
+                {"labelSelector": other, "topologyKey": zone_key}
+            ]
+        }
+    elif extra == 2:
+        anti = spec.setdefault("affinity", {}).setdefault("podAntiAffinity", {})
+        anti["preferredDuringSchedulingIgnoredDuringExecution"] = [
+            {"weight": 50, "podAffinityTerm": {"labelSelector": other, "topologyKey": zone_key}}
+        ]
+    elif extra == 3:
+        spec.setdefault("affinity", {})["nodeAffinity"] = {
+            "preferredDuringSchedulingIgnoredDuringExecution": [
+                {
+                    "weight": 30,
+                    "preference": {
+                        "matchExpressions": [
+                            {
+                                "key": zone_key,
+                                "operator": "In",
+                                "values": [draw(st.sampled_from(ZONES))],
+                            }
+                        ]
+                    },
+                }
+            ]
         }
     if allow_spread and draw(st.integers(0, 3)) == 0:
         spec["topologySpreadConstraints"] = [
@@ -442,7 +473,7 @@ SIM_SETTINGS = settings(
 
 @pytest.mark.parametrize("scoring", SCORINGS)
 @SIM_SETTINGS
-@given(cluster=clusters(), manifests=workload_lists(EXACT_KINDS))
+@given(cluster=clusters(), manifests=workload_lists())
 def test_fast_engine_equals_reference(
     scoring: str, cluster: podcap.Cluster, manifests: list[dict[str, Any]]
 ) -> None:
