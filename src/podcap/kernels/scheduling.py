@@ -191,6 +191,7 @@ def greedy_counts(
     node_class: npt.NDArray[np.int64],
     n: int,
     rank: npt.NDArray[np.int64] | None = None,
+    fewest_first: bool = True,
 ) -> npt.NDArray[np.int64]:
     """Pods per node after placing ``n`` identical pods greedily.
 
@@ -208,6 +209,9 @@ def greedy_counts(
         Pods to place [pods].
     rank : array (nodes,) of int, optional
         Tie-break order of the nodes (a permutation; lower wins); default the node index.
+    fewest_first : bool
+        Among equal scores, first the node with the fewest pods of the workload (then the
+        rank); False: the rank alone.
 
     Returns
     -------
@@ -229,7 +233,7 @@ def greedy_counts(
     chain = np.maximum.accumulate(np.where(starts, ks[None, :], -1), axis=1)
     cls, kk = np.nonzero(valid)
     r = running[cls, kk]
-    tie = own[cls] + chain[cls, kk]
+    tie = own[cls] + chain[cls, kk] if fewest_first else np.zeros(cls.shape[0], dtype=np.int64)
     order = np.lexsort((tie, -r))
     r_s, tie_s, cls_s = r[order], tie[order], cls[order]
     new_level = np.ones(r_s.shape[0], dtype=bool)

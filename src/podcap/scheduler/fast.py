@@ -106,6 +106,7 @@ def _greedy(
     delta: npt.NDArray[np.float64],
     most: bool,
     rank: IntArray | None = None,
+    fewest_first: bool = True,
 ) -> IntArray:
     cap = capacity(state, pc, own)
     if n <= 0 or not cap.any():
@@ -147,7 +148,7 @@ def _greedy(
         most_allocated=most,
     )
     caps = np.minimum(uniq[:, 6], width)
-    return greedy_counts(scores, caps, uniq[:, 7], node_class, n, rank)
+    return greedy_counts(scores, caps, uniq[:, 7], node_class, n, rank, fewest_first)
 
 
 def _stepwise(
@@ -158,6 +159,7 @@ def _stepwise(
     delta: npt.NDArray[np.float64],
     most: bool,
     rank: IntArray | None = None,
+    fewest_first: bool = True,
 ) -> IntArray:
     """One pod at a time with vectorised filters and scores (DoNotSchedule spreading)."""
     placed = np.zeros(state.pods.shape[0], dtype=np.int64)
@@ -186,8 +188,9 @@ def _stepwise(
         s = np.where(feasible, s, -np.inf)
         best = s.max()
         cand = feasible & (s == best)
-        fewest = (own + placed)[cand].min()
-        cand &= (own + placed) == fewest
+        if fewest_first:
+            fewest = (own + placed)[cand].min()
+            cand &= (own + placed) == fewest
         chosen = idx[cand]
         placed[chosen[0] if rank is None else chosen[np.argmin(rank[chosen])]] += 1
     return placed
@@ -233,7 +236,10 @@ def place_fast(
     feasible = capacity(state, pc, own_) > 0
     method = _stepwise if pc.hard_spread else _greedy
     return _with_soft_spread(
-        lambda d: method(state, pc, n, own_, d, most_allocated, rank), pc, feasible, own_
+        lambda d: method(state, pc, n, own_, d, most_allocated, rank, rank is None),
+        pc,
+        feasible,
+        own_,
     )
 
 

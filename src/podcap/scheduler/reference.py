@@ -859,9 +859,12 @@ def place_reference(
         else:
             scores = cycle.scores(feasible)
             own = [cycle._count(i, cycle.mine) for i in feasible]
+            # podcap's tie rule: the fewest pods of the workload, then node order; with a seed,
+            # a seeded random order alone (the real scheduler picks at random)
+            fewest = [-x for x in own] if rank is None else [0] * len(own)
             best = max(
                 range(len(feasible)),
-                key=lambda j: (scores[j], -own[j], -ranks[feasible[j]]),
+                key=lambda j: (scores[j], fewest[j], -ranks[feasible[j]]),
             )
             chosen = feasible[best]
         cycle.bind(chosen)
