@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from podcap import _yaml
 from podcap.errors import (
     InvalidManifestError,
     PodcapError,
@@ -100,7 +101,7 @@ def _config_env(addon: Mapping[str, Any], where: str) -> dict[str, str]:
     if not raw:
         return {}
     try:
-        values = yaml.safe_load(raw) if isinstance(raw, str) else raw
+        values = _yaml.load(raw, where) if isinstance(raw, str) else raw
     except yaml.YAMLError as exc:
         raise InvalidManifestError(
             f"{where}.configurationValues: not valid JSON/YAML: {exc}"
@@ -654,7 +655,7 @@ def read_cluster_input(
             snap.cluster, "kubectl JSON snapshot", [], snap.manifests, snap.existing, snap.skipped
         )
     try:
-        docs = [d for d in yaml.safe_load_all(text) if d is not None]
+        docs = [d for d in _yaml.load_all(text, str(path)) if d is not None]
     except yaml.YAMLError as exc:
         raise InvalidManifestError(f"{path}: not valid YAML or JSON: {exc}") from None
     maps = [d for d in docs if isinstance(d, Mapping)]

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from podcap import _yaml
 from podcap.errors import InvalidManifestError, InvalidQuantityError, PodcapWarning
 from podcap.model.quantity import parse_cpu, parse_memory, parse_quantity
 from podcap.model.specs import Toleration
@@ -77,10 +76,9 @@ class _Doc:
 
 
 def _yaml_docs(text: str, source: str) -> Iterator[_Doc]:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        docs = list(yaml.load_all(text, Loader=loader))
-    except yaml.YAMLError as exc:
+        docs = list(_yaml.load_all(text, source))
+    except _yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise InvalidManifestError(

@@ -37,6 +37,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from podcap import _yaml
 from podcap.errors import InvalidManifestError, PodcapError, PodcapWarning
 from podcap.model.capacity import DEFAULT_CNI_VERSION
 from podcap.model.instances import check_instance_type
@@ -131,7 +132,7 @@ def load_cluster(
         else:
             raise InvalidManifestError(f"{text_source}: no such cluster file")
         try:
-            doc = yaml.safe_load(text)
+            doc = _yaml.load(text, where)
         except yaml.YAMLError as exc:
             raise InvalidManifestError(f"{where}: not valid YAML: {exc}") from None
     if (

@@ -41,8 +41,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import yaml
 
+from podcap import _yaml
 from podcap.errors import InstanceTableError, UnknownInstanceTypeError
 
 __all__ = ["SCHEMA_VERSION", "TypeFacts", "instance_types", "load_instance_table", "type_facts"]
@@ -212,10 +212,9 @@ def _load_file(path: Path) -> pd.DataFrame:
         text = path.read_text()
     except OSError as exc:
         raise InstanceTableError(f"cannot read instance table {path}: {exc.strerror}") from exc
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        doc = yaml.load(text, Loader=loader)
-    except yaml.YAMLError as exc:
+        doc = _yaml.load(text, str(path))
+    except _yaml.YAMLError as exc:
         raise InstanceTableError(f"{path}: not valid YAML: {exc}") from exc
     return _parse_document(str(path), doc)
 

@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from podcap import _yaml
 from podcap.errors import InvalidManifestError, InvalidSpecError
 from podcap.io.manifests import load_manifests
 from podcap.io.readers import load_cluster
@@ -274,7 +275,7 @@ class Scenario:
         """
         p = Path(path)
         try:
-            doc = yaml.safe_load(p.read_text())
+            doc = _yaml.load(p.read_text(), str(p))
         except OSError as exc:
             raise InvalidManifestError(f"{p}: cannot read scenario file: {exc.strerror}") from None
         except yaml.YAMLError as exc:

@@ -1,0 +1,66 @@
+"""YAML as Kubernetes reads it, bounded: every hostile file ends in a clear PodcapError, fast."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+import podcap
+
+BOMB = "\n".join(
+    [
+        'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+        *(
+            f"{name}: &{name} [{', '.join([f'*{prev}'] * 9)}]"
+            for prev, name in zip("abcdefgh", "bcdefghi", strict=True)
+        ),
+    ]
+)
+
+
+def test_billion_laughs_is_refused_quickly() -> None:
+    start = time.perf_counter()
+    with pytest.raises(podcap.InvalidManifestError, match="PODCAP_MAX_YAML_NODES") as info:
+        podcap.load_manifests(BOMB)
+    assert time.perf_counter() - start < 2
+    assert "expands to more than 5,000,000 YAML nodes" in str(info.value)
+
+
+def test_a_bare_equals_sign_is_a_string() -> None:
+    # kube-prometheus writes `=` as a value; kubectl reads it as the string "="
+    doc = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: {op: =}}\n"
+        "spec: {containers: [{name: c, image: x, args: [=]}]}\n"
+    )
+    workload = podcap.load_manifests(doc).workloads[0]
+    assert workload.template.labels == {"op": "="}
+
+
+def test_python_tags_are_never_constructed() -> None:
+    doc = "apiVersion: v1\nkind: Pod\nmetadata: !!python/object/apply:os.system ['true']\n"
+    with pytest.raises(podcap.InvalidManifestError, match="not valid YAML"):
+        podcap.load_manifests(doc)
+
+
+def test_nesting_depth_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PODCAP_MAX_YAML_DEPTH", "50")
+    deep = "a: " + "[" * 60 + "]" * 60 + "\n"
+    with pytest.raises(
+        podcap.InvalidManifestError, match=r"deeper than 50 levels.*PODCAP_MAX_YAML_DEPTH"
+    ):
+        podcap.load_manifests(deep)
+
+
+def test_input_size_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PODCAP_MAX_INPUT_BYTES", "100")
+    with pytest.raises(
+        podcap.InvalidManifestError, match=r"input limit of 100 bytes.*PODCAP_MAX_INPUT_BYTES"
+    ):
+        podcap.load_manifests("apiVersion: v1\nkind: Pod\n" + "# padding\n" * 20)
+
+
+def test_a_bad_limit_setting_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PODCAP_MAX_YAML_NODES", "many")
+    with pytest.raises(podcap.InvalidManifestError, match="PODCAP_MAX_YAML_NODES='many'"):
+        podcap.load_manifests("apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n")
