@@ -64,3 +64,39 @@ def test_a_bad_limit_setting_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PODCAP_MAX_YAML_NODES", "many")
     with pytest.raises(podcap.InvalidManifestError, match="PODCAP_MAX_YAML_NODES='many'"):
         podcap.load_manifests("apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n")
+
+
+def _deployment(replicas: str = "3", cpu: str = "100m", containers: int = 1) -> str:
+    body = "".join(
+        f'        - {{name: c{i}, image: x, resources: {{requests: {{cpu: "{cpu}"}}}}}}\n'
+        for i in range(containers)
+    )
+    return (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n"
+        f"  replicas: {replicas}\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n"
+        "    metadata: {labels: {app: web}}\n    spec:\n      containers:\n" + body
+    )
+
+
+CLUSTER = podcap.Cluster([podcap.NodeGroup("g", "m5.large", 1)])
+
+
+@pytest.mark.parametrize("replicas", [str(2**31), str(2**63), "-1"])
+def test_replicas_are_int32(replicas: str) -> None:
+    with pytest.raises(
+        podcap.InvalidManifestError,
+        match=r"spec\.replicas: must be an integer from 0 to 2147483647",
+    ):
+        podcap.simulate(CLUSTER, _deployment(replicas=replicas))
+
+
+@pytest.mark.parametrize("cpu", ["1e16", "9" * 4400])
+def test_quantities_past_int64_or_absurdly_long_are_errors(cpu: str) -> None:
+    with pytest.raises(podcap.InvalidManifestError, match="invalid quantity"):
+        podcap.simulate(CLUSTER, _deployment(cpu=cpu))
+
+
+def test_a_pod_total_past_int64_is_an_error_not_a_wrap() -> None:
+    # each container 5e15 cpu = 5e18 millicores (fits int64); two of them do not
+    with pytest.raises(podcap.PodcapError, match=r"exceeds 9,223,372,036,854,775,807 \(int64\)"):
+        podcap.simulate(CLUSTER, _deployment(cpu="5e15", containers=2))

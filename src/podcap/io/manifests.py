@@ -35,6 +35,7 @@ from podcap.model.workloads import (
 
 __all__ = ["Manifests", "load_manifests"]
 
+_INT32_MAX = 2**31 - 1
 WORKLOAD_KINDS = ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Pod", "Job")
 _YAML_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -606,9 +607,11 @@ def _workload(doc: _Doc) -> Workload:
                 f"{doc.where('spec.podManagementPolicy')}: invalid {policy!r}; valid: OrderedReady, Parallel"
             )
         ordered = policy == "OrderedReady"
-    if replicas < 0:
+    if not 0 <= replicas <= _INT32_MAX:
         path = "spec.parallelism" if kind == "Job" else "spec.replicas"
-        raise InvalidManifestError(f"{doc.where(path)}: must be >= 0, got {replicas}")
+        raise InvalidManifestError(
+            f"{doc.where(path)}: must be an integer from 0 to {_INT32_MAX} (int32), got {replicas}"
+        )
     return Workload(kind, namespace, str(name), replicas, template, doc.where(), ordered)
 
 

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from podcap.errors import InvalidQuantityError
 from podcap.kernels.scheduling import NONZERO_CPU_MILLICORES, NONZERO_MEMORY_BYTES
 from podcap.model.quantity import format_cpu, format_memory
 from podcap.model.specs import Toleration
@@ -143,7 +144,16 @@ def pod_requests(
         total[r] = max(total.get(r, 0), v)
     for r, v in overhead.items():
         total[r] = total.get(r, 0) + v
+    for r, v in total.items():
+        if v > _INT64_MAX:
+            raise InvalidQuantityError(
+                f"the pod's total {r} ({v:,} {'millicores' if r == 'cpu' else 'units'}) exceeds "
+                f"{_INT64_MAX:,} (int64): the scheduler's accounting would overflow"
+            )
     return total
+
+
+_INT64_MAX = 2**63 - 1
 
 
 def nonzero_requests(pod: AdmittedPod) -> tuple[int, int]:

@@ -74,6 +74,10 @@ def parse_quantity(value: str | int | float, *, field: str | None = None) -> Fra
             f"got {type(value).__name__}"
         )
     text = value.strip()
+    if len(text) > _MAX_TEXT:
+        raise InvalidQuantityError(
+            f"invalid quantity {_short(value)}{_where(field)}: longer than {_MAX_TEXT} characters"
+        )
     match = _QUANTITY.match(text)
     if match is None:
         raise InvalidQuantityError(f"invalid quantity {value!r}{_where(field)}: expected {_VALID}")
@@ -92,6 +96,24 @@ def parse_quantity(value: str | int | float, *, field: str | None = None) -> Fra
 
 def _ceil(value: Fraction) -> int:
     return -((-value.numerator) // value.denominator)
+
+
+_MAX_TEXT = 64
+_INT64_MAX = 2**63 - 1
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _bounded(amount: int, value: object, field: str | None, unit: str) -> int:
+    if amount > _INT64_MAX:
+        raise InvalidQuantityError(
+            f"invalid quantity {_short(value)}{_where(field)}: {unit} above {_INT64_MAX:,} "
+            "(int64), more than any node can hold"
+        )
+    return amount
 
 
 def parse_cpu(value: str | int | float, *, field: str | None = None) -> int:
@@ -114,7 +136,7 @@ def parse_cpu(value: str | int | float, *, field: str | None = None) -> int:
     >>> parse_cpu("100m"), parse_cpu("1.5"), parse_cpu(2)
     (100, 1500, 2000)
     """
-    return _ceil(parse_quantity(value, field=field) * 1000)
+    return _bounded(_ceil(parse_quantity(value, field=field) * 1000), value, field, "millicores")
 
 
 def parse_memory(value: str | int | float, *, field: str | None = None) -> int:
@@ -137,7 +159,7 @@ def parse_memory(value: str | int | float, *, field: str | None = None) -> int:
     >>> parse_memory("512Mi"), parse_memory("1G"), parse_memory("1e3")
     (536870912, 1000000000, 1000)
     """
-    return _ceil(parse_quantity(value, field=field))
+    return _bounded(_ceil(parse_quantity(value, field=field)), value, field, "bytes")
 
 
 def format_cpu(millicores: int) -> str:
