@@ -146,13 +146,17 @@ def test_check_suggests_a_smaller_request_that_really_works(
     assert nginx_running(ci, too_big) < 80
 
 
-def test_check_on_a_snapshot_names_the_quota(tmp_path: Path) -> None:
+def test_check_on_a_snapshot_names_the_quota(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     # examples/snapshot + rollout.yaml (hand computation in tests/test_snapshot.py): payments
     # 9 of 20 run, 6 pend, 5 are never created (shop-quota requests.cpu 6 with 3000m used).
     # A smaller request: r with 680//r + 680//r + 780//r >= 20 (and 20r <= 3000m of quota):
     # r = 97 gives 7 + 7 + 8 = 22; r = 98 gives 6 + 6 + 7 = 19.  So 97m.
-    with pytest.warns(podcap.PodcapWarning, match="migrate"):
-        status, out = run_check("--cluster", str(SNAPSHOT), str(SNAPSHOT / "rollout.yaml"))
+    status, out = run_check("--cluster", str(SNAPSHOT), str(SNAPSHOT / "rollout.yaml"))
+    warned = [line for line in capsys.readouterr().err.splitlines() if "migrate" in line]
+    assert len(warned) == 1
+    assert warned[0].startswith("podcap: warning: ")
     assert status == 1
     assert "Deployment shop/payments: 9/20 running (pending=6, not_created=5)" in out
     assert "ResourceQuota" in out

@@ -160,3 +160,19 @@ def test_bad_input_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
     assert "missing.yaml" in err
+
+
+def test_warnings_are_one_line_without_python_source(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    manifests = tmp_path / "m.yaml"
+    manifests.write_text(
+        "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n---\n"
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: x}]}\n"
+    )
+    assert run_main("--cluster", CLUSTER, "--no-system-pods", str(manifests))[0] == 0
+    err = capsys.readouterr().err
+    assert (
+        "podcap: warning: skipped 1 object(s) of kinds podcap does not simulate: Service (1)" in err
+    )
+    assert ".py:" not in err

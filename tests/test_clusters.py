@@ -850,3 +850,19 @@ def test_unknown_kops_fields_warn_not_crash(tmp_path: Path) -> None:
     with pytest.warns(podcap.PodcapWarning, match="nodeLabel"):
         ci = read_cluster_input(path)
     assert groups(ci)["nodes"].count == 2
+
+
+def test_a_typo_in_a_podcap_cluster_file_is_an_error(tmp_path: Path) -> None:
+    # podcap's own format is strict: an unknown field is an error with a suggestion
+    path = tmp_path / "cluster.yaml"
+    path.write_text(
+        "nodeGroups:\n  - {name: g, instanceTyp: m5.large, instanceType: m5.large, count: 1}\n"
+    )
+    with pytest.raises(podcap.InvalidManifestError) as info:
+        podcap.read_cluster(path)
+    msg = str(info.value)
+    assert "nodeGroups[0]" in msg
+    assert "'instanceTyp' (did you mean 'instanceType'?)" in msg
+    path.write_text("nodeGroup:\n  - {name: g, instanceType: m5.large, count: 1}\nnodeGroups: []\n")
+    with pytest.raises(podcap.InvalidManifestError):
+        podcap.read_cluster(path)

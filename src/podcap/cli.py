@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -34,7 +35,7 @@ import pandas as pd
 from podcap._version import __version__
 from podcap.analysis.check import check
 from podcap.analysis.report import instance_report
-from podcap.errors import PodcapError
+from podcap.errors import PodcapError, PodcapWarning
 from podcap.io.manifests import load_manifests
 from podcap.model.capacity import DEFAULT_CNI_VERSION
 from podcap.model.instances import instance_types, load_instance_table
@@ -277,6 +278,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Kubernetes pod capacity on AWS: max pods, pod IPs, allocatable, rollouts.",
     )
     parser.add_argument("--version", action="version", version=f"podcap {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="on an error, show the Python traceback too"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     inst = sub.add_parser("instance", help="max pods, pod IPs and allocatable per instance type")
@@ -404,9 +408,14 @@ def main(argv: Sequence[str] | None = None, stream: TextIO | None = None) -> int
     args = parser.parse_args(argv)
     out = sys.stdout if stream is None else stream
     try:
-        status: int = args.func(args, out)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", PodcapWarning)
+            warnings.showwarning = _show_warning
+            status: int = args.func(args, out)
         out.flush()
     except PodcapError as exc:
+        if args.debug:
+            raise
         sys.stderr.write(f"podcap: error: {exc}\n")
         return 2
     except BrokenPipeError:
@@ -415,6 +424,21 @@ def main(argv: Sequence[str] | None = None, stream: TextIO | None = None) -> int
         os.dup2(devnull, sys.stdout.fileno())
         return 0
     return status
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """One line per warning, without Python source lines."""
+    text = str(message)
+    if len(text) > 400:
+        text = text[:397] + "..."
+    sys.stderr.write(f"podcap: warning: {text}\n")
 
 
 def run() -> None:

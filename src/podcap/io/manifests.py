@@ -737,8 +737,13 @@ def load_manifests(sources: Any) -> Manifests:
                 f"{kind} {(doc.body.get('metadata') or {}).get('name', '?')} ({doc.source}, document {doc.index})"
             )
     if out.skipped:
+        kinds: dict[str, int] = {}
+        for item in out.skipped:
+            kind = item.split(" ", 1)[0]
+            kinds[kind] = kinds.get(kind, 0) + 1
+        listed = ", ".join(f"{k} ({v})" for k, v in sorted(kinds.items()))
         warnings.warn(
-            f"podcap skipped {len(out.skipped)} object(s) of kinds it does not simulate: {'; '.join(out.skipped)}",
+            f"skipped {len(out.skipped)} object(s) of kinds podcap does not simulate: {listed}",
             PodcapWarning,
             stacklevel=2,
         )

@@ -27,8 +27,8 @@ Schema (Kubernetes spelling; every field but ``name``, ``instanceType`` and ``co
 
 from __future__ import annotations
 
+import difflib
 import os
-import warnings
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -38,7 +38,7 @@ import pandas as pd
 import yaml
 
 from podcap import _yaml
-from podcap.errors import InvalidManifestError, PodcapError, PodcapWarning
+from podcap.errors import InvalidManifestError, PodcapError
 from podcap.model.capacity import DEFAULT_CNI_VERSION
 from podcap.model.instances import check_instance_type
 from podcap.model.specs import Cluster, NodeGroup, VpcCni
@@ -96,6 +96,14 @@ def _subnets(value: Any, loc: str) -> tuple[Subnet, ...]:
     return tuple(out)
 
 
+def _did_you_mean(names: list[str], valid: list[str]) -> str:
+    parts = []
+    for name in names:
+        close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
+        parts.append(f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name))
+    return ", ".join(parts)
+
+
 def load_cluster(
     source: str | os.PathLike[str] | Mapping[str, Any], *, table: pd.DataFrame | None = None
 ) -> Cluster:
@@ -143,12 +151,11 @@ def load_cluster(
         raise InvalidManifestError(
             f"{where}: expected a mapping with a non-empty list 'nodeGroups'"
         )
-    extra = sorted(set(doc) - {"nodeGroups", "apiVersion", "kind", "metadata"})
+    extra = sorted(map(str, set(doc) - {"nodeGroups", "apiVersion", "kind", "metadata"}))
     if extra:
-        warnings.warn(
-            f"{where}: unknown top-level field(s) ignored: {', '.join(map(str, extra))}; valid: nodeGroups",
-            PodcapWarning,
-            stacklevel=2,
+        raise InvalidManifestError(
+            f"{where}: unknown top-level field(s) {_did_you_mean(extra, ['nodeGroups'])}; "
+            "valid: nodeGroups"
         )
     groups = []
     for i, ng in enumerate(doc["nodeGroups"]):
@@ -158,12 +165,11 @@ def load_cluster(
         for req in ("name", "instanceType", "count"):
             if req not in ng:
                 raise InvalidManifestError(f"{loc}: missing field {req!r}")
-        unknown = sorted(set(ng) - _FIELDS)
+        unknown = sorted(map(str, set(ng) - _FIELDS))
         if unknown:
-            warnings.warn(
-                f"{loc}: unknown field(s) ignored: {', '.join(unknown)}; valid: {', '.join(sorted(_FIELDS))}",
-                PodcapWarning,
-                stacklevel=2,
+            raise InvalidManifestError(
+                f"{loc}: unknown field(s) {_did_you_mean(unknown, sorted(_FIELDS))}; "
+                f"valid: {', '.join(sorted(_FIELDS))}"
             )
         try:
             env = ng.get("cni") or {}
