@@ -100,3 +100,49 @@ def test_a_pod_total_past_int64_is_an_error_not_a_wrap() -> None:
     # each container 5e15 cpu = 5e18 millicores (fits int64); two of them do not
     with pytest.raises(podcap.PodcapError, match=r"exceeds 9,223,372,036,854,775,807 \(int64\)"):
         podcap.simulate(CLUSTER, _deployment(cpu="5e15", containers=2))
+
+
+def _affinity_pod(operator: str, values: list[str] | None) -> dict[str, object]:
+    req: dict[str, object] = {"key": "rank", "operator": operator}
+    if values is not None:
+        req["values"] = values
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p"},
+        "spec": {
+            "containers": [{"name": "c", "image": "x"}],
+            "affinity": {
+                "nodeAffinity": {
+                    "requiredDuringSchedulingIgnoredDuringExecution": {
+                        "nodeSelectorTerms": [{"matchExpressions": [req]}]
+                    }
+                }
+            },
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("operator", "values", "message"),
+    [
+        ("Gt", ["ten"], "must be an integer when `operator` is 'Lt' or 'Gt'"),
+        ("Lt", ["1", "2"], "must be specified single value when `operator` is 'Lt' or 'Gt'"),
+        ("In", None, "must be specified when `operator` is 'In' or 'NotIn'"),
+        ("Exists", ["x"], "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"),
+    ],
+)
+def test_node_selector_requirements_are_validated_as_the_api_does(
+    operator: str, values: list[str] | None, message: str
+) -> None:
+    with pytest.raises(podcap.InvalidManifestError) as info:
+        podcap.load_manifests([_affinity_pod(operator, values)])
+    assert message in str(info.value)
+    assert "matchExpressions[0].values" in str(info.value)
+
+
+def test_gt_on_a_label_that_is_not_an_integer_matches_no_node() -> None:
+    cluster = podcap.Cluster([podcap.NodeGroup("g", "m5.large", 1, labels={"rank": "high"})])
+    for engine in ("fast", "reference"):
+        result = podcap.simulate(cluster, [_affinity_pod("Gt", ["1"])], engine=engine)  # type: ignore[arg-type]
+        assert int(result.workloads["pending"].iloc[0]) == 1

@@ -398,11 +398,32 @@ def _node_selector_term(doc: _Doc, term: Any, path: str) -> tuple[NodeSelectorRe
                 f"{doc.where(epath + '.operator')}: invalid operator {op!r}; valid: In, NotIn, "
                 "Exists, DoesNotExist, Gt, Lt"
             )
-        reqs.append(
-            NodeSelectorRequirement(
-                str(e.get("key")), op, tuple(str(v) for v in e.get("values") or ())
+        values = tuple(str(v) for v in _list(doc, e.get("values"), epath + ".values"))
+        # apimachinery ValidateNodeSelectorRequirement
+        if op in ("In", "NotIn") and not values:
+            raise InvalidManifestError(
+                f"{doc.where(epath + '.values')}: Required value: must be specified when "
+                "`operator` is 'In' or 'NotIn'"
             )
-        )
+        if op in ("Exists", "DoesNotExist") and values:
+            raise InvalidManifestError(
+                f"{doc.where(epath + '.values')}: Forbidden: may not be specified when "
+                "`operator` is 'Exists' or 'DoesNotExist'"
+            )
+        if op in ("Gt", "Lt"):
+            if len(values) != 1:
+                raise InvalidManifestError(
+                    f"{doc.where(epath + '.values')}: Required value: must be specified single "
+                    "value when `operator` is 'Lt' or 'Gt'"
+                )
+            try:
+                int(values[0])
+            except ValueError:
+                raise InvalidManifestError(
+                    f"{doc.where(epath + '.values[0]')}: Invalid value: {values[0]!r}: must be "
+                    "an integer when `operator` is 'Lt' or 'Gt'"
+                ) from None
+        reqs.append(NodeSelectorRequirement(str(e.get("key")), op, values))
     for e in _list(doc, term.get("matchFields"), f"{path}.matchFields"):
         reqs.append(
             NodeSelectorRequirement(
