@@ -71,7 +71,8 @@ class _Doc:
 
     def where(self, path: str = "") -> str:
         kind = self.body.get("kind", "?")
-        name = (self.body.get("metadata") or {}).get("name", "?")
+        meta = self.body.get("metadata")
+        name = meta.get("name", "?") if isinstance(meta, Mapping) else "?"
         loc = f"{self.source}, document {self.index} ({kind} {name})"
         return f"{loc}, field {path}" if path else loc
 
@@ -637,7 +638,7 @@ def _workload(doc: _Doc) -> Workload:
 
 
 def _limit_range(doc: _Doc) -> LimitRange:
-    meta = doc.body.get("metadata") or {}
+    meta = _mapping(doc, doc.body.get("metadata"), "metadata")
     items = []
     spec = _mapping(doc, doc.body.get("spec"), "spec")
     for i, item in enumerate(_list(doc, spec.get("limits"), "spec.limits")):
@@ -678,7 +679,7 @@ def _limit_range(doc: _Doc) -> LimitRange:
 
 
 def _quota(doc: _Doc) -> ResourceQuota:
-    meta = doc.body.get("metadata") or {}
+    meta = _mapping(doc, doc.body.get("metadata"), "metadata")
     hard_raw = _mapping(doc, _mapping(doc, doc.body.get("spec"), "spec").get("hard"), "spec.hard")
     hard = {}
     for key, qty in hard_raw.items():
@@ -724,7 +725,9 @@ def load_manifests(sources: Any) -> Manifests:
     for doc in docs:
         kind = doc.body.get("kind")
         if kind == "Namespace":
-            out.namespaces.append(str((doc.body.get("metadata") or {}).get("name")))
+            out.namespaces.append(
+                str(_mapping(doc, doc.body.get("metadata"), "metadata").get("name"))
+            )
         elif kind == "PriorityClass":
             value = doc.body.get("value")
             if not isinstance(value, int) or isinstance(value, bool):

@@ -1,0 +1,218 @@
+"""Seeded fuzz run: mutated manifests and cluster specs must end in a result or a PodcapError.
+
+Each case takes a valid set of manifests (a Deployment with most pod-spec features, a
+LimitRange, a ResourceQuota, a PriorityClass, a DaemonSet, a Job), replaces 1-3 random fields
+with values of the wrong type or range, and simulates it with both engines.  Anything other than
+a ``PodcapError`` is an escape; the run prints each escape site with a count and an example.
+
+Usage::
+
+    python benchmarks/fuzz_inputs.py [--seed 0] [--cases 3000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import contextlib
+import copy
+import random
+import time
+import traceback
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import podcap
+
+BASE: list[dict[str, Any]] = [
+    {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "default", "labels": {"app": "web"}},
+        "spec": {
+            "replicas": 3,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {
+                    "priorityClassName": "",
+                    "nodeSelector": {"kubernetes.io/os": "linux"},
+                    "tolerations": [
+                        {"key": "a", "operator": "Equal", "value": "b", "effect": "NoSchedule"}
+                    ],
+                    "affinity": {
+                        "podAntiAffinity": {
+                            "preferredDuringSchedulingIgnoredDuringExecution": [
+                                {
+                                    "weight": 10,
+                                    "podAffinityTerm": {
+                                        "labelSelector": {"matchLabels": {"app": "web"}},
+                                        "topologyKey": "kubernetes.io/hostname",
+                                    },
+                                }
+                            ]
+                        },
+                        "nodeAffinity": {
+                            "requiredDuringSchedulingIgnoredDuringExecution": {
+                                "nodeSelectorTerms": [
+                                    {
+                                        "matchExpressions": [
+                                            {
+                                                "key": "kubernetes.io/arch",
+                                                "operator": "In",
+                                                "values": ["amd64"],
+                                            }
+                                        ]
+                                    }
+                                ]
+                            }
+                        },
+                    },
+                    "topologySpreadConstraints": [
+                        {
+                            "maxSkew": 1,
+                            "topologyKey": "topology.kubernetes.io/zone",
+                            "whenUnsatisfiable": "ScheduleAnyway",
+                            "labelSelector": {"matchLabels": {"app": "web"}},
+                        }
+                    ],
+                    "initContainers": [
+                        {"name": "i", "image": "x", "resources": {"requests": {"cpu": "50m"}}}
+                    ],
+                    "containers": [
+                        {
+                            "name": "c",
+                            "image": "x",
+                            "resources": {
+                                "requests": {"cpu": "100m", "memory": "64Mi"},
+                                "limits": {"memory": "128Mi"},
+                            },
+                        }
+                    ],
+                },
+            },
+        },
+    },
+    {
+        "apiVersion": "v1",
+        "kind": "LimitRange",
+        "metadata": {"name": "lr", "namespace": "default"},
+        "spec": {
+            "limits": [
+                {"type": "Container", "defaultRequest": {"cpu": "100m"}, "default": {"cpu": "200m"}}
+            ]
+        },
+    },
+    {
+        "apiVersion": "v1",
+        "kind": "ResourceQuota",
+        "metadata": {"name": "q", "namespace": "default"},
+        "spec": {"hard": {"requests.cpu": "10", "pods": "20"}},
+    },
+    {
+        "apiVersion": "scheduling.k8s.io/v1",
+        "kind": "PriorityClass",
+        "metadata": {"name": "hi"},
+        "value": 1000,
+    },
+    {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": "ds"},
+        "spec": {
+            "selector": {"matchLabels": {"a": "b"}},
+            "template": {
+                "metadata": {"labels": {"a": "b"}},
+                "spec": {"containers": [{"name": "c", "image": "x"}]},
+            },
+        },
+    },
+    {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "j"},
+        "spec": {
+            "parallelism": 2,
+            "completions": 3,
+            "template": {
+                "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "x"}]}
+            },
+        },
+    },
+]
+VALUES: list[Any] = [
+    None, True, 0, -1, 2**40, 2**70, 1.5, float("nan"), "", "x", "-1", "1e400", [], [1], {},
+    {"a": 1}, "=", "Gt",
+]  # fmt: skip
+
+
+def _paths(obj: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    yield path
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            yield from _paths(value, (*path, key))
+    elif isinstance(obj, list):
+        for i, value in enumerate(obj):
+            yield from _paths(value, (*path, i))
+
+
+def _set(obj: Any, path: tuple[Any, ...], value: Any) -> None:
+    for key in path[:-1]:
+        obj = obj[key]
+    obj[path[-1]] = value
+
+
+def mutated(rng: random.Random) -> list[dict[str, Any]]:
+    """A copy of the base manifests with 1-3 random fields replaced by hostile values."""
+    docs = copy.deepcopy(BASE)
+    paths = [p for p in _paths(docs) if p]
+    for _ in range(rng.randint(1, 3)):
+        path = rng.choice(paths)
+        # the path may have gone away with an earlier mutation
+        with contextlib.suppress(KeyError, IndexError, TypeError):
+            _set(docs, path, copy.deepcopy(rng.choice(VALUES)))
+    return docs
+
+
+def run(seed: int, cases: int) -> collections.Counter[tuple[str, str, int]]:
+    """Escapes (exception type, file, line) over ``cases`` mutated inputs."""
+    cluster = podcap.Cluster(
+        [podcap.NodeGroup("g", "m5.large", 2, zones=("us-east-1a", "us-east-1b"))]
+    )
+    rng = random.Random(seed)
+    escapes: collections.Counter[tuple[str, str, int]] = collections.Counter()
+    for _ in range(cases):
+        docs = mutated(rng)
+        for engine in ("fast", "reference"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    podcap.simulate(cluster, docs, engine=engine)  # type: ignore[arg-type]
+                except podcap.PodcapError:
+                    pass
+                except Exception as exc:  # an escape: what the fuzz run is looking for
+                    frame = traceback.extract_tb(exc.__traceback__)[-1]
+                    site = frame.filename.split("/src/")[-1]
+                    escapes[(type(exc).__name__, site, frame.lineno or 0)] += 1
+    return escapes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cases", type=int, default=3000)
+    args = parser.parse_args()
+    start = time.perf_counter()
+    escapes = run(args.seed, args.cases)
+    seconds = time.perf_counter() - start
+    for (kind, site, line), count in escapes.most_common():
+        print(f"{count:6d}  {kind} at {site}:{line}")
+    print(
+        f"{args.cases} cases x 2 engines, seed {args.seed}: {sum(escapes.values())} escapes "
+        f"in {len(escapes)} places, {seconds:.1f} s"
+    )
+
+
+if __name__ == "__main__":
+    main()
