@@ -146,3 +146,32 @@ def test_gt_on_a_label_that_is_not_an_integer_matches_no_node() -> None:
     for engine in ("fast", "reference"):
         result = podcap.simulate(cluster, [_affinity_pod("Gt", ["1"])], engine=engine)  # type: ignore[arg-type]
         assert int(result.workloads["pending"].iloc[0]) == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("count", 2**40, "count must be an integer from 0 to 10,000,000"),
+        ("maxPods", 2**40, "max_pods must be an integer from 1 to 2147483647"),
+        ("zones", True, "zones must be a non-empty list"),
+        ("taints", 1.5, "taints: expected a list of taints"),
+        ("extendedResources", [1], "extended_resources must map names"),
+        ("cni", {"WARM_IP_TARGET": str(2**70)}, "warm_ip_target must be an integer from 0"),
+    ],
+)
+def test_hostile_cluster_file_fields(
+    tmp_path: object, field: str, value: object, message: str
+) -> None:
+    from pathlib import Path
+
+    import yaml
+
+    assert isinstance(tmp_path, Path)
+    group: dict[str, object] = {"name": "g", "instanceType": "m5.large", "count": 1}
+    group[field] = value
+    path = tmp_path / "cluster.yaml"
+    path.write_text(yaml.safe_dump({"nodeGroups": [group]}))
+    with pytest.raises(podcap.PodcapError) as info:
+        podcap.read_cluster(path)
+    assert message in str(info.value)
+    assert "nodeGroups[0]" in str(info.value)

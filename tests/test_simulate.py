@@ -761,7 +761,7 @@ def test_negative_count() -> None:
     assert isinstance(info.value, podcap.PodcapError)
     msg = str(info.value)
     assert "count" in msg
-    assert ">= 0" in msg
+    assert "from 0 to 10,000,000" in msg
     assert "-1" in msg
 
 

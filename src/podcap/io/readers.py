@@ -190,6 +190,11 @@ def load_cluster(
             taints: Any = ng.get("taints") or ()
             if isinstance(taints, str):
                 taints = (taints,)
+            if not isinstance(taints, (list, tuple)):
+                raise InvalidManifestError(
+                    f"{loc}.taints: expected a list of taints like 'key=value:NoSchedule', "
+                    f"got {taints!r}"
+                )
             subnets = _subnets(ng.get("subnets"), f"{loc}.subnets")
             pod_subnets = _subnets(ng.get("podSubnets"), f"{loc}.podSubnets")
             cni = VpcCni.from_env(env, cni_version=version)

@@ -201,10 +201,13 @@ class VpcCni:
         ):
             value = getattr(self, name)
             if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int) or value < 0
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or not 0 <= value <= _INT32_MAX
             ):
                 raise InvalidSpecError(
-                    f"VpcCni.{name} must be an integer >= 0 or None (unset), got {value!r}"
+                    f"VpcCni.{name} must be an integer from 0 to {_INT32_MAX} or None (unset), "
+                    f"got {value!r}"
                 )
         subnets = tuple(self.pod_subnets or ())
         for i, sn in enumerate(subnets):
@@ -353,6 +356,12 @@ class VpcCni:
         return replace(self, **changed)
 
 
+_INT32_MAX = 2**31 - 1
+_INT64_MAX = 2**63 - 1
+#: The most nodes one group may have: per-node arrays of a larger fleet would not fit in memory.
+MAX_GROUP_NODES = 10_000_000
+
+
 def _as_int(obj: Any, names: tuple[str, ...]) -> None:
     """Turn numpy integers (from sweeps and notebooks) into plain ints, in place."""
     for name in names:
@@ -430,14 +439,20 @@ class NodeGroup:
     def __post_init__(self) -> None:
         where = f"NodeGroup {self.name!r}"
         _as_int(self, ("count", "max_pods"))
-        ext = dict(self.extended_resources or {})
+        raw_ext = self.extended_resources or {}
+        if not isinstance(raw_ext, Mapping):
+            raise InvalidSpecError(
+                f"{where}: extended_resources must map names like 'nvidia.com/gpu' to integers "
+                f">= 0, got {raw_ext!r}"
+            )
+        ext = dict(raw_ext)
         for key, amount in ext.items():
             if (
                 not isinstance(key, str)
                 or "/" not in key
                 or isinstance(amount, bool)
                 or not isinstance(amount, int)
-                or amount < 0
+                or not 0 <= amount <= _INT64_MAX
             ):
                 raise InvalidSpecError(
                     f"{where}: extended_resources must map names like 'nvidia.com/gpu' to "
@@ -454,15 +469,23 @@ class NodeGroup:
             raise InvalidSpecError(
                 f"{where}: instance_type must be a string, got {self.instance_type!r}"
             )
-        if isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 0:
-            raise InvalidSpecError(f"{where}: count must be an integer >= 0, got {self.count!r}")
+        if (
+            isinstance(self.count, bool)
+            or not isinstance(self.count, int)
+            or not 0 <= self.count <= MAX_GROUP_NODES
+        ):
+            raise InvalidSpecError(
+                f"{where}: count must be an integer from 0 to {MAX_GROUP_NODES:,}, got "
+                f"{self.count!r}"
+            )
         if self.max_pods is not None and (
             isinstance(self.max_pods, bool)
             or not isinstance(self.max_pods, int)
-            or self.max_pods < 1
+            or not 1 <= self.max_pods <= _INT32_MAX
         ):
             raise InvalidSpecError(
-                f"{where}: max_pods must be an integer >= 1 or None, got {self.max_pods!r}"
+                f"{where}: max_pods must be an integer from 1 to {_INT32_MAX} (the kubelet's "
+                f"int32) or None, got {self.max_pods!r}"
             )
         if self.max_pods_policy is not None and self.max_pods_policy not in POLICIES:
             raise InvalidSpecError(
@@ -479,7 +502,7 @@ class NodeGroup:
         zones = self.zones
         if zones is not None:
             if (
-                isinstance(zones, str)
+                not isinstance(zones, (list, tuple))
                 or not all(isinstance(z, str) and z for z in zones)
                 or not zones
             ):
@@ -531,7 +554,7 @@ class NodeGroup:
                 key not in ("cpu", "memory", "ephemeral-storage", "pods")
                 or isinstance(value, bool)
                 or not isinstance(value, numbers.Integral)
-                or value < 0
+                or not 0 <= value <= _INT64_MAX
             ):
                 raise InvalidSpecError(
                     f"{where}: allocatable takes cpu (millicores), memory and ephemeral-storage "
