@@ -1,9 +1,11 @@
-"""Seeded fuzz run: mutated manifests and cluster specs must end in a result or a PodcapError.
+"""Seeded fuzz run: mutated manifests and cluster files must end in a result or a PodcapError.
 
-Each case takes a valid set of manifests (a Deployment with most pod-spec features, a
+Each manifest case takes a valid set of manifests (a Deployment with most pod-spec features, a
 LimitRange, a ResourceQuota, a PriorityClass, a DaemonSet, a Job), replaces 1-3 random fields
-with values of the wrong type or range, and simulates it with both engines.  Anything other than
-a ``PodcapError`` is an escape; the run prints each escape site with a count and an example.
+with values of the wrong type or range, and simulates it with both engines.  Each cluster case
+does the same to a podcap cluster file (counts, zones, taints, CNI settings, subnets, extended
+resources) and reads and simulates it.  Anything other than a ``PodcapError`` is an escape; the
+run prints each escape site with a count.
 
 Usage::
 
@@ -17,11 +19,15 @@ import collections
 import contextlib
 import copy
 import random
+import tempfile
 import time
 import traceback
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 import podcap
 
@@ -198,6 +204,62 @@ def run(seed: int, cases: int) -> collections.Counter[tuple[str, str, int]]:
     return escapes
 
 
+CLUSTER: dict[str, Any] = {
+    "nodeGroups": [
+        {
+            "name": "g",
+            "instanceType": "m5.large",
+            "count": 2,
+            "zones": ["us-east-1a", "us-east-1b"],
+            "maxPods": 30,
+            "overhead": "eks",
+            "labels": {"a": "b"},
+            "taints": ["k=v:NoSchedule"],
+            "cni": {"ENABLE_PREFIX_DELEGATION": "true", "WARM_IP_TARGET": "2"},
+            "subnets": [
+                {"cidr": "10.0.0.0/24", "zone": "us-east-1a"},
+                {"cidr": "10.0.1.0/24", "zone": "us-east-1b"},
+            ],
+            "extendedResources": {"nvidia.com/gpu": 1},
+        }
+    ]
+}
+CLUSTER_VALUES: list[Any] = [*VALUES, "10.0.0.0/33", "us-east-1z", ["a", "a"]]
+
+
+def run_clusters(seed: int, cases: int, folder: Path) -> collections.Counter[tuple[str, str, int]]:
+    """Escapes over ``cases`` mutated podcap cluster files (written to ``folder``)."""
+    pod = [
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "p"},
+            "spec": {"containers": [{"name": "c", "image": "x"}]},
+        }
+    ]
+    rng = random.Random(seed)
+    escapes: collections.Counter[tuple[str, str, int]] = collections.Counter()
+    path = folder / "cluster.yaml"
+    for _ in range(cases):
+        doc = copy.deepcopy(CLUSTER)
+        paths = [p for p in _paths(doc) if p]
+        for _ in range(rng.randint(1, 3)):
+            with contextlib.suppress(KeyError, IndexError, TypeError):
+                _set(doc, rng.choice(paths), copy.deepcopy(rng.choice(CLUSTER_VALUES)))
+        path.write_text(yaml.safe_dump(doc))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                podcap.simulate(podcap.read_cluster(path), pod)
+            except podcap.PodcapError:
+                pass
+            except Exception as exc:  # an escape
+                frame = traceback.extract_tb(exc.__traceback__)[-1]
+                site = frame.filename.split("/src/")[-1]
+                escapes[(type(exc).__name__, site, frame.lineno or 0)] += 1
+    return escapes
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seed", type=int, default=0)
@@ -209,7 +271,17 @@ def main() -> None:
     for (kind, site, line), count in escapes.most_common():
         print(f"{count:6d}  {kind} at {site}:{line}")
     print(
-        f"{args.cases} cases x 2 engines, seed {args.seed}: {sum(escapes.values())} escapes "
+        f"manifests: {args.cases} cases x 2 engines, seed {args.seed}: "
+        f"{sum(escapes.values())} escapes in {len(escapes)} places, {seconds:.1f} s"
+    )
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as folder:
+        escapes = run_clusters(args.seed, args.cases, Path(folder))
+    seconds = time.perf_counter() - start
+    for (kind, site, line), count in escapes.most_common():
+        print(f"{count:6d}  {kind} at {site}:{line}")
+    print(
+        f"cluster files: {args.cases} cases, seed {args.seed}: {sum(escapes.values())} escapes "
         f"in {len(escapes)} places, {seconds:.1f} s"
     )
 

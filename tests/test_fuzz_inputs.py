@@ -17,3 +17,13 @@ def test_mutated_manifests_only_raise_podcap_errors() -> None:
     spec.loader.exec_module(module)
     escapes = module.run(seed=7, cases=150)
     assert not escapes, escapes
+
+
+def test_mutated_cluster_files_only_raise_podcap_errors(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("fuzz_inputs", FUZZ)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    escapes = module.run_clusters(seed=7, cases=150, folder=tmp_path)
+    assert not escapes, escapes
