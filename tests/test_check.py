@@ -10,6 +10,7 @@ coredns-autoscaler 20m, ebs-csi-controller 60m = 280m).
 from __future__ import annotations
 
 import io
+import json
 import re
 import textwrap
 from pathlib import Path
@@ -203,3 +204,23 @@ def test_check_no_system_pods(tmp_path: Path) -> None:
     status, out = run_check("--cluster", str(KOPS), "--no-system-pods", str(SEED_APP))
     assert status == 1
     assert "Deployment default/nginx: 40/80 running (pending=40)" in out
+
+
+def test_check_json_and_markdown_outputs() -> None:
+    status, out = run_check("--cluster", str(KOPS), str(SEED_APP), "--output", "json")
+    assert status == 1
+    data = json.loads(out)
+    assert data["ok"] is False
+    (finding,) = data["findings"]
+    assert (finding["kind"], finding["name"], finding["running"], finding["pending"]) == (
+        "Deployment",
+        "nginx",
+        33,
+        47,
+    )
+    assert finding["limits"] == ["cpu", "taint"]
+    assert finding["fixes"]
+    status, out = run_check("--cluster", str(KOPS), str(SEED_APP), "--output", "markdown")
+    assert status == 1
+    assert out.startswith("### podcap check: FAIL")
+    assert "| Deployment default/nginx | 33/80 | 47 | 0 | 0 | 0 |" in out

@@ -203,8 +203,16 @@ def _cmd_check(args: argparse.Namespace, stream: TextIO) -> int:
         table=_table(args),
     )
     report = check(ci, _sources(args.manifests))
-    stream.write(str(report) + "\n")
-    _about_cluster(ci, set(), stream)
+    if args.output == "json":
+        json.dump(report.to_dict(), stream, indent=2)
+        stream.write("\n")
+        _about_cluster(ci, set(), sys.stderr)
+    elif args.output == "markdown":
+        stream.write(report.to_markdown())
+        _about_cluster(ci, set(), sys.stderr)
+    else:
+        stream.write(str(report) + "\n")
+        _about_cluster(ci, set(), stream)
     return 0 if report.ok else 1
 
 
@@ -353,6 +361,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="VPC CNI setting of a kubectl snapshot's cluster (repeatable), e.g. ENABLE_PREFIX_DELEGATION=true",
     )
     chk.add_argument("--table", help=_TABLE_HELP)
+    chk.add_argument(
+        "--output",
+        choices=("text", "markdown", "json"),
+        default="text",
+        help="markdown for CI job summaries and pull-request comments; json with the limits as data",
+    )
     chk.set_defaults(func=_cmd_check)
 
     sub_p = sub.add_parser(

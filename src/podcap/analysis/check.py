@@ -33,12 +33,41 @@ class CheckReport:
     ok: bool
     result: SimulationResult
     problems: list[str] = field(default_factory=list)
+    findings: list[dict[str, Any]] = field(default_factory=list)
 
     def __str__(self) -> str:
         if self.ok:
             w = self.result.workloads
             return f"OK: every replica runs ({int(w['running'].sum())} pods of {len(w)} workloads)."
         return "\n".join(["FAIL: not every replica would run.", *self.problems])
+
+    def to_dict(self) -> dict[str, Any]:
+        """The answer as data: ``ok``, and per failing workload its outcome, Kubernetes'
+        reason, the limits that stop it (codes) and the fixes that would work."""
+        return {"ok": self.ok, "findings": self.findings}
+
+    def to_markdown(self) -> str:
+        """The answer for a CI job summary or a pull-request comment."""
+        if self.ok:
+            return f"### podcap check: OK\n\n{self}\n"
+        lines = [
+            "### podcap check: FAIL",
+            "",
+            "| workload | running | pending | waiting for an IP | not created | rejected |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for f in self.findings:
+            lines.append(
+                f"| {f['kind']} {f['namespace']}/{f['name']} | {f['running']}/{f['desired']} | "
+                f"{f['pending']} | {f['container_creating']} | {f['not_created']} | "
+                f"{f['rejected']} |"
+            )
+        for f in self.findings:
+            lines += ["", f"**{f['kind']} {f['namespace']}/{f['name']}**", ""]
+            lines.append(f"- why: `{f['reason']}`")
+            for fix in f["fixes"]:
+                lines.append(f"- would fix it: {fix}")
+        return "\n".join(lines) + "\n"
 
 
 def _fits(state: ClusterState, ms: Manifests, key: tuple[str, str, str]) -> bool:
@@ -124,6 +153,7 @@ def check(cluster: Any, manifests: Any) -> CheckReport:
         )
     result = simulate(ci, user)
     problems: list[str] = []
+    findings: list[dict[str, Any]] = []
     by_key = {
         (str(r["namespace"]), str(r["kind"]), str(r["name"])): r
         for r in result.workloads.to_dict(orient="records")
@@ -194,4 +224,25 @@ def check(cluster: Any, manifests: Any) -> CheckReport:
                         )
         if fixes:
             problems.append("  would fix it: " + "; or ".join(fixes))
-    return CheckReport(not problems, result, problems)
+        findings.append(
+            {
+                "namespace": w.namespace,
+                "kind": w.kind,
+                "name": w.name,
+                **{
+                    k: int(row[k])
+                    for k in (
+                        "desired",
+                        "running",
+                        "pending",
+                        "container_creating",
+                        "not_created",
+                        "rejected",
+                    )
+                },
+                "reason": str(row["reason"]),
+                "limits": [x for x in str(row["limits"]).split(",") if x],
+                "fixes": fixes,
+            }
+        )
+    return CheckReport(not problems, result, problems, findings)
