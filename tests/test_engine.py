@@ -325,6 +325,9 @@ def _pod_spec(draw: st.DrawFn, name: str, *, allow_spread: bool = True) -> dict[
     container: dict[str, Any] = {"name": "app", "image": "nginx"}
     if requests:
         container["resources"] = {"requests": requests}
+    port = draw(st.sampled_from([None, None, None, 8080, 9090]))
+    if port is not None:
+        container["ports"] = [{"containerPort": port, "hostPort": port}]
     spec: dict[str, Any] = {"containers": [container]}
     priority = draw(st.sampled_from(["", "", "low", "high"]))
     if priority:

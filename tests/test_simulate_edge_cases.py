@@ -334,3 +334,43 @@ def test_request_above_limit_names_the_controller() -> None:
     assert row(r, "web")["reason"].startswith(
         'Deployment.apps "web" is invalid: spec.template.spec.containers[0].resources.requests'
     )
+
+
+@pytest.mark.parametrize("engine", ["fast", "reference"])
+def test_host_ports_one_pod_per_node_and_free_ports_only(engine: str) -> None:
+    # NodePorts: 5 pods with hostPort 8080 on 3 nodes run 3; a hostNetwork DaemonSet whose
+    # container port is 8080 (a host port by API defaulting) then finds every node taken.
+    c = podcap.Cluster([podcap.NodeGroup("a", "m5.large", 3)])
+    ports = {
+        "containers": [
+            {"name": "c", "image": "x", "ports": [{"containerPort": 8080, "hostPort": 8080}]}
+        ]
+    }
+    job = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "web"},
+        "spec": {"parallelism": 5, "template": {"spec": {"restartPolicy": "Never", **ports}}},
+    }
+    agent = {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": "agent"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "agent"}},
+            "template": {
+                "metadata": {"labels": {"app": "agent"}},
+                "spec": {
+                    "hostNetwork": True,
+                    "containers": [{"name": "c", "image": "x", "ports": [{"containerPort": 8080}]}],
+                },
+            },
+        },
+    }
+    r = podcap.simulate(c, [job, agent], engine=engine)  # type: ignore[arg-type]
+    assert outcome(r, "web") == (5, 3, 2, 0, 0, 0)
+    assert outcome(r, "agent") == (3, 0, 3, 0, 0, 0)
+    assert row(r, "web")["reason"].startswith(
+        "0/3 nodes are available: 3 node(s) didn't have free ports for the requested pod ports."
+    )
+    assert "hostPort" in row(r, "agent")["limits"]

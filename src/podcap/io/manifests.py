@@ -387,6 +387,37 @@ def _containers(doc: _Doc, items: Any, path: str, role: str) -> list[Container]:
     return out
 
 
+def _host_ports(
+    doc: _Doc, items: Any, path: str, host_network: bool
+) -> tuple[tuple[str, str, int], ...]:
+    """The containers' host ports, defaulted as the API server does (protocol TCP, host IP
+    0.0.0.0; on a hostNetwork pod every container port is a host port)."""
+    out = []
+    for i, c in enumerate(items or []):
+        if not isinstance(c, Mapping):
+            continue  # reported by _containers
+        for j, p in enumerate(_list(doc, c.get("ports"), f"{path}[{i}].ports")):
+            ppath = f"{path}[{i}].ports[{j}]"
+            p = _mapping(doc, p, ppath)
+            host = p.get("hostPort")
+            if host is None and host_network:
+                host = p.get("containerPort")
+            if host is None or host == 0:
+                continue
+            if isinstance(host, bool) or not isinstance(host, int) or not 1 <= host <= 65535:
+                raise InvalidManifestError(
+                    f"{doc.where(ppath + '.hostPort')}: must be a port number from 1 to 65535, "
+                    f"got {host!r}"
+                )
+            protocol = str(p.get("protocol") or "TCP")
+            if protocol not in ("TCP", "UDP", "SCTP"):
+                raise InvalidManifestError(
+                    f"{doc.where(ppath + '.protocol')}: invalid {protocol!r}; valid: TCP, UDP, SCTP"
+                )
+            out.append((protocol, str(p.get("hostIP") or "0.0.0.0"), host))
+    return tuple(out)
+
+
 def _node_selector_term(doc: _Doc, term: Any, path: str) -> tuple[NodeSelectorRequirement, ...]:
     term = _mapping(doc, term, path)
     reqs = []
@@ -579,6 +610,9 @@ def _template(
         preferred_pod_affinity=preferred_affinity,
         preferred_pod_anti_affinity=preferred_anti,
         preemption_policy=policy,
+        host_ports=_host_ports(
+            doc, spec.get("containers"), f"{path}.containers", _bool(doc, spec, "hostNetwork", path)
+        ),
     )
 
 

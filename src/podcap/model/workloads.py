@@ -193,6 +193,8 @@ class PodTemplate:
     preferred_pod_affinity: tuple[WeightedPodAffinityTerm, ...] = ()
     preferred_pod_anti_affinity: tuple[WeightedPodAffinityTerm, ...] = ()
     preemption_policy: Literal["PreemptLowerPriority", "Never"] = "PreemptLowerPriority"
+    # (protocol, hostIP, port) of the containers' host ports ("0.0.0.0" binds every address)
+    host_ports: tuple[tuple[str, str, int], ...] = ()
 
     @property
     def has_pod_affinity(self) -> bool:

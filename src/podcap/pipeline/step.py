@@ -50,6 +50,7 @@ from podcap.scheduler.fast import (
     tree_positions,
 )
 from podcap.scheduler.framework import Filters, NodeState, PodClass, PodSpec
+from podcap.scheduler.plugins import node_ports
 from podcap.scheduler.plugins.node_name import kubelet_rejection
 from podcap.scheduler.plugins.node_resources_fit import fits_one
 from podcap.scheduler.reference import explain_reference, place_reference
@@ -484,11 +485,23 @@ def settle(
             cohorts.append(Cohort(v.key, v.pod, seq, v.priority, np.zeros(n, np.int64), k, pins))
             heapq.heappush(queue, (-v.priority, seq, len(cohorts) - 1))
 
+    def with_ports(c: Cohort, pc: PodClass, bound: Sequence[Cohort]) -> PodClass:
+        """The pod class with the nodes where other workloads' pods hold a conflicting port."""
+        mine = workloads[c.key].template.host_ports
+        if not mine:
+            return pc
+        taken = np.zeros(n, dtype=bool)
+        for b in bound:
+            others = workloads[b.key].template.host_ports
+            if b.key != c.key and b.bound.any() and node_ports.conflict(mine, others):
+                taken |= b.bound > 0
+        return replace(pc, ports_taken=taken)
+
     while queue:
         i = heapq.heappop(queue)[2]
         c = cohorts[i]
         wl = workloads[c.key]
-        pc = pclass(c)
+        pc = with_ports(c, pclass(c), [*cohorts, *newly])
         small = (
             engine == "fast"
             and wl.kind in ("Deployment", "ReplicaSet", "StatefulSet")
@@ -536,7 +549,8 @@ def settle(
                 evict(got.victims, where)
                 start, counts = got.start, got.counts
         elif c.pinned is not None:
-            counts = ((c.pinned > 0) & pc.eligible & fits_one(nodes, pc)).astype(np.int64)
+            free = ~node_ports.blocked(pc, own[c.key])
+            counts = ((c.pinned > 0) & pc.eligible & free & fits_one(nodes, pc)).astype(np.int64)
             left = (c.pinned > 0) & (counts == 0)
             if left.any() and wl.template.preemption_policy != "Never":
                 nodes.add(pc, counts)
@@ -669,7 +683,7 @@ def settle(
                 )
         if row["pending"]:
             mine = waiting_of[key]
-            pc = pclass(mine[0])
+            pc = with_ports(mine[0], pclass(mine[0]), ordered)
             tolerations = pod_tolerations(wl)
             if wl.template.node_name:
                 text = kubelet_rejection(fleet, nodes, pc, wl.template.node_name)

@@ -72,6 +72,7 @@ def pod_class(fleet: Fleet, wl: Workload, pod: AdmittedPod, filters: Filters) ->
         eligible=filters.eligible,
         affinity=counted,
         anti_affinity=wl.template.anti_affinity_hostname,
+        host_ports=bool(wl.template.host_ports),
         soft_spread=wl.kind in ("Deployment", "ReplicaSet", "StatefulSet")
         and not wl.template.spread,
         hard_spread=hard,

@@ -26,7 +26,12 @@ import numpy.typing as npt
 from podcap.kernels.scheduling import greedy_counts, slot_scores, spread_delta
 from podcap.model.workloads import PodTemplate
 from podcap.scheduler.framework import BoolArray, IntArray, NodeState, PodClass
-from podcap.scheduler.plugins import inter_pod_affinity, node_resources_fit, pod_topology_spread
+from podcap.scheduler.plugins import (
+    inter_pod_affinity,
+    node_ports,
+    node_resources_fit,
+    pod_topology_spread,
+)
 
 __all__ = [
     "Lower",
@@ -92,9 +97,9 @@ def not_modelled(
 def capacity(state: NodeState, pc: PodClass, own: IntArray) -> IntArray:
     """Pods of ``pc`` each node can still take [pods] (0 where filtered out)."""
     cap = np.where(pc.eligible, node_resources_fit.room(state, pc), 0)
-    anti = inter_pod_affinity.room(pc, own)
-    if anti is not None:
-        cap = np.minimum(cap, anti)
+    for limit in (inter_pod_affinity.room(pc, own), node_ports.room(pc, own)):
+        if limit is not None:
+            cap = np.minimum(cap, limit)
     return cap.astype(np.int64)
 
 

@@ -81,6 +81,8 @@ class PodClass:
     hard_spread: tuple[SpreadConstraint, ...] = ()
     zone: IntArray | None = None  # zone code per node (soft spread)
     domains: tuple[IntArray, ...] = ()  # per hard constraint: domain code per node (-1: no label)
+    host_ports: bool = False  # the pod binds host ports: one per node, and not where taken
+    ports_taken: BoolArray | None = None  # nodes where other pods hold a conflicting host port
 
 
 @dataclass(frozen=True)

@@ -321,6 +321,25 @@ class _Cycle:
             return [("node(s) didn't match Pod's node affinity/selector", "nodeAffinity", False)]
         return []
 
+    def node_ports(self, i: int) -> Reasons:
+        """NodePorts: a wanted (protocol, port) already bound on the node, on the same host IP
+        or on 0.0.0.0 (either side)."""
+        want = self.pod.template.host_ports
+        if not want:
+            return []
+        used: set[tuple[str, str, int]] = set()
+        for s, spec in enumerate(self.specs):
+            if self.counts[s][i] > 0:
+                used.update(spec.template.host_ports)
+        for protocol, ip, port in want:
+            for u_protocol, u_ip, u_port in used:
+                if (u_protocol, u_port) == (protocol, port) and (
+                    "0.0.0.0" in (ip, u_ip) or ip == u_ip
+                ):
+                    text = "node(s) didn't have free ports for the requested pod ports"
+                    return [(text, "hostPort", True)]
+        return []
+
     def node_resources_fit(self, i: int) -> Reasons:
         out: Reasons = []
         if self.pods[i] + 1 > self.pods_alloc[i]:
@@ -384,6 +403,7 @@ class _Cycle:
             self.node_name,
             self.taint_toleration,
             self.node_affinity,
+            self.node_ports,
             self.node_resources_fit,
             self.pod_topology_spread,
             self.inter_pod_affinity,
