@@ -90,6 +90,7 @@ BASE: list[dict[str, Any]] = [
                         {
                             "name": "c",
                             "image": "x",
+                            "ports": [{"containerPort": 80, "hostPort": 8080, "protocol": "TCP"}],
                             "resources": {
                                 "requests": {"cpu": "100m", "memory": "64Mi"},
                                 "limits": {"memory": "128Mi"},

@@ -791,9 +791,9 @@ def load_manifests(sources: Any) -> Manifests:
             seen.add(w.key)
             out.workloads.append(w)
         else:
-            out.skipped.append(
-                f"{kind} {(doc.body.get('metadata') or {}).get('name', '?')} ({doc.source}, document {doc.index})"
-            )
+            meta = doc.body.get("metadata")
+            name = meta.get("name", "?") if isinstance(meta, Mapping) else "?"
+            out.skipped.append(f"{kind} {name} ({doc.source}, document {doc.index})")
     if out.skipped:
         kinds: dict[str, int] = {}
         for item in out.skipped:
