@@ -18,6 +18,7 @@ from podcap.errors import InvalidManifestError, InvalidQuantityError, PodcapWarn
 from podcap.model.quantity import parse_cpu, parse_memory, parse_quantity
 from podcap.model.specs import Toleration
 from podcap.model.workloads import (
+    Autoscaler,
     Container,
     LabelSelector,
     LimitRange,
@@ -53,6 +54,8 @@ class Manifests:
     workloads : list of Workload
     skipped : list of str
         Objects of kinds podcap does not simulate, each named with its file and document.
+    autoscalers : list of Autoscaler
+        HorizontalPodAutoscalers (``autoscaling/v1`` and ``v2``).
     """
 
     namespaces: list[str] = field(default_factory=list)
@@ -61,6 +64,7 @@ class Manifests:
     quotas: list[ResourceQuota] = field(default_factory=list)
     workloads: list[Workload] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    autoscalers: list[Autoscaler] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -712,6 +716,40 @@ def _limit_range(doc: _Doc) -> LimitRange:
     )
 
 
+def _autoscaler(doc: _Doc) -> Autoscaler:
+    """A HorizontalPodAutoscaler's target and bounds (minReplicas defaults to 1)."""
+    meta = _mapping(doc, doc.body.get("metadata"), "metadata")
+    spec = _mapping(doc, doc.body.get("spec"), "spec")
+    ref = _mapping(doc, spec.get("scaleTargetRef"), "spec.scaleTargetRef")
+    kind, name = ref.get("kind"), ref.get("name")
+    if not isinstance(kind, str) or not isinstance(name, str) or not kind or not name:
+        raise InvalidManifestError(
+            f"{doc.where('spec.scaleTargetRef')}: needs the kind and name of the workload to scale"
+        )
+    low = _get(doc, spec, "minReplicas", "spec", int, 1)
+    high = spec.get("maxReplicas")
+    if isinstance(high, bool) or not isinstance(high, int):
+        raise InvalidManifestError(f"{doc.where('spec.maxReplicas')}: Required value: an integer")
+    if not 1 <= low <= _INT32_MAX:
+        raise InvalidManifestError(
+            f"{doc.where('spec.minReplicas')}: must be an integer from 1 to {_INT32_MAX}, got {low}"
+        )
+    if not low <= high <= _INT32_MAX:
+        raise InvalidManifestError(
+            f"{doc.where('spec.maxReplicas')}: must be >= minReplicas ({low}) and at most "
+            f"{_INT32_MAX}, got {high}"
+        )
+    return Autoscaler(
+        str(meta.get("namespace") or "default"),
+        str(meta.get("name") or ""),
+        kind,
+        name,
+        low,
+        high,
+        doc.where(),
+    )
+
+
 def _quota(doc: _Doc) -> ResourceQuota:
     meta = _mapping(doc, doc.body.get("metadata"), "metadata")
     hard_raw = _mapping(doc, _mapping(doc, doc.body.get("spec"), "spec").get("hard"), "spec.hard")
@@ -779,6 +817,12 @@ def load_manifests(sources: Any) -> Manifests:
                 x for x in out.limit_ranges if (x.namespace, x.name) != (lr.namespace, lr.name)
             ]
             out.limit_ranges.append(lr)
+        elif kind == "HorizontalPodAutoscaler":
+            hpa = _autoscaler(doc)
+            out.autoscalers = [
+                x for x in out.autoscalers if (x.namespace, x.name) != (hpa.namespace, hpa.name)
+            ]
+            out.autoscalers.append(hpa)
         elif kind == "ResourceQuota":
             q = _quota(doc)
             out.quotas = [x for x in out.quotas if (x.namespace, x.name) != (q.namespace, q.name)]

@@ -14,6 +14,7 @@ from typing import Literal
 from podcap.model.specs import Toleration
 
 __all__ = [
+    "Autoscaler",
     "Container",
     "LabelSelector",
     "LimitRange",
@@ -255,6 +256,27 @@ class ResourceQuota:
     name: str
     hard: ResourceMap
     source: str = ""
+
+
+@dataclass(frozen=True)
+class Autoscaler:
+    """A HorizontalPodAutoscaler: the bounds it keeps its target's replicas in."""
+
+    namespace: str
+    name: str
+    target_kind: str
+    target_name: str
+    min_replicas: int
+    max_replicas: int
+    source: str = ""
+
+    def desired(self, replicas: int) -> int:
+        """The replicas the HPA controller sets when it starts from ``replicas``: nothing at 0
+        (scaling is disabled), else clamped to ``[min_replicas, max_replicas]``
+        (``pkg/controller/podautoscaler``: ``normalizeDesiredReplicas`` bounds)."""
+        if replicas == 0:
+            return 0
+        return max(self.min_replicas, min(replicas, self.max_replicas))
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from podcap.model.fleet import RESOURCES, Fleet, build_fleet
 from podcap.model.specs import Cluster
 from podcap.model.workloads import (
     BUILTIN_PRIORITIES,
+    Autoscaler,
     Container,
     LimitRange,
     PodTemplate,
@@ -141,6 +142,7 @@ class ClusterState:
     priority_classes: Mapping[str, PriorityClass] = field(default_factory=dict)
     limit_ranges: Mapping[tuple[str, str], LimitRange] = field(default_factory=dict)
     quotas: Mapping[tuple[str, str], ResourceQuota] = field(default_factory=dict)
+    autoscalers: Mapping[tuple[str, str], Autoscaler] = field(default_factory=dict)
     workloads: Mapping[Key, Workload] = field(default_factory=dict)
     cohorts: tuple[Cohort, ...] = ()
     observed: frozenset[Key] = frozenset()
@@ -251,6 +253,22 @@ class ClusterState:
                 cohorts = [c for c in cohorts if c.key != key]
             workloads[wl.key] = wl
             evicted.discard(wl.key)
+        autoscalers = dict(self.autoscalers)
+        for hpa in manifests.autoscalers:
+            autoscalers[(hpa.namespace, hpa.name)] = hpa
+        for hpa in autoscalers.values():
+            key = (hpa.namespace, hpa.target_kind, hpa.target_name)
+            if key in workloads:
+                wl = workloads[key]
+                workloads[key] = replace(wl, replicas=hpa.desired(wl.replicas))
+            elif hpa in manifests.autoscalers:
+                warnings.warn(
+                    f"{hpa.source}: HorizontalPodAutoscaler {hpa.namespace}/{hpa.name} targets "
+                    f"{hpa.target_kind} {hpa.target_name}, which is not among the workloads; it "
+                    "scales nothing",
+                    PodcapWarning,
+                    stacklevel=3,
+                )
         known = namespaces | BUILTIN_NAMESPACES | {k[0] for k in self.workloads}
         missing = sorted({w.namespace for w in manifests.workloads} - known)
         if missing:
@@ -271,6 +289,7 @@ class ClusterState:
             priority_classes=dict(priority_classes),
             limit_ranges=dict(limit_ranges),
             quotas=dict(quotas),
+            autoscalers=autoscalers,
             workloads=dict(workloads),
             cohorts=tuple(cohorts),
             observed=frozenset(observed),

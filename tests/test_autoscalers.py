@@ -1,0 +1,87 @@
+"""HorizontalPodAutoscalers keep their target's replicas within [minReplicas, maxReplicas]."""
+
+from __future__ import annotations
+
+import pytest
+
+import podcap
+
+CLUSTER = podcap.Cluster([podcap.NodeGroup("g", "m5.xlarge", 2)])
+
+
+def deployment(replicas: int) -> dict[str, object]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "default"},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {
+                    "containers": [
+                        {"name": "c", "image": "x", "resources": {"requests": {"cpu": "100m"}}}
+                    ]
+                },
+            },
+        },
+    }
+
+
+def hpa(api: str, low: int | None, high: int, target: str = "web") -> dict[str, object]:
+    spec: dict[str, object] = {
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target},
+        "maxReplicas": high,
+    }
+    if low is not None:
+        spec["minReplicas"] = low
+    return {
+        "apiVersion": api,
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "web", "namespace": "default"},
+        "spec": spec,
+    }
+
+
+def desired(result: podcap.SimulationResult) -> int:
+    return int(result.workloads.set_index("name").loc["web", "desired"])
+
+
+@pytest.mark.parametrize("api", ["autoscaling/v2", "autoscaling/v1"])
+@pytest.mark.parametrize(
+    ("replicas", "low", "high", "expected"),
+    [(2, 10, 20, 10), (30, 10, 20, 20), (15, 10, 20, 15), (0, 10, 20, 0), (2, None, 5, 2)],
+)
+def test_hpa_clamps_the_replicas(
+    api: str, replicas: int, low: int | None, high: int, expected: int
+) -> None:
+    result = podcap.simulate(CLUSTER, [hpa(api, low, high), deployment(replicas)])
+    assert desired(result) == expected
+
+
+def test_hpa_applies_across_steps() -> None:
+    # the HPA stays in effect: a later apply of the Deployment with fewer replicas is raised again
+    sc = (
+        podcap.Scenario(CLUSTER)
+        .apply([deployment(3), hpa("autoscaling/v2", 8, 12)])
+        .apply([deployment(1)])
+    )
+    assert [int(w.set_index("name").loc["web", "desired"]) for w in sc.run().workloads] == [8, 8]
+
+
+def test_hpa_without_its_target_warns() -> None:
+    with pytest.warns(podcap.PodcapWarning, match="targets Deployment api, which is not among"):
+        podcap.simulate(CLUSTER, [deployment(2), hpa("autoscaling/v2", 3, 5, target="api")])
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "message"),
+    [
+        (0, 5, "spec.minReplicas: must be an integer from 1"),
+        (5, 3, "spec.maxReplicas: must be >= minReplicas"),
+    ],
+)
+def test_hpa_bounds_are_validated(low: int, high: int, message: str) -> None:
+    with pytest.raises(podcap.InvalidManifestError, match=message):
+        podcap.load_manifests([hpa("autoscaling/v2", low, high)])
