@@ -175,3 +175,14 @@ def test_hostile_cluster_file_fields(
         podcap.read_cluster(path)
     assert message in str(info.value)
     assert "nodeGroups[0]" in str(info.value)
+
+
+def test_base60_numbers_are_strings_as_kubectl_reads_them() -> None:
+    from podcap import _yaml
+
+    assert _yaml.load("a: 1:30\nb: 190\nc: 0x10\nd: 1.5\n", "t") == {
+        "a": "1:30",
+        "b": 190,
+        "c": 16,
+        "d": 1.5,
+    }

@@ -664,3 +664,51 @@ def test_kept_addresses_never_overcommit_a_subnet() -> None:
     assert (last.nodes["pod_ips_used"] <= last.nodes["pod_ips_available"]).all()
     row = last.workloads.set_index("name").loc["web"]
     assert int(row["running"]) + int(row["container_creating"]) == 23
+
+
+PRIORITIES = [
+    {
+        "apiVersion": "scheduling.k8s.io/v1",
+        "kind": "PriorityClass",
+        "metadata": {"name": n},
+        "value": v,
+    }
+    for n, v in (("low", -10), ("high", 1000))
+]
+
+
+def _port_pod(name: str, priority: str) -> dict[str, object]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name},
+        "spec": {
+            "priorityClassName": priority,
+            "containers": [
+                {"name": "c", "image": "x", "ports": [{"containerPort": 80, "hostPort": 8080}]}
+            ],
+        },
+    }
+
+
+@pytest.mark.parametrize("engine", ["fast", "reference"])
+def test_preemption_frees_a_host_port(engine: str) -> None:
+    # NodePorts failures are Unschedulable: DefaultPreemption may evict the pod holding the port
+    sc = podcap.Scenario(m5(1), engine=engine)  # type: ignore[arg-type]
+    sc = sc.apply([*PRIORITIES, _port_pod("old", "low")]).apply([_port_pod("new", "high")])
+    last = sc.run().results[-1].workloads.set_index("name")
+    assert (int(last.loc["new", "running"]), int(last.loc["old", "preempted"])) == (1, 1)
+    assert int(last.loc["old", "not_created"]) == 1  # a bare Pod is not recreated
+
+
+@pytest.mark.parametrize("engine", ["fast", "reference"])
+def test_preempted_ordered_statefulset_recreates_one_pod_at_a_time(engine: str) -> None:
+    # OrderedReady: after its pods are preempted on two nodes, the controller recreates db-0
+    # and waits for it; the others are not created yet
+    low = json.loads(json.dumps(controller("StatefulSet", "db", 4, **_spec("700m"))))
+    low["spec"]["template"]["spec"]["priorityClassName"] = "low"
+    high = json.loads(json.dumps(controller("Deployment", "web", 2, **_spec("1500m"))))
+    high["spec"]["template"]["spec"]["priorityClassName"] = "high"
+    sc = podcap.Scenario(m5(2), engine=engine).apply([*PRIORITIES, low]).apply([high])  # type: ignore[arg-type]
+    db = sc.run().results[-1].workloads.set_index("name").loc["db"]
+    assert (int(db["running"]), int(db["pending"]), int(db["not_created"])) == (0, 1, 3)

@@ -374,3 +374,16 @@ def test_host_ports_one_pod_per_node_and_free_ports_only(engine: str) -> None:
         "0/3 nodes are available: 3 node(s) didn't have free ports for the requested pod ports."
     )
     assert "hostPort" in row(r, "agent")["limits"]
+
+
+def test_a_sidecars_host_port_counts() -> None:
+    # GetHostPorts counts restartable init containers (sidecars) too: 2 nodes take 2 of 3 pods
+    c = podcap.Cluster([podcap.NodeGroup("a", "m5.large", 2)])
+    sidecar = {
+        "name": "s",
+        "image": "x",
+        "restartPolicy": "Always",
+        "ports": [{"containerPort": 9100, "hostPort": 9100}],
+    }
+    r = podcap.simulate(c, [deployment("web", 3, initContainers=[sidecar])])
+    assert outcome(r, "web") == (3, 2, 1, 0, 0, 0)

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,8 +31,27 @@ class _Loader(_BASE):  # type: ignore[misc]
     """SafeLoader without the YAML 1.1 ``=`` (value) resolver."""
 
 
+# YAML 1.1's int and float forms without the base-60 ones (``1:30`` = 90): kubectl's parser
+# reads those as strings.
+_INT = re.compile(
+    r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"
+)
+_FLOAT = re.compile(
+    r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
+
+
+def _no_base60(tag: str, regexp: re.Pattern[str]) -> re.Pattern[str]:
+    if tag == "tag:yaml.org,2002:int":
+        return _INT
+    if tag == "tag:yaml.org,2002:float":
+        return _FLOAT
+    return regexp
+
+
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != _VALUE_TAG]
+    first: [(tag, _no_base60(tag, regexp)) for tag, regexp in resolvers if tag != _VALUE_TAG]
     for first, resolvers in _BASE.yaml_implicit_resolvers.items()
 }
 

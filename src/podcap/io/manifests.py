@@ -616,6 +616,16 @@ def _template(
         preemption_policy=policy,
         host_ports=_host_ports(
             doc, spec.get("containers"), f"{path}.containers", _bool(doc, spec, "hostNetwork", path)
+        )
+        + _host_ports(
+            doc,
+            [
+                c
+                for c in spec.get("initContainers") or []
+                if isinstance(c, Mapping) and c.get("restartPolicy") == "Always"
+            ],
+            f"{path}.initContainers",
+            _bool(doc, spec, "hostNetwork", path),
         ),
     )
 

@@ -282,6 +282,7 @@ def settle(
                 nz_memory=pc.nz_memory,
                 priority=c.priority,
                 default_spread=wl.kind in ("Deployment", "ReplicaSet", "StatefulSet"),
+                created=c.seq,
             )
         return specs[k]
 
@@ -410,14 +411,18 @@ def settle(
         where += [(newly, j) for j in range(len(newly))]
         return where, [(pspec(lst[j]), lst[j].bound) for lst, j in where]
 
-    def lowers(priority: int) -> tuple[list[tuple[list[Cohort], int]], list[Lower]]:
-        """The bound cohorts of lower priority than ``priority`` (preemption victims)."""
+    def lowers(
+        priority: int, ports: tuple[tuple[str, str, int], ...] = ()
+    ) -> tuple[list[tuple[list[Cohort], int]], list[Lower]]:
+        """The bound cohorts of lower priority than ``priority`` (preemption victims), and
+        whether they hold one of ``ports``."""
         where, out = [], []
         for lst, j in bound_now()[0]:
             v = lst[j]
             if v.priority < priority and v.bound.any():
                 where.append((lst, j))
-                out.append(Lower(pclass(v).request, v.bound, v.priority, v.seq))
+                holds = node_ports.conflict(ports, workloads[v.key].template.host_ports)
+                out.append(Lower(pclass(v).request, v.bound, v.priority, v.seq, holds))
         return where, out
 
     def relieved(priority: int) -> tuple[npt.NDArray[np.bool_], NodeState]:
@@ -442,13 +447,19 @@ def settle(
     ) -> IntArray:
         """DefaultPreemption for the fast engine: evict the victims on the chosen node (every
         candidate for pinned pods) and bind one pod there; returns the pods bound."""
-        where, low = lowers(c.priority)
+        ports = workloads[c.key].template.host_ports
+        where, low = lowers(c.priority, ports)
         got = np.zeros(n, dtype=np.int64)
         if not low:
             return got
         diag = diagnose(fleet, nodes, pc, filters[c.key], pod_tolerations(workloads[c.key]), mine)
         potential = diag.resolvable if only is None else diag.resolvable & only
-        idx, victims = preemption_candidates(nodes, pc, mine, potential, low)
+        kept = np.zeros(n, dtype=bool)  # ports held by pods that stay
+        for b in [*cohorts, *newly]:
+            others = workloads[b.key].template.host_ports
+            if b.key != c.key and b.priority >= c.priority and node_ports.conflict(ports, others):
+                kept |= b.bound > 0
+        idx, victims = preemption_candidates(nodes, pc, mine, potential, low, kept)
         if idx.size == 0:
             return got
         cols = range(idx.size) if every else [pick_preemption_node(idx, victims, low, positions)]
@@ -480,6 +491,11 @@ def settle(
                     "preempted by a higher-priority pod; a bare Pod is not recreated"
                 )
                 continue
+            if workloads[v.key].ordered:
+                # OrderedReady: the controller recreates one pod and waits for it to run
+                if any(x.key == v.key and x.pending for x in cohorts):
+                    continue
+                k = 1
             seq += 1
             pins = vec if workloads[v.key].kind == "DaemonSet" else None
             cohorts.append(Cohort(v.key, v.pod, seq, v.priority, np.zeros(n, np.int64), k, pins))

@@ -18,7 +18,7 @@ constraints are placed one pod at a time with vectorised filters.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -261,6 +261,7 @@ class Lower:
     counts: IntArray
     priority: int
     created: int
+    ports: bool = False  # holds a host port the preemptor wants: never reprieved
 
 
 def tree_positions(zone: IntArray) -> IntArray:
@@ -290,11 +291,13 @@ def preemption_candidates(
     own: IntArray,
     potential: BoolArray,
     lowers: Sequence[Lower],
+    ports_kept: BoolArray | None = None,
 ) -> tuple[IntArray, IntArray]:
     """DefaultPreemption's dry run on every ``potential`` node (status Unschedulable): remove
     all lower-priority pods; where the pod then fits, add them back, most important first
     (higher priority, then older), while it still fits; the rest are the victims.
 
+    ``ports_kept``: the nodes where pods that are not victims hold a host port the pod wants.
     Returns the candidate nodes and the victims, one row per entry of ``lowers`` and one column
     per candidate [pods].
     """
@@ -313,6 +316,8 @@ def preemption_candidates(
         state.nz_memory,
         state.pods - lower_pods,
     )
+    if pc.host_ports:
+        pc = replace(pc, ports_taken=ports_kept)
     fits = capacity(relieved, pc, own) > 0
     if pc.hard_spread:
         fits &= pod_topology_spread.skew_ok(pc, own)
@@ -326,6 +331,8 @@ def preemption_candidates(
         lw = lowers[s]
         cnt = lw.counts[idx]
         back = np.minimum(cnt, np.maximum(pods_free, 0))
+        if lw.ports:
+            back = np.zeros_like(back)
         for r in np.flatnonzero(lw.request > 0):
             back = np.minimum(back, np.maximum(free[r], 0) // lw.request[r])
         free -= lw.request[:, None] * back[None, :]
