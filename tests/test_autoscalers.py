@@ -85,3 +85,71 @@ def test_hpa_without_its_target_warns() -> None:
 def test_hpa_bounds_are_validated(low: int, high: int, message: str) -> None:
     with pytest.raises(podcap.InvalidManifestError, match=message):
         podcap.load_manifests([hpa("autoscaling/v2", low, high)])
+
+
+def _controller(kind: str, api: str, replicas: int) -> dict[str, object]:
+    template = {
+        "metadata": {"labels": {"app": "w"}},
+        "spec": {
+            "containers": [{"name": "c", "image": "x", "resources": {"requests": {"cpu": "100m"}}}]
+        },
+    }
+    return {
+        "apiVersion": api,
+        "kind": kind,
+        "metadata": {"name": "w"},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": "w"}},
+            "template": template,
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("kind", "api"), [("ReplicationController", "v1"), ("Rollout", "argoproj.io/v1alpha1")]
+)
+def test_replication_controllers_and_rollouts_run_like_a_replicaset(kind: str, api: str) -> None:
+    # both engines agree with the Deployment of the same template (default spreading included)
+    for engine in ("fast", "reference"):
+        ours = podcap.simulate(CLUSTER, [_controller(kind, api, 7)], engine=engine)  # type: ignore[arg-type]
+        base = podcap.simulate(CLUSTER, [_controller("Deployment", "apps/v1", 7)], engine=engine)  # type: ignore[arg-type]
+        row = ours.workloads.iloc[0]
+        assert (row["kind"], int(row["desired"]), int(row["running"])) == (kind, 7, 7)
+        assert list(ours.placements["pods"]) == list(base.placements["pods"])
+
+
+def test_a_cronjob_is_listed_with_no_pods_between_runs() -> None:
+    cron = {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": "nightly"},
+        "spec": {
+            "schedule": "0 2 * * *",
+            "jobTemplate": {
+                "spec": {
+                    "template": {
+                        "spec": {
+                            "restartPolicy": "Never",
+                            "containers": [{"name": "c", "image": "x"}],
+                        }
+                    }
+                }
+            },
+        },
+    }
+    manifests = podcap.load_manifests([cron])
+    assert manifests.skipped == []
+    row = podcap.simulate(CLUSTER, [cron]).workloads.iloc[0]
+    assert (row["kind"], row["name"], int(row["desired"])) == ("CronJob", "nightly", 0)
+
+
+def test_a_rollout_with_a_workload_ref_is_a_clear_error() -> None:
+    rollout = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Rollout",
+        "metadata": {"name": "r"},
+        "spec": {"replicas": 2, "workloadRef": {"kind": "Deployment", "name": "web"}},
+    }
+    with pytest.raises(podcap.InvalidManifestError, match=r"spec\.workloadRef"):
+        podcap.load_manifests([rollout])

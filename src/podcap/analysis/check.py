@@ -149,7 +149,7 @@ def check(cluster: Any, manifests: Any) -> CheckReport:
     if not user.workloads:
         raise InvalidManifestError(
             "podcap check: the manifests hold no workload (Deployment, StatefulSet, DaemonSet, "
-            "ReplicaSet, Job or Pod) to check"
+            "ReplicaSet, ReplicationController, Rollout, Job, CronJob or Pod) to check"
         )
     result = simulate(ci, user)
     problems: list[str] = []

@@ -37,7 +37,17 @@ from podcap.model.workloads import (
 __all__ = ["Manifests", "load_manifests"]
 
 _INT32_MAX = 2**31 - 1
-WORKLOAD_KINDS = ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Pod", "Job")
+WORKLOAD_KINDS = (
+    "Deployment",
+    "ReplicaSet",
+    "StatefulSet",
+    "DaemonSet",
+    "Pod",
+    "Job",
+    "ReplicationController",
+    "Rollout",
+    "CronJob",
+)
 _YAML_SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -647,20 +657,35 @@ def _workload(doc: _Doc) -> Workload:
     spec = _get(doc, body, "spec", "", dict, None)
     if spec is None:
         raise InvalidManifestError(f"{doc.where('spec')}: missing spec")
-    tmpl = _get(doc, spec, "template", "spec", dict, None)
+    at = "spec"
+    if kind == "CronJob":
+        # one run of its Job is a what-if; now, between runs, it has no pods
+        job = _get(doc, spec, "jobTemplate", "spec", dict, None)
+        if job is None:
+            raise InvalidManifestError(f"{doc.where('spec.jobTemplate')}: missing Job template")
+        spec = _get(doc, job, "spec", "spec.jobTemplate", dict, {})
+        at = "spec.jobTemplate.spec"
+    if kind == "Rollout" and "template" not in spec and "workloadRef" in spec:
+        raise InvalidManifestError(
+            f"{doc.where('spec.workloadRef')}: a Rollout that refers to a Deployment's template "
+            "is not supported; give spec.template"
+        )
+    tmpl = _get(doc, spec, "template", at, dict, None)
     if tmpl is None:
-        raise InvalidManifestError(f"{doc.where('spec.template')}: missing pod template")
-    tmeta = _get(doc, tmpl, "metadata", "spec.template", dict, {})
-    pod_spec = _get(doc, tmpl, "spec", "spec.template", dict, None)
+        raise InvalidManifestError(f"{doc.where(at + '.template')}: missing pod template")
+    tmeta = _get(doc, tmpl, "metadata", f"{at}.template", dict, {})
+    pod_spec = _get(doc, tmpl, "spec", f"{at}.template", dict, None)
     if pod_spec is None:
-        raise InvalidManifestError(f"{doc.where('spec.template.spec')}: missing pod spec")
+        raise InvalidManifestError(f"{doc.where(at + '.template.spec')}: missing pod spec")
     template = _template(
         doc,
         pod_spec,
-        "spec.template.spec",
-        _labels(doc, tmeta.get("labels"), "spec.template.metadata.labels"),
+        f"{at}.template.spec",
+        _labels(doc, tmeta.get("labels"), f"{at}.template.metadata.labels"),
     )
-    if kind == "DaemonSet":
+    if kind == "CronJob":
+        replicas = 0
+    elif kind == "DaemonSet":
         replicas = 0  # decided by the eligible nodes
     elif kind == "Job":
         replicas = _get(doc, spec, "parallelism", "spec", int, 1)

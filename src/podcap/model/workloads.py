@@ -30,7 +30,21 @@ __all__ = [
 ]
 
 ResourceMap = Mapping[str, int]
-WorkloadKind = Literal["Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Pod", "Job"]
+WorkloadKind = Literal[
+    "Deployment",
+    "ReplicaSet",
+    "StatefulSet",
+    "DaemonSet",
+    "Pod",
+    "Job",
+    "ReplicationController",
+    "Rollout",
+    "CronJob",
+]
+#: Kinds whose pods a controller's selector picks up, so that kube-scheduler's system-default
+#: topology spreading applies to them (``helper.DefaultSelector``: Services, ReplicationControllers,
+#: ReplicaSets, StatefulSets; a Deployment's or an Argo Rollout's pods belong to a ReplicaSet).
+SPREAD_BY_DEFAULT = ("Deployment", "ReplicaSet", "StatefulSet", "ReplicationController", "Rollout")
 
 #: Built-in priority classes [priority value].
 BUILTIN_PRIORITIES = {"system-node-critical": 2000001000, "system-cluster-critical": 2000000000}

@@ -30,7 +30,7 @@ from podcap.errors import InvalidOptionError, PodcapWarning
 from podcap.io.manifests import Manifests, load_manifests
 from podcap.model.admission import AdmittedPod, QuotaState, admit, pod_tolerations
 from podcap.model.fleet import POD_ENI, Fleet
-from podcap.model.workloads import Workload
+from podcap.model.workloads import SPREAD_BY_DEFAULT, Workload
 from podcap.pipeline.addresses import CNI_ERROR, launch, pod_address_limits, subnet_error
 from podcap.pipeline.addresses import subnets_frame as _subnets_frame
 from podcap.pipeline.results import (
@@ -61,7 +61,13 @@ ScoringStrategy = Literal["LeastAllocated", "MostAllocated"]
 Engine = Literal["fast", "reference"]
 IntArray = npt.NDArray[np.int64]
 _MIB = float(1 << 20)
-_API_GROUP = {"Job": "batch", "Pod": ""}
+_API_GROUP = {
+    "Job": "batch",
+    "CronJob": "batch",
+    "Pod": "",
+    "ReplicationController": "",
+    "Rollout": "argoproj.io",
+}
 
 
 def pod_name(wl: Workload) -> str:
@@ -281,7 +287,7 @@ def settle(
                 nz_cpu=pc.nz_cpu,
                 nz_memory=pc.nz_memory,
                 priority=c.priority,
-                default_spread=wl.kind in ("Deployment", "ReplicaSet", "StatefulSet"),
+                default_spread=wl.kind in SPREAD_BY_DEFAULT,
                 created=c.seq,
             )
         return specs[k]
@@ -518,11 +524,7 @@ def settle(
         c = cohorts[i]
         wl = workloads[c.key]
         pc = with_ports(c, pclass(c), [*cohorts, *newly])
-        small = (
-            engine == "fast"
-            and wl.kind in ("Deployment", "ReplicaSet", "StatefulSet")
-            and n * c.pending <= _EXACT_BUDGET
-        )
+        small = engine == "fast" and wl.kind in SPREAD_BY_DEFAULT and n * c.pending <= _EXACT_BUDGET
         if engine == "reference" or c.key in exact or small:
             spec = pspec(c)
             if c.pinned is not None:

@@ -16,7 +16,7 @@ import numpy.typing as npt
 from podcap.model.admission import AdmittedPod, nonzero_requests
 from podcap.model.fleet import Fleet
 from podcap.model.specs import Toleration
-from podcap.model.workloads import PodTemplate, Workload
+from podcap.model.workloads import SPREAD_BY_DEFAULT, PodTemplate, Workload
 from podcap.scheduler.framework import FilterContext, Filters, NodeState, PodClass
 from podcap.scheduler.plugins import node_affinity, node_name, pod_topology_spread
 from podcap.scheduler.profile import FILTERS
@@ -73,8 +73,7 @@ def pod_class(fleet: Fleet, wl: Workload, pod: AdmittedPod, filters: Filters) ->
         affinity=counted,
         anti_affinity=wl.template.anti_affinity_hostname,
         host_ports=bool(wl.template.host_ports),
-        soft_spread=wl.kind in ("Deployment", "ReplicaSet", "StatefulSet")
-        and not wl.template.spread,
+        soft_spread=wl.kind in SPREAD_BY_DEFAULT and not wl.template.spread,
         hard_spread=hard,
         zone=fleet.zone,
         domains=tuple(pod_topology_spread.domains(fleet, c) for c in hard),
