@@ -11,7 +11,7 @@ import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from podcap import _yaml
 from podcap.errors import InvalidManifestError, InvalidQuantityError, PodcapWarning
@@ -32,22 +32,13 @@ from podcap.model.workloads import (
     SpreadConstraint,
     WeightedPodAffinityTerm,
     Workload,
+    WorkloadKind,
 )
 
 __all__ = ["Manifests", "load_manifests"]
 
 _INT32_MAX = 2**31 - 1
-WORKLOAD_KINDS = (
-    "Deployment",
-    "ReplicaSet",
-    "StatefulSet",
-    "DaemonSet",
-    "Pod",
-    "Job",
-    "ReplicationController",
-    "Rollout",
-    "CronJob",
-)
+WORKLOAD_KINDS: tuple[str, ...] = get_args(WorkloadKind)
 _YAML_SUFFIXES = (".yaml", ".yml", ".json")
 
 

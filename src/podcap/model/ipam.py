@@ -19,7 +19,7 @@ from podcap.errors import InvalidOptionError, MissingInstanceDataError
 from podcap.kernels.addresses import FREE, PREFIX_ONLY, USED, allocate_prefixes, allocate_singles
 from podcap.kernels.maxpods import PREFIX_SIZE
 from podcap.kernels.warmpool import warm_pool_prefixes, warm_pool_secondary
-from podcap.model.capacity import cni_version_supports_prefix, max_pods, pod_ip_capacity
+from podcap.model.capacity import max_pods, pod_ip_capacity
 from podcap.model.instances import lookup
 from podcap.model.specs import VpcCni
 from podcap.model.subnets import Subnet
@@ -116,9 +116,7 @@ def node_pool(
     )
     slots = np.asarray(ipv4_per_eni, dtype=np.int64) - 1
     w = cni.warm_settings
-    pd_mode = np.asarray(prefix_capable, dtype=bool) & (
-        cni.prefix_delegation and cni_version_supports_prefix(cni.cni_version)
-    )
+    pd_mode = np.asarray(prefix_capable, dtype=bool) & cni.prefixes
     pd_mode = np.broadcast_to(pd_mode, n)
     n_sec, ips, st_sec = warm_pool_secondary(
         p,

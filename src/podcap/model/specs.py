@@ -228,6 +228,12 @@ class VpcCni:
         object.__setattr__(self, "pod_subnets", subnets)
 
     @property
+    def prefixes(self) -> bool:
+        """Prefix delegation is asked for and this CNI version supports it (a node assigns /28
+        prefixes when its type is also prefix capable)."""
+        return self.prefix_delegation and cni_version_supports_prefix(self.cni_version)
+
+    @property
     def warm_settings(self) -> dict[str, int]:
         """The warm-pool settings in force (unset ones at aws-node's behaviour)."""
         return {

@@ -12,7 +12,6 @@ import numpy.typing as npt
 import pandas as pd
 
 from podcap.kernels.addresses import allocate_prefixes, allocate_singles
-from podcap.model.capacity import cni_version_supports_prefix
 from podcap.model.fleet import Fleet
 from podcap.model.ipam import NodePool, node_pool
 from podcap.model.subnets import NODE, POD, PRE_USED, SubnetState
@@ -182,7 +181,7 @@ def subnet_error(fleet: Fleet, i: int, subnet_state: SubnetState | None) -> str:
     gi = int(fleet.group[i])
     cni = fleet.groups[gi].cni_settings
     prefix_capable = fleet.facts[gi].prefix_capable
-    if cni.prefix_delegation and prefix_capable and cni_version_supports_prefix(cni.cni_version):
+    if cni.prefixes and prefix_capable:
         code = "InsufficientCidrBlocks"
         what = "has no free, aligned /28 block for a prefix"
     else:

@@ -30,7 +30,7 @@ from podcap.errors import InvalidOptionError, PodcapWarning
 from podcap.io.manifests import Manifests, load_manifests
 from podcap.model.admission import AdmittedPod, QuotaState, admit, pod_tolerations
 from podcap.model.fleet import POD_ENI, Fleet
-from podcap.model.workloads import SPREAD_BY_DEFAULT, Workload
+from podcap.model.workloads import SPREAD_BY_DEFAULT, PodAffinityTerm, Workload
 from podcap.pipeline.addresses import CNI_ERROR, launch, pod_address_limits, subnet_error
 from podcap.pipeline.addresses import subnets_frame as _subnets_frame
 from podcap.pipeline.results import (
@@ -523,8 +523,11 @@ def settle(
         i = heapq.heappop(queue)[2]
         c = cohorts[i]
         wl = workloads[c.key]
-        pc = with_ports(c, pclass(c), [*cohorts, *newly])
+        pc = pclass(c)
+        if wl.template.host_ports:
+            pc = with_ports(c, pc, [*cohorts, *newly])
         small = engine == "fast" and wl.kind in SPREAD_BY_DEFAULT and n * c.pending <= _EXACT_BUDGET
+        booked = False  # the placed pods are already in ``nodes``
         if engine == "reference" or c.key in exact or small:
             spec = pspec(c)
             if c.pinned is not None:
@@ -550,7 +553,7 @@ def settle(
                     start = got.start
                     counts = counts + got.counts
                     nodes.add(pc, got.counts)
-                nodes.add(pc, -counts)  # added once below, with the fast engine's accounting
+                booked = True
             else:
                 where, bound = bound_now()
                 got = place_reference(
@@ -573,7 +576,7 @@ def settle(
             if left.any() and wl.template.preemption_policy != "Never":
                 nodes.add(pc, counts)
                 counts = counts + preempt_fast(c, pc, own[c.key] + counts, left, every=True)
-                nodes.add(pc, -counts)  # added once below
+                booked = True
         else:
             counts = place_fast(
                 nodes, pc, c.pending, most_allocated=most, own=own[c.key], rank=rank
@@ -595,8 +598,9 @@ def settle(
                     )
                     nodes.add(pc, more)
                     counts = counts + more
-                nodes.add(pc, -counts)  # added once below
-        nodes.add(pc, counts)
+                booked = True
+        if not booked:
+            nodes.add(pc, counts)
         own[c.key] = own[c.key] + counts
         pending = c.pending - int(counts.sum())
         if wl.ordered and pending > 1:
@@ -834,32 +838,34 @@ def _needs_reference(state: ClusterState, fleet: Fleet) -> set[Key]:
     workloads = state.workloads
     population = [(k[0], w.template.labels) for k, w in workloads.items()]
     prefer = [t for g in fleet.groups for t in g.taints if t.effect == "PreferNoSchedule"]
-    out: set[Key] = set()
+    # the (anti-)affinity terms of every workload that has any, resolved once
+    terms_of: dict[Key, list[PodAffinityTerm]] = {}
     for key, wl in workloads.items():
-        if key in state.observed:
-            continue
-        tolerations = pod_tolerations(wl)
-        if not_modelled(wl.template, key[0], population, wl.kind == "DaemonSet") or any(
-            not any(tol.tolerates(t) for tol in tolerations) for t in prefer
-        ):
-            out.add(key)
-            continue
-        for other_key, other in workloads.items():
-            if other_key == key or not other.template.has_pod_affinity:
-                continue
-            tpl = other.template
+        tpl = wl.template
+        if tpl.has_pod_affinity:
             terms = [
                 *tpl.pod_affinity,
                 *tpl.pod_anti_affinity,
                 *(w.term for w in tpl.preferred_pod_affinity),
                 *(w.term for w in tpl.preferred_pod_anti_affinity),
             ]
-            if any(
-                t.resolved(other_key[0], tpl.labels).selects(key[0], wl.template.labels)
+            terms_of[key] = [t.resolved(key[0], tpl.labels) for t in terms]
+    out: set[Key] = set()
+    for key, wl in workloads.items():
+        if key in state.observed:
+            continue
+        tolerations = pod_tolerations(wl)
+        if (
+            not_modelled(wl.template, key[0], population, wl.kind == "DaemonSet")
+            or any(not any(tol.tolerates(t) for tol in tolerations) for t in prefer)
+            or any(
+                t.selects(key[0], wl.template.labels)
+                for other, terms in terms_of.items()
+                if other != key
                 for t in terms
-            ):
-                out.add(key)
-                break
+            )
+        ):
+            out.add(key)
     return out
 
 

@@ -264,7 +264,6 @@ class _Cycle:
         for s, terms in enumerate(self.anti):
             if s == self.me or not terms:
                 continue
-            spec = self.specs[s]
             for i in range(self.n):
                 k = self.counts[s][i]
                 if not k:
@@ -273,7 +272,6 @@ class _Cycle:
                     if t.selects(pod.namespace, labels) and t.topology_key in self.labels[i]:
                         pair = (t.topology_key, self.labels[i][t.topology_key])
                         self.existing_anti[pair] = self.existing_anti.get(pair, 0) + k
-            del spec
         self.aff_counts: dict[tuple[str, str], int] = {}
         self.anti_counts: dict[tuple[str, str], int] = {}
         my_aff, my_anti = self.affinity[self.me], self.anti[self.me]
