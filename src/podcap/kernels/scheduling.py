@@ -25,7 +25,6 @@ __all__ = [
     "balanced_allocation_score",
     "fit_score",
     "greedy_counts",
-    "spread_delta",
 ]
 
 #: Requests the scheduler assumes, for scoring only, for a container without a cpu request [m].
@@ -112,8 +111,6 @@ def slot_scores(
     used_memory: Any,
     used_nz_cpu: Any,
     used_nz_memory: Any,
-    own: Any,
-    delta: Any,
     k: Any,
     *,
     cpu: int,
@@ -124,8 +121,7 @@ def slot_scores(
 ) -> npt.NDArray[np.float64]:
     """Score of placing a node's ``k+1``-th pod of the workload (``k`` already placed now).
 
-    Arguments broadcast; ``own`` is the workload's pods on the node before this placement round.
-    A best-effort pod (no cpu and no memory request) is not scored by BalancedAllocation
+    Arguments broadcast.  A best-effort pod (no cpu and no memory request) is not scored by BalancedAllocation
     (kube-scheduler >= 1.34, kubernetes#129138).
     """
     fit = fit_score(
@@ -141,47 +137,8 @@ def slot_scores(
         bal = balanced_allocation_score(
             alloc_cpu, alloc_memory, used_cpu + (k + 1) * cpu, used_memory + (k + 1) * memory
         )
-    out: npt.NDArray[np.float64] = np.asarray(fit + bal, dtype=np.float64) - delta * (own + k)
+    out: npt.NDArray[np.float64] = np.asarray(fit + bal, dtype=np.float64)
     return out
-
-
-def spread_delta(
-    counts: npt.NDArray[np.int64], feasible: npt.NDArray[np.bool_], zone: npt.NDArray[np.int64]
-) -> npt.NDArray[np.float64]:
-    """Per-pod score decrement that stands in for the default soft topology spreading.
-
-    kube-scheduler's PodTopologySpread (system defaults: hostname maxSkew 3, zone maxSkew 5,
-    ScheduleAnyway, weight 2) scores ``raw = n_host * w_h + 2 + n_zone * w_z + 4`` with
-    ``w = ln(domains + 2)``, normalised as ``100 * (max + min - raw) / max``.  One more pod on a
-    node therefore costs about ``200 * (w_h + w_z / nodes_in_zone) / max_raw``; this function
-    returns that cost for every node given a placement ``counts`` (0 for infeasible nodes).
-
-    Parameters
-    ----------
-    counts : array of int
-        Pods of the workload per node [pods].
-    feasible : array of bool
-        Nodes the workload can be scheduled on.
-    zone : array of int
-        Zone code per node.
-
-    Returns
-    -------
-    array of float
-        Score decrement per pod [score points].
-    """
-    delta = np.zeros(counts.shape[0], dtype=np.float64)
-    if not feasible.any():
-        return delta
-    nzones = int(zone.max()) + 1 if zone.size else 1
-    zone_counts = np.bincount(zone, weights=np.where(feasible, counts, 0), minlength=nzones)
-    nodes_in_zone = np.bincount(zone[feasible], minlength=nzones)
-    w_h = np.log(int(feasible.sum()) + 2)
-    w_z = np.log(int((nodes_in_zone > 0).sum()) + 2)
-    raw = counts * w_h + 2 + zone_counts[zone] * w_z + 4
-    max_raw = float(raw[feasible].max())
-    per_pod = 2 * MAX_NODE_SCORE * (w_h + w_z / np.maximum(nodes_in_zone[zone], 1)) / max_raw
-    return np.where(feasible, per_pod, 0.0)
 
 
 def greedy_counts(

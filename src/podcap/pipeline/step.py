@@ -519,6 +519,12 @@ def settle(
                 taken |= b.bound > 0
         return replace(pc, ports_taken=taken)
 
+    def kept_ports(c: Cohort) -> PodClass:
+        """The pod class with the host ports that pods preemption would keep hold (bound pods of
+        the same or higher priority)."""
+        keep = [b for b in [*cohorts, *newly] if b.priority >= c.priority and b.bound.any()]
+        return with_ports(c, pclass(c), keep)
+
     while queue:
         i = heapq.heappop(queue)[2]
         c = cohorts[i]
@@ -735,6 +741,7 @@ def settle(
                     lower,
                     without,
                     wl.template.preemption_policy != "Never",
+                    kept_ports(mine[0]),
                 )
             else:
                 lower, without = relieved(mine[0].priority)
@@ -749,6 +756,7 @@ def settle(
                     lower,
                     without,
                     wl.template.preemption_policy != "Never",
+                    kept_ports(mine[0]),
                 )
             limits |= codes
             reason = reason or text
@@ -836,7 +844,7 @@ def _needs_reference(state: ClusterState, fleet: Fleet) -> set[Key]:
     for (see :func:`podcap.scheduler.fast.not_modelled`), PreferNoSchedule taints they do not
     tolerate, and other workloads' pod (anti-)affinity terms that select them."""
     workloads = state.workloads
-    population = [(k[0], w.template.labels) for k, w in workloads.items()]
+    population = [(k, (k[0], w.template.labels)) for k, w in workloads.items()]
     prefer = [t for g in fleet.groups for t in g.taints if t.effect == "PreferNoSchedule"]
     # the (anti-)affinity terms of every workload that has any, resolved once
     terms_of: dict[Key, list[PodAffinityTerm]] = {}
@@ -856,7 +864,12 @@ def _needs_reference(state: ClusterState, fleet: Fleet) -> set[Key]:
             continue
         tolerations = pod_tolerations(wl)
         if (
-            not_modelled(wl.template, key[0], population, wl.kind == "DaemonSet")
+            not_modelled(
+                wl.template,
+                key[0],
+                [p for k, p in population if k != key],
+                wl.kind == "DaemonSet",
+            )
             or any(not any(tol.tolerates(t) for tol in tolerations) for t in prefer)
             or any(
                 t.selects(key[0], wl.template.labels)

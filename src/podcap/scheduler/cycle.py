@@ -147,6 +147,7 @@ def scheduling_failure(
     lower: npt.NDArray[np.bool_] | None = None,
     relieved: NodeState | None = None,
     may_preempt: bool = True,
+    relieved_pc: PodClass | None = None,
 ) -> tuple[str, frozenset[str]]:
     """kube-scheduler's FailedScheduling text for one more pod of ``pc``, and the limits that
     stop it as data: ``nodeAffinity``, ``unschedulable``, ``taint``, ``pods``, a resource name
@@ -157,7 +158,8 @@ def scheduling_failure(
     DefaultPreemption's dry run per node: ``Preemption is not helpful for scheduling`` where
     no eviction could help, ``No preemption victims found for incoming pod`` where no pod of
     lower priority runs (``lower``: the nodes that host one), or the filters' reasons on the
-    node with those pods gone (``relieved``: the state without them); ``not eligible`` for a
+    node with those pods gone (``relieved``: the state without them; ``relieved_pc``: the pod
+    class with only the host ports that pods of its priority or higher hold); ``not eligible`` for a
     pod whose preemptionPolicy is Never (``may_preempt`` False).
     """
     n = fleet.size
@@ -174,7 +176,8 @@ def scheduling_failure(
         "No preemption victims found for incoming pod": int((potential & ~victims).sum()),
     }
     if victims.any() and relieved is not None:
-        dry = diagnose(fleet, relieved, pc, filters, tolerations, own, only, victims)
+        kept = pc if relieved_pc is None else relieved_pc
+        dry = diagnose(fleet, relieved, kept, filters, tolerations, own, only, victims)
         for reason, count in dry.counts.items():
             after[reason] = after.get(reason, 0) + count
     after["Preemption is not helpful for scheduling"] = n - int(potential.sum())

@@ -1,30 +1,29 @@
-"""The fast engine: places the pods of one workload on a :class:`NodeState` with vectorised
-filters and scores.
+"""The fast engine: places the pods of one workload on a :class:`NodeState`.
 
 * filters: the static ones (``PodClass.eligible``), NodeResourcesFit, InterPodAffinity (hostname
-  anti-affinity) and PodTopologySpread (DoNotSchedule), each from its plugin module;
-* score: NodeResourcesFit (LeastAllocated or MostAllocated) + NodeResourcesBalancedAllocation,
-  and for pods of Deployments, ReplicaSets and StatefulSets a per-pod decrement standing in for
-  the default soft topology spreading (:func:`podcap.kernels.scheduling.spread_delta`, iterated
-  to a fixed point);
+  anti-affinity), NodePorts and PodTopologySpread (DoNotSchedule), each from its plugin module;
+* scores: NodeResourcesFit (LeastAllocated or MostAllocated) + NodeResourcesBalancedAllocation,
+  and for pods of Deployments, ReplicaSets and StatefulSets the system-default PodTopologySpread;
 * ties: the node with the fewest pods of the workload, then the lowest node index (or, with a
   seed, the lowest rank in a seeded random permutation of the nodes).
 
-Every node's score curve is computed at once and the best slots taken
-(:func:`podcap.kernels.scheduling.greedy_counts`); workloads with DoNotSchedule topology spread
-constraints are placed one pod at a time with vectorised filters.
+Workloads without spreading: every node's score curve is computed at once and the best slots
+taken (:func:`podcap.kernels.scheduling.greedy_counts`).  Workloads with the default spreading or
+DoNotSchedule constraints: the cycle pod by pod over classes of interchangeable nodes
+(:func:`podcap.kernels.classes.place_runs`, compiled).  Both are exact: they give the reference
+cycle's placements when it scores every node.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
-import numpy.typing as npt
 
-from podcap.kernels.scheduling import greedy_counts, slot_scores, spread_delta
-from podcap.model.workloads import PodTemplate
+from podcap.kernels.classes import place_runs
+from podcap.kernels.scheduling import greedy_counts, slot_scores
+from podcap.model.workloads import LabelSelector, PodTemplate
 from podcap.scheduler.framework import BoolArray, IntArray, NodeState, PodClass
 from podcap.scheduler.plugins import (
     inter_pod_affinity,
@@ -43,8 +42,6 @@ __all__ = [
     "tree_positions",
 ]
 
-_SPREAD_ITERATIONS = 6
-
 
 def not_modelled(
     template: PodTemplate,
@@ -54,12 +51,17 @@ def not_modelled(
 ) -> list[str]:
     """What of a pod template the fast engine ignores (the reference engine models all of it).
 
-    ``others`` are the (namespace, labels) of the other workloads' pods: a spread constraint
-    that selects none of them and not the pod itself has no effect, so ignoring it is exact.
-    ``daemon``: the template is a DaemonSet's.  Its pods' required node affinity is their own
-    node, so with the default nodeAffinityPolicy Honor a DoNotSchedule constraint counts only
-    that node and never stops them, which is what the fast engine does.
+    ``others`` are the (namespace, labels) of the other workloads' pods.  The fast engine counts
+    a workload's own pods for its topology spread constraints and hostname anti-affinity: exact
+    when their selector picks the pod itself and no other workload's pods.  ``daemon``: the template is a DaemonSet's.  Its pods'
+    required node affinity is their own node, so with the default nodeAffinityPolicy Honor a
+    DoNotSchedule constraint counts only that node and never stops them, which is what the fast
+    engine does.
     """
+
+    def selects_others(sel: LabelSelector | None) -> bool:
+        return sel is not None and any(ns == namespace and sel.matches(o) for ns, o in others)
+
     out = []
     if template.pod_affinity:
         out.append("required pod affinity")
@@ -69,9 +71,12 @@ def not_modelled(
         or t.selector is None
         or not t.selector.matches(labels)
         or t.namespaces
+        or selects_others(t.selector)
         for t in template.pod_anti_affinity
     ):
-        out.append("required pod anti-affinity other than on the hostname against its own pods")
+        out.append(
+            "required pod anti-affinity other than on the hostname against its own pods only"
+        )
     if template.preferred_pod_affinity or template.preferred_pod_anti_affinity:
         out.append("preferred pod (anti-)affinity")
     if template.preferred_node_affinity:
@@ -86,9 +91,8 @@ def not_modelled(
             out.append("DoNotSchedule spreading of DaemonSet pods with nodeAffinityPolicy Ignore")
         if c.when_unsatisfiable == "ScheduleAnyway":
             out.append("ScheduleAnyway topology spread constraints")
-        elif sel is None or not sel.matches(labels):
-            if sel is not None and any(ns == namespace and sel.matches(o) for ns, o in others):
-                out.append("topology spread constraints that do not select the pod itself")
+        elif sel is None or not sel.matches(labels) or selects_others(sel):
+            out.append("topology spread constraints that select other pods than the workload's")
         elif c.min_domains or c.node_taints_policy == "Honor" or c.match_label_keys:
             out.append("minDomains, nodeTaintsPolicy and matchLabelKeys of topology spreading")
     return list(dict.fromkeys(out))
@@ -108,11 +112,11 @@ def _greedy(
     pc: PodClass,
     n: int,
     own: IntArray,
-    delta: npt.NDArray[np.float64],
     most: bool,
     rank: IntArray | None = None,
     fewest_first: bool = True,
 ) -> IntArray:
+    """Every node's score curve at once, the best slots taken (no spreading score)."""
     cap = capacity(state, pc, own)
     if n <= 0 or not cap.any():
         return np.zeros_like(cap)
@@ -126,7 +130,6 @@ def _greedy(
             state.nz_memory,
             cap,
             own,
-            delta.view(np.int64),
         ],
         axis=1,
     )
@@ -135,7 +138,6 @@ def _greedy(
     width = int(min(int(cap.max()), n))
     k = np.arange(width, dtype=np.int64)[None, :]
     col = [uniq[:, j][:, None] for j in range(uniq.shape[1])]
-    class_delta = uniq[:, 8].copy().view(np.float64)[:, None]
     scores = slot_scores(
         col[0],
         col[1],
@@ -143,8 +145,6 @@ def _greedy(
         col[3],
         col[4],
         col[5],
-        col[7],
-        class_delta,
         k,
         cpu=int(pc.request[0]),
         memory=int(pc.request[1]),
@@ -156,71 +156,122 @@ def _greedy(
     return greedy_counts(scores, caps, uniq[:, 7], node_class, n, rank, fewest_first)
 
 
-def _stepwise(
+def _by_classes(
     state: NodeState,
     pc: PodClass,
     n: int,
     own: IntArray,
-    delta: npt.NDArray[np.float64],
     most: bool,
     rank: IntArray | None = None,
     fewest_first: bool = True,
+    compiled: bool = True,
 ) -> IntArray:
-    """One pod at a time with vectorised filters and scores (DoNotSchedule spreading)."""
-    placed = np.zeros(state.pods.shape[0], dtype=np.int64)
-    base_cap = capacity(state, pc, own)
-    idx = np.arange(placed.shape[0])
-    for _ in range(n):
-        feasible = (placed < base_cap) & pod_topology_spread.skew_ok(pc, own + placed)
-        if not feasible.any():
-            break
-        s = slot_scores(
-            state.alloc[0],
-            state.alloc[1],
-            state.used[0],
-            state.used[1],
-            state.nz_cpu,
-            state.nz_memory,
-            own,
-            delta,
-            placed,
-            cpu=int(pc.request[0]),
-            memory=int(pc.request[1]),
-            nz_cpu=pc.nz_cpu,
-            nz_memory=pc.nz_memory,
-            most_allocated=most,
+    """The scheduling cycle pod by pod over classes of interchangeable nodes
+    (:func:`podcap.kernels.classes.place_runs`): exact for the system-default spreading and
+    DoNotSchedule topology spreading, at a cost per pod of the number of classes."""
+    size = state.pods.shape[0]
+    out = np.zeros(size, dtype=np.int64)
+    cap_all = capacity(state, pc, own)
+    cand = np.flatnonzero(cap_all > 0)
+    if n <= 0 or cand.size == 0:
+        return out
+    host = [c.max_skew for c, d in zip(pc.hard_spread, pc.domains, strict=True) if _is_host(d)]
+    other = [
+        (c.max_skew, d) for c, d in zip(pc.hard_spread, pc.domains, strict=True) if not _is_host(d)
+    ]
+    zone = pc.zone if pc.zone is not None else np.zeros(size, dtype=np.int64)
+    tie = np.arange(size, dtype=np.int64) if rank is None else rank.astype(np.int64)
+    columns = [
+        state.alloc[0],
+        state.alloc[1],
+        state.used[0],
+        state.used[1],
+        state.nz_cpu,
+        state.nz_memory,
+        own,
+        cap_all,
+        zone if pc.soft_spread else np.zeros(size, dtype=np.int64),
+        *(d for _, d in other),
+    ]
+    keys = [col[cand] for col in columns]
+    order = np.lexsort([tie[cand], *reversed(keys)])
+    members = cand[order]
+    new_base = np.zeros(members.shape[0], dtype=bool)
+    new_base[0] = True
+    for col in columns:
+        v = col[members]
+        new_base[1:] |= v[1:] != v[:-1]
+    starts = np.flatnonzero(new_base)
+    sizes = np.diff(np.r_[starts, members.shape[0]]).astype(np.int64)
+    first = members[starts]
+    n_zones = int(zone.max()) + 1 if size else 1
+    counted = pc.affinity
+    zone_count = np.bincount(zone[counted], weights=own[counted], minlength=n_zones).astype(
+        np.int64
+    )
+    outside = counted.copy()
+    outside[cand] = False
+    host_min = int(own[outside].min()) if host and outside.any() else np.iinfo(np.int64).max
+    n_dom = len(other)
+    width_d = max([int(d.max()) + 1 for _, d in other] + [1])
+    dom = np.zeros((n_dom, first.shape[0]), dtype=np.int64)
+    dom_count = np.zeros((n_dom, width_d), dtype=np.int64)
+    dom_present = np.zeros((n_dom, width_d), dtype=np.bool_)
+    for h, (_, d) in enumerate(other):
+        dom[h] = d[first]
+        labelled = (d >= 0) & counted
+        dom_count[h] = np.bincount(d[labelled], weights=own[labelled], minlength=width_d)
+        dom_present[h] = np.bincount(d[labelled], minlength=width_d) > 0
+    width = 4
+    while True:
+        run_level = np.zeros((first.shape[0], width), dtype=np.int64)
+        run_count = np.zeros((first.shape[0], width), dtype=np.int64)
+        run_count[:, 0] = sizes
+        nruns = np.ones(first.shape[0], dtype=np.int64)
+        args = (
+            state.alloc[0][first],
+            state.alloc[1][first],
+            state.used[0][first],
+            state.used[1][first],
+            state.nz_cpu[first],
+            state.nz_memory[first],
+            own[first],
+            cap_all[first],
+            zone[first],
+            starts.astype(np.int64),
+            sizes,
+            tie[members],
+            zone_count.copy(),
+            int(min(host)) if host else 0,
+            host_min,
+            dom,
+            np.array([s for s, _ in other], dtype=np.int64),
+            dom_count.copy(),
+            dom_present,
+            run_level,
+            run_count,
+            nruns,
+            int(n),
+            int(pc.request[0]),
+            int(pc.request[1]),
+            int(pc.nz_cpu),
+            int(pc.nz_memory),
+            bool(most),
+            bool(pc.request[0] != 0 or pc.request[1] != 0),
+            bool(pc.soft_spread and pc.zone is not None),
+            bool(fewest_first),
         )
-        s = np.where(feasible, s, -np.inf)
-        best = s.max()
-        cand = feasible & (s == best)
-        if fewest_first:
-            fewest = (own + placed)[cand].min()
-            cand &= (own + placed) == fewest
-        chosen = idx[cand]
-        placed[chosen[0] if rank is None else chosen[np.argmin(rank[chosen])]] += 1
-    return placed
+        if place_runs(*args, compiled=compiled) >= 0:
+            break
+        width *= 2
+    keep = np.arange(width)[None, :] < nruns[:, None]
+    levels = np.repeat(run_level[keep], run_count[keep])
+    out[members] = levels
+    return out
 
 
-def _with_soft_spread(
-    place: Callable[[npt.NDArray[np.float64]], IntArray],
-    pc: PodClass,
-    feasible: BoolArray,
-    own: IntArray,
-) -> IntArray:
-    delta = np.zeros(feasible.shape[0], dtype=np.float64)
-    placed = place(delta)
-    if not pc.soft_spread or pc.zone is None:
-        return placed
-    for _ in range(_SPREAD_ITERATIONS):
-        new_delta = spread_delta(own + placed, feasible, pc.zone)
-        if np.array_equal(new_delta, delta):
-            break
-        delta = new_delta
-        new_placed = place(delta)
-        if np.array_equal(new_placed, placed):
-            break
-        placed = new_placed
-    return placed
+def _is_host(domain: IntArray) -> bool:
+    return bool(domain.shape[0] == 0 or np.array_equal(domain, np.arange(domain.shape[0])))
 
 
 def place_fast(
@@ -238,14 +289,9 @@ def place_fast(
     not modified; call ``state.add(pc, counts)`` to commit.
     """
     own_ = np.zeros(state.pods.shape[0], dtype=np.int64) if own is None else own
-    feasible = capacity(state, pc, own_) > 0
-    method = _stepwise if pc.hard_spread else _greedy
-    return _with_soft_spread(
-        lambda d: method(state, pc, n, own_, d, most_allocated, rank, rank is None),
-        pc,
-        feasible,
-        own_,
-    )
+    if pc.hard_spread or (pc.soft_spread and pc.zone is not None):
+        return _by_classes(state, pc, n, own_, most_allocated, rank, rank is None)
+    return _greedy(state, pc, n, own_, most_allocated, rank, rank is None)
 
 
 # ---------------------------------------------------------------------------------------------

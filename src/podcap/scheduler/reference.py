@@ -56,8 +56,9 @@ WEIGHTS = {
 }
 _HOSTNAME = "kubernetes.io/hostname"
 _UNSCHEDULABLE = Taint("node.kubernetes.io/unschedulable", "", "NoSchedule")
-# system default spreading (PodTopologySpread defaultingType System)
-_DEFAULT_CONSTRAINTS = (("topology.kubernetes.io/zone", 5), (_HOSTNAME, 3))
+# system default spreading (PodTopologySpread defaultingType System, systemDefaultConstraints in
+# plugins/podtopologyspread/plugin.go): hostname first, then zone, the order the score sums them
+_DEFAULT_CONSTRAINTS = ((_HOSTNAME, 3), ("topology.kubernetes.io/zone", 5))
 
 # The DynamicResources plugin's PostFilter runs before DefaultPreemption's (v1.34 default profile).
 _POST_FILTER = "no new claims to deallocate, "

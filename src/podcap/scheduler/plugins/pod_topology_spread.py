@@ -4,9 +4,9 @@ Filter: for every ``DoNotSchedule`` constraint, a node qualifies when it has the
 one more pod there keeps ``count(domain) + 1 - min(count) <= maxSkew``, counting pods of the
 workload on the nodes that pass its node affinity.
 
-Score: the system-default spreading of pods that a Service, ReplicaSet or StatefulSet selects is
-represented by a per-pod score decrement, :func:`podcap.kernels.scheduling.spread_delta`
-(an approximation of the normalised score; the fast engine iterates it to a fixed point).
+Score: the system-default spreading of pods that a Service, ReplicaSet or StatefulSet selects
+(hostname maxSkew 3, zone maxSkew 5), normalised over the scored nodes, is computed by the fast
+engine's class-level cycle (:mod:`podcap.kernels.classes`).
 """
 
 from __future__ import annotations

@@ -1,0 +1,191 @@
+"""The fast engine's class-level cycle (:mod:`podcap.kernels.classes`) against the reference.
+
+The step places small Deployment / StatefulSet placements with the reference cycle (exact,
+node sampling included); here that routing is switched off so that every default-spread and
+DoNotSchedule-spread workload goes through the class-level kernel, on fleets of fewer than 100
+nodes (where kube-scheduler scores every node).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import podcap
+from podcap.kernels import classes
+from podcap.pipeline import step as step_module
+from test_engine import INSTANCE_TYPES, SCORINGS, ZONES, workload_lists
+
+SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+SPREAD_KINDS = ["Deployment", "StatefulSet", "Job"]
+
+
+@st.composite
+def fleets(draw: st.DrawFn) -> podcap.Cluster:
+    """Up to 99 nodes in a few groups (identical nodes: the classes have many members)."""
+    groups = []
+    total = 0
+    for g in range(draw(st.integers(1, 5))):
+        count = min(draw(st.integers(0, 40)), 99 - total)
+        total += count
+        zones = draw(st.lists(st.sampled_from(ZONES), min_size=1, max_size=3, unique=True))
+        groups.append(
+            podcap.NodeGroup(
+                f"ng{g}",
+                draw(st.sampled_from(INSTANCE_TYPES)),
+                count,
+                zones=tuple(zones),
+                max_pods=draw(st.integers(4, 30)),
+            )
+        )
+    return podcap.Cluster(groups)
+
+
+@pytest.fixture
+def no_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(step_module, "_EXACT_BUDGET", 0)
+
+
+def _same(cluster: podcap.Cluster, manifests: list[dict[str, Any]], **kw: Any) -> None:
+    fast = podcap.simulate(cluster, manifests, engine="fast", **kw)
+    ref = podcap.simulate(cluster, manifests, engine="reference", **kw)
+    pd.testing.assert_frame_equal(fast.workloads, ref.workloads)
+    pd.testing.assert_frame_equal(fast.nodes, ref.nodes)
+    pd.testing.assert_frame_equal(fast.placements, ref.placements)
+
+
+@pytest.mark.parametrize("scoring", SCORINGS)
+@SETTINGS
+@given(cluster=fleets(), manifests=workload_lists(SPREAD_KINDS))
+def test_class_engine_equals_reference(
+    no_budget: None, scoring: str, cluster: podcap.Cluster, manifests: list[dict[str, Any]]
+) -> None:
+    _same(cluster, manifests, scoring=scoring)
+
+
+@SETTINGS
+@given(cluster=fleets(), manifests=workload_lists(SPREAD_KINDS), seed=st.integers(0, 2**31 - 1))
+def test_class_engine_equals_reference_with_seeded_ties(
+    no_budget: None, cluster: podcap.Cluster, manifests: list[dict[str, Any]], seed: int
+) -> None:
+    _same(cluster, manifests, seed=seed)
+
+
+def test_the_kernel_is_what_places_them(no_budget: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    real = classes.place_runs
+
+    def spy(*args: Any, **kw: Any) -> int:
+        calls.append(args[22])
+        return real(*args, **kw)
+
+    monkeypatch.setattr("podcap.scheduler.fast.place_runs", spy)
+    cluster = podcap.Cluster([podcap.NodeGroup("a", "m5.large", 30, zones=("z1", "z2", "z3"))])
+    deploy = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web"},
+        "spec": {
+            "replicas": 100,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": "50m"}}}]},
+            },
+        },
+    }
+    res = podcap.simulate(cluster, [deploy])
+    assert calls == [100]
+    zone = res.placements["node"].map(res.nodes.set_index("node")["zone"])
+    per_zone = res.placements.groupby(zone)["pods"].sum()
+    assert sorted(per_zone.tolist()) == [33, 33, 34]
+
+
+def _spread_deployment(replicas: int, cpu: str, key: str, skew: int) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "api"},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": "api"}},
+            "template": {
+                "metadata": {"labels": {"app": "api"}},
+                "spec": {
+                    "containers": [{"name": "c", "resources": {"requests": {"cpu": cpu}}}],
+                    "topologySpreadConstraints": [
+                        {
+                            "maxSkew": skew,
+                            "topologyKey": key,
+                            "whenUnsatisfiable": "DoNotSchedule",
+                            "labelSelector": {"matchLabels": {"app": "api"}},
+                        }
+                    ],
+                },
+            },
+        },
+    }
+
+
+@pytest.mark.parametrize("skew", [1, 2])
+def test_hostname_skew_counts_nodes_the_pod_cannot_use(no_budget: None, skew: int) -> None:
+    # 20 m5.2xlarge take the 2.5-cpu pods (3 each); 10 t3.medium cannot, but they pass the node
+    # affinity, so their 0 pods are the minimum: at most maxSkew pods per m5.2xlarge.
+    cluster = podcap.Cluster(
+        [
+            podcap.NodeGroup("big", "m5.2xlarge", 20, zones=("z1", "z2")),
+            podcap.NodeGroup("small", "t3.medium", 10, zones=("z1", "z2")),
+        ]
+    )
+    manifests = [_spread_deployment(100, "2500m", "kubernetes.io/hostname", skew)]
+    res = podcap.simulate(cluster, manifests)
+    row = res.workloads.iloc[0]
+    assert int(row["running"]) + int(row["container_creating"]) == 20 * skew
+    _same(cluster, manifests)
+
+
+def test_zone_skew_with_a_short_zone(no_budget: None) -> None:
+    # z3 has one node that holds 3 pods; maxSkew 1 caps the other zones at 4.
+    cluster = podcap.Cluster(
+        [
+            podcap.NodeGroup("a", "m5.2xlarge", 10, zones=("z1", "z2")),
+            podcap.NodeGroup("b", "m5.2xlarge", 1, zones=("z3",), max_pods=3 + 4),
+        ]
+    )
+    manifests = [_spread_deployment(100, "100m", "topology.kubernetes.io/zone", 1)]
+    res = podcap.simulate(cluster, manifests)
+    _same(cluster, manifests)
+    assert int(res.workloads.iloc[0]["pending"]) > 0
+
+
+def test_plain_python_kernel_gives_the_compiled_placements(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The kernel is plain Python that numba compiles; run uncompiled it must place the same.
+    cluster = podcap.Cluster(
+        [
+            podcap.NodeGroup("a", "m5.large", 7, zones=("z1", "z2", "z3")),
+            podcap.NodeGroup("b", "m5.xlarge", 5, zones=("z1", "z2")),
+        ]
+    )
+    manifests = [
+        _spread_deployment(40, "300m", "topology.kubernetes.io/zone", 2),
+        {
+            **_spread_deployment(50, "250m", "kubernetes.io/hostname", 1),
+            "metadata": {"name": "web"},
+        },
+    ]
+    compiled = podcap.simulate(cluster, manifests)
+    real = classes.place_runs
+    monkeypatch.setattr(
+        "podcap.scheduler.fast.place_runs", lambda *a, **kw: real(*a, compiled=False)
+    )
+    plain = podcap.simulate(cluster, manifests)
+    pd.testing.assert_frame_equal(compiled.placements, plain.placements)
+    assert compiled.placements["pods"].sum() > 50
