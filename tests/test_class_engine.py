@@ -1,9 +1,9 @@
 """The fast engine's class-level cycle (:mod:`podcap.kernels.classes`) against the reference.
 
-The step places small Deployment / StatefulSet placements with the reference cycle (exact,
-node sampling included); here that routing is switched off so that every default-spread and
-DoNotSchedule-spread workload goes through the class-level kernel, on fleets of fewer than 100
-nodes (where kube-scheduler scores every node).
+On fleets of fewer than 100 nodes kube-scheduler scores every node and the fast engine places
+default-spread and DoNotSchedule-spread workloads with the class-level kernel; on larger fleets
+it samples nodes as the scheduler does, node by node (:mod:`podcap.kernels.sampled`).  Both must
+give the reference cycle's placements, node for node.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import podcap
-from podcap.kernels import classes
-from podcap.pipeline import step as step_module
+from podcap.kernels import classes, sampled
 from test_engine import INSTANCE_TYPES, SCORINGS, ZONES, workload_lists
 
 SETTINGS = settings(
@@ -49,11 +48,6 @@ def fleets(draw: st.DrawFn) -> podcap.Cluster:
     return podcap.Cluster(groups)
 
 
-@pytest.fixture
-def no_budget(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(step_module, "_EXACT_BUDGET", 0)
-
-
 def _same(cluster: podcap.Cluster, manifests: list[dict[str, Any]], **kw: Any) -> None:
     fast = podcap.simulate(cluster, manifests, engine="fast", **kw)
     ref = podcap.simulate(cluster, manifests, engine="reference", **kw)
@@ -66,7 +60,7 @@ def _same(cluster: podcap.Cluster, manifests: list[dict[str, Any]], **kw: Any) -
 @SETTINGS
 @given(cluster=fleets(), manifests=workload_lists(SPREAD_KINDS))
 def test_class_engine_equals_reference(
-    no_budget: None, scoring: str, cluster: podcap.Cluster, manifests: list[dict[str, Any]]
+    scoring: str, cluster: podcap.Cluster, manifests: list[dict[str, Any]]
 ) -> None:
     _same(cluster, manifests, scoring=scoring)
 
@@ -74,12 +68,12 @@ def test_class_engine_equals_reference(
 @SETTINGS
 @given(cluster=fleets(), manifests=workload_lists(SPREAD_KINDS), seed=st.integers(0, 2**31 - 1))
 def test_class_engine_equals_reference_with_seeded_ties(
-    no_budget: None, cluster: podcap.Cluster, manifests: list[dict[str, Any]], seed: int
+    cluster: podcap.Cluster, manifests: list[dict[str, Any]], seed: int
 ) -> None:
     _same(cluster, manifests, seed=seed)
 
 
-def test_the_kernel_is_what_places_them(no_budget: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_kernel_is_what_places_them(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
     real = classes.place_runs
 
@@ -109,16 +103,18 @@ def test_the_kernel_is_what_places_them(no_budget: None, monkeypatch: pytest.Mon
     assert sorted(per_zone.tolist()) == [33, 33, 34]
 
 
-def _spread_deployment(replicas: int, cpu: str, key: str, skew: int) -> dict[str, Any]:
+def _spread_deployment(
+    replicas: int, cpu: str, key: str, skew: int, name: str = "api"
+) -> dict[str, Any]:
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {"name": "api"},
+        "metadata": {"name": name},
         "spec": {
             "replicas": replicas,
-            "selector": {"matchLabels": {"app": "api"}},
+            "selector": {"matchLabels": {"app": name}},
             "template": {
-                "metadata": {"labels": {"app": "api"}},
+                "metadata": {"labels": {"app": name}},
                 "spec": {
                     "containers": [{"name": "c", "resources": {"requests": {"cpu": cpu}}}],
                     "topologySpreadConstraints": [
@@ -126,7 +122,7 @@ def _spread_deployment(replicas: int, cpu: str, key: str, skew: int) -> dict[str
                             "maxSkew": skew,
                             "topologyKey": key,
                             "whenUnsatisfiable": "DoNotSchedule",
-                            "labelSelector": {"matchLabels": {"app": "api"}},
+                            "labelSelector": {"matchLabels": {"app": name}},
                         }
                     ],
                 },
@@ -136,7 +132,7 @@ def _spread_deployment(replicas: int, cpu: str, key: str, skew: int) -> dict[str
 
 
 @pytest.mark.parametrize("skew", [1, 2])
-def test_hostname_skew_counts_nodes_the_pod_cannot_use(no_budget: None, skew: int) -> None:
+def test_hostname_skew_counts_nodes_the_pod_cannot_use(skew: int) -> None:
     # 20 m5.2xlarge take the 2.5-cpu pods (3 each); 10 t3.medium cannot, but they pass the node
     # affinity, so their 0 pods are the minimum: at most maxSkew pods per m5.2xlarge.
     cluster = podcap.Cluster(
@@ -152,7 +148,7 @@ def test_hostname_skew_counts_nodes_the_pod_cannot_use(no_budget: None, skew: in
     _same(cluster, manifests)
 
 
-def test_zone_skew_with_a_short_zone(no_budget: None) -> None:
+def test_zone_skew_with_a_short_zone() -> None:
     # z3 has one node that holds 3 pods; maxSkew 1 caps the other zones at 4.
     cluster = podcap.Cluster(
         [
@@ -176,16 +172,122 @@ def test_plain_python_kernel_gives_the_compiled_placements(monkeypatch: pytest.M
     )
     manifests = [
         _spread_deployment(40, "300m", "topology.kubernetes.io/zone", 2),
-        {
-            **_spread_deployment(50, "250m", "kubernetes.io/hostname", 1),
-            "metadata": {"name": "web"},
-        },
+        _spread_deployment(50, "250m", "kubernetes.io/hostname", 1, name="web"),
     ]
     compiled = podcap.simulate(cluster, manifests)
     real = classes.place_runs
-    monkeypatch.setattr(
-        "podcap.scheduler.fast.place_runs", lambda *a, **kw: real(*a, compiled=False)
-    )
+    calls: list[int] = []
+
+    def plain_python(*args: Any, **kw: Any) -> int:
+        calls.append(args[22])
+        return real(*args, compiled=False)
+
+    monkeypatch.setattr("podcap.scheduler.fast.place_runs", plain_python)
     plain = podcap.simulate(cluster, manifests)
+    assert calls == [40, 50]
     pd.testing.assert_frame_equal(compiled.placements, plain.placements)
-    assert compiled.placements["pods"].sum() > 50
+    assert compiled.placements["pods"].sum() == 40 + 10  # hostname maxSkew 1: one per node
+
+
+@st.composite
+def large_fleets(draw: st.DrawFn) -> podcap.Cluster:
+    """100-260 nodes: kube-scheduler samples them (percentageOfNodesToScore)."""
+    groups = []
+    for g in range(draw(st.integers(2, 4))):
+        zones = draw(st.lists(st.sampled_from(ZONES), min_size=1, max_size=3, unique=True))
+        groups.append(
+            podcap.NodeGroup(
+                f"ng{g}",
+                draw(st.sampled_from(INSTANCE_TYPES)),
+                draw(st.integers(30, 65)),
+                zones=tuple(zones),
+                max_pods=draw(st.integers(4, 30)),
+            )
+        )
+    return podcap.Cluster(groups)
+
+
+SAMPLED = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+
+
+@SAMPLED
+@given(
+    cluster=large_fleets(),
+    manifests=workload_lists(),
+    percentage=st.sampled_from([0, 0, 10, 40]),
+)
+def test_sampled_placements_equal_the_reference(
+    cluster: podcap.Cluster, manifests: list[dict[str, Any]], percentage: int
+) -> None:
+    _same(cluster, manifests, percentage_of_nodes_to_score=percentage)
+
+
+@SAMPLED
+@given(cluster=large_fleets(), manifests=workload_lists(), seed=st.integers(0, 2**31 - 1))
+def test_sampled_placements_equal_the_reference_with_seeded_ties(
+    cluster: podcap.Cluster, manifests: list[dict[str, Any]], seed: int
+) -> None:
+    _same(cluster, manifests, seed=seed)
+
+
+def test_sampled_plain_python_kernel_gives_the_compiled_placements(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cluster = podcap.Cluster(
+        [
+            podcap.NodeGroup("a", "m5.large", 80, zones=("z1", "z2", "z3")),
+            podcap.NodeGroup("b", "m5.xlarge", 70, zones=("z1", "z2")),
+        ]
+    )
+    manifests = [
+        _spread_deployment(300, "300m", "topology.kubernetes.io/zone", 2),
+        _spread_deployment(200, "250m", "kubernetes.io/hostname", 2, name="web"),
+        {**_spread_deployment(100, "100m", "kubernetes.io/hostname", 1, name="spread")},
+    ]
+    compiled = podcap.simulate(cluster, manifests)
+    real = sampled.place_sampled
+    calls: list[int] = []
+
+    def plain_python(*args: Any, **kw: Any) -> tuple[int, int]:
+        calls.append(args[19])
+        return real(*args, compiled=False)
+
+    monkeypatch.setattr("podcap.scheduler.fast.place_sampled", plain_python)
+    plain = podcap.simulate(cluster, manifests)
+    assert calls == [300, 200, 100]
+    pd.testing.assert_frame_equal(compiled.placements, plain.placements)
+    assert compiled.placements["pods"].sum() > 300
+
+
+def test_sampled_default_spreading_on_a_mixed_fleet() -> None:
+    # 180 nodes of two sizes in uneven zones: 100 nodes are sampled per pod.
+    cluster = podcap.Cluster(
+        [
+            podcap.NodeGroup("large", "m5.large", 120, zones=tuple(ZONES)),
+            podcap.NodeGroup("xlarge", "m5.xlarge", 40, zones=tuple(ZONES[:2])),
+            podcap.NodeGroup("one", "m5.xlarge", 20, zones=tuple(ZONES[:1])),
+        ]
+    )
+    for replicas in (90, 1200):
+        deploy = _spread_deployment(replicas, "100m", "topology.kubernetes.io/zone", 1)
+        deploy["spec"]["template"]["spec"].pop("topologySpreadConstraints")
+        _same(cluster, [deploy])
+
+
+@pytest.mark.parametrize("skew", [1, 2])
+def test_sampled_hostname_skew_counts_nodes_the_pod_cannot_use(skew: int) -> None:
+    cluster = podcap.Cluster(
+        [
+            podcap.NodeGroup("big", "m5.2xlarge", 90, zones=("z1", "z2")),
+            podcap.NodeGroup("small", "t3.medium", 30, zones=("z1", "z2")),
+        ]
+    )
+    manifests = [_spread_deployment(400, "2500m", "kubernetes.io/hostname", skew)]
+    res = podcap.simulate(cluster, manifests)
+    row = res.workloads.iloc[0]
+    assert int(row["running"]) + int(row["container_creating"]) == 90 * skew
+    _same(cluster, manifests)

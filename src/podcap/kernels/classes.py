@@ -19,8 +19,8 @@ Within a base, nodes are kept in tie-key order and a pod always goes to the firs
 level, so the levels (pods placed so far) never increase along that order: a base is a short list
 of *runs* (level, nodes).  The cost per pod is the number of runs, not the number of nodes.
 
-:func:`place_runs` is written in the subset of Python that numba compiles; without numba (or for
-checking) the same function runs as plain Python (``place_runs.py_func``).
+:func:`place_runs` is written in the subset of Python that numba compiles; for checking, the same
+function runs as plain Python (``compiled=False``).
 """
 
 from __future__ import annotations
@@ -31,9 +31,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["place_runs"]
+from podcap.kernels._jit import compiled as _compile
+from podcap.kernels._jit import level_score, spread_raw, spread_score
 
-_MAX = 100  # framework.MaxNodeScore
+__all__ = ["place_runs"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -151,10 +152,7 @@ def _place_runs(
                 for j in range(nruns[b]):
                     if not feasible[b, j]:
                         continue
-                    s = 0.0
-                    s += float(own[b] + run_level[b, j]) * w_host + 2.0
-                    s += float(zone_count[zone[b]]) * w_zone + 4.0
-                    r = math.floor(s + 0.5)
+                    r = spread_raw(own[b] + run_level[b, j], zone_count[zone[b]], w_host, w_zone)
                     raw[b, j] = r
                     if first or r < low_raw:
                         low_raw = r
@@ -172,45 +170,26 @@ def _place_runs(
                 if not feasible[b, j]:
                     continue
                 k = run_level[b, j]
-                if not fresh[b, j]:  # NodeResourcesFit + BalancedAllocation of this level
-                    total = 0
-                    weights = 0
-                    for r in range(2):
-                        a = alloc_cpu[b] if r == 0 else alloc_mem[b]
-                        if a == 0:
-                            continue
-                        if r == 0:
-                            q = nz_cpu[b] + (k + 1) * pnz_cpu
-                        else:
-                            q = nz_mem[b] + (k + 1) * pnz_mem
-                        if most:
-                            total += (min(q, a) * _MAX) // a
-                        elif q <= a:
-                            total += ((a - q) * _MAX) // a
-                        weights += 1
-                    fixed = total // weights if weights > 0 else 0
-                    if balanced:
-                        fc = 0.0
-                        fm = 0.0
-                        parts = 0
-                        if alloc_cpu[b] > 0:
-                            q = used_cpu[b] + (k + 1) * req_cpu
-                            fc = min(float(q) / float(alloc_cpu[b]), 1.0)
-                            parts += 1
-                        if alloc_mem[b] > 0:
-                            q = used_mem[b] + (k + 1) * req_mem
-                            fm = min(float(q) / float(alloc_mem[b]), 1.0)
-                            parts += 1
-                        std = abs((fc - fm) / 2.0) if parts == 2 else 0.0
-                        fixed += int((1.0 - std) * _MAX)
-                    static[b, j] = fixed
+                if not fresh[b, j]:  # NodeResourcesFit + BalancedAllocation at this level
+                    static[b, j] = level_score(
+                        alloc_cpu[b],
+                        alloc_mem[b],
+                        used_cpu[b],
+                        used_mem[b],
+                        nz_cpu[b],
+                        nz_mem[b],
+                        k,
+                        req_cpu,
+                        req_mem,
+                        pnz_cpu,
+                        pnz_mem,
+                        most,
+                        balanced,
+                    )
                     fresh[b, j] = True
                 score = static[b, j]
                 if soft:
-                    if high_raw == 0:
-                        score += 2 * _MAX
-                    else:
-                        score += 2 * ((_MAX * (high_raw + low_raw - raw[b, j])) // high_raw)
+                    score += spread_score(raw[b, j], low_raw, high_raw)
                 mine = own[b] + k if fewest else 0
                 if best_b >= 0 and (
                     score < best_score or (score == best_score and mine > best_own)
@@ -260,23 +239,6 @@ def _place_runs(
     return placed
 
 
-def _compile() -> Any:
-    try:
-        import numba
-    except ImportError:  # pragma: no cover - numba is a dependency; plain Python still works
-        _place_runs.py_func = _place_runs  # type: ignore[attr-defined]
-        return _place_runs
-    return numba.njit(cache=True, nogil=True)(_place_runs)
-
-
-_compiled: Any = None
-
-
 def place_runs(*args: Any, compiled: bool = True) -> int:
     """:func:`_place_runs`, compiled with numba on first use (``compiled=False``: plain Python)."""
-    global _compiled
-    if not compiled:
-        return int(_place_runs(*args))
-    if _compiled is None:
-        _compiled = _compile()
-    return int(_compiled(*args))
+    return int((_compile(_place_runs) if compiled else _place_runs)(*args))

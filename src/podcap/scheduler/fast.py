@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from podcap.kernels.classes import place_runs
+from podcap.kernels.sampled import place_sampled
 from podcap.kernels.scheduling import greedy_counts, slot_scores
 from podcap.model.workloads import LabelSelector, PodTemplate
 from podcap.scheduler.framework import BoolArray, IntArray, NodeState, PodClass
@@ -38,6 +39,7 @@ __all__ = [
     "not_modelled",
     "pick_preemption_node",
     "place_fast",
+    "place_sampled_nodes",
     "preemption_candidates",
     "tree_positions",
 ]
@@ -156,6 +158,62 @@ def _greedy(
     return greedy_counts(scores, caps, uniq[:, 7], node_class, n, rank, fewest_first)
 
 
+@dataclass(frozen=True)
+class _Topology:
+    """What the kernels need of a workload's topology spreading, per node."""
+
+    zone: IntArray  # zone code
+    zone_count: IntArray  # pods of the workload per zone, on the nodes its affinity admits
+    host_skew: int  # a DoNotSchedule hostname constraint's max skew (0: none)
+    dom: IntArray  # (H, N) the other DoNotSchedule constraints' domain codes (-1: no label)
+    dom_skew: IntArray  # (H,)
+    dom_count: IntArray  # (H, D) pods of the workload per domain
+    dom_present: BoolArray  # (H, D) domains with a node the affinity admits
+
+
+def _topology(pc: PodClass, own: IntArray) -> _Topology:
+    size = own.shape[0]
+    zone = pc.zone if pc.zone is not None else np.zeros(size, dtype=np.int64)
+    host = [c.max_skew for c, d in zip(pc.hard_spread, pc.domains, strict=True) if _is_host(d)]
+    other = [
+        (c.max_skew, d) for c, d in zip(pc.hard_spread, pc.domains, strict=True) if not _is_host(d)
+    ]
+    counted = pc.affinity
+    n_zones = int(zone.max()) + 1 if size else 1
+    zone_count = np.bincount(zone[counted], weights=own[counted], minlength=n_zones)
+    width = max([int(d.max()) + 1 for _, d in other] + [1])
+    dom = np.zeros((len(other), size), dtype=np.int64)
+    dom_count = np.zeros((len(other), width), dtype=np.int64)
+    dom_present = np.zeros((len(other), width), dtype=np.bool_)
+    for h, (_, d) in enumerate(other):
+        dom[h] = d
+        labelled = (d >= 0) & counted
+        dom_count[h] = np.bincount(d[labelled], weights=own[labelled], minlength=width)
+        dom_present[h] = np.bincount(d[labelled], minlength=width) > 0
+    return _Topology(
+        zone=zone,
+        zone_count=zone_count.astype(np.int64),
+        host_skew=int(min(host)) if host else 0,
+        dom=dom,
+        dom_skew=np.array([k for k, _ in other], dtype=np.int64),
+        dom_count=dom_count,
+        dom_present=dom_present,
+    )
+
+
+def _pod_args(pc: PodClass, most: bool, fewest_first: bool) -> tuple[int | bool, ...]:
+    return (
+        int(pc.request[0]),
+        int(pc.request[1]),
+        int(pc.nz_cpu),
+        int(pc.nz_memory),
+        bool(most),
+        bool(pc.request[0] != 0 or pc.request[1] != 0),  # BalancedAllocation skips best-effort
+        bool(pc.soft_spread and pc.zone is not None),
+        bool(fewest_first),
+    )
+
+
 def _by_classes(
     state: NodeState,
     pc: PodClass,
@@ -164,22 +222,17 @@ def _by_classes(
     most: bool,
     rank: IntArray | None = None,
     fewest_first: bool = True,
-    compiled: bool = True,
 ) -> IntArray:
-    """The scheduling cycle pod by pod over classes of interchangeable nodes
-    (:func:`podcap.kernels.classes.place_runs`): exact for the system-default spreading and
-    DoNotSchedule topology spreading, at a cost per pod of the number of classes."""
+    """The scheduling cycle pod by pod over classes of interchangeable nodes, every node
+    scored (:func:`podcap.kernels.classes.place_runs`), at a cost per pod of the number of
+    classes."""
     size = state.pods.shape[0]
     out = np.zeros(size, dtype=np.int64)
     cap_all = capacity(state, pc, own)
     cand = np.flatnonzero(cap_all > 0)
     if n <= 0 or cand.size == 0:
         return out
-    host = [c.max_skew for c, d in zip(pc.hard_spread, pc.domains, strict=True) if _is_host(d)]
-    other = [
-        (c.max_skew, d) for c, d in zip(pc.hard_spread, pc.domains, strict=True) if not _is_host(d)
-    ]
-    zone = pc.zone if pc.zone is not None else np.zeros(size, dtype=np.int64)
+    topo = _topology(pc, own)
     tie = np.arange(size, dtype=np.int64) if rank is None else rank.astype(np.int64)
     columns = [
         state.alloc[0],
@@ -190,8 +243,8 @@ def _by_classes(
         state.nz_memory,
         own,
         cap_all,
-        zone if pc.soft_spread else np.zeros(size, dtype=np.int64),
-        *(d for _, d in other),
+        topo.zone if pc.soft_spread else np.zeros(size, dtype=np.int64),
+        *topo.dom,
     ]
     keys = [col[cand] for col in columns]
     order = np.lexsort([tie[cand], *reversed(keys)])
@@ -204,31 +257,17 @@ def _by_classes(
     starts = np.flatnonzero(new_base)
     sizes = np.diff(np.r_[starts, members.shape[0]]).astype(np.int64)
     first = members[starts]
-    n_zones = int(zone.max()) + 1 if size else 1
-    counted = pc.affinity
-    zone_count = np.bincount(zone[counted], weights=own[counted], minlength=n_zones).astype(
-        np.int64
-    )
-    outside = counted.copy()
+    outside = pc.affinity.copy()
     outside[cand] = False
-    host_min = int(own[outside].min()) if host and outside.any() else np.iinfo(np.int64).max
-    n_dom = len(other)
-    width_d = max([int(d.max()) + 1 for _, d in other] + [1])
-    dom = np.zeros((n_dom, first.shape[0]), dtype=np.int64)
-    dom_count = np.zeros((n_dom, width_d), dtype=np.int64)
-    dom_present = np.zeros((n_dom, width_d), dtype=np.bool_)
-    for h, (_, d) in enumerate(other):
-        dom[h] = d[first]
-        labelled = (d >= 0) & counted
-        dom_count[h] = np.bincount(d[labelled], weights=own[labelled], minlength=width_d)
-        dom_present[h] = np.bincount(d[labelled], minlength=width_d) > 0
+    big = np.iinfo(np.int64).max
+    host_min = int(own[outside].min()) if topo.host_skew and outside.any() else big
     width = 4
     while True:
         run_level = np.zeros((first.shape[0], width), dtype=np.int64)
         run_count = np.zeros((first.shape[0], width), dtype=np.int64)
         run_count[:, 0] = sizes
         nruns = np.ones(first.shape[0], dtype=np.int64)
-        args = (
+        done = place_runs(
             state.alloc[0][first],
             state.alloc[1][first],
             state.used[0][first],
@@ -237,37 +276,79 @@ def _by_classes(
             state.nz_memory[first],
             own[first],
             cap_all[first],
-            zone[first],
+            topo.zone[first],
             starts.astype(np.int64),
             sizes,
             tie[members],
-            zone_count.copy(),
-            int(min(host)) if host else 0,
+            topo.zone_count.copy(),
+            topo.host_skew,
             host_min,
-            dom,
-            np.array([s for s, _ in other], dtype=np.int64),
-            dom_count.copy(),
-            dom_present,
+            np.ascontiguousarray(topo.dom[:, first]),
+            topo.dom_skew,
+            topo.dom_count.copy(),
+            topo.dom_present,
             run_level,
             run_count,
             nruns,
             int(n),
-            int(pc.request[0]),
-            int(pc.request[1]),
-            int(pc.nz_cpu),
-            int(pc.nz_memory),
-            bool(most),
-            bool(pc.request[0] != 0 or pc.request[1] != 0),
-            bool(pc.soft_spread and pc.zone is not None),
-            bool(fewest_first),
+            *_pod_args(pc, most, fewest_first),
         )
-        if place_runs(*args, compiled=compiled) >= 0:
+        if done >= 0:
             break
         width *= 2
     keep = np.arange(width)[None, :] < nruns[:, None]
-    levels = np.repeat(run_level[keep], run_count[keep])
-    out[members] = levels
+    out[members] = np.repeat(run_level[keep], run_count[keep])
     return out
+
+
+def place_sampled_nodes(
+    state: NodeState,
+    pc: PodClass,
+    n: int,
+    own: IntArray,
+    order: IntArray,
+    to_find: int,
+    start: int,
+    *,
+    most_allocated: bool = False,
+    rank: IntArray | None = None,
+) -> tuple[IntArray, int]:
+    """Place ``n`` pods of ``pc`` the way kube-scheduler samples nodes: from ``start`` in its
+    node list ``order``, the first ``to_find`` feasible nodes are scored
+    (:func:`podcap.kernels.sampled.place_sampled`).  Returns pods per node and the next start
+    index.  The state is not modified."""
+    size = state.pods.shape[0]
+    placed = np.zeros(size, dtype=np.int64)
+    if n <= 0 or size == 0:
+        return placed, start
+    topo = _topology(pc, own)
+    tie = np.arange(size, dtype=np.int64) if rank is None else rank.astype(np.int64)
+    _, start = place_sampled(
+        state.alloc[0],
+        state.alloc[1],
+        state.used[0],
+        state.used[1],
+        state.nz_cpu,
+        state.nz_memory,
+        own,
+        capacity(state, pc, own),
+        topo.zone,
+        pc.affinity,
+        tie,
+        order,
+        topo.zone_count.copy(),
+        topo.host_skew,
+        topo.dom,
+        topo.dom_skew,
+        topo.dom_count.copy(),
+        topo.dom_present,
+        placed,
+        int(n),
+        int(to_find),
+        int(start),
+        *_pod_args(pc, most_allocated, rank is None),
+    )
+    return placed, start
 
 
 def _is_host(domain: IntArray) -> bool:
