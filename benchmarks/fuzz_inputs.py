@@ -2,7 +2,8 @@
 
 Each manifest case takes a valid set of manifests (a Deployment with most pod-spec features, a
 LimitRange, a ResourceQuota, a PriorityClass, a DaemonSet, a Job), replaces 1-3 random fields
-with values of the wrong type or range, and simulates it with both engines.  Each cluster case
+with values of the wrong type or range (``podcap.testing.mutate`` with
+``podcap.testing.HOSTILE_VALUES``), and simulates it with both engines.  Each cluster case
 does the same to a podcap cluster file (counts, zones, taints, CNI settings, subnets, extended
 resources) and reads and simulates it.  Anything other than a ``PodcapError`` is an escape; the
 run prints each escape site with a count.
@@ -16,20 +17,18 @@ from __future__ import annotations
 
 import argparse
 import collections
-import contextlib
-import copy
 import random
 import tempfile
 import time
 import traceback
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 import podcap
+from podcap.testing import HOSTILE_CLUSTER_VALUES, mutate
 
 BASE: list[dict[str, Any]] = [
     {
@@ -148,38 +147,11 @@ BASE: list[dict[str, Any]] = [
         },
     },
 ]
-VALUES: list[Any] = [
-    None, True, 0, -1, 2**40, 2**70, 1.5, float("nan"), "", "x", "-1", "1e400", [], [1], {},
-    {"a": 1}, "=", "Gt",
-]  # fmt: skip
-
-
-def _paths(obj: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    yield path
-    if isinstance(obj, dict):
-        for key, value in obj.items():
-            yield from _paths(value, (*path, key))
-    elif isinstance(obj, list):
-        for i, value in enumerate(obj):
-            yield from _paths(value, (*path, i))
-
-
-def _set(obj: Any, path: tuple[Any, ...], value: Any) -> None:
-    for key in path[:-1]:
-        obj = obj[key]
-    obj[path[-1]] = value
 
 
 def mutated(rng: random.Random) -> list[dict[str, Any]]:
     """A copy of the base manifests with 1-3 random fields replaced by hostile values."""
-    docs = copy.deepcopy(BASE)
-    paths = [p for p in _paths(docs) if p]
-    for _ in range(rng.randint(1, 3)):
-        path = rng.choice(paths)
-        # the path may have gone away with an earlier mutation
-        with contextlib.suppress(KeyError, IndexError, TypeError):
-            _set(docs, path, copy.deepcopy(rng.choice(VALUES)))
-    return docs
+    return mutate(BASE, rng)
 
 
 def run(seed: int, cases: int) -> collections.Counter[tuple[str, str, int]]:
@@ -225,7 +197,6 @@ CLUSTER: dict[str, Any] = {
         }
     ]
 }
-CLUSTER_VALUES: list[Any] = [*VALUES, "10.0.0.0/33", "us-east-1z", ["a", "a"]]
 
 
 def run_clusters(seed: int, cases: int, folder: Path) -> collections.Counter[tuple[str, str, int]]:
@@ -242,11 +213,7 @@ def run_clusters(seed: int, cases: int, folder: Path) -> collections.Counter[tup
     escapes: collections.Counter[tuple[str, str, int]] = collections.Counter()
     path = folder / "cluster.yaml"
     for _ in range(cases):
-        doc = copy.deepcopy(CLUSTER)
-        paths = [p for p in _paths(doc) if p]
-        for _ in range(rng.randint(1, 3)):
-            with contextlib.suppress(KeyError, IndexError, TypeError):
-                _set(doc, rng.choice(paths), copy.deepcopy(rng.choice(CLUSTER_VALUES)))
+        doc = mutate(CLUSTER, rng, HOSTILE_CLUSTER_VALUES)
         path.write_text(yaml.safe_dump(doc))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

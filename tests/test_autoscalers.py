@@ -100,7 +100,10 @@ def _controller(kind: str, api: str, replicas: int) -> dict[str, object]:
         "metadata": {"name": "w"},
         "spec": {
             "replicas": replicas,
-            "selector": {"matchLabels": {"app": "w"}},
+            # a ReplicationController's selector is a map of labels, not a LabelSelector
+            "selector": {"app": "w"}
+            if kind == "ReplicationController"
+            else {"matchLabels": {"app": "w"}},
             "template": template,
         },
     }

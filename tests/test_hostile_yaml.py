@@ -29,12 +29,17 @@ def test_billion_laughs_is_refused_quickly() -> None:
 
 def test_a_bare_equals_sign_is_a_string() -> None:
     # kube-prometheus writes `=` as a value; kubectl reads it as the string "="
+    from podcap import _yaml
+
     doc = (
-        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: {op: =}}\n"
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, annotations: {op: =}}\n"
         "spec: {containers: [{name: c, image: x, args: [=]}]}\n"
     )
-    workload = podcap.load_manifests(doc).workloads[0]
-    assert workload.template.labels == {"op": "="}
+    assert _yaml.load(doc, "t")["metadata"]["annotations"] == {"op": "="}
+    assert podcap.load_manifests(doc).workloads[0].name == "p"
+    # as a label value the string "=" is refused, as the API server refuses it
+    with pytest.raises(podcap.InvalidManifestError, match=r"metadata\.labels: Invalid value: '='"):
+        podcap.load_manifests(doc.replace("annotations", "labels"))
 
 
 def test_python_tags_are_never_constructed() -> None:

@@ -14,11 +14,12 @@ def deployment(name: str, replicas: int, cpu: str = "100m", **spec: Any) -> dict
     labels = spec.pop("labels", {"app": name})
     kind = spec.pop("kind", "Deployment")
     extra = spec.pop("controller", {})
+    if kind != "DaemonSet":  # a DaemonSet has no replicas field
+        extra = {"replicas": replicas, **extra}
     return {
         "kind": kind,
         "metadata": {"name": name},
         "spec": {
-            "replicas": replicas,
             **extra,
             "template": {
                 "metadata": {"labels": labels},
@@ -79,6 +80,7 @@ def test_spread_selector_that_matches_no_pod_has_no_effect() -> None:
         {
             "maxSkew": 1,
             "topologyKey": "kubernetes.io/hostname",
+            "whenUnsatisfiable": "DoNotSchedule",
             "labelSelector": {"matchLabels": {"app": "other"}},
         }
     ]

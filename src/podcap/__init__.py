@@ -38,6 +38,7 @@ from podcap.errors import (
     MissingInstanceDataError,
     PodcapError,
     PodcapWarning,
+    SimulationTooLargeError,
     UnknownInstanceTypeError,
 )
 from podcap.io.clusters import ClusterInput, read_eksctl, read_kops
@@ -55,6 +56,7 @@ from podcap.model.capacity import (
 )
 from podcap.model.instances import instance_types, load_instance_table
 from podcap.model.ipam import compare_warm_settings, rollout_addresses, subnet_capacity, warm_pool
+from podcap.model.memory import check_simulation_size
 from podcap.model.quantity import format_cpu, format_memory, parse_cpu, parse_memory, parse_quantity
 from podcap.model.specs import Cluster, NodeGroup, Taint, Toleration, VpcCni
 from podcap.model.subnets import Subnet, SubnetReservation
@@ -87,6 +89,7 @@ __all__ = [
     "ScenarioResult",
     "ScoringStrategy",
     "SimulationResult",
+    "SimulationTooLargeError",
     "Snapshot",
     "Subnet",
     "SubnetReservation",
@@ -98,6 +101,7 @@ __all__ = [
     "allocatable",
     "cheapest_instance_type",
     "check",
+    "check_simulation_size",
     "cni_version_supports_prefix",
     "compare_warm_settings",
     "format_cpu",

@@ -19,6 +19,7 @@ __all__ = [
     "MissingInstanceDataError",
     "PodcapError",
     "PodcapWarning",
+    "SimulationTooLargeError",
     "UnknownInstanceTypeError",
 ]
 
@@ -28,7 +29,14 @@ class PodcapError(Exception):
 
 
 class PodcapWarning(UserWarning):
-    """Base class of podcap's warnings (skipped objects, approximations)."""
+    """Base class of podcap's warnings (skipped objects, unknown fields, approximations)."""
+
+
+def short_repr(value: object, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for messages about hostile values (a label
+    or a quantity can be megabytes long)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class UnknownInstanceTypeError(KeyError, PodcapError):
@@ -74,3 +82,8 @@ class InstanceTableError(ValueError, PodcapError):
 
 class InvalidManifestError(ValueError, PodcapError):
     """A Kubernetes manifest or cluster file is malformed."""
+
+
+class SimulationTooLargeError(MemoryError, PodcapError):
+    """A simulation's arrays would not fit in memory; raised before they are allocated
+    (see :func:`podcap.check_simulation_size`)."""

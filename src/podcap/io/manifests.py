@@ -6,7 +6,9 @@ YAML and ``kind: List`` are expanded.  Errors name the file, the document index 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -14,10 +16,16 @@ from pathlib import Path
 from typing import Any, get_args
 
 from podcap import _yaml
-from podcap.errors import InvalidManifestError, InvalidQuantityError, PodcapWarning
+from podcap.errors import InvalidManifestError, InvalidQuantityError, PodcapWarning, short_repr
+from podcap.io.fields import unknown_fields
+from podcap.model.disruption import DisruptionBudget
 from podcap.model.quantity import parse_cpu, parse_memory, parse_quantity
-from podcap.model.specs import Toleration
+from podcap.model.specs import Toleration, toleration_problem
+from podcap.model.validation import invalid_label, label_key_errors, label_value_errors
 from podcap.model.workloads import (
+    HIGHEST_USER_PRIORITY,
+    INT32_MAX,
+    INT32_MIN,
     Autoscaler,
     Container,
     LabelSelector,
@@ -33,11 +41,11 @@ from podcap.model.workloads import (
     WeightedPodAffinityTerm,
     Workload,
     WorkloadKind,
+    priority_class_problem,
 )
 
 __all__ = ["Manifests", "load_manifests"]
 
-_INT32_MAX = 2**31 - 1
 WORKLOAD_KINDS: tuple[str, ...] = get_args(WorkloadKind)
 _YAML_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -57,6 +65,8 @@ class Manifests:
         Objects of kinds podcap does not simulate, each named with its file and document.
     autoscalers : list of Autoscaler
         HorizontalPodAutoscalers (``autoscaling/v1`` and ``v2``).
+    budgets : list of DisruptionBudget
+        PodDisruptionBudgets (``policy/v1``).
     """
 
     namespaces: list[str] = field(default_factory=list)
@@ -66,6 +76,7 @@ class Manifests:
     workloads: list[Workload] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     autoscalers: list[Autoscaler] = field(default_factory=list)
+    budgets: list[DisruptionBudget] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -75,11 +86,17 @@ class _Doc:
     body: Mapping[str, Any]
 
     def where(self, path: str = "") -> str:
-        kind = self.body.get("kind", "?")
+        kind = _cut(self.body.get("kind", "?"))
         meta = self.body.get("metadata")
-        name = meta.get("name", "?") if isinstance(meta, Mapping) else "?"
+        name = _cut(meta.get("name", "?")) if isinstance(meta, Mapping) else "?"
         loc = f"{self.source}, document {self.index} ({kind} {name})"
         return f"{loc}, field {path}" if path else loc
+
+
+def _cut(value: Any, limit: int = 60) -> str:
+    """A name for a message, shortened (a hostile name can be megabytes long)."""
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _yaml_docs(text: str, source: str) -> Iterator[_Doc]:
@@ -105,7 +122,7 @@ def _expand(doc: Any, source: str, index: int) -> Iterator[_Doc]:
     kind = doc.get("kind")
     if "kind" in doc and not isinstance(kind, str):
         raise InvalidManifestError(
-            f"{source}, document {index}, field kind: expected a string such as 'Deployment', got {kind!r}"
+            f"{source}, document {index}, field kind: expected a string such as 'Deployment', got {short_repr(kind)}"
         )
     if kind == "List" or (isinstance(kind, str) and kind.endswith("List") and "items" in doc):
         items = doc.get("items") or []
@@ -191,7 +208,7 @@ def _get(
     if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
         names = typ.__name__ if isinstance(typ, type) else " or ".join(t.__name__ for t in typ)
         raise InvalidManifestError(
-            f"{doc.where(f'{path}.{key}' if path else key)}: expected {names}, got {value!r}"
+            f"{doc.where(f'{path}.{key}' if path else key)}: expected {names}, got {short_repr(value)}"
         )
     return value
 
@@ -200,7 +217,9 @@ def _mapping(doc: _Doc, value: Any, path: str) -> Mapping[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise InvalidManifestError(f"{doc.where(path)}: expected a mapping, got {value!r}")
+        raise InvalidManifestError(
+            f"{doc.where(path)}: expected a mapping, got {short_repr(value)}"
+        )
     return value
 
 
@@ -208,12 +227,34 @@ def _list(doc: _Doc, value: Any, path: str) -> list[Any]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise InvalidManifestError(f"{doc.where(path)}: expected a list, got {value!r}")
+        raise InvalidManifestError(f"{doc.where(path)}: expected a list, got {short_repr(value)}")
     return value
 
 
 def _labels(doc: _Doc, value: Any, path: str) -> dict[str, str]:
-    return {str(k): "" if v is None else str(v) for k, v in _mapping(doc, value, path).items()}
+    """Labels (or a ``nodeSelector``), each key and value checked as the API server does."""
+    raw = _mapping(doc, value, path)
+    for key, text in raw.items():
+        if isinstance(text, (Mapping, list)):
+            raise InvalidManifestError(
+                f"{doc.where(path)}: label {short_repr(str(key))}: expected a string value, got "
+                f"{short_repr(text)}"
+            )
+    labels = {str(k): "" if v is None else str(v) for k, v in raw.items()}
+    for key, text in labels.items():
+        problem = invalid_label(key, text)
+        if problem:
+            raise InvalidManifestError(f"{doc.where(path)}: {problem}")
+    return labels
+
+
+def _label_key(doc: _Doc, key: str, path: str) -> None:
+    """A label key where the API server takes one (``ValidateLabelName``)."""
+    errors = label_key_errors(key)
+    if errors:
+        raise InvalidManifestError(
+            f"{doc.where(path)}: Invalid value: {short_repr(key)}: {'; '.join(errors)}"
+        )
 
 
 def _bool(doc: _Doc, obj: Mapping[str, Any], key: str, path: str) -> bool:
@@ -222,7 +263,7 @@ def _bool(doc: _Doc, obj: Mapping[str, Any], key: str, path: str) -> bool:
         return False
     if not isinstance(value, bool):
         raise InvalidManifestError(
-            f"{doc.where(f'{path}.{key}')}: expected true or false, got {value!r}"
+            f"{doc.where(f'{path}.{key}')}: expected true or false, got {short_repr(value)}"
         )
     return value
 
@@ -235,10 +276,7 @@ def label_selector(doc: _Doc, value: Any, path: str) -> LabelSelector | None:
     if value is None:
         return None
     sel = _mapping(doc, value, path)
-    labels = tuple(
-        (str(k), "" if v is None else str(v))
-        for k, v in _mapping(doc, sel.get("matchLabels"), f"{path}.matchLabels").items()
-    )
+    labels = tuple(_labels(doc, sel.get("matchLabels"), f"{path}.matchLabels").items())
     exprs = []
     for j, e in enumerate(_list(doc, sel.get("matchExpressions"), f"{path}.matchExpressions")):
         epath = f"{path}.matchExpressions[{j}]"
@@ -246,11 +284,37 @@ def label_selector(doc: _Doc, value: Any, path: str) -> LabelSelector | None:
         op = e.get("operator")
         if op not in _OPERATORS:
             raise InvalidManifestError(
-                f"{doc.where(epath + '.operator')}: invalid {op!r}; valid: {', '.join(_OPERATORS)}"
+                f"{doc.where(epath + '.operator')}: Invalid value: {short_repr(op)}: not a valid "
+                f"selector operator; valid: {', '.join(_OPERATORS)}"
             )
         values = tuple(str(v) for v in _list(doc, e.get("values"), epath + ".values"))
-        exprs.append((str(e.get("key")), op, values))
+        # apimachinery ValidateLabelSelectorRequirement
+        _values_for_operator(doc, op, values, epath)
+        key = str(e.get("key") or "")
+        _label_key(doc, key, epath + ".key")
+        for k, v in enumerate(values):
+            errors = label_value_errors(v)
+            if errors:
+                raise InvalidManifestError(
+                    f"{doc.where(f'{epath}.values[{k}]')}: Invalid value: {short_repr(v)}: "
+                    + "; ".join(errors)
+                )
+        exprs.append((key, op, values))
     return LabelSelector(labels, tuple(exprs))
+
+
+def _values_for_operator(doc: _Doc, op: str, values: tuple[str, ...], path: str) -> None:
+    """In / NotIn need values, Exists / DoesNotExist take none (label and node selectors)."""
+    if op in ("In", "NotIn") and not values:
+        raise InvalidManifestError(
+            f"{doc.where(path + '.values')}: Required value: must be specified when "
+            "`operator` is 'In' or 'NotIn'"
+        )
+    if op in ("Exists", "DoesNotExist") and values:
+        raise InvalidManifestError(
+            f"{doc.where(path + '.values')}: Forbidden: may not be specified when "
+            "`operator` is 'Exists' or 'DoesNotExist'"
+        )
 
 
 def label_selector_matches(doc: _Doc, selector: Any, labels: Mapping[str, str], path: str) -> bool:
@@ -271,7 +335,7 @@ def _weight(doc: _Doc, obj: Mapping[str, Any], path: str) -> int:
     weight = obj.get("weight")
     if isinstance(weight, bool) or not isinstance(weight, int) or not 1 <= weight <= 100:
         raise InvalidManifestError(
-            f"{doc.where(path + '.weight')}: expected an integer from 1 to 100, got {weight!r}"
+            f"{doc.where(path + '.weight')}: expected an integer from 1 to 100, got {short_repr(weight)}"
         )
     return weight
 
@@ -281,8 +345,10 @@ def _affinity_term(doc: _Doc, value: Any, path: str) -> PodAffinityTerm:
     key = term.get("topologyKey")
     if not isinstance(key, str) or not key:
         raise InvalidManifestError(
-            f"{doc.where(path + '.topologyKey')}: a term needs a topologyKey"
+            f"{doc.where(path + '.topologyKey')}: Required value: can not be empty (a term "
+            "needs a topologyKey, a node label key such as kubernetes.io/hostname)"
         )
+    _label_key(doc, key, path + ".topologyKey")
     ns_sel = term.get("namespaceSelector")
     all_ns = False
     if ns_sel is not None:
@@ -344,7 +410,7 @@ def _resources(doc: _Doc, mapping: Any, path: str) -> dict[str, int]:
         field_path = f"{path}.{name}"
         if not (name in _STANDARD or str(name).startswith("hugepages-") or "/" in str(name)):
             raise InvalidManifestError(
-                f"{doc.where(field_path)}: Invalid value: {name!r}: must be a standard resource "
+                f"{doc.where(field_path)}: Invalid value: {short_repr(name)}: must be a standard resource "
                 "type (cpu, memory, ephemeral-storage, hugepages-<size>) or fully qualified "
                 "(e.g. nvidia.com/gpu)"
             )
@@ -358,7 +424,7 @@ def _resources(doc: _Doc, mapping: Any, path: str) -> dict[str, int]:
             raise InvalidManifestError(f"{doc.where(field_path)}: {exc}") from None
         if value < 0:
             raise InvalidManifestError(
-                f"{doc.where(field_path)}: must not be negative, got {qty!r}"
+                f"{doc.where(field_path)}: must not be negative, got {short_repr(qty)}"
             )
         out[str(name)] = value
     return out
@@ -412,12 +478,12 @@ def _host_ports(
             if isinstance(host, bool) or not isinstance(host, int) or not 1 <= host <= 65535:
                 raise InvalidManifestError(
                     f"{doc.where(ppath + '.hostPort')}: must be a port number from 1 to 65535, "
-                    f"got {host!r}"
+                    f"got {short_repr(host)}"
                 )
             protocol = str(p.get("protocol") or "TCP")
             if protocol not in ("TCP", "UDP", "SCTP"):
                 raise InvalidManifestError(
-                    f"{doc.where(ppath + '.protocol')}: invalid {protocol!r}; valid: TCP, UDP, SCTP"
+                    f"{doc.where(ppath + '.protocol')}: invalid {short_repr(protocol)}; valid: TCP, UDP, SCTP"
                 )
             out.append((protocol, str(p.get("hostIP") or "0.0.0.0"), host))
     return tuple(out)
@@ -432,21 +498,12 @@ def _node_selector_term(doc: _Doc, term: Any, path: str) -> tuple[NodeSelectorRe
         op = e.get("operator")
         if op not in ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"):
             raise InvalidManifestError(
-                f"{doc.where(epath + '.operator')}: invalid operator {op!r}; valid: In, NotIn, "
-                "Exists, DoesNotExist, Gt, Lt"
+                f"{doc.where(epath + '.operator')}: invalid operator {short_repr(op)}; valid: In, "
+                "NotIn, Exists, DoesNotExist, Gt, Lt"
             )
         values = tuple(str(v) for v in _list(doc, e.get("values"), epath + ".values"))
-        # apimachinery ValidateNodeSelectorRequirement
-        if op in ("In", "NotIn") and not values:
-            raise InvalidManifestError(
-                f"{doc.where(epath + '.values')}: Required value: must be specified when "
-                "`operator` is 'In' or 'NotIn'"
-            )
-        if op in ("Exists", "DoesNotExist") and values:
-            raise InvalidManifestError(
-                f"{doc.where(epath + '.values')}: Forbidden: may not be specified when "
-                "`operator` is 'Exists' or 'DoesNotExist'"
-            )
+        # core validation ValidateNodeSelectorRequirement
+        _values_for_operator(doc, op, values, epath)
         if op in ("Gt", "Lt"):
             if len(values) != 1:
                 raise InvalidManifestError(
@@ -457,10 +514,12 @@ def _node_selector_term(doc: _Doc, term: Any, path: str) -> tuple[NodeSelectorRe
                 int(values[0])
             except ValueError:
                 raise InvalidManifestError(
-                    f"{doc.where(epath + '.values[0]')}: Invalid value: {values[0]!r}: must be "
+                    f"{doc.where(epath + '.values[0]')}: Invalid value: {short_repr(values[0])}: must be "
                     "an integer when `operator` is 'Lt' or 'Gt'"
                 ) from None
-        reqs.append(NodeSelectorRequirement(str(e.get("key")), op, values))
+        key = str(e.get("key") or "")
+        _label_key(doc, key, epath + ".key")
+        reqs.append(NodeSelectorRequirement(key, op, values))
     for e in _list(doc, term.get("matchFields"), f"{path}.matchFields"):
         reqs.append(
             NodeSelectorRequirement(
@@ -510,6 +569,99 @@ def _anti_affinity_hostname(terms: tuple[PodAffinityTerm, ...], labels: Mapping[
     )
 
 
+def _toleration(doc: _Doc, value: Any, path: str) -> Toleration:
+    """One toleration, checked as the API server checks it (:func:`toleration_problem`)."""
+    t = _mapping(doc, value, path)
+    key, op = str(t.get("key") or ""), str(t.get("operator") or "Equal")
+    text, effect = str(t.get("value") or ""), str(t.get("effect") or "")
+    seconds = t.get("tolerationSeconds")
+    if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, int)):
+        raise InvalidManifestError(
+            f"{doc.where(path + '.tolerationSeconds')}: expected a whole number of seconds, "
+            f"got {short_repr(seconds)}"
+        )
+    problem = toleration_problem(key, op, text, effect, seconds=seconds is not None)
+    if problem:
+        raise InvalidManifestError(f"{doc.where(f'{path}.{problem[0]}')}: {problem[1]}")
+    return Toleration(key, op, text, effect)  # type: ignore[arg-type]  # op checked above
+
+
+_WHEN = ("DoNotSchedule", "ScheduleAnyway")
+_INCLUSION = ("Honor", "Ignore")
+
+
+def _spread_constraint(doc: _Doc, value: Any, path: str) -> SpreadConstraint:
+    """One topology spread constraint, checked field by field as the API server does
+    (core validation ``validateTopologySpreadConstraints``: maxSkew and minDomains greater than
+    zero, minDomains only with DoNotSchedule, a topologyKey, the enumerations)."""
+    c = _mapping(doc, value, path)
+    skew = c.get("maxSkew")
+    if isinstance(skew, bool) or not isinstance(skew, int) or skew > INT32_MAX:
+        raise InvalidManifestError(
+            f"{doc.where(path + '.maxSkew')}: expected an integer from 1 to {INT32_MAX} (int32), "
+            f"got {short_repr(skew)}"
+        )
+    if skew <= 0:
+        raise InvalidManifestError(
+            f"{doc.where(path + '.maxSkew')}: Invalid value: {skew}: must be greater than zero"
+        )
+    key = c.get("topologyKey")
+    if not isinstance(key, str) or not key:
+        raise InvalidManifestError(
+            f"{doc.where(path + '.topologyKey')}: Required value: can not be empty (a node label "
+            f"key such as topology.kubernetes.io/zone), got {short_repr(key)}"
+        )
+    when = c.get("whenUnsatisfiable")
+    if when not in _WHEN:
+        raise InvalidManifestError(
+            f"{doc.where(path + '.whenUnsatisfiable')}: Unsupported value: {short_repr(when)}: "
+            'supported values: "DoNotSchedule", "ScheduleAnyway"'
+        )
+    min_domains = c.get("minDomains")
+    if min_domains is not None:
+        mpath = path + ".minDomains"
+        if (
+            isinstance(min_domains, bool)
+            or not isinstance(min_domains, int)
+            or min_domains > INT32_MAX
+        ):
+            raise InvalidManifestError(
+                f"{doc.where(mpath)}: expected an integer from 1 to {INT32_MAX} (int32), got "
+                f"{short_repr(min_domains)}"
+            )
+        if min_domains <= 0:
+            raise InvalidManifestError(
+                f"{doc.where(mpath)}: Invalid value: {min_domains}: must be greater than zero"
+            )
+        if when != "DoNotSchedule":
+            raise InvalidManifestError(
+                f"{doc.where(mpath)}: Invalid value: {min_domains}: can only use minDomains if "
+                f"whenUnsatisfiable=DoNotSchedule, not {when}"
+            )
+    policies: dict[str, Any] = {}
+    for name, default in (("nodeAffinityPolicy", "Honor"), ("nodeTaintsPolicy", "Ignore")):
+        policy = c.get(name) or default
+        if policy not in _INCLUSION:
+            raise InvalidManifestError(
+                f"{doc.where(f'{path}.{name}')}: Unsupported value: {short_repr(policy)}: "
+                'supported values: "Honor", "Ignore"'
+            )
+        policies[name] = policy
+    match_keys = _keys(doc, c, "matchLabelKeys", path)
+    for k, label in enumerate(match_keys):
+        _label_key(doc, label, f"{path}.matchLabelKeys[{k}]")
+    return SpreadConstraint(
+        skew,
+        key,
+        when,
+        selector=label_selector(doc, c.get("labelSelector"), path + ".labelSelector"),
+        min_domains=min_domains,
+        node_affinity_policy=policies["nodeAffinityPolicy"],
+        node_taints_policy=policies["nodeTaintsPolicy"],
+        match_label_keys=match_keys,
+    )
+
+
 def _template(
     doc: _Doc, spec: Mapping[str, Any], path: str, labels: Mapping[str, str]
 ) -> PodTemplate:
@@ -521,70 +673,33 @@ def _template(
             f"{doc.where(path + '.containers')}: a pod needs at least one container"
         )
     inits = _containers(doc, spec.get("initContainers"), f"{path}.initContainers", "init")
-    tolerations = []
-    for i, t in enumerate(_get(doc, spec, "tolerations", path, list, [])):
-        if not isinstance(t, Mapping):
-            raise InvalidManifestError(
-                f"{doc.where(f'{path}.tolerations[{i}]')}: expected a mapping"
-            )
-        op = t.get("operator", "Equal")
-        if op not in ("Equal", "Exists"):
-            raise InvalidManifestError(
-                f"{doc.where(f'{path}.tolerations[{i}].operator')}: invalid {op!r}; valid: Equal, Exists"
-            )
-        tolerations.append(
-            Toleration(
-                str(t.get("key") or ""), op, str(t.get("value") or ""), str(t.get("effect") or "")
-            )
-        )
+    tolerations = [
+        _toleration(doc, t, f"{path}.tolerations[{i}]")
+        for i, t in enumerate(_get(doc, spec, "tolerations", path, list, []))
+    ]
     affinity = _get(doc, spec, "affinity", path, dict, {})
-    spread = []
-    for i, c in enumerate(_get(doc, spec, "topologySpreadConstraints", path, list, [])):
-        cpath = f"{path}.topologySpreadConstraints[{i}]"
-        c = _mapping(doc, c, cpath)
-        when = c.get("whenUnsatisfiable", "DoNotSchedule")
-        skew = c.get("maxSkew")
-        key = c.get("topologyKey")
-        if (
-            when not in ("DoNotSchedule", "ScheduleAnyway")
-            or not isinstance(skew, int)
-            or isinstance(skew, bool)
-            or skew < 1
-            or not isinstance(key, str)
-            or not key
-        ):
+    constraints = _get(doc, spec, "topologySpreadConstraints", path, list, [])
+    spread = [
+        _spread_constraint(doc, c, f"{path}.topologySpreadConstraints[{i}]")
+        for i, c in enumerate(constraints)
+    ]
+    pairs = [(c.topology_key, c.when_unsatisfiable) for c in spread]
+    for i, pair in enumerate(pairs):
+        if pair in pairs[i + 1 :]:
             raise InvalidManifestError(
-                f"{doc.where(cpath)}: needs maxSkew >= 1, a topologyKey and whenUnsatisfiable "
-                "DoNotSchedule or ScheduleAnyway"
+                f"{doc.where(f'{path}.topologySpreadConstraints[{i}]')}: Duplicate value: "
+                f"{{{short_repr(pair[0])}, {pair[1]}}}: one constraint per topologyKey and "
+                "whenUnsatisfiable"
             )
-        min_domains = c.get("minDomains")
-        if min_domains is not None and (
-            isinstance(min_domains, bool) or not isinstance(min_domains, int) or min_domains < 1
-        ):
-            raise InvalidManifestError(
-                f"{doc.where(cpath + '.minDomains')}: expected an integer >= 1, got {min_domains!r}"
-            )
-        policies: dict[str, Any] = {}
-        for name, default in (("nodeAffinityPolicy", "Honor"), ("nodeTaintsPolicy", "Ignore")):
-            value = c.get(name) or default
-            if value not in ("Honor", "Ignore"):
-                raise InvalidManifestError(
-                    f"{doc.where(f'{cpath}.{name}')}: invalid {value!r}; valid: Honor, Ignore"
-                )
-            policies[name] = value
-        spread.append(
-            SpreadConstraint(
-                skew,
-                key,
-                when,
-                selector=label_selector(doc, c.get("labelSelector"), cpath + ".labelSelector"),
-                min_domains=min_domains,
-                node_affinity_policy=policies["nodeAffinityPolicy"],
-                node_taints_policy=policies["nodeTaintsPolicy"],
-                match_label_keys=_keys(doc, c, "matchLabelKeys", cpath),
-            )
+    node_selector = _labels(
+        doc, _get(doc, spec, "nodeSelector", path, dict, {}), f"{path}.nodeSelector"
+    )
+    priority = _get(doc, spec, "priority", path, int, None)
+    if priority is not None and not INT32_MIN <= priority <= INT32_MAX:
+        raise InvalidManifestError(
+            f"{doc.where(path + '.priority')}: Invalid value: {priority}: must be an integer from "
+            f"{INT32_MIN} to {INT32_MAX} (int32)"
         )
-    node_selector = _get(doc, spec, "nodeSelector", path, dict, {})
     required_nodes, preferred_nodes = _node_affinity(doc, affinity, f"{path}.affinity")
     affinity_terms, preferred_affinity = _pod_affinity(
         doc, affinity, "podAffinity", f"{path}.affinity"
@@ -593,14 +708,14 @@ def _template(
     policy: Any = spec.get("preemptionPolicy") or "PreemptLowerPriority"
     if policy not in ("PreemptLowerPriority", "Never"):
         raise InvalidManifestError(
-            f"{doc.where(path + '.preemptionPolicy')}: invalid {policy!r}; valid: "
+            f"{doc.where(path + '.preemptionPolicy')}: invalid {short_repr(policy)}; valid: "
             "PreemptLowerPriority, Never"
         )
     return PodTemplate(
         containers=tuple(containers),
         init_containers=tuple(inits),
         overhead=_resources(doc, spec.get("overhead"), f"{path}.overhead"),
-        node_selector={str(k): str(v) for k, v in node_selector.items()},
+        node_selector=node_selector,
         node_affinity=required_nodes,
         tolerations=tuple(tolerations),
         host_network=_bool(doc, spec, "hostNetwork", path),
@@ -639,11 +754,12 @@ def _workload(doc: _Doc) -> Workload:
     if not name:
         raise InvalidManifestError(f"{doc.where('metadata.name')}: missing name")
     namespace = str(meta.get("namespace") or "default")
+    own_labels = _labels(doc, meta.get("labels"), "metadata.labels")
     if kind == "Pod":
         spec = _get(doc, body, "spec", "", dict, None)
         if spec is None:
             raise InvalidManifestError(f"{doc.where('spec')}: missing pod spec")
-        template = _template(doc, spec, "spec", _labels(doc, meta.get("labels"), "metadata.labels"))
+        template = _template(doc, spec, "spec", own_labels)
         return Workload("Pod", namespace, str(name), 1, template, doc.where())
     spec = _get(doc, body, "spec", "", dict, None)
     if spec is None:
@@ -661,6 +777,10 @@ def _workload(doc: _Doc) -> Workload:
             f"{doc.where('spec.workloadRef')}: a Rollout that refers to a Deployment's template "
             "is not supported; give spec.template"
         )
+    if kind == "ReplicationController":
+        _labels(doc, spec.get("selector"), f"{at}.selector")
+    else:
+        label_selector(doc, spec.get("selector"), f"{at}.selector")
     tmpl = _get(doc, spec, "template", at, dict, None)
     if tmpl is None:
         raise InvalidManifestError(f"{doc.where(at + '.template')}: missing pod template")
@@ -690,13 +810,13 @@ def _workload(doc: _Doc) -> Workload:
         policy = spec.get("podManagementPolicy", "OrderedReady")
         if policy not in ("OrderedReady", "Parallel"):
             raise InvalidManifestError(
-                f"{doc.where('spec.podManagementPolicy')}: invalid {policy!r}; valid: OrderedReady, Parallel"
+                f"{doc.where('spec.podManagementPolicy')}: invalid {short_repr(policy)}; valid: OrderedReady, Parallel"
             )
         ordered = policy == "OrderedReady"
-    if not 0 <= replicas <= _INT32_MAX:
+    if not 0 <= replicas <= INT32_MAX:
         path = "spec.parallelism" if kind == "Job" else "spec.replicas"
         raise InvalidManifestError(
-            f"{doc.where(path)}: must be an integer from 0 to {_INT32_MAX} (int32), got {replicas}"
+            f"{doc.where(path)}: must be an integer from 0 to {INT32_MAX} (int32), got {replicas}"
         )
     return Workload(kind, namespace, str(name), replicas, template, doc.where(), ordered)
 
@@ -711,7 +831,7 @@ def _limit_range(doc: _Doc) -> LimitRange:
         typ = item.get("type")
         if typ not in ("Container", "Pod", "PersistentVolumeClaim"):
             raise InvalidManifestError(
-                f"{doc.where(path + '.type')}: invalid {typ!r}; valid: Container, Pod, PersistentVolumeClaim"
+                f"{doc.where(path + '.type')}: invalid {short_repr(typ)}; valid: Container, Pod, PersistentVolumeClaim"
             )
         mn = _resources(doc, item.get("min"), f"{path}.min")
         mx = _resources(doc, item.get("max"), f"{path}.max")
@@ -756,14 +876,14 @@ def _autoscaler(doc: _Doc) -> Autoscaler:
     high = spec.get("maxReplicas")
     if isinstance(high, bool) or not isinstance(high, int):
         raise InvalidManifestError(f"{doc.where('spec.maxReplicas')}: Required value: an integer")
-    if not 1 <= low <= _INT32_MAX:
+    if not 1 <= low <= INT32_MAX:
         raise InvalidManifestError(
-            f"{doc.where('spec.minReplicas')}: must be an integer from 1 to {_INT32_MAX}, got {low}"
+            f"{doc.where('spec.minReplicas')}: must be an integer from 1 to {INT32_MAX}, got {low}"
         )
-    if not low <= high <= _INT32_MAX:
+    if not low <= high <= INT32_MAX:
         raise InvalidManifestError(
             f"{doc.where('spec.maxReplicas')}: must be >= minReplicas ({low}) and at most "
-            f"{_INT32_MAX}, got {high}"
+            f"{INT32_MAX}, got {high}"
         )
     return Autoscaler(
         str(meta.get("namespace") or "default"),
@@ -772,6 +892,54 @@ def _autoscaler(doc: _Doc) -> Autoscaler:
         name,
         low,
         high,
+        doc.where(),
+    )
+
+
+_PERCENT = re.compile(r"[0-9]+%")
+
+
+def _budget(doc: _Doc) -> DisruptionBudget:
+    """A PodDisruptionBudget: its selector and minAvailable or maxUnavailable (a count or a
+    percentage; ``ValidatePodDisruptionBudgetSpec``)."""
+    meta = _mapping(doc, doc.body.get("metadata"), "metadata")
+    spec = _mapping(doc, doc.body.get("spec"), "spec")
+    values: dict[str, int | str] = {}
+    for key in ("minAvailable", "maxUnavailable"):
+        value = spec.get(key)
+        if value is None:
+            continue
+        path = f"spec.{key}"
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise InvalidManifestError(
+                f'{doc.where(path)}: must be an integer or a percentage such as "50%", got '
+                f"{_cut(value)!r}"
+            )
+        if isinstance(value, int) and not 0 <= value <= INT32_MAX:
+            raise InvalidManifestError(
+                f"{doc.where(path)}: must be greater than or equal to 0, got {value}"
+            )
+        if isinstance(value, str):
+            if not _PERCENT.fullmatch(value):
+                raise InvalidManifestError(
+                    f"{doc.where(path)}: a valid percent string must be a numeric string "
+                    f"followed by an ending '%', got {_cut(value)!r}"
+                )
+            if int(value[:-1]) > 100:
+                raise InvalidManifestError(
+                    f"{doc.where(path)}: must not be greater than 100%, got {_cut(value)!r}"
+                )
+        values[key] = value
+    if len(values) == 2:
+        raise InvalidManifestError(
+            f"{doc.where('spec')}: minAvailable and maxUnavailable cannot be both set"
+        )
+    return DisruptionBudget(
+        str(meta.get("namespace") or "default"),
+        str(meta.get("name") or ""),
+        label_selector(doc, spec.get("selector"), "spec.selector"),
+        values.get("minAvailable"),
+        values.get("maxUnavailable"),
         doc.where(),
     )
 
@@ -794,6 +962,100 @@ def _quota(doc: _Doc) -> ResourceQuota:
     )
 
 
+@dataclass
+class _Unknown:
+    """An unknown field path of one file: where it was first seen, the likely meant field, how
+    many documents have it."""
+
+    first: str
+    close: str | None
+    count: int = 0
+
+
+def _warn_unknown(unknown: Mapping[tuple[str, str], _Unknown]) -> None:
+    """One warning per unknown field path and file (``kubectl apply --validate=warn`` style)."""
+    for (_, field_path), entry in unknown.items():
+        hint = f'; did you mean "{entry.close}"?' if entry.close else ""
+        more = entry.count - 1
+        also = (
+            f" (also in {more} more document{'s' if more > 1 else ''} of this file)" if more else ""
+        )
+        warnings.warn(
+            f'{entry.first}: unknown field "{_cut(field_path, 200)}" ignored{hint}{also}',
+            PodcapWarning,
+            stacklevel=3,
+        )
+
+
+def _read(docs: list[_Doc], out: Manifests, unknown: dict[tuple[str, str], _Unknown]) -> None:
+    """Fill ``out`` from the documents, in order; note unknown fields of workloads in
+    ``unknown``."""
+    seen: set[tuple[str, str, str]] = set()
+    for doc in docs:
+        kind = doc.body.get("kind")
+        if kind == "Namespace":
+            out.namespaces.append(
+                str(_mapping(doc, doc.body.get("metadata"), "metadata").get("name"))
+            )
+        elif kind == "PriorityClass":
+            value = doc.body.get("value")
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise InvalidManifestError(
+                    f"{doc.where('value')}: expected an integer priority from {INT32_MIN} to "
+                    f"{HIGHEST_USER_PRIORITY} (higher values are for system- classes), got "
+                    f"{short_repr(value)}"
+                )
+            default = doc.body.get("globalDefault", False)
+            if not isinstance(default, bool):
+                raise InvalidManifestError(
+                    f"{doc.where('globalDefault')}: expected true or false, got "
+                    f"{short_repr(default)}"
+                )
+            name = str(_mapping(doc, doc.body.get("metadata"), "metadata").get("name"))
+            problem = priority_class_problem(name, value, default)
+            if problem:
+                raise InvalidManifestError(f"{doc.where(problem[0])}: {problem[1]}")
+            out.priority_classes = [pc for pc in out.priority_classes if pc.name != name]
+            out.priority_classes.append(PriorityClass(name, value, doc.where(), default))
+        elif kind == "LimitRange":
+            lr = _limit_range(doc)
+            # kubectl apply of the same object twice: the later one wins
+            out.limit_ranges = [
+                x for x in out.limit_ranges if (x.namespace, x.name) != (lr.namespace, lr.name)
+            ]
+            out.limit_ranges.append(lr)
+        elif kind == "HorizontalPodAutoscaler":
+            hpa = _autoscaler(doc)
+            out.autoscalers = [
+                x for x in out.autoscalers if (x.namespace, x.name) != (hpa.namespace, hpa.name)
+            ]
+            out.autoscalers.append(hpa)
+        elif kind == "PodDisruptionBudget":
+            pdb = _budget(doc)
+            out.budgets = [
+                x for x in out.budgets if (x.namespace, x.name) != (pdb.namespace, pdb.name)
+            ]
+            out.budgets.append(pdb)
+        elif kind == "ResourceQuota":
+            q = _quota(doc)
+            out.quotas = [x for x in out.quotas if (x.namespace, x.name) != (q.namespace, q.name)]
+            out.quotas.append(q)
+        elif kind in WORKLOAD_KINDS:
+            for field_path, close in unknown_fields(kind, doc.body):
+                entry = unknown.setdefault((doc.source, field_path), _Unknown(doc.where(), close))
+                entry.count += 1
+            w = _workload(doc)
+            if w.key in seen:
+                # kubectl apply of the same object twice: the later one wins
+                out.workloads = [x for x in out.workloads if x.key != w.key]
+            seen.add(w.key)
+            out.workloads.append(w)
+        else:
+            meta = doc.body.get("metadata")
+            name = meta.get("name", "?") if isinstance(meta, Mapping) else "?"
+            out.skipped.append(f"{kind} {name} ({doc.source}, document {doc.index})")
+
+
 def load_manifests(sources: Any) -> Manifests:
     """Read manifests in ``kubectl apply`` order: files in the order given (a directory's files
     by name), documents in file order.
@@ -810,60 +1072,30 @@ def load_manifests(sources: Any) -> Manifests:
         Namespaces, priority classes, LimitRanges, ResourceQuotas and workloads, each in
         document order (an object given twice: the later one wins, in the later place).  When
         they are applied, the policies take effect before any pod is created.  Other kinds are
-        listed in ``skipped`` and reported in one :class:`PodcapWarning`.
+        listed in ``skipped`` and reported in one :class:`PodcapWarning`.  A field of a
+        workload that its Kubernetes API type does not have (a typo such as ``resoures``) is
+        ignored and reported in one :class:`PodcapWarning` per field path and file, with the
+        field it most resembles (:mod:`podcap.io.fields`).
 
     Raises
     ------
     InvalidManifestError
-        Malformed YAML or a malformed object; the message names file, document and field.
+        Malformed YAML or a malformed object, or a value the Kubernetes API server would refuse
+        (label keys and values, selectors, tolerations, topology spread constraints, priority
+        classes, int32 and int64 ranges); the message names file, document, field, the value
+        and what is valid.
     """
     docs = list(_iter_sources(sources))
     out = Manifests()
-    seen: set[tuple[str, str, str]] = set()
-    for doc in docs:
-        kind = doc.body.get("kind")
-        if kind == "Namespace":
-            out.namespaces.append(
-                str(_mapping(doc, doc.body.get("metadata"), "metadata").get("name"))
-            )
-        elif kind == "PriorityClass":
-            value = doc.body.get("value")
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise InvalidManifestError(f"{doc.where('value')}: expected an integer priority")
-            default = doc.body.get("globalDefault", False)
-            if not isinstance(default, bool):
-                raise InvalidManifestError(f"{doc.where('globalDefault')}: expected true or false")
-            name = str(_mapping(doc, doc.body.get("metadata"), "metadata").get("name"))
-            out.priority_classes = [pc for pc in out.priority_classes if pc.name != name]
-            out.priority_classes.append(PriorityClass(name, value, doc.where(), default))
-        elif kind == "LimitRange":
-            lr = _limit_range(doc)
-            # kubectl apply of the same object twice: the later one wins
-            out.limit_ranges = [
-                x for x in out.limit_ranges if (x.namespace, x.name) != (lr.namespace, lr.name)
-            ]
-            out.limit_ranges.append(lr)
-        elif kind == "HorizontalPodAutoscaler":
-            hpa = _autoscaler(doc)
-            out.autoscalers = [
-                x for x in out.autoscalers if (x.namespace, x.name) != (hpa.namespace, hpa.name)
-            ]
-            out.autoscalers.append(hpa)
-        elif kind == "ResourceQuota":
-            q = _quota(doc)
-            out.quotas = [x for x in out.quotas if (x.namespace, x.name) != (q.namespace, q.name)]
-            out.quotas.append(q)
-        elif kind in WORKLOAD_KINDS:
-            w = _workload(doc)
-            if w.key in seen:
-                # kubectl apply of the same object twice: the later one wins
-                out.workloads = [x for x in out.workloads if x.key != w.key]
-            seen.add(w.key)
-            out.workloads.append(w)
-        else:
-            meta = doc.body.get("metadata")
-            name = meta.get("name", "?") if isinstance(meta, Mapping) else "?"
-            out.skipped.append(f"{kind} {name} ({doc.source}, document {doc.index})")
+    unknown: dict[tuple[str, str], _Unknown] = {}
+    try:
+        _read(docs, out, unknown)
+    except BaseException:
+        # the fields podcap did not know may explain the error: report them first
+        with contextlib.suppress(Warning):
+            _warn_unknown(unknown)
+        raise
+    _warn_unknown(unknown)
     if out.skipped:
         kinds: dict[str, int] = {}
         for item in out.skipped:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from podcap.model.capacity import allocatable, pod_ip_capacity
 from podcap.model.instances import TypeFacts, type_facts
+from podcap.model.memory import check_simulation_size
 from podcap.model.specs import Cluster, NodeGroup
 
 __all__ = ["POD_ENI", "RESOURCES", "Fleet", "build_fleet"]
@@ -184,8 +185,17 @@ def build_fleet(cluster: Cluster, extra_resources: tuple[str, ...] = ()) -> Flee
     -------
     Fleet
         Nodes named ``<group>-<i>``; zones assigned round-robin within each group.
+
+    Raises
+    ------
+    SimulationTooLargeError
+        When the per-node arrays would not fit in memory (:func:`check_simulation_size`),
+        before any is allocated.
     """
     groups = cluster.node_groups
+    provided = {r for g in groups for r in (g.extended_resources or {})}
+    resources = RESOURCES + tuple(sorted((set(extra_resources) | provided) - set(RESOURCES)))
+    check_simulation_size(cluster.node_count, 0, resources=len(resources))
     zones: list[str] = []
     for g in groups:
         for z in g.zone_list:
@@ -198,8 +208,6 @@ def build_fleet(cluster: Cluster, extra_resources: tuple[str, ...] = ()) -> Flee
     )
     zone_codes = np.zeros(len(group_idx), dtype=np.int64)
     names = np.empty(len(group_idx), dtype=object)
-    provided = {r for g in groups for r in (g.extended_resources or {})}
-    resources = RESOURCES + tuple(sorted((set(extra_resources) | provided) - set(RESOURCES)))
     per_group_alloc = np.zeros((len(resources), len(groups)), dtype=np.int64)
     per_group_pods = np.zeros(len(groups), dtype=np.int64)
     per_group_ips = np.zeros(len(groups), dtype=np.int64)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from podcap.errors import InvalidQuantityError
+from podcap.errors import InvalidQuantityError, short_repr
 
 __all__ = ["format_cpu", "format_memory", "parse_cpu", "parse_memory", "parse_quantity"]
 
@@ -103,8 +103,7 @@ _INT64_MAX = 2**63 - 1
 
 
 def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return short_repr(value, 40)
 
 
 def _bounded(amount: int, value: object, field: str | None, unit: str) -> int:

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 import pandas as pd
 
-from podcap.errors import InvalidSpecError, PodcapWarning, UnknownInstanceTypeError
+from podcap.errors import InvalidSpecError, PodcapWarning, UnknownInstanceTypeError, short_repr
 from podcap.model.capacity import (
     DEFAULT_CNI_VERSION,
     OVERHEADS,
@@ -27,8 +27,9 @@ from podcap.model.capacity import (
 )
 from podcap.model.instances import lookup
 from podcap.model.subnets import Subnet, check_disjoint
+from podcap.model.validation import invalid_label, label_key_errors, label_value_errors
 
-__all__ = ["Cluster", "NodeGroup", "Taint", "Toleration", "VpcCni"]
+__all__ = ["Cluster", "NodeGroup", "Taint", "Toleration", "VpcCni", "toleration_problem"]
 
 TaintEffect = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
 EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
@@ -55,8 +56,13 @@ class Taint:
             raise InvalidSpecError("taint key must not be empty")
         if self.effect not in EFFECTS:
             raise InvalidSpecError(
-                f"taint {self.key!r}: invalid effect {self.effect!r}; valid: {', '.join(EFFECTS)}"
+                f"taint {short_repr(self.key)}: invalid effect {short_repr(self.effect)}; valid: "
+                f"{', '.join(EFFECTS)}"
             )
+        # core validation validateNodeTaints: the key a label key, the value a label value
+        problem = invalid_label(self.key, self.value)
+        if problem:
+            raise InvalidSpecError(f"taint {short_repr(str(self))}: {problem}")
 
     @classmethod
     def parse(cls, value: Any, *, where: str = "taints") -> Taint:
@@ -67,27 +73,25 @@ class Taint:
             m = _TAINT_TEXT.match(value.strip())
             if m is None:
                 raise InvalidSpecError(
-                    f"{where}: invalid taint {value!r}; expected 'key=value:Effect' or "
+                    f"{where}: invalid taint {short_repr(value)}; expected 'key=value:Effect' or "
                     f"'key:Effect' with Effect one of {', '.join(EFFECTS)}"
                 )
-            effect = m["effect"]
-            if effect not in EFFECTS:
-                raise InvalidSpecError(
-                    f"{where}: taint {value!r} has invalid effect {effect!r}; valid: {', '.join(EFFECTS)}"
-                )
-            return cls(m["key"], m["value"] or "", effect)  # type: ignore[arg-type]
+            return cls._at(where, m["key"], m["value"] or "", m["effect"])
         if isinstance(value, Mapping):
             if "key" not in value or "effect" not in value:
                 raise InvalidSpecError(
-                    f"{where}: a taint needs 'key' and 'effect' (one of {', '.join(EFFECTS)}), got {dict(value)!r}"
+                    f"{where}: a taint needs 'key' and 'effect' (one of {', '.join(EFFECTS)}), "
+                    f"got {short_repr(dict(value))}"
                 )
-            effect = value["effect"]
-            if effect not in EFFECTS:
-                raise InvalidSpecError(
-                    f"{where}: taint {value['key']!r} has invalid effect {effect!r}; valid: {', '.join(EFFECTS)}"
-                )
-            return cls(str(value["key"]), str(value.get("value") or ""), effect)
-        raise InvalidSpecError(f"{where}: invalid taint {value!r}")
+            return cls._at(where, str(value["key"]), str(value.get("value") or ""), value["effect"])
+        raise InvalidSpecError(f"{where}: invalid taint {short_repr(value)}")
+
+    @classmethod
+    def _at(cls, where: str, key: str, value: str, effect: Any) -> Taint:
+        try:
+            return cls(key, value, effect)  # the effect is checked in __post_init__
+        except InvalidSpecError as exc:
+            raise InvalidSpecError(f"{where}: {exc}") from None
 
     def __str__(self) -> str:
         return f"{self.key}{'=' + self.value if self.value else ''}:{self.effect}"
@@ -111,6 +115,11 @@ class Toleration:
     value: str = ""
     effect: str = ""
 
+    def __post_init__(self) -> None:
+        problem = toleration_problem(self.key, self.operator, self.value, self.effect)
+        if problem:
+            raise InvalidSpecError(f"toleration {short_repr(self.key)}, {problem[0]}: {problem[1]}")
+
     def tolerates(self, taint: Taint) -> bool:
         """Whether this toleration tolerates ``taint`` (Kubernetes ``ToleratesTaint``)."""
         if self.effect and self.effect != taint.effect:
@@ -120,6 +129,65 @@ class Toleration:
         if self.operator == "Exists":
             return True
         return self.key == taint.key and self.value == taint.value
+
+
+def toleration_problem(
+    key: str, operator: str, value: str, effect: str, *, seconds: bool = False
+) -> tuple[str, str] | None:
+    """The first rule of the API server a toleration breaks, as ``(field, message)``, or None.
+
+    Core validation ``ValidateTolerations``: a non-empty key is a label key; an empty key needs
+    operator Exists (it tolerates every taint); ``tolerationSeconds`` needs effect NoExecute;
+    operator Equal needs a label value, Exists an empty one; the effect is empty (every effect)
+    or one of NoSchedule, PreferNoSchedule, NoExecute.
+
+    Parameters
+    ----------
+    key, operator, value, effect : str
+        The toleration's fields (an empty operator is Equal, as the API defaults it).
+    seconds : bool
+        Whether ``tolerationSeconds`` is set.
+
+    Returns
+    -------
+    tuple of str or None
+        The field (``key``, ``operator``, ``value`` or ``effect``) and the message.
+    """
+    if key:
+        errors = label_key_errors(key)
+        if errors:
+            return "key", f"Invalid value: {short_repr(key)}: {'; '.join(errors)}"
+    operator = operator or "Equal"
+    if not key and operator != "Exists":
+        return "operator", (
+            f"Invalid value: {short_repr(operator)}: operator must be Exists when `key` is "
+            'empty, which means "match all values and all keys"'
+        )
+    if seconds and effect != "NoExecute":
+        return "effect", (
+            f"Invalid value: {short_repr(effect)}: effect must be 'NoExecute' when "
+            "`tolerationSeconds` is set"
+        )
+    if operator == "Equal":
+        errors = label_value_errors(value)
+        if errors:
+            return "value", f"Invalid value: {short_repr(value)}: {'; '.join(errors)}"
+    elif operator == "Exists":
+        if value:
+            return "value", (
+                f"Invalid value: {short_repr(value)}: value must be empty when `operator` is "
+                "'Exists'"
+            )
+    else:
+        return "operator", (
+            f'Unsupported value: {short_repr(operator)}: supported values: "Equal", "Exists"'
+        )
+    if effect and effect not in EFFECTS:
+        return "effect", (
+            f"Unsupported value: {short_repr(effect)}: supported values: "
+            + ", ".join(f'"{e}"' for e in EFFECTS)
+        )
+    return None
 
 
 @dataclass(frozen=True)
@@ -380,8 +448,15 @@ def _labels(value: Any, where: str) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise InvalidSpecError(f"{where}: labels must be a mapping of str to str, got {value!r}")
-    return {str(k): "" if v is None else str(v) for k, v in value.items()}
+        raise InvalidSpecError(
+            f"{where}: labels must be a mapping of str to str, got {short_repr(value)}"
+        )
+    labels = {str(k): "" if v is None else str(v) for k, v in value.items()}
+    for key, text in labels.items():
+        problem = invalid_label(key, text)
+        if problem:
+            raise InvalidSpecError(f"{where}: {problem}")
+    return labels
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from podcap.errors import short_repr
 from podcap.model.specs import Toleration
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "SpreadConstraint",
     "WeightedPodAffinityTerm",
     "Workload",
+    "priority_class_problem",
 ]
 
 ResourceMap = Mapping[str, int]
@@ -48,6 +50,56 @@ SPREAD_BY_DEFAULT = ("Deployment", "ReplicaSet", "StatefulSet", "ReplicationCont
 
 #: Built-in priority classes [priority value].
 BUILTIN_PRIORITIES = {"system-node-critical": 2000001000, "system-cluster-critical": 2000000000}
+#: The highest priority a user's PriorityClass may have (``scheduling.HighestUserDefinablePriority``);
+#: higher values are for the built-in ``system-`` classes.
+HIGHEST_USER_PRIORITY = 1_000_000_000
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+
+
+def priority_class_problem(name: str, value: int, global_default: bool) -> tuple[str, str] | None:
+    """The first rule of the API server a PriorityClass breaks, as ``(field, message)``, or None.
+
+    ``value`` is an int32; a name starting with ``system-`` is reserved for the built-in classes
+    (with their values, not global defaults); any other class is at most
+    :data:`HIGHEST_USER_PRIORITY` (``pkg/apis/scheduling/validation.ValidatePriorityClass``,
+    ``scheduling/v1.IsKnownSystemPriorityClass``).
+
+    Parameters
+    ----------
+    name : str
+    value : int
+        Priority [priority value].
+    global_default : bool
+
+    Returns
+    -------
+    tuple of str or None
+        The field (``value`` or ``metadata.name``) and the message.
+    """
+    if not INT32_MIN <= value <= INT32_MAX:
+        return "value", (
+            f"Invalid value: {value}: must be an integer from {INT32_MIN} to {INT32_MAX} (int32)"
+        )
+    if name.startswith("system-"):
+        known = BUILTIN_PRIORITIES.get(name)
+        if known is None:
+            why = f"{short_repr(name)} is not a known system priority class"
+        elif value != known:
+            why = f"value of {name} PriorityClass must be {known}"
+        elif global_default:
+            why = f"globalDefault of {name} PriorityClass must be false"
+        else:
+            return None
+        return "metadata.name", (
+            "Forbidden: priority class names with 'system-' prefix are reserved for system use "
+            f"only. error: {why}"
+        )
+    if value > HIGHEST_USER_PRIORITY:
+        return "value", (
+            f"Forbidden: maximum allowed value of a user defined priority is "
+            f"{HIGHEST_USER_PRIORITY}, got {value}"
+        )
+    return None
 
 
 @dataclass(frozen=True)

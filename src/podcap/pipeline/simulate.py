@@ -6,6 +6,8 @@ from typing import Any
 
 import pandas as pd
 
+from podcap.io.manifests import Manifests, load_manifests
+from podcap.model.memory import check_simulation_size
 from podcap.pipeline.results import SimulationResult
 from podcap.pipeline.state import ClusterState, with_existing
 from podcap.pipeline.step import Engine, ScoringStrategy, step
@@ -54,6 +56,14 @@ def simulate(
     SimulationResult
         One row per workload in the state after the step (those already running first).
 
+    Raises
+    ------
+    InvalidManifestError
+        A malformed manifest (the message names file, document and field).
+    SimulationTooLargeError
+        When the arrays of this many nodes and workloads would not fit in memory
+        (:func:`podcap.check_simulation_size`), before they are allocated.
+
     Notes
     -----
     This is exactly one :func:`podcap.pipeline.step.step` on ``ClusterState.of(cluster)``:
@@ -75,6 +85,16 @@ def simulate(
     state = ClusterState.of(cluster)
     if existing is not None and len(existing):
         state = with_existing(state, existing)
+    if not isinstance(manifests, Manifests):
+        manifests = load_manifests(manifests)
+    new = [w for w in manifests.workloads if w.key not in state.workloads]
+    daemonsets = sum(w.kind == "DaemonSet" for w in (*state.workloads.values(), *new))
+    check_simulation_size(
+        state.fleet.size,
+        len(state.workloads) + len(new),
+        sum(w.replicas for w in manifests.workloads) + daemonsets * state.fleet.size,
+        resources=len(state.fleet.resources),
+    )
     _, result = step(
         state,
         manifests,

@@ -23,6 +23,7 @@ from podcap.io.clusters import ClusterInput
 from podcap.io.manifests import Manifests, load_manifests
 from podcap.io.snapshot import EXISTING_COLUMNS
 from podcap.model.admission import AdmittedPod
+from podcap.model.disruption import DisruptionBudget
 from podcap.model.fleet import RESOURCES, Fleet, build_fleet
 from podcap.model.specs import Cluster
 from podcap.model.workloads import (
@@ -118,8 +119,10 @@ class ClusterState:
         Per node group: ``nodes, started, not_started, reason``.
     namespaces : frozenset of str
         Namespaces declared (besides the built-in ones).
-    priority_classes, limit_ranges, quotas : mapping
-        Policy objects in effect, by name (``(namespace, name)`` for namespaced ones).
+    priority_classes, limit_ranges, quotas, autoscalers, budgets : mapping
+        Policy objects in effect (PriorityClasses, LimitRanges, ResourceQuotas,
+        HorizontalPodAutoscalers, PodDisruptionBudgets), by name (``(namespace, name)`` for
+        namespaced ones).
     workloads : mapping
         Workloads in effect by ``(namespace, kind, name)``, in creation order.
     cohorts : tuple of Cohort
@@ -143,6 +146,7 @@ class ClusterState:
     limit_ranges: Mapping[tuple[str, str], LimitRange] = field(default_factory=dict)
     quotas: Mapping[tuple[str, str], ResourceQuota] = field(default_factory=dict)
     autoscalers: Mapping[tuple[str, str], Autoscaler] = field(default_factory=dict)
+    budgets: Mapping[tuple[str, str], DisruptionBudget] = field(default_factory=dict)
     workloads: Mapping[Key, Workload] = field(default_factory=dict)
     cohorts: tuple[Cohort, ...] = ()
     observed: frozenset[Key] = frozenset()
@@ -253,6 +257,9 @@ class ClusterState:
                 cohorts = [c for c in cohorts if c.key != key]
             workloads[wl.key] = wl
             evicted.discard(wl.key)
+        budgets = dict(self.budgets)
+        for pdb in manifests.budgets:
+            budgets[(pdb.namespace, pdb.name)] = pdb
         autoscalers = dict(self.autoscalers)
         for hpa in manifests.autoscalers:
             autoscalers[(hpa.namespace, hpa.name)] = hpa
@@ -290,6 +297,7 @@ class ClusterState:
             limit_ranges=dict(limit_ranges),
             quotas=dict(quotas),
             autoscalers=autoscalers,
+            budgets=budgets,
             workloads=dict(workloads),
             cohorts=tuple(cohorts),
             observed=frozenset(observed),

@@ -407,6 +407,7 @@ def settle(
     for c in cohorts:
         own[c.key] = own.get(c.key, np.zeros(n, np.int64)) + c.bound
     positions = tree_positions(fleet.zone)
+    budgets = list(state.budgets.values())
     queue = [(-c.priority, c.seq, i) for i, c in enumerate(cohorts) if c.pending > 0]
     heapq.heapify(queue)
     newly: list[Cohort] = []
@@ -430,8 +431,32 @@ def settle(
             if v.priority < priority and v.bound.any():
                 where.append((lst, j))
                 holds = node_ports.conflict(ports, workloads[v.key].template.host_ports)
-                out.append(Lower(pclass(v).request, v.bound, v.priority, v.seq, holds))
+                covering = tuple(
+                    p
+                    for p, budget in enumerate(budgets)
+                    if budget.covers(v.key[0], workloads[v.key].template.labels)
+                )
+                out.append(Lower(pclass(v).request, v.bound, v.priority, v.seq, holds, covering))
         return where, out
+
+    def disruptions_allowed() -> IntArray:
+        """Each PodDisruptionBudget's ``status.disruptionsAllowed`` now, as the disruption
+        controller computes it from the pods that exist (bound pods count as healthy)."""
+        out = np.zeros(len(budgets), dtype=np.int64)
+        for p, budget in enumerate(budgets):
+            healthy = covered = scale = 0
+            for key, wl in workloads.items():
+                if not budget.covers(key[0], wl.template.labels):
+                    continue
+                for lst in (cohorts, newly):
+                    for b in lst:
+                        if b.key == key:
+                            healthy += int(b.bound.sum())
+                            covered += b.total
+                if wl.kind in _SCALABLE:
+                    scale += wl.replicas
+            out[p] = budget.allowed(healthy, covered, scale)
+        return out
 
     def relieved(priority: int) -> tuple[npt.NDArray[np.bool_], NodeState]:
         """Nodes hosting lower-priority pods, and the node state without them."""
@@ -467,10 +492,12 @@ def settle(
             others = workloads[b.key].template.host_ports
             if b.key != c.key and b.priority >= c.priority and node_ports.conflict(ports, others):
                 kept |= b.bound > 0
-        idx, victims = preemption_candidates(nodes, pc, mine, potential, low, kept)
+        allowed = disruptions_allowed()
+        idx, victims, broken = preemption_candidates(nodes, pc, mine, potential, low, kept, allowed)
         if idx.size == 0:
             return got
-        cols = range(idx.size) if every else [pick_preemption_node(idx, victims, low, positions)]
+        pick = pick_preemption_node(idx, victims, low, positions, broken)
+        cols = range(idx.size) if every else [pick]
         for col in cols:
             node = int(idx[col])
             evict(
@@ -572,6 +599,7 @@ def settle(
                         only=only,
                         percentage=percentage_of_nodes_to_score,
                         start=start,
+                        budgets=list(zip(budgets, disruptions_allowed(), strict=True)),
                     )
                     evict(got.victims, where)
                     start = got.start
@@ -590,6 +618,7 @@ def settle(
                     rank=rank,
                     percentage=percentage_of_nodes_to_score,
                     start=start,
+                    budgets=list(zip(budgets, disruptions_allowed(), strict=True)),
                 )
                 evict(got.victims, where)
                 start, counts = got.start, got.counts
@@ -843,6 +872,10 @@ def settle(
 
 
 _REFERENCE_NODES = 2000
+# Controllers with a scale (the disruption controller's ``getExpectedScale`` finders).
+_SCALABLE = frozenset(
+    {"Deployment", "ReplicaSet", "StatefulSet", "ReplicationController", "Rollout"}
+)
 # Node evaluations (pods x nodes processed per pod) under which the fast engine reproduces node
 # sampling node by node (about 10 ns each); above it, it scores every node.
 _SAMPLED_BUDGET = 300_000_000

@@ -389,6 +389,7 @@ class Lower:
     priority: int
     created: int
     ports: bool = False  # holds a host port the preemptor wants: never reprieved
+    budgets: tuple[int, ...] = ()  # the PodDisruptionBudgets that cover these pods
 
 
 def tree_positions(zone: IntArray) -> IntArray:
@@ -419,18 +420,23 @@ def preemption_candidates(
     potential: BoolArray,
     lowers: Sequence[Lower],
     ports_kept: BoolArray | None = None,
-) -> tuple[IntArray, IntArray]:
+    allowed: IntArray | None = None,
+) -> tuple[IntArray, IntArray, IntArray]:
     """DefaultPreemption's dry run on every ``potential`` node (status Unschedulable): remove
-    all lower-priority pods; where the pod then fits, add them back, most important first
-    (higher priority, then older), while it still fits; the rest are the victims.
+    all lower-priority pods; where the pod then fits, add them back while it still fits, first
+    those whose eviction would violate a PodDisruptionBudget, then the others, each most
+    important first (higher priority, then older); the rest are the victims.
 
     ``ports_kept``: the nodes where pods that are not victims hold a host port the pod wants.
-    Returns the candidate nodes and the victims, one row per entry of ``lowers`` and one column
-    per candidate [pods].
+    ``allowed``: each budget's ``disruptionsAllowed``, spent per node by the lower-priority pods
+    it covers in order of importance; a pod past its budget is violating.
+    Returns the candidate nodes, the victims (one row per entry of ``lowers``, one column per
+    candidate) [pods] and the victims that violate a budget, per candidate [pods].
     """
     n = state.pods.shape[0]
     if not lowers:
-        return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.int64)
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, np.zeros((0, 0), dtype=np.int64), empty
     lower_used = sum(
         (lw.request[:, None] * lw.counts[None, :] for lw in lowers), np.zeros_like(state.used)
     )
@@ -451,29 +457,52 @@ def preemption_candidates(
     idx = np.flatnonzero(potential & fits & (lower_pods > 0))
     victims = np.zeros((len(lowers), idx.shape[0]), dtype=np.int64)
     if idx.size == 0:
-        return idx.astype(np.int64), victims
+        return idx.astype(np.int64), victims, np.zeros(0, dtype=np.int64)
+    order = sorted(range(len(lowers)), key=lambda s: (-lowers[s].priority, lowers[s].created))
+    # filterPodsWithPDBViolation, per node: the budgets spent in order of importance
+    violating = np.zeros((len(lowers), idx.shape[0]), dtype=np.int64)
+    if allowed is not None and allowed.size:
+        left = np.repeat(allowed.astype(np.int64)[:, None], idx.shape[0], axis=1)
+        for s in order:
+            lw = lowers[s]
+            cnt = lw.counts[idx]
+            for p in lw.budgets:
+                violating[s] = np.maximum(violating[s], cnt - np.clip(left[p], 0, cnt))
+                left[p] -= cnt
     free = state.alloc[:, idx] - relieved.used[:, idx] - pc.request[:, None]
     pods_free = state.pods_alloc[idx] - relieved.pods[idx] - 1
-    for s in sorted(range(len(lowers)), key=lambda s: (-lowers[s].priority, lowers[s].created)):
-        lw = lowers[s]
-        cnt = lw.counts[idx]
-        back = np.minimum(cnt, np.maximum(pods_free, 0))
-        if lw.ports:
-            back = np.zeros_like(back)
-        for r in np.flatnonzero(lw.request > 0):
-            back = np.minimum(back, np.maximum(free[r], 0) // lw.request[r])
-        free -= lw.request[:, None] * back[None, :]
-        pods_free -= back
-        victims[s] = cnt - back
-    return idx.astype(np.int64), victims
+    back = np.zeros_like(victims)
+    broken = np.zeros(idx.shape[0], dtype=np.int64)  # violating pods not reprieved
+    for part in (violating, None):
+        for s in order:
+            lw = lowers[s]
+            cnt = lw.counts[idx]
+            want = violating[s] if part is not None else cnt - violating[s]
+            room = np.minimum(want, np.maximum(pods_free, 0))
+            if lw.ports:
+                room = np.zeros_like(room)
+            for r in np.flatnonzero(lw.request > 0):
+                room = np.minimum(room, np.maximum(free[r], 0) // lw.request[r])
+            free -= lw.request[:, None] * room[None, :]
+            pods_free -= room
+            back[s] += room
+            if part is not None:
+                broken += violating[s] - room
+    victims = np.stack([lw.counts[idx] for lw in lowers]) - back
+    return idx.astype(np.int64), victims, broken
 
 
 def pick_preemption_node(
-    idx: IntArray, victims: IntArray, lowers: Sequence[Lower], positions: IntArray
+    idx: IntArray,
+    victims: IntArray,
+    lowers: Sequence[Lower],
+    positions: IntArray,
+    violations: IntArray | None = None,
 ) -> int:
-    """``pickOneNodeForPreemption``: the lowest highest-victim priority, the lowest priority
-    sum, the fewest victims, the latest start of the earliest highest-priority victim; then
-    the first in the scheduler's node list.  Returns a column of ``idx``."""
+    """``pickOneNodeForPreemption``: the fewest PodDisruptionBudget violations, the lowest
+    highest-victim priority, the lowest priority sum, the fewest victims, the latest start of
+    the earliest highest-priority victim; then the first in the scheduler's node list.  Returns
+    a column of ``idx``."""
     prio = np.array([lw.priority for lw in lowers], dtype=np.int64)[:, None]
     created = np.array([lw.created for lw in lowers], dtype=np.int64)[:, None]
     has = victims > 0
@@ -482,5 +511,6 @@ def pick_preemption_node(
     total = (victims * (prio + 2**31)).sum(axis=0)
     count = victims.sum(axis=0)
     earliest = np.where(has & (prio == highest[None, :]), created, big).min(axis=0)
-    order = np.lexsort((positions[idx], -earliest, count, total, highest))
+    broken = np.zeros(idx.shape[0], dtype=np.int64) if violations is None else violations
+    order = np.lexsort((positions[idx], -earliest, count, total, highest, broken))
     return int(order[0])

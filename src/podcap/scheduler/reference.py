@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from podcap.model.disruption import DisruptionBudget
 from podcap.model.fleet import Fleet
 from podcap.model.specs import Taint
 from podcap.model.workloads import LabelSelector, NodeSelectorRequirement, PodAffinityTerm
@@ -157,8 +158,10 @@ class _Cycle:
         pod: PodSpec,
         most: bool,
         pinned: int | None = None,
+        budgets: Sequence[tuple[DisruptionBudget, int]] = (),
     ) -> None:
         n = fleet.size
+        self.budgets = list(budgets)  # PodDisruptionBudgets and their disruptionsAllowed
         # a DaemonSet pod's required node affinity is replaced by its controller with
         # ``matchFields metadata.name In [node]`` (ReplaceDaemonSetPodNodeNameNodeAffinity)
         self.pinned = pinned
@@ -656,9 +659,11 @@ class _Cycle:
         self.prefilter()
         return self.filter(i)
 
-    def select_victims(self, i: int) -> tuple[dict[int, int] | None, Reasons]:
+    def select_victims(self, i: int) -> tuple[tuple[dict[int, int], int] | None, Reasons]:
         """``selectVictimsOnNode``: remove every lower-priority pod; if the pod then fits, add
-        them back most important first (higher priority, then older) while it still fits."""
+        them back while it still fits, first those whose eviction would violate a
+        PodDisruptionBudget, then the others, each most important first (higher priority, then
+        older).  Returns the victims per spec and how many of them violate a budget."""
         lower = [
             s
             for s in range(len(self.specs))
@@ -674,18 +679,33 @@ class _Cycle:
             for s, k in removed.items():
                 self.adjust(s, i, k)
             return None, reasons
+        # filterPodsWithPDBViolation: one pod at a time, most important first
+        ordered = sorted(lower, key=lambda s: (-self.specs[s].priority, self.specs[s].created))
+        left = [allowed for _, allowed in self.budgets]
+        violating: list[int] = []
+        others: list[int] = []
+        for s in ordered:
+            spec = self.specs[s]
+            for _ in range(removed[s]):
+                broken = False
+                for p, (budget, _) in enumerate(self.budgets):
+                    if budget.covers(spec.namespace, spec.template.labels):
+                        left[p] -= 1
+                        if left[p] < 0:
+                            broken = True
+                (violating if broken else others).append(s)
         victims: dict[int, int] = {}
-        for s in sorted(lower, key=lambda s: (-self.specs[s].priority, self.specs[s].created)):
-            for back in range(removed[s]):
+        broken_victims = 0
+        for group, counts_broken in ((violating, True), (others, False)):
+            for s in group:
                 self.adjust(s, i, 1)
                 if self.fits(i):
                     self.adjust(s, i, -1)
-                    # the cohort's other pods are identical: none of them fits back either
-                    victims[s] = removed[s] - back
-                    break
+                    victims[s] = victims.get(s, 0) + 1
+                    broken_victims += counts_broken
         for s, k in victims.items():
             self.adjust(s, i, k)
-        return victims, []
+        return (victims, broken_victims), []
 
     def preempt(
         self, statuses: dict[int, Reasons], listed: list[int]
@@ -698,13 +718,14 @@ class _Cycle:
         wanted = max(len(potential) * 10 // 100, 100)
         wanted = min(wanted, len(potential))
         candidates: dict[int, dict[int, int]] = {}
+        violations: dict[int, int] = {}
         failed: dict[int, Reasons] = {}
         for i in potential:
-            victims, reasons = self.select_victims(i)
-            if victims is None:
+            found, reasons = self.select_victims(i)
+            if found is None:
                 failed[i] = reasons
             else:
-                candidates[i] = victims
+                candidates[i], violations[i] = found
                 if len(candidates) >= wanted:
                     break
         if not candidates:
@@ -729,9 +750,12 @@ class _Cycle:
                 self.specs[s].created for s in candidates[i] if self.specs[s].priority == top
             )
 
-        # pickOneNodeForPreemption (no PodDisruptionBudgets: no violations); ties: node order
+        def fewest_violations(i: int) -> int:
+            return -violations[i]
+
+        # pickOneNodeForPreemption; ties: node order
         best = list(candidates)
-        for score in (highest, priority_sum, victims_count, earliest_start):
+        for score in (fewest_violations, highest, priority_sum, victims_count, earliest_start):
             top = max(score(i) for i in best)
             best = [i for i in best if score(i) == top]
             if len(best) == 1:
@@ -800,6 +824,7 @@ def place_reference(
     only: BoolArray | None = None,
     percentage: int = 0,
     start: int = 0,
+    budgets: Sequence[tuple[DisruptionBudget, int]] = (),
 ) -> Placement:
     """Schedule ``n`` pods of ``pod`` one at a time with the default profile.
 
@@ -826,13 +851,15 @@ def place_reference(
         ``percentageOfNodesToScore`` (0: adaptive).
     start : int
         The scheduler's next start index into its node list.
+    budgets : sequence of (DisruptionBudget, int)
+        PodDisruptionBudgets and their ``status.disruptionsAllowed`` (DefaultPreemption).
 
     Returns
     -------
     Placement
     """
     pinned = None if only is None else int(np.argmax(only))
-    cycle = _Cycle(fleet, state, bound, pod, most_allocated, pinned)
+    cycle = _Cycle(fleet, state, bound, pod, most_allocated, pinned, budgets)
     total = cycle.n
     ranks = list(range(total)) if rank is None else [int(x) for x in rank]
     listed = cycle.order
