@@ -17,7 +17,14 @@ from hypothesis import strategies as st
 
 import podcap
 from podcap.kernels import classes, sampled
-from test_engine import INSTANCE_TYPES, SCORINGS, ZONES, workload_lists
+from test_engine import (
+    INSTANCE_TYPES,
+    PRIORITY_CLASSES,
+    SCORINGS,
+    ZONES,
+    clusters,
+    workload_lists,
+)
 
 SETTINGS = settings(
     max_examples=60,
@@ -205,6 +212,67 @@ def large_fleets(draw: st.DrawFn) -> podcap.Cluster:
             )
         )
     return podcap.Cluster(groups)
+
+
+@st.composite
+def with_budgets(draw: st.DrawFn, manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The manifests with a PodDisruptionBudget on some workloads (preemption honours them)."""
+    out = list(manifests)
+    for m in manifests:
+        if m["kind"] == "PriorityClass" or not draw(st.booleans()):
+            continue
+        name = m["metadata"]["name"]
+        field, value = draw(
+            st.sampled_from(
+                [("minAvailable", 1), ("minAvailable", "80%"), ("maxUnavailable", 0)]
+                + [("maxUnavailable", "50%"), ("minAvailable", 100)]
+            )
+        )
+        out.append(
+            {
+                "apiVersion": "policy/v1",
+                "kind": "PodDisruptionBudget",
+                "metadata": {"name": f"{name}-pdb"},
+                "spec": {"selector": {"matchLabels": {"app": name}}, field: value},
+            }
+        )
+    return out
+
+
+@st.composite
+def crowded(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Low-priority Deployments that fill the nodes (some with budgets), then a high-priority one."""
+    low = []
+    for i in range(draw(st.integers(1, 3))):
+        d = _spread_deployment(draw(st.integers(2, 30)), f"{draw(st.integers(2, 9))}00m", "", 1)
+        _rename_deployment(d, f"low{i}", "low")
+        low.append(d)
+    urgent = _spread_deployment(draw(st.integers(1, 6)), f"{draw(st.integers(3, 15))}00m", "", 1)
+    _rename_deployment(urgent, "urgent", "high")
+    return draw(with_budgets([*PRIORITY_CLASSES, *low])), [*PRIORITY_CLASSES, urgent]
+
+
+def _rename_deployment(d: dict[str, Any], name: str, priority: str) -> None:
+    d["metadata"]["name"] = name
+    d["spec"]["selector"]["matchLabels"]["app"] = name
+    tpl = d["spec"]["template"]
+    tpl["metadata"]["labels"]["app"] = name
+    tpl["spec"].pop("topologySpreadConstraints")
+    tpl["spec"]["priorityClassName"] = priority
+
+
+@SETTINGS
+@given(cluster=clusters(), phases=crowded())
+def test_engines_agree_on_preemption_with_disruption_budgets(
+    cluster: podcap.Cluster, phases: tuple[list[dict[str, Any]], list[dict[str, Any]]]
+) -> None:
+    out = []
+    for engine in ("fast", "reference"):
+        sc = podcap.Scenario(cluster, engine=engine)  # type: ignore[arg-type]
+        last = sc.apply(phases[0]).apply(phases[1]).run().results[-1]
+        out.append(last)
+    pd.testing.assert_frame_equal(out[0].workloads, out[1].workloads)
+    pd.testing.assert_frame_equal(out[0].placements, out[1].placements)
 
 
 SAMPLED = settings(

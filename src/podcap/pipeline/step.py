@@ -29,6 +29,7 @@ import pandas as pd
 from podcap.errors import InvalidOptionError, PodcapWarning
 from podcap.io.manifests import Manifests, load_manifests
 from podcap.model.admission import AdmittedPod, QuotaState, admit, pod_tolerations
+from podcap.model.disruption import DisruptionBudget
 from podcap.model.fleet import POD_ENI, Fleet
 from podcap.model.workloads import SPREAD_BY_DEFAULT, PodAffinityTerm, Workload
 from podcap.pipeline.addresses import CNI_ERROR, launch, pod_address_limits, subnet_error
@@ -439,23 +440,22 @@ def settle(
                 out.append(Lower(pclass(v).request, v.bound, v.priority, v.seq, holds, covering))
         return where, out
 
-    def disruptions_allowed() -> IntArray:
-        """Each PodDisruptionBudget's ``status.disruptionsAllowed`` now, as the disruption
-        controller computes it from the pods that exist (bound pods count as healthy)."""
-        out = np.zeros(len(budgets), dtype=np.int64)
-        for p, budget in enumerate(budgets):
+    def budget_counts() -> list[tuple[DisruptionBudget, int, int, int]]:
+        """Each PodDisruptionBudget with the pods the disruption controller counts for it now:
+        running (bound pods count as healthy), existing, and its controllers' scale."""
+        out = []
+        for budget in budgets:
             healthy = covered = scale = 0
             for key, wl in workloads.items():
                 if not budget.covers(key[0], wl.template.labels):
                     continue
-                for lst in (cohorts, newly):
-                    for b in lst:
-                        if b.key == key:
-                            healthy += int(b.bound.sum())
-                            covered += b.total
+                for b in [*cohorts, *newly]:
+                    if b.key == key:
+                        healthy += int(b.bound.sum())
+                        covered += b.total
                 if wl.kind in _SCALABLE:
                     scale += wl.replicas
-            out[p] = budget.allowed(healthy, covered, scale)
+            out.append((budget, healthy, covered, scale))
         return out
 
     def relieved(priority: int) -> tuple[npt.NDArray[np.bool_], NodeState]:
@@ -492,7 +492,7 @@ def settle(
             others = workloads[b.key].template.host_ports
             if b.key != c.key and b.priority >= c.priority and node_ports.conflict(ports, others):
                 kept |= b.bound > 0
-        allowed = disruptions_allowed()
+        allowed = np.array([b.allowed(*counts) for b, *counts in budget_counts()], dtype=np.int64)
         idx, victims, broken = preemption_candidates(nodes, pc, mine, potential, low, kept, allowed)
         if idx.size == 0:
             return got
@@ -599,7 +599,7 @@ def settle(
                         only=only,
                         percentage=percentage_of_nodes_to_score,
                         start=start,
-                        budgets=list(zip(budgets, disruptions_allowed(), strict=True)),
+                        budgets=budget_counts(),
                     )
                     evict(got.victims, where)
                     start = got.start
@@ -618,7 +618,7 @@ def settle(
                     rank=rank,
                     percentage=percentage_of_nodes_to_score,
                     start=start,
-                    budgets=list(zip(budgets, disruptions_allowed(), strict=True)),
+                    budgets=budget_counts(),
                 )
                 evict(got.victims, where)
                 start, counts = got.start, got.counts

@@ -147,6 +147,16 @@ def _tolerated(taint: Taint, pod: PodSpec) -> bool:
     return any(t.tolerates(taint) for t in pod.tolerations)
 
 
+@dataclass
+class _Budget:
+    """A PodDisruptionBudget and the pods the disruption controller counts for it."""
+
+    budget: DisruptionBudget
+    healthy: int
+    covered: int
+    scale: int
+
+
 class _Cycle:
     """The cluster as the scheduler's cache sees it, and one scheduling cycle per pod."""
 
@@ -158,10 +168,12 @@ class _Cycle:
         pod: PodSpec,
         most: bool,
         pinned: int | None = None,
-        budgets: Sequence[tuple[DisruptionBudget, int]] = (),
+        budgets: Sequence[tuple[DisruptionBudget, int, int, int]] = (),
     ) -> None:
         n = fleet.size
-        self.budgets = list(budgets)  # PodDisruptionBudgets and their disruptionsAllowed
+        # PodDisruptionBudgets with the pods the disruption controller counts for them:
+        # healthy (running), covered (existing), their controllers' scale
+        self.budgets = [_Budget(*b) for b in budgets]
         # a DaemonSet pod's required node affinity is replaced by its controller with
         # ``matchFields metadata.name In [node]`` (ReplaceDaemonSetPodNodeNameNodeAffinity)
         self.pinned = pinned
@@ -681,15 +693,15 @@ class _Cycle:
             return None, reasons
         # filterPodsWithPDBViolation: one pod at a time, most important first
         ordered = sorted(lower, key=lambda s: (-self.specs[s].priority, self.specs[s].created))
-        left = [allowed for _, allowed in self.budgets]
+        left = [b.budget.allowed(b.healthy, b.covered, b.scale) for b in self.budgets]
         violating: list[int] = []
         others: list[int] = []
         for s in ordered:
             spec = self.specs[s]
             for _ in range(removed[s]):
                 broken = False
-                for p, (budget, _) in enumerate(self.budgets):
-                    if budget.covers(spec.namespace, spec.template.labels):
+                for p, b in enumerate(self.budgets):
+                    if b.budget.covers(spec.namespace, spec.template.labels):
                         left[p] -= 1
                         if left[p] < 0:
                             broken = True
@@ -771,6 +783,16 @@ class _Cycle:
         self.nz[i][1] += self.pod.nz_memory
         self.pods[i] += 1
         self.counts[self.me][i] += 1
+        self.count_in_budgets(self.me, 1, 0)
+
+    def count_in_budgets(self, s: int, healthy: int, covered: int) -> None:
+        """Pods of spec ``s`` started (``healthy`` > 0) or were evicted (< 0); ``covered``:
+        pods that came into or went out of existence."""
+        spec = self.specs[s]
+        for b in self.budgets:
+            if b.budget.covers(spec.namespace, spec.template.labels):
+                b.healthy += healthy
+                b.covered += covered
 
 
 def _round_half_away(x: float) -> float:
@@ -824,7 +846,7 @@ def place_reference(
     only: BoolArray | None = None,
     percentage: int = 0,
     start: int = 0,
-    budgets: Sequence[tuple[DisruptionBudget, int]] = (),
+    budgets: Sequence[tuple[DisruptionBudget, int, int, int]] = (),
 ) -> Placement:
     """Schedule ``n`` pods of ``pod`` one at a time with the default profile.
 
@@ -851,8 +873,9 @@ def place_reference(
         ``percentageOfNodesToScore`` (0: adaptive).
     start : int
         The scheduler's next start index into its node list.
-    budgets : sequence of (DisruptionBudget, int)
-        PodDisruptionBudgets and their ``status.disruptionsAllowed`` (DefaultPreemption).
+    budgets : sequence of (DisruptionBudget, int, int, int)
+        PodDisruptionBudgets (DefaultPreemption) with the pods their controller counts:
+        running, existing, and the scale of their controllers [pods].
 
     Returns
     -------
@@ -893,6 +916,9 @@ def place_reference(
             if node is not None:
                 for s, k in victims.items():
                     cycle.adjust(s, node, -k)
+                    # a controller recreates its pods (pending); a bare pod is gone
+                    gone = k if cycle.specs[s].key[1] in ("Pod", "Node", "") else 0
+                    cycle.count_in_budgets(s, -k, -gone)
                     evicted.append((s, node, k))
                 if not cycle.fits(node):  # the nominated node is tried first
                     cycle.bind(node)
