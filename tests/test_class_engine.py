@@ -224,8 +224,13 @@ def with_budgets(draw: st.DrawFn, manifests: list[dict[str, Any]]) -> list[dict[
         name = m["metadata"]["name"]
         field, value = draw(
             st.sampled_from(
-                [("minAvailable", 1), ("minAvailable", "80%"), ("maxUnavailable", 0)]
-                + [("maxUnavailable", "50%"), ("minAvailable", 100)]
+                [
+                    ("minAvailable", 1),
+                    ("minAvailable", "80%"),
+                    ("minAvailable", 100),
+                    ("maxUnavailable", 0),
+                    ("maxUnavailable", "50%"),
+                ]
             )
         )
         out.append(
