@@ -123,6 +123,21 @@ def _check(name: str, engine: str, texts: bool = False) -> None:
 SMALL = [s for s in SCENARIOS if not s.startswith("14-")]
 
 
+@pytest.mark.parametrize("engine", ["reference", "fast"])
+def test_large_fleet_zones_are_within_the_real_spread(engine: str) -> None:
+    # 14 with the default (deterministic) tie rule.  The zones are symmetric (60 nodes of the
+    # same two groups each); over the five real runs a zone held 499 to 501 pods.
+    result, real = _run("14-large-fleet-sampling", engine)
+    last = result.results[-1]
+    row = last.workloads.set_index("name").loc["api"]
+    assert int(row["running"]) + int(row["container_creating"]) == 1500
+    zone_of = dict(zip(last.nodes["node"], last.nodes["zone"], strict=True))
+    per_zone = last.placements.groupby(last.placements["node"].map(zone_of))["pods"].sum()
+    bounds = real["workloads"]["platform/api"]["per_zone"].values()
+    low, high = min(b[0] for b in bounds), max(b[1] for b in bounds)
+    assert all(low <= int(v) <= high for v in per_zone), per_zone.to_dict()
+
+
 @pytest.mark.parametrize("name", SMALL)
 def test_reference_engine_matches_the_real_scheduler(name: str) -> None:
     _check(name, "reference", texts=True)
@@ -133,7 +148,8 @@ def test_fast_engine_matches_the_real_scheduler(name: str) -> None:
     _check(name, "fast", texts=True)
 
 
-def test_large_fleet_with_random_ties_is_within_the_real_spread() -> None:
+@pytest.mark.parametrize("engine", ["reference", "fast"])
+def test_large_fleet_with_random_ties_is_within_the_real_spread(engine: str) -> None:
     # 14: 1,500 pods on 180 nodes, node sampling.  The real scheduler breaks exact score ties at
     # random (an m5.large with 6 pods and an m5.xlarge with 11 tie here); podcap's seeded rule
     # does too.  Over five seeds the mean per node group lies inside the five real runs' range
@@ -146,9 +162,7 @@ def test_large_fleet_with_random_ties_is_within_the_real_spread() -> None:
     for seed in range(1, 6):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", podcap.PodcapWarning)
-            result = podcap.simulate(
-                cluster, folder / "manifests.yaml", engine="reference", seed=seed
-            )
+            result = podcap.simulate(cluster, folder / "manifests.yaml", engine=engine, seed=seed)
         nodes = result.nodes.set_index("node")
         placed = result.placements.copy()
         placed["group"] = placed["node"].map(nodes["instance_type"])
