@@ -1,7 +1,8 @@
-"""The fast engine's class-level cycle (:mod:`podcap.kernels.classes`) against the reference.
+"""The fast engine's compiled cycles (:mod:`podcap.kernels.heaps`, :mod:`podcap.kernels.sampled`)
+against the reference.
 
 On fleets of fewer than 100 nodes kube-scheduler scores every node and the fast engine places
-default-spread and DoNotSchedule-spread workloads with the class-level kernel; on larger fleets
+default-spread and DoNotSchedule-spread workloads with the grouped-heaps kernel; on larger fleets
 it samples nodes as the scheduler does, node by node (:mod:`podcap.kernels.sampled`).  Both must
 give the reference cycle's placements, node for node.
 """
@@ -16,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import podcap
-from podcap.kernels import classes, sampled
+from podcap.kernels import heaps, sampled
 from test_engine import (
     INSTANCE_TYPES,
     PRIORITY_CLASSES,
@@ -82,13 +83,13 @@ def test_class_engine_equals_reference_with_seeded_ties(
 
 def test_the_kernel_is_what_places_them(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
-    real = classes.place_runs
+    real = heaps.place_heaps
 
     def spy(*args: Any, **kw: Any) -> int:
-        calls.append(args[22])
+        calls.append(args[20])
         return real(*args, **kw)
 
-    monkeypatch.setattr("podcap.scheduler.fast.place_runs", spy)
+    monkeypatch.setattr("podcap.scheduler.fast.place_heaps", spy)
     cluster = podcap.Cluster([podcap.NodeGroup("a", "m5.large", 30, zones=("z1", "z2", "z3"))])
     deploy = {
         "apiVersion": "apps/v1",
@@ -182,14 +183,14 @@ def test_plain_python_kernel_gives_the_compiled_placements(monkeypatch: pytest.M
         _spread_deployment(50, "250m", "kubernetes.io/hostname", 1, name="web"),
     ]
     compiled = podcap.simulate(cluster, manifests)
-    real = classes.place_runs
+    real = heaps.place_heaps
     calls: list[int] = []
 
     def plain_python(*args: Any, **kw: Any) -> int:
-        calls.append(args[22])
+        calls.append(args[20])
         return real(*args, compiled=False)
 
-    monkeypatch.setattr("podcap.scheduler.fast.place_runs", plain_python)
+    monkeypatch.setattr("podcap.scheduler.fast.place_heaps", plain_python)
     plain = podcap.simulate(cluster, manifests)
     assert calls == [40, 50]
     pd.testing.assert_frame_equal(compiled.placements, plain.placements)

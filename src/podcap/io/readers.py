@@ -81,6 +81,11 @@ def _subnets(value: Any, loc: str) -> tuple[Subnet, ...]:
                 f"{where}: unknown field(s) {', '.join(map(str, unknown))}; valid: cidr, zone, used, reservations, name"
             )
         used = item.get("used", 0)
+        if isinstance(used, bool) or not isinstance(used, (int, list)):
+            raise InvalidManifestError(
+                f"{where}.used: expected a number of addresses or a list of addresses, got "
+                f"{type(used).__name__}"
+            )
         try:
             out.append(
                 Subnet(

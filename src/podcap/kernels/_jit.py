@@ -87,18 +87,20 @@ def spread_score(raw: int, low: int, high: int) -> int:
     return 2 * ((_MAX * (high + low - raw)) // high)
 
 
-def compiled(kernel: Callable[..., Any]) -> Callable[..., Any]:
+def compiled(kernel: Callable[..., Any], *helpers: Callable[..., Any]) -> Callable[..., Any]:
     """``kernel`` compiled with numba (once per process; numba caches the machine code on
-    disk), its calls to the helpers of this module bound to their compiled versions."""
+    disk), its calls to the score helpers of this module and to ``helpers`` (functions of its
+    own module) bound to their compiled versions."""
     name = f"{kernel.__module__}.{kernel.__qualname__}"
     if name not in _cache:
         import numba
 
         bound = dict(kernel.__globals__)
-        for helper in (level_score, spread_raw, spread_score):
-            if helper.__name__ not in _cache:
-                _cache[helper.__name__] = numba.njit(cache=True, nogil=True)(helper)
-            bound[helper.__name__] = _cache[helper.__name__]
+        for helper in (level_score, spread_raw, spread_score, *helpers):
+            hname = f"{helper.__module__}.{helper.__qualname__}"
+            if hname not in _cache:
+                _cache[hname] = numba.njit(cache=True, nogil=True)(helper)
+            bound[helper.__name__] = _cache[hname]
         clone = types.FunctionType(
             kernel.__code__, bound, kernel.__name__, kernel.__defaults__, kernel.__closure__
         )

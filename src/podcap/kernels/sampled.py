@@ -5,7 +5,7 @@ node list (zones interleaved) from ``nextStartNodeIndex``, stops after ``numNode
 feasible nodes, scores only those, and advances the start index by the nodes it processed.
 Which nodes a pod sees therefore depends on where the previous pod stopped, so nodes cannot be
 grouped; this kernel walks them one by one, with the same filters, scores and tie rule as
-:mod:`podcap.kernels.classes`:
+:mod:`podcap.kernels.heaps`:
 
 * filters: ``placed < cap`` (resources, pods count, hostname anti-affinity and host ports,
   precomputed per node) and every DoNotSchedule topology spread constraint;

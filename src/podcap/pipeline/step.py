@@ -550,19 +550,26 @@ def settle(
 
     to_find = nodes_to_find(percentage_of_nodes_to_score, n)
     node_list = np.argsort(positions).astype(np.int64)
+    # Node sampling node by node costs about the nodes processed per pod; the step does it when
+    # all its fast placements together stay within _SAMPLED_BUDGET, else it scores every node.
+    sampling = False
+    if engine == "fast" and to_find < n:
+        work = 0
+        for c in cohorts:
+            if c.pending and c.pinned is None and c.key not in exact:
+                feasible = max(int(pclass(c).eligible.sum()), 1)
+                work += c.pending * min(n, to_find * n // feasible + 1)
+        sampling = work <= _SAMPLED_BUDGET
 
     def place(pc: PodClass, k: int, mine: IntArray) -> IntArray:
-        """The fast engine's placement of ``k`` pods; with node sampling (fleets of 100 nodes or
-        more) node by node from the scheduler's start index while that stays within
-        ``_SAMPLED_BUDGET`` node evaluations, otherwise with every node scored."""
+        """The fast engine's placement of ``k`` pods: node by node from the scheduler's start
+        index when the step samples, otherwise with every node scored."""
         nonlocal start
-        if to_find < n:
-            feasible = max(int(pc.eligible.sum()), 1)
-            if k * min(n, to_find * n // feasible + 1) <= _SAMPLED_BUDGET:
-                counts, start = place_sampled_nodes(
-                    nodes, pc, k, mine, node_list, to_find, start, most_allocated=most, rank=rank
-                )
-                return counts
+        if sampling:
+            counts, start = place_sampled_nodes(
+                nodes, pc, k, mine, node_list, to_find, start, most_allocated=most, rank=rank
+            )
+            return counts
         return place_fast(nodes, pc, k, most_allocated=most, own=mine, rank=rank)
 
     def kept_ports(c: Cohort) -> PodClass:
@@ -876,8 +883,8 @@ _REFERENCE_NODES = 2000
 _SCALABLE = frozenset(
     {"Deployment", "ReplicaSet", "StatefulSet", "ReplicationController", "Rollout"}
 )
-# Node evaluations (pods x nodes processed per pod) under which the fast engine reproduces node
-# sampling node by node (about 10 ns each); above it, it scores every node.
+# Node evaluations in a step (pods x nodes processed per pod) under which the fast engine
+# reproduces node sampling node by node (about 10 ns each); above it, it scores every node.
 _SAMPLED_BUDGET = 300_000_000
 
 

@@ -9,8 +9,8 @@
 
 Workloads without spreading: every node's score curve is computed at once and the best slots
 taken (:func:`podcap.kernels.scheduling.greedy_counts`).  Workloads with the default spreading or
-DoNotSchedule constraints: the cycle pod by pod over classes of interchangeable nodes
-(:func:`podcap.kernels.classes.place_runs`, compiled).  Both are exact: they give the reference
+DoNotSchedule constraints: the cycle pod by pod, nodes grouped by what their spreading score
+depends on (:func:`podcap.kernels.heaps.place_heaps`, compiled).  Both are exact: they give the reference
 cycle's placements when it scores every node.
 """
 
@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from podcap.kernels.classes import place_runs
+from podcap.kernels.heaps import place_heaps
 from podcap.kernels.sampled import place_sampled
 from podcap.kernels.scheduling import greedy_counts, slot_scores
 from podcap.model.workloads import LabelSelector, PodTemplate
@@ -214,7 +214,7 @@ def _pod_args(pc: PodClass, most: bool, fewest_first: bool) -> tuple[int | bool,
     )
 
 
-def _by_classes(
+def _by_heaps(
     state: NodeState,
     pc: PodClass,
     n: int,
@@ -223,18 +223,20 @@ def _by_classes(
     rank: IntArray | None = None,
     fewest_first: bool = True,
 ) -> IntArray:
-    """The scheduling cycle pod by pod over classes of interchangeable nodes, every node
-    scored (:func:`podcap.kernels.classes.place_runs`), at a cost per pod of the number of
-    classes."""
+    """The scheduling cycle pod by pod, every node scored, nodes grouped by their pods of the
+    workload and their zone and domains (:func:`podcap.kernels.heaps.place_heaps`)."""
     size = state.pods.shape[0]
-    out = np.zeros(size, dtype=np.int64)
-    cap_all = capacity(state, pc, own)
-    cand = np.flatnonzero(cap_all > 0)
-    if n <= 0 or cand.size == 0:
-        return out
+    placed = np.zeros(size, dtype=np.int64)
+    if n <= 0 or size == 0:
+        return placed
     topo = _topology(pc, own)
+    key = topo.zone.astype(np.int64)
+    for d in topo.dom:
+        key = key * (int(d.max()) + 2) + (d + 1)
+    _, first, cell = np.unique(key, return_index=True, return_inverse=True)
+    cell = cell.reshape(-1).astype(np.int64)
     tie = np.arange(size, dtype=np.int64) if rank is None else rank.astype(np.int64)
-    columns = [
+    place_heaps(
         state.alloc[0],
         state.alloc[1],
         state.used[0],
@@ -242,63 +244,23 @@ def _by_classes(
         state.nz_cpu,
         state.nz_memory,
         own,
-        cap_all,
-        topo.zone if pc.soft_spread else np.zeros(size, dtype=np.int64),
-        *topo.dom,
-    ]
-    keys = [col[cand] for col in columns]
-    order = np.lexsort([tie[cand], *reversed(keys)])
-    members = cand[order]
-    new_base = np.zeros(members.shape[0], dtype=bool)
-    new_base[0] = True
-    for col in columns:
-        v = col[members]
-        new_base[1:] |= v[1:] != v[:-1]
-    starts = np.flatnonzero(new_base)
-    sizes = np.diff(np.r_[starts, members.shape[0]]).astype(np.int64)
-    first = members[starts]
-    outside = pc.affinity.copy()
-    outside[cand] = False
-    big = np.iinfo(np.int64).max
-    host_min = int(own[outside].min()) if topo.host_skew and outside.any() else big
-    width = 4
-    while True:
-        run_level = np.zeros((first.shape[0], width), dtype=np.int64)
-        run_count = np.zeros((first.shape[0], width), dtype=np.int64)
-        run_count[:, 0] = sizes
-        nruns = np.ones(first.shape[0], dtype=np.int64)
-        done = place_runs(
-            state.alloc[0][first],
-            state.alloc[1][first],
-            state.used[0][first],
-            state.used[1][first],
-            state.nz_cpu[first],
-            state.nz_memory[first],
-            own[first],
-            cap_all[first],
-            topo.zone[first],
-            starts.astype(np.int64),
-            sizes,
-            tie[members],
-            topo.zone_count.copy(),
-            topo.host_skew,
-            host_min,
-            np.ascontiguousarray(topo.dom[:, first]),
-            topo.dom_skew,
-            topo.dom_count.copy(),
-            topo.dom_present,
-            run_level,
-            run_count,
-            nruns,
-            int(n),
-            *_pod_args(pc, most, fewest_first),
-        )
-        if done >= 0:
-            break
-        width *= 2
-    keep = np.arange(width)[None, :] < nruns[:, None]
-    out[members] = np.repeat(run_level[keep], run_count[keep])
-    return out
+        capacity(state, pc, own),
+        cell,
+        pc.affinity,
+        tie,
+        np.argsort(tie).astype(np.int64),
+        topo.zone[first].astype(np.int64),
+        topo.zone_count.copy(),
+        topo.host_skew,
+        np.ascontiguousarray(topo.dom[:, first]),
+        topo.dom_skew,
+        topo.dom_count.copy(),
+        topo.dom_present,
+        placed,
+        int(n),
+        *_pod_args(pc, most, fewest_first),
+    )
+    return placed
 
 
 def place_sampled_nodes(
@@ -371,7 +333,7 @@ def place_fast(
     """
     own_ = np.zeros(state.pods.shape[0], dtype=np.int64) if own is None else own
     if pc.hard_spread or (pc.soft_spread and pc.zone is not None):
-        return _by_classes(state, pc, n, own_, most_allocated, rank, rank is None)
+        return _by_heaps(state, pc, n, own_, most_allocated, rank, rank is None)
     return _greedy(state, pc, n, own_, most_allocated, rank, rank is None)
 
 

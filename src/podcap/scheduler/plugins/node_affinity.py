@@ -44,42 +44,53 @@ def requirement_ok(req: NodeSelectorRequirement, value: str | None) -> bool:
 
 
 def affinity_mask(fleet: Fleet, template: PodTemplate) -> BoolArray:
-    """Nodes matching the template's nodeSelector and required node affinity."""
-    combos, inverse = np.unique(
-        np.stack([fleet.group, fleet.zone], axis=1), axis=0, return_inverse=True
+    """Nodes matching the template's nodeSelector and required node affinity.
+
+    Labels are the same on every node of a (group, zone), so they are checked once per pair;
+    only requirements on the node's name are checked per node."""
+    if not template.node_selector and not template.node_affinity:
+        return np.ones(fleet.size, dtype=bool)
+    width = int(fleet.zone.max()) + 1 if fleet.size else 1
+    _, first, inverse = np.unique(
+        fleet.group * width + fleet.zone, return_index=True, return_inverse=True
     )
     inverse = inverse.reshape(-1)
-    names = fleet.names.astype(str)
+    by_name = any(k == "kubernetes.io/hostname" for k in template.node_selector) or any(
+        req.key in _NODE_KEYS for term in template.node_affinity for req in term
+    )
+    names = fleet.names.astype(str) if by_name else None
     mask = np.zeros(fleet.size, dtype=bool)
-    for c, (_g, _z) in enumerate(combos):  # per (group, zone), never per node
-        first = int(np.argmax(inverse == c))
-        labels = fleet.labels_of(first)
-        sel = inverse == c
-        ok = np.ones(int(sel.sum()), dtype=bool)
-        sel_names = names[sel]
+    for c, i in enumerate(first):  # per (group, zone), never per node
+        labels = fleet.labels_of(int(i))
+        sel: slice | BoolArray = inverse == c if by_name else slice(None)
+        node_names = names[sel] if names is not None else None
+        ok: bool | BoolArray = True
         for key, val in template.node_selector.items():
-            if key == "kubernetes.io/hostname":
-                ok &= sel_names == val
+            if key == "kubernetes.io/hostname" and node_names is not None:
+                ok = ok & (node_names == val)
             else:
-                ok &= labels.get(key) == val
+                ok = ok & (labels.get(key) == val)
         if template.node_affinity:
-            any_term = np.zeros_like(ok)
+            any_term: bool | BoolArray = False
             for term in template.node_affinity:
-                term_ok = np.ones_like(ok)
+                term_ok: bool | BoolArray = True
                 for req in term:
-                    if req.key in _NODE_KEYS:
-                        isin = np.isin(sel_names, list(req.values))
+                    if req.key in _NODE_KEYS and node_names is not None:
+                        isin = np.isin(node_names, list(req.values))
                         if req.operator == "In":
-                            term_ok &= isin
+                            term_ok = term_ok & isin
                         elif req.operator == "NotIn":
-                            term_ok &= ~isin
+                            term_ok = term_ok & ~isin
                         elif req.operator == "DoesNotExist":
-                            term_ok &= False
+                            term_ok = False
                     else:
-                        term_ok &= requirement_ok(req, labels.get(req.key))
-                any_term |= term_ok
-            ok &= any_term
-        mask[sel] = ok
+                        term_ok = term_ok & requirement_ok(req, labels.get(req.key))
+                any_term = any_term | term_ok
+            ok = ok & any_term
+        if by_name:
+            mask[inverse == c] = ok
+        elif ok:
+            mask[inverse == c] = True
     return mask
 
 
