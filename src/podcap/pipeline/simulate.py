@@ -48,8 +48,8 @@ def simulate(
         :func:`podcap.read_cluster` already holds them.
     percentage_of_nodes_to_score : int
         kube-scheduler's ``percentageOfNodesToScore``: 0 (default) is its adaptive value, 100
-        scores every node.  Only the reference engine samples; the fast engine scores every
-        node.
+        scores every node.  The fast engine samples as the scheduler does while a step's
+        placements stay within its budget, and scores every node above it.
 
     Returns
     -------
@@ -75,11 +75,11 @@ def simulate(
     (DefaultPreemption); its victims are recreated by their controllers.
 
     The reference engine is kube-scheduler v1.34's default profile, plugin by plugin (see
-    :mod:`podcap.scheduler.reference`).  The fast engine is exact for pods no controller
-    spreads by default (bare Pods, Jobs, DaemonSets) and for small placements of the others
-    (nodes x pods up to 20,000); above that it approximates the system-default spreading of
-    Deployment, ReplicaSet and StatefulSet pods (the number that fits is exact).  Workloads
-    with inter-pod affinity, preferred terms, PreferNoSchedule taints or ScheduleAnyway
+    :mod:`podcap.scheduler.reference`).  The fast engine gives the same placements: vectorised
+    for pods without spreading, pod by pod in compiled kernels for the system-default and
+    DoNotSchedule spreading, node by node with the scheduler's node sampling on fleets of 100
+    nodes or more while a step's work stays within a budget (every node scored above it).
+    Workloads with inter-pod affinity, preferred terms, PreferNoSchedule taints or ScheduleAnyway
     spreading are placed by the reference cycle in either engine.
     """
     state = ClusterState.of(cluster)

@@ -235,9 +235,10 @@ def settle(
         workload, then the first; an integer uses a seeded random node order instead.
     percentage_of_nodes_to_score : int
         The scheduler's ``percentageOfNodesToScore`` (0: adaptive, ``50 - nodes / 125`` and at
-        least 5; with fewer than 100 nodes every node is scored).  The reference engine stops
-        filtering after that many feasible nodes, from a start index that rotates from pod to
-        pod and step to step; the fast engine scores every node.
+        least 5; with fewer than 100 nodes every node is scored).  Both engines stop filtering
+        after that many feasible nodes, from a start index that rotates from pod to pod and step
+        to step; the fast engine does so while the step's work stays within
+        ``_SAMPLED_BUDGET`` node evaluations, and scores every node above it.
     skipped : sequence of str
         Objects of the applied manifests that podcap does not simulate (reported as is).
 
@@ -254,8 +255,7 @@ def settle(
     most = scoring == "MostAllocated"
     workloads = state.workloads
 
-    # The fast engine places what it models exactly (or, for the system-default spreading of
-    # Deployment / ReplicaSet / StatefulSet pods, approximately); a workload using anything else
+    # The fast engine places what it models exactly; a workload using anything else
     # (inter-pod affinity either way, preferred terms, PreferNoSchedule taints, ScheduleAnyway
     # spreading, minDomains, ...) is placed by the reference cycle instead.
     exact: set[Key] = set()
