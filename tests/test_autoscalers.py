@@ -156,3 +156,104 @@ def test_a_rollout_with_a_workload_ref_is_a_clear_error() -> None:
     }
     with pytest.raises(podcap.InvalidManifestError, match=r"spec\.workloadRef"):
         podcap.load_manifests([rollout])
+
+
+def scaled_object(low: int | None, high: int | None, **extra: object) -> dict[str, object]:
+    spec: dict[str, object] = {"scaleTargetRef": {"name": "web"}, **extra}
+    if low is not None:
+        spec["minReplicaCount"] = low
+    if high is not None:
+        spec["maxReplicaCount"] = high
+    return {
+        "apiVersion": "keda.sh/v1alpha1",
+        "kind": "ScaledObject",
+        "metadata": {"name": "web-scaler", "namespace": "default"},
+        "spec": spec,
+    }
+
+
+@pytest.mark.parametrize(
+    ("replicas", "low", "high", "expected"),
+    [
+        (2, 10, 20, 10),  # minReplicaCount > 0 is the HPA's minReplicas
+        (30, 10, 20, 20),
+        (3, None, None, 3),  # defaults: min 0 -> the HPA's minReplicas 1, max 100
+        (150, None, None, 100),
+        (0, 5, 10, 0),  # a workload at 0 stays there
+    ],
+)
+def test_keda_scaled_object_bounds_as_its_hpa(
+    replicas: int, low: int | None, high: int | None, expected: int
+) -> None:
+    result = podcap.simulate(CLUSTER, [scaled_object(low, high), deployment(replicas)])
+    assert desired(result) == expected
+    row = result.workloads.set_index("name").loc["web"]
+    assert row["desired_from"] == "ScaledObject web-scaler (as it starts)"
+
+
+@pytest.mark.parametrize(("mode", "expected"), [("start", 2), ("min", 1), ("max", 40)])
+def test_hpa_what_ifs(mode: str, expected: int) -> None:
+    result = podcap.simulate(CLUSTER, [hpa("autoscaling/v2", None, 40), deployment(2)], hpa=mode)  # type: ignore[arg-type]
+    assert desired(result) == expected
+    row = result.workloads.set_index("name").loc["web"]
+    how = "as it starts" if mode == "start" else f"what-if at {mode}Replicas"
+    assert row["desired_from"] == f"HorizontalPodAutoscaler web ({how})"
+    sc = podcap.Scenario(CLUSTER, hpa=mode).apply([hpa("autoscaling/v2", None, 40), deployment(2)])  # type: ignore[arg-type]
+    assert int(sc.run().results[-1].workloads.set_index("name").loc["web", "desired"]) == expected
+
+
+def test_unknown_what_if_modes_are_named() -> None:
+    with pytest.raises(podcap.InvalidOptionError, match="unknown hpa mode 'peak'; valid: start"):
+        podcap.simulate(CLUSTER, [deployment(1)], hpa="peak")  # type: ignore[arg-type]
+    with pytest.raises(podcap.InvalidOptionError, match="unknown cronjobs mode 'all'; valid: idle"):
+        podcap.simulate(CLUSTER, [deployment(1)], cronjobs="all")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"minReplicaCount": 5, "maxReplicaCount": 2}, "MinReplicaCount=5 must be less than"),
+        ({"minReplicaCount": 2, "idleReplicaCount": 2}, "IdleReplicaCount=2 must be an integer"),
+        ({"maxReplicaCount": -1}, "field spec.maxReplicaCount: must be an integer from 0"),
+    ],
+)
+def test_bad_scaled_objects_are_named(spec: dict[str, object], message: str) -> None:
+    doc = scaled_object(None, None, **spec)
+    with pytest.raises(podcap.InvalidManifestError, match=message):
+        podcap.simulate(CLUSTER, [doc, deployment(1)])
+
+
+def cronjob(parallelism: int | None, completions: int | None) -> dict[str, object]:
+    job: dict[str, object] = {
+        "template": {
+            "spec": {
+                "restartPolicy": "Never",
+                "containers": [{"name": "c", "resources": {"requests": {"cpu": "100m"}}}],
+            }
+        }
+    }
+    if parallelism is not None:
+        job["parallelism"] = parallelism
+    if completions is not None:
+        job["completions"] = completions
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": "report"},
+        "spec": {"schedule": "0 * * * *", "jobTemplate": {"spec": job}},
+    }
+
+
+@pytest.mark.parametrize(
+    ("parallelism", "completions", "run"), [(None, None, 1), (4, None, 4), (4, 2, 2), (3, 10, 3)]
+)
+def test_cronjobs_idle_or_one_run(
+    parallelism: int | None, completions: int | None, run: int
+) -> None:
+    idle = podcap.simulate(CLUSTER, [cronjob(parallelism, completions)])
+    row = idle.workloads.set_index("name").loc["report"]
+    assert (int(row["desired"]), row["desired_from"]) == (0, "no pods between runs")
+    what_if = podcap.simulate(CLUSTER, [cronjob(parallelism, completions)], cronjobs="run")
+    row = what_if.workloads.set_index("name").loc["report"]
+    assert (int(row["desired"]), int(row["running"])) == (run, run)
+    assert row["desired_from"] == "one run of its Job (what-if)"

@@ -794,15 +794,18 @@ def _workload(doc: _Doc) -> Workload:
         f"{at}.template.spec",
         _labels(doc, tmeta.get("labels"), f"{at}.template.metadata.labels"),
     )
+    run = 0
+    if kind in ("CronJob", "Job"):
+        run = _get(doc, spec, "parallelism", at, int, 1)
+        completions = spec.get("completions")
+        if isinstance(completions, int) and not isinstance(completions, bool):
+            run = min(run, completions)
     if kind == "CronJob":
-        replicas = 0
+        replicas = 0  # between runs; one run is the what-if ``cronjobs="run"``
     elif kind == "DaemonSet":
         replicas = 0  # decided by the eligible nodes
     elif kind == "Job":
-        replicas = _get(doc, spec, "parallelism", "spec", int, 1)
-        completions = spec.get("completions")
-        if isinstance(completions, int) and not isinstance(completions, bool):
-            replicas = min(replicas, completions)
+        replicas = run
     else:
         replicas = _get(doc, spec, "replicas", "spec", int, 1)
     ordered = False
@@ -813,12 +816,13 @@ def _workload(doc: _Doc) -> Workload:
                 f"{doc.where('spec.podManagementPolicy')}: invalid {short_repr(policy)}; valid: OrderedReady, Parallel"
             )
         ordered = policy == "OrderedReady"
-    if not 0 <= replicas <= INT32_MAX:
-        path = "spec.parallelism" if kind == "Job" else "spec.replicas"
-        raise InvalidManifestError(
-            f"{doc.where(path)}: must be an integer from 0 to {INT32_MAX} (int32), got {replicas}"
-        )
-    return Workload(kind, namespace, str(name), replicas, template, doc.where(), ordered)
+    for count in (replicas, run):
+        if not 0 <= count <= INT32_MAX:
+            path = f"{at}.parallelism" if kind in ("Job", "CronJob") else "spec.replicas"
+            raise InvalidManifestError(
+                f"{doc.where(path)}: must be an integer from 0 to {INT32_MAX} (int32), got {count}"
+            )
+    return Workload(kind, namespace, str(name), replicas, template, doc.where(), ordered, run=run)
 
 
 def _limit_range(doc: _Doc) -> LimitRange:
@@ -944,6 +948,51 @@ def _budget(doc: _Doc) -> DisruptionBudget:
     )
 
 
+def _scaled_object(doc: _Doc) -> Autoscaler:
+    """A KEDA ScaledObject (``keda.sh/v1alpha1``): KEDA scales its target through an HPA with
+    ``minReplicas`` = ``minReplicaCount`` when above 0, else 1, and ``maxReplicas`` =
+    ``maxReplicaCount`` (default 100) (KEDA ``getHPAMinReplicas`` / ``getHPAMaxReplicas``)."""
+    meta = _mapping(doc, doc.body.get("metadata"), "metadata")
+    spec = _mapping(doc, doc.body.get("spec"), "spec")
+    ref = _mapping(doc, spec.get("scaleTargetRef"), "spec.scaleTargetRef")
+    kind, name = ref.get("kind", "Deployment"), ref.get("name")
+    if not isinstance(kind, str) or not isinstance(name, str) or not kind or not name:
+        raise InvalidManifestError(
+            f"{doc.where('spec.scaleTargetRef')}: needs the name (and kind, default Deployment) "
+            "of the workload to scale"
+        )
+    low = _get(doc, spec, "minReplicaCount", "spec", int, 0)
+    high = _get(doc, spec, "maxReplicaCount", "spec", int, 100)
+    idle = spec.get("idleReplicaCount")
+    for path, value in (("spec.minReplicaCount", low), ("spec.maxReplicaCount", high)):
+        if isinstance(value, bool) or not 0 <= value <= INT32_MAX:
+            raise InvalidManifestError(
+                f"{doc.where(path)}: must be an integer from 0 to {INT32_MAX}, got {value}"
+            )
+    if low > high:
+        raise InvalidManifestError(
+            f"{doc.where('spec.minReplicaCount')}: MinReplicaCount={low} must be less than "
+            f"MaxReplicaCount={high}"
+        )
+    if idle is not None and (
+        isinstance(idle, bool) or not isinstance(idle, int) or not 0 <= idle < max(low, 1)
+    ):
+        raise InvalidManifestError(
+            f"{doc.where('spec.idleReplicaCount')}: IdleReplicaCount={short_repr(idle)} must be "
+            f"an integer from 0 to less than MinReplicaCount={low}"
+        )
+    return Autoscaler(
+        str(meta.get("namespace") or "default"),
+        str(meta.get("name") or ""),
+        kind,
+        name,
+        max(low, 1),
+        max(high, 1),
+        doc.where(),
+        kind="ScaledObject",
+    )
+
+
 def _quota(doc: _Doc) -> ResourceQuota:
     meta = _mapping(doc, doc.body.get("metadata"), "metadata")
     hard_raw = _mapping(doc, _mapping(doc, doc.body.get("spec"), "spec").get("hard"), "spec.hard")
@@ -1024,11 +1073,9 @@ def _read(docs: list[_Doc], out: Manifests, unknown: dict[tuple[str, str], _Unkn
                 x for x in out.limit_ranges if (x.namespace, x.name) != (lr.namespace, lr.name)
             ]
             out.limit_ranges.append(lr)
-        elif kind == "HorizontalPodAutoscaler":
-            hpa = _autoscaler(doc)
-            out.autoscalers = [
-                x for x in out.autoscalers if (x.namespace, x.name) != (hpa.namespace, hpa.name)
-            ]
+        elif kind in ("HorizontalPodAutoscaler", "ScaledObject"):
+            hpa = _autoscaler(doc) if kind == "HorizontalPodAutoscaler" else _scaled_object(doc)
+            out.autoscalers = [x for x in out.autoscalers if x.key != hpa.key]
             out.autoscalers.append(hpa)
         elif kind == "PodDisruptionBudget":
             pdb = _budget(doc)

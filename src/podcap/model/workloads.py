@@ -285,6 +285,8 @@ class Workload:
     template: PodTemplate
     source: str = ""
     ordered: bool = False  # StatefulSet OrderedReady: pod n+1 only after pod n runs
+    run: int = 0  # a CronJob: the pods of one run of its Job (its parallelism)
+    desired_from: str = "spec"  # where ``replicas`` came from: the spec, an autoscaler, a what-if
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -326,7 +328,8 @@ class ResourceQuota:
 
 @dataclass(frozen=True)
 class Autoscaler:
-    """A HorizontalPodAutoscaler: the bounds it keeps its target's replicas in."""
+    """A HorizontalPodAutoscaler, or a KEDA ScaledObject (``kind``; KEDA drives its target
+    through an HPA whose bounds it sets): the bounds it keeps its target's replicas in."""
 
     namespace: str
     name: str
@@ -335,6 +338,20 @@ class Autoscaler:
     min_replicas: int
     max_replicas: int
     source: str = ""
+    kind: str = "HorizontalPodAutoscaler"
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """``(namespace, kind, name)``."""
+        return (self.namespace, self.kind, self.name)
+
+    def at(self, mode: str, replicas: int) -> int:
+        """The target's replicas: as the controller starts (``"start"``, :meth:`desired`), or
+        the what-ifs at ``"min"`` or ``"max"``; a target at 0 replicas stays at 0 (scaling is
+        disabled)."""
+        if replicas == 0 or mode == "start":
+            return self.desired(replicas)
+        return self.max_replicas if mode == "max" else self.min_replicas
 
     def desired(self, replicas: int) -> int:
         """The replicas the HPA controller sets when it starts from ``replicas``: nothing at 0

@@ -37,6 +37,7 @@ WORKLOAD_COLUMNS = (
     "limits",
     "cpu_request_millicores",
     "memory_request_mib",
+    "desired_from",
 )
 
 
@@ -52,8 +53,11 @@ class SimulationResult:
         workload's pods, as data: comma-separated ``pods``, ``cpu``, ``memory`` or another
         resource, ``pod_ips``, ``subnet``, ``quota``, ``admission``, ``taint``,
         ``nodeAffinity``, ``unschedulable``, ``topologySpread``, ``podAntiAffinity``,
-        ``nodeName``, ``evicted``, ``nodes``) and the per-pod requests
-        ``cpu_request_millicores`` [m], ``memory_request_mib`` [MiB].
+        ``nodeName``, ``evicted``, ``nodes``), ``preempted`` (pods evicted by DefaultPreemption
+        in the step), the per-pod requests ``cpu_request_millicores`` [m],
+        ``memory_request_mib`` [MiB], and ``desired_from``: where ``desired`` came from (the
+        spec, an autoscaler as it starts or a what-if, a CronJob's run, eligible nodes for a
+        DaemonSet, the pods observed in a snapshot).
     nodes : pandas.DataFrame
         One row per node: ``node, node_group, instance_type, zone, pods, pods_allocatable,
         cpu_requested_millicores, cpu_allocatable_millicores, memory_requested_mib,
@@ -92,6 +96,12 @@ class SimulationResult:
             "display.width", 200, "display.max_columns", None, "display.max_rows", 50
         ):
             lines.append(w[cols].to_string(index=False))
+        inferred = w[~w["desired_from"].isin(("spec", "eligible nodes"))]
+        if len(inferred):
+            lines.append("")
+            lines.append("desired from:")
+            for _, row in inferred.iterrows():
+                lines.append(f"  {row['namespace']}/{row['name']}: {row['desired_from']}")
         problems = w[w["reason"] != ""]
         if len(problems):
             lines.append("")

@@ -28,8 +28,8 @@ from podcap.errors import InvalidManifestError, InvalidSpecError
 from podcap.io.manifests import load_manifests
 from podcap.io.readers import load_cluster
 from podcap.pipeline.results import WORKLOAD_COLUMNS, SimulationResult
-from podcap.pipeline.state import ClusterState
-from podcap.pipeline.step import Engine, ScoringStrategy, settle
+from podcap.pipeline.state import AutoscalingMode, ClusterState, CronJobMode
+from podcap.pipeline.step import Engine, ScoringStrategy, _check_options, settle
 
 __all__ = ["Scenario", "ScenarioResult"]
 
@@ -137,7 +137,10 @@ class Scenario:
         engine: Engine = "fast",
         seed: int | None = None,
         percentage_of_nodes_to_score: int = 0,
+        hpa: AutoscalingMode = "start",
+        cronjobs: CronJobMode = "idle",
     ) -> None:
+        _check_options(scoring, engine, seed, percentage_of_nodes_to_score, hpa, cronjobs)
         self.state = ClusterState.of(cluster)
         self.options: dict[str, Any] = {
             "scoring": scoring,
@@ -145,6 +148,7 @@ class Scenario:
             "seed": seed,
             "percentage_of_nodes_to_score": percentage_of_nodes_to_score,
         }
+        self.what_if: dict[str, Any] = {"hpa": hpa, "cronjobs": cronjobs}
         self._steps: list[tuple[str, Change, Sequence[str]]] = []
 
     @property
@@ -157,7 +161,11 @@ class Scenario:
         """``kubectl apply`` manifests (paths, YAML text or dicts)."""
         ms = load_manifests(manifests)
         self._steps.append(
-            (description or f"apply {_describe(manifests)}", lambda st: st.apply(ms), ms.skipped)
+            (
+                description or f"apply {_describe(manifests)}",
+                lambda st: st.apply(ms, **self.what_if),
+                ms.skipped,
+            )
         )
         return self
 

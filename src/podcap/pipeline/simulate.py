@@ -9,7 +9,7 @@ import pandas as pd
 from podcap.io.manifests import Manifests, load_manifests
 from podcap.model.memory import check_simulation_size
 from podcap.pipeline.results import SimulationResult
-from podcap.pipeline.state import ClusterState, with_existing
+from podcap.pipeline.state import AutoscalingMode, ClusterState, CronJobMode, with_existing
 from podcap.pipeline.step import Engine, ScoringStrategy, step
 
 __all__ = ["simulate"]
@@ -24,6 +24,8 @@ def simulate(
     seed: int | None = None,
     existing: pd.DataFrame | None = None,
     percentage_of_nodes_to_score: int = 0,
+    hpa: AutoscalingMode = "start",
+    cronjobs: CronJobMode = "idle",
 ) -> SimulationResult:
     """Simulate ``kubectl apply`` of manifests on a cluster.
 
@@ -50,6 +52,12 @@ def simulate(
         kube-scheduler's ``percentageOfNodesToScore``: 0 (default) is its adaptive value, 100
         scores every node.  The fast engine samples as the scheduler does while a step's
         placements stay within its budget, and scores every node above it.
+    hpa : {"start", "min", "max"}
+        Workloads a HorizontalPodAutoscaler or a KEDA ScaledObject scales: as the autoscaler
+        starts (their replicas kept within its bounds; the default), or the what-ifs at its
+        minimum or maximum.
+    cronjobs : {"idle", "run"}
+        CronJobs: no pods between runs (the default), or the what-if of one run of each.
 
     Returns
     -------
@@ -102,5 +110,7 @@ def simulate(
         engine=engine,
         seed=seed,
         percentage_of_nodes_to_score=percentage_of_nodes_to_score,
+        hpa=hpa,
+        cronjobs=cronjobs,
     )
     return result

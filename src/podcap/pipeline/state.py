@@ -12,7 +12,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -39,7 +39,10 @@ from podcap.model.workloads import (
 )
 from podcap.pipeline.addresses import launch
 
-__all__ = ["ClusterState", "Cohort", "Key"]
+__all__ = ["AutoscalingMode", "ClusterState", "Cohort", "CronJobMode", "Key"]
+
+AutoscalingMode = Literal["start", "min", "max"]
+CronJobMode = Literal["idle", "run"]
 
 Key = tuple[str, str, str]  # namespace, kind, name
 IntArray = npt.NDArray[np.int64]
@@ -222,10 +225,17 @@ class ClusterState:
         fleet, _, _ = launch(full)
         return replace(self, fleet=fleet, full_fleet=full)
 
-    def apply(self, manifests: Any) -> ClusterState:
+    def apply(
+        self, manifests: Any, *, hpa: AutoscalingMode = "start", cronjobs: CronJobMode = "idle"
+    ) -> ClusterState:
         """``kubectl apply``: policies take effect, workloads are created or updated.
 
         ``manifests`` is what :func:`podcap.simulate` takes (paths, YAML text, ``Manifests``).
+        ``hpa``: autoscaled workloads (HorizontalPodAutoscalers, KEDA ScaledObjects) as the
+        controller starts them (``"start"``: their replicas within the bounds), or the what-ifs
+        at ``"min"`` or ``"max"``.  ``cronjobs``: ``"idle"`` (no pods between runs) or the
+        what-if ``"run"`` (the pods of one run of each CronJob's Job).  The workloads table
+        says which (``desired_from``).
 
         A workload applied with a new pod template is rolled out: its pods are recreated.
         Pods of observed workloads (a snapshot) that an applied workload owns are replaced by it.
@@ -261,21 +271,35 @@ class ClusterState:
         for pdb in manifests.budgets:
             budgets[(pdb.namespace, pdb.name)] = pdb
         autoscalers = dict(self.autoscalers)
-        for hpa in manifests.autoscalers:
-            autoscalers[(hpa.namespace, hpa.name)] = hpa
-        for hpa in autoscalers.values():
-            key = (hpa.namespace, hpa.target_kind, hpa.target_name)
+        for scaler in manifests.autoscalers:
+            autoscalers[scaler.key] = scaler
+        for scaler in autoscalers.values():
+            key = (scaler.namespace, scaler.target_kind, scaler.target_name)
             if key in workloads:
                 wl = workloads[key]
-                workloads[key] = replace(wl, replicas=hpa.desired(wl.replicas))
-            elif hpa in manifests.autoscalers:
+                how = "as it starts" if hpa == "start" else f"what-if at {hpa}Replicas"
+                workloads[key] = replace(
+                    wl,
+                    replicas=scaler.at(hpa, wl.replicas),
+                    desired_from=f"{scaler.kind} {scaler.name} ({how})",
+                )
+            elif scaler in manifests.autoscalers:
                 warnings.warn(
-                    f"{hpa.source}: HorizontalPodAutoscaler {hpa.namespace}/{hpa.name} targets "
-                    f"{hpa.target_kind} {hpa.target_name}, which is not among the workloads; it "
-                    "scales nothing",
+                    f"{scaler.source}: {scaler.kind} {scaler.namespace}/{scaler.name} targets "
+                    f"{scaler.target_kind} {scaler.target_name}, which is not among the "
+                    "workloads; it scales nothing",
                     PodcapWarning,
                     stacklevel=3,
                 )
+        for key, wl in workloads.items():
+            if wl.kind != "CronJob":
+                continue
+            if cronjobs == "run":
+                workloads[key] = replace(
+                    wl, replicas=wl.run, desired_from="one run of its Job (what-if)"
+                )
+            else:
+                workloads[key] = replace(wl, replicas=0, desired_from="no pods between runs")
         known = namespaces | BUILTIN_NAMESPACES | {k[0] for k in self.workloads}
         missing = sorted({w.namespace for w in manifests.workloads} - known)
         if missing:

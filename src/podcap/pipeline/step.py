@@ -40,7 +40,7 @@ from podcap.pipeline.results import (
     SimulationResult,
     nodes_frame,
 )
-from podcap.pipeline.state import ClusterState, Cohort, Key
+from podcap.pipeline.state import AutoscalingMode, ClusterState, Cohort, CronJobMode, Key
 from podcap.scheduler.cycle import diagnose, node_filters, pod_class, scheduling_failure
 from podcap.scheduler.fast import (
     Lower,
@@ -93,7 +93,23 @@ def needs_ip(wl: Workload, pod: AdmittedPod) -> bool:
     return not wl.template.host_network and pod.requests.get(POD_ENI, 0) == 0
 
 
-def _check_options(scoring: str, engine: str, seed: Any, percentage: Any = 0) -> None:
+def _check_options(
+    scoring: str,
+    engine: str,
+    seed: Any,
+    percentage: Any = 0,
+    hpa: Any = "start",
+    cronjobs: Any = "idle",
+) -> None:
+    if hpa not in ("start", "min", "max"):
+        raise InvalidOptionError(
+            f"unknown hpa mode {hpa!r}; valid: start (as the autoscaler starts), min, max"
+        )
+    if cronjobs not in ("idle", "run"):
+        raise InvalidOptionError(
+            f"unknown cronjobs mode {cronjobs!r}; valid: idle (no pods between runs), run "
+            "(one run of each CronJob)"
+        )
     if scoring not in ("LeastAllocated", "MostAllocated"):
         raise InvalidOptionError(
             f"unknown scoring strategy {scoring!r}; valid: LeastAllocated, MostAllocated"
@@ -121,6 +137,8 @@ def step(
     engine: Engine = "fast",
     seed: int | None = None,
     percentage_of_nodes_to_score: int = 0,
+    hpa: AutoscalingMode = "start",
+    cronjobs: CronJobMode = "idle",
 ) -> tuple[ClusterState, SimulationResult]:
     """``kubectl apply`` of manifests to a state, then :func:`settle`.
 
@@ -129,7 +147,7 @@ def step(
     state : ClusterState
     manifests : path, YAML text, dict, list of those, or Manifests
         As for :func:`podcap.simulate`.
-    scoring, engine, seed, percentage_of_nodes_to_score
+    scoring, engine, seed, percentage_of_nodes_to_score, hpa, cronjobs
         As for :func:`podcap.simulate`.
 
     Returns
@@ -137,10 +155,10 @@ def step(
     (ClusterState, SimulationResult)
         The next state and what happened.
     """
-    _check_options(scoring, engine, seed, percentage_of_nodes_to_score)
+    _check_options(scoring, engine, seed, percentage_of_nodes_to_score, hpa, cronjobs)
     ms = manifests if isinstance(manifests, Manifests) else load_manifests(manifests)
     return settle(
-        state.apply(ms),
+        state.apply(ms, hpa=hpa, cronjobs=cronjobs),
         scoring=scoring,
         engine=engine,
         seed=seed,
@@ -339,7 +357,20 @@ def settle(
     for key, wl in workloads.items():
         idx = by_key.get(key, [])
         row: dict[str, Any] = dict.fromkeys(WORKLOAD_COLUMNS, 0)
-        row.update(namespace=key[0], kind=key[1], name=key[2], reason="", limits="")
+        row.update(
+            namespace=key[0],
+            kind=key[1],
+            name=key[2],
+            reason="",
+            limits="",
+            desired_from=(
+                "the pods observed"
+                if key in state.observed
+                else "eligible nodes"
+                if wl.kind == "DaemonSet"
+                else wl.desired_from
+            ),
+        )
         note: dict[str, str] = {}
         rows[key], notes[key] = row, note
         newest = cohorts[idx[-1]].pod if idx else None
