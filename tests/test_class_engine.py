@@ -1,9 +1,9 @@
-"""The fast engine's compiled cycles (:mod:`podcap.kernels.heaps`, :mod:`podcap.kernels.sampled`)
+"""The fast engine's compiled cycles (:mod:`podcap.kernels.compiled`)
 against the reference.
 
 On fleets of fewer than 100 nodes kube-scheduler scores every node and the fast engine places
 default-spread and DoNotSchedule-spread workloads with the grouped-heaps kernel; on larger fleets
-it samples nodes as the scheduler does, node by node (:mod:`podcap.kernels.sampled`).  Both must
+it samples nodes as the scheduler does, node by node.  Both must
 give the reference cycle's placements, node for node.
 """
 
@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import podcap
-from podcap.kernels import heaps, sampled
+from podcap.kernels import compiled
 from test_engine import (
     INSTANCE_TYPES,
     PRIORITY_CLASSES,
@@ -83,7 +83,7 @@ def test_class_engine_equals_reference_with_seeded_ties(
 
 def test_the_kernel_is_what_places_them(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
-    real = heaps.place_heaps
+    real = compiled.place_heaps
 
     def spy(*args: Any, **kw: Any) -> int:
         calls.append(args[20])
@@ -183,7 +183,7 @@ def test_plain_python_kernel_gives_the_compiled_placements(monkeypatch: pytest.M
         _spread_deployment(50, "250m", "kubernetes.io/hostname", 1, name="web"),
     ]
     compiled = podcap.simulate(cluster, manifests)
-    real = heaps.place_heaps
+    real = compiled.place_heaps
     calls: list[int] = []
 
     def plain_python(*args: Any, **kw: Any) -> int:
@@ -323,7 +323,7 @@ def test_sampled_plain_python_kernel_gives_the_compiled_placements(
         {**_spread_deployment(100, "100m", "kubernetes.io/hostname", 1, name="spread")},
     ]
     compiled = podcap.simulate(cluster, manifests)
-    real = sampled.place_sampled
+    real = compiled.place_sampled
     calls: list[int] = []
 
     def plain_python(*args: Any, **kw: Any) -> tuple[int, int]:
@@ -365,3 +365,89 @@ def test_sampled_hostname_skew_counts_nodes_the_pod_cannot_use(skew: int) -> Non
     row = res.workloads.iloc[0]
     assert int(row["running"]) + int(row["container_creating"]) == 90 * skew
     _same(cluster, manifests)
+
+
+def _preferring(
+    name: str, replicas: int, cpu: str, terms: list[tuple[str, str, int]]
+) -> dict[str, Any]:
+    d = _spread_deployment(replicas, cpu, "", 1, name=name)
+    spec = d["spec"]["template"]["spec"]
+    spec.pop("topologySpreadConstraints")
+    affinity: dict[str, Any] = {}
+    for kind, key, weight in terms:
+        affinity.setdefault(kind, {}).setdefault(
+            "preferredDuringSchedulingIgnoredDuringExecution", []
+        ).append(
+            {
+                "weight": weight,
+                "podAffinityTerm": {
+                    "labelSelector": {"matchLabels": {"app": name}},
+                    "topologyKey": key,
+                },
+            }
+        )
+    spec["affinity"] = affinity
+    return d
+
+
+HOST, ZONE = "kubernetes.io/hostname", "topology.kubernetes.io/zone"
+
+
+@st.composite
+def preferring(draw: st.DrawFn) -> list[dict[str, Any]]:
+    out = []
+    for i in range(draw(st.integers(1, 3))):
+        terms = draw(
+            st.lists(
+                st.tuples(
+                    st.sampled_from(["podAntiAffinity", "podAffinity"]),
+                    st.sampled_from([HOST, ZONE]),
+                    st.integers(1, 100),
+                ),
+                min_size=1,
+                max_size=2,
+            )
+        )
+        d = _preferring(f"p{i}", draw(st.integers(1, 80)), f"{draw(st.integers(1, 9))}00m", terms)
+        if draw(st.booleans()):
+            d["kind"] = "Job"
+            d["spec"]["parallelism"] = d["spec"].pop("replicas")
+            d["spec"].pop("selector")
+            d["spec"]["template"]["spec"]["restartPolicy"] = "Never"
+        out.append(d)
+    return out
+
+
+@SETTINGS
+@given(cluster=fleets(), manifests=preferring(), scoring=st.sampled_from(SCORINGS))
+def test_preferred_affinity_to_own_pods_equals_the_reference(
+    cluster: podcap.Cluster, manifests: list[dict[str, Any]], scoring: str
+) -> None:
+    _same(cluster, manifests, scoring=scoring)
+
+
+@SAMPLED
+@given(cluster=large_fleets(), manifests=preferring())
+def test_sampled_preferred_affinity_to_own_pods_equals_the_reference(
+    cluster: podcap.Cluster, manifests: list[dict[str, Any]]
+) -> None:
+    _same(cluster, manifests)
+
+
+def test_preferred_anti_affinity_to_own_pods_is_not_sent_to_the_reference(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[int] = []
+    real = compiled.place_heaps
+
+    def spy(*args: Any, **kw: Any) -> int:
+        calls.append(args[20])
+        return real(*args, **kw)
+
+    monkeypatch.setattr("podcap.scheduler.fast.place_heaps", spy)
+    cluster = podcap.Cluster([podcap.NodeGroup("a", "m5.large", 6, zones=("z1", "z2"))])
+    res = podcap.simulate(
+        cluster, [_preferring("web", 12, "100m", [("podAntiAffinity", HOST, 100)])]
+    )
+    assert calls == [12]
+    assert res.placements["pods"].tolist() == [2] * 6

@@ -65,6 +65,15 @@ def pod_class(fleet: Fleet, wl: Workload, pod: AdmittedPod, filters: Filters) ->
     )
     # topology spreading counts the pods on the nodes that pass the pod's node affinity
     counted = filters.static.get(node_affinity.NAME, filters.eligible)
+    # preferred terms against the workload's own pods: each own pod counts twice, once for the
+    # incoming pod's term and once for the same term of the pod already there
+    per_key = {"kubernetes.io/hostname": 0, "topology.kubernetes.io/zone": 0}
+    terms = [(w.weight, w.term) for w in wl.template.preferred_pod_affinity] + [
+        (-w.weight, w.term) for w in wl.template.preferred_pod_anti_affinity
+    ]
+    for weight, term in terms:
+        if term.topology_key in per_key:
+            per_key[term.topology_key] += 2 * weight
     return PodClass(
         request=req,
         nz_cpu=int(nz_cpu),
@@ -77,6 +86,8 @@ def pod_class(fleet: Fleet, wl: Workload, pod: AdmittedPod, filters: Filters) ->
         hard_spread=hard,
         zone=fleet.zone,
         domains=tuple(pod_topology_spread.domains(fleet, c) for c in hard),
+        affinity_host=per_key["kubernetes.io/hostname"],
+        affinity_zone=per_key["topology.kubernetes.io/zone"],
     )
 
 

@@ -10,7 +10,7 @@
 Workloads without spreading: every node's score curve is computed at once and the best slots
 taken (:func:`podcap.kernels.scheduling.greedy_counts`).  Workloads with the default spreading or
 DoNotSchedule constraints: the cycle pod by pod, nodes grouped by what their spreading score
-depends on (:func:`podcap.kernels.heaps.place_heaps`, compiled).  Both are exact: they give the reference
+depends on (:func:`podcap.kernels.compiled.place_heaps`, compiled).  Both are exact: they give the reference
 cycle's placements when it scores every node.
 """
 
@@ -21,8 +21,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from podcap.kernels.heaps import place_heaps
-from podcap.kernels.sampled import place_sampled
+from podcap.kernels.compiled import place_heaps, place_sampled
 from podcap.kernels.scheduling import greedy_counts, slot_scores
 from podcap.model.workloads import LabelSelector, PodTemplate
 from podcap.scheduler.framework import BoolArray, IntArray, NodeState, PodClass
@@ -79,8 +78,21 @@ def not_modelled(
         out.append(
             "required pod anti-affinity other than on the hostname against its own pods only"
         )
-    if template.preferred_pod_affinity or template.preferred_pod_anti_affinity:
-        out.append("preferred pod (anti-)affinity")
+    if any(
+        w.term.topology_key not in ("kubernetes.io/hostname", "topology.kubernetes.io/zone")
+        or w.term.selector is None
+        or not w.term.selector.matches(labels)
+        or w.term.namespaces
+        or w.term.all_namespaces
+        or w.term.match_label_keys
+        or w.term.mismatch_label_keys
+        or selects_others(w.term.selector)
+        for w in (*template.preferred_pod_affinity, *template.preferred_pod_anti_affinity)
+    ):
+        out.append(
+            "preferred pod (anti-)affinity other than on the hostname or zone against its own "
+            "pods only"
+        )
     if template.preferred_node_affinity:
         out.append("preferred node affinity")
     for c in template.spread:
@@ -164,6 +176,7 @@ class _Topology:
 
     zone: IntArray  # zone code
     zone_count: IntArray  # pods of the workload per zone, on the nodes its affinity admits
+    zone_all: IntArray  # pods of the workload per zone, on every node (InterPodAffinity)
     host_skew: int  # a DoNotSchedule hostname constraint's max skew (0: none)
     dom: IntArray  # (H, N) the other DoNotSchedule constraints' domain codes (-1: no label)
     dom_skew: IntArray  # (H,)
@@ -193,6 +206,7 @@ def _topology(pc: PodClass, own: IntArray) -> _Topology:
     return _Topology(
         zone=zone,
         zone_count=zone_count.astype(np.int64),
+        zone_all=np.bincount(zone, weights=own, minlength=n_zones).astype(np.int64),
         host_skew=int(min(host)) if host else 0,
         dom=dom,
         dom_skew=np.array([k for k, _ in other], dtype=np.int64),
@@ -203,6 +217,8 @@ def _topology(pc: PodClass, own: IntArray) -> _Topology:
 
 def _pod_args(pc: PodClass, most: bool, fewest_first: bool) -> tuple[int | bool, ...]:
     return (
+        int(pc.affinity_host),
+        int(pc.affinity_zone),
         int(pc.request[0]),
         int(pc.request[1]),
         int(pc.nz_cpu),
@@ -224,7 +240,7 @@ def _by_heaps(
     fewest_first: bool = True,
 ) -> IntArray:
     """The scheduling cycle pod by pod, every node scored, nodes grouped by their pods of the
-    workload and their zone and domains (:func:`podcap.kernels.heaps.place_heaps`)."""
+    workload and their zone and domains (:func:`podcap.kernels.compiled.place_heaps`)."""
     size = state.pods.shape[0]
     placed = np.zeros(size, dtype=np.int64)
     if n <= 0 or size == 0:
@@ -258,6 +274,7 @@ def _by_heaps(
         topo.dom_present,
         placed,
         int(n),
+        topo.zone_all.copy(),
         *_pod_args(pc, most, fewest_first),
     )
     return placed
@@ -277,7 +294,7 @@ def place_sampled_nodes(
 ) -> tuple[IntArray, int]:
     """Place ``n`` pods of ``pc`` the way kube-scheduler samples nodes: from ``start`` in its
     node list ``order``, the first ``to_find`` feasible nodes are scored
-    (:func:`podcap.kernels.sampled.place_sampled`).  Returns pods per node and the next start
+    (:func:`podcap.kernels.compiled.place_sampled`).  Returns pods per node and the next start
     index.  The state is not modified."""
     size = state.pods.shape[0]
     placed = np.zeros(size, dtype=np.int64)
@@ -308,9 +325,14 @@ def place_sampled_nodes(
         int(n),
         int(to_find),
         int(start),
+        topo.zone_all.copy(),
         *_pod_args(pc, most_allocated, rank is None),
     )
     return placed, start
+
+
+def _affinity_scored(pc: PodClass) -> bool:
+    return bool(pc.affinity_host or pc.affinity_zone)
 
 
 def _is_host(domain: IntArray) -> bool:
@@ -332,7 +354,7 @@ def place_fast(
     not modified; call ``state.add(pc, counts)`` to commit.
     """
     own_ = np.zeros(state.pods.shape[0], dtype=np.int64) if own is None else own
-    if pc.hard_spread or (pc.soft_spread and pc.zone is not None):
+    if pc.hard_spread or (pc.soft_spread and pc.zone is not None) or _affinity_scored(pc):
         return _by_heaps(state, pc, n, own_, most_allocated, rank, rank is None)
     return _greedy(state, pc, n, own_, most_allocated, rank, rank is None)
 

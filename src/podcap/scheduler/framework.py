@@ -83,6 +83,10 @@ class PodClass:
     domains: tuple[IntArray, ...] = ()  # per hard constraint: domain code per node (-1: no label)
     host_ports: bool = False  # the pod binds host ports: one per node, and not where taken
     ports_taken: BoolArray | None = None  # nodes where other pods hold a conflicting host port
+    # InterPodAffinity score of preferred (anti-)affinity terms against the workload's own pods:
+    # raw points per own pod on the node (hostname terms) and in its zone (zone terms)
+    affinity_host: int = 0
+    affinity_zone: int = 0
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ workload on the nodes that pass its node affinity.
 
 Score: the system-default spreading of pods that a Service, ReplicaSet or StatefulSet selects
 (hostname maxSkew 3, zone maxSkew 5), normalised over the scored nodes, is computed by the fast
-engine's compiled cycles (:mod:`podcap.kernels.heaps`, :mod:`podcap.kernels.sampled`).
+engine's compiled cycles (:mod:`podcap.kernels.compiled`).
 """
 
 from __future__ import annotations

@@ -1,0 +1,645 @@
+"""kube-scheduler's scheduling cycle, pod by pod, compiled with numba (lazily: ``import podcap``
+does not import numba).
+
+Per pod: the filters (``placed < cap``: resources, pods count, hostname anti-affinity and host
+ports, precomputed per node; every DoNotSchedule topology spread constraint), the scores
+(NodeResourcesFit, LeastAllocated or MostAllocated over the non-zero requests, and
+BalancedAllocation: :func:`level_score`; 2 x PodTopologySpread with the system default
+constraints: :func:`spread_raw`, :func:`spread_score`; 2 x InterPodAffinity for preferred terms
+against the workload's own pods: :func:`affinity_score`), normalised over the scored nodes, and
+the tie rule (the highest score, then optionally the fewest pods of the workload, then the lowest
+tie key).  Two kernels:
+
+* :func:`place_heaps` scores every node.  A node's fit and balance scores depend on the node
+  alone and change only when a pod is bound to it; its spreading and affinity scores depend
+  only on its pods of the workload (its *level*) and its zone, and DoNotSchedule decides per
+  level and domain.  So the nodes are grouped by (level, cell), a cell being a zone and domain
+  combination, each group a max-heap on (fit + balance, lowest tie key), and a pod's node is the
+  best top among the groups: ``O(groups + log nodes)`` per pod however different the nodes are.
+* :func:`place_sampled` reproduces ``percentageOfNodesToScore``: from ``nextStartNodeIndex`` it
+  walks the scheduler's node list (zones interleaved), stops after ``numFeasibleNodesToFind``
+  feasible nodes, scores only those and advances the start index by the nodes it processed.
+  Which nodes a pod sees depends on where the previous pod stopped, so it goes node by node:
+  ``O(nodes processed)`` per pod.
+
+Both are plain Python in the subset numba compiles (``compiled=False`` runs them uncompiled, for
+checking).  They live in one module with their helpers so that numba's on-disk cache, keyed on
+this file, never pairs a kernel with an older version of a helper.
+"""
+
+from __future__ import annotations
+
+import math
+import types
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "affinity_score",
+    "level_score",
+    "place_heaps",
+    "place_sampled",
+    "spread_raw",
+    "spread_score",
+]
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+_MAX = 100  # framework.MaxNodeScore
+_cache: dict[str, Any] = {}
+
+
+def level_score(
+    alloc_cpu: int,
+    alloc_mem: int,
+    used_cpu: int,
+    used_mem: int,
+    nz_cpu: int,
+    nz_mem: int,
+    k: int,
+    req_cpu: int,
+    req_mem: int,
+    pnz_cpu: int,
+    pnz_mem: int,
+    most: bool,
+    balanced: bool,
+) -> int:
+    """NodeResourcesFit + NodeResourcesBalancedAllocation of a node for its ``k+1``-th pod.
+
+    NodeResourcesFit (weight 1) over cpu and memory with the non-zero requests: LeastAllocated
+    ``(alloc - requested) * 100 // alloc`` (0 when over), or MostAllocated
+    ``min(requested, alloc) * 100 // alloc``, averaged over the resources with allocatable;
+    BalancedAllocation (weight 1, skipped for best-effort pods): ``int((1 - |f_cpu - f_mem| /
+    2) * 100)`` with ``f = min(requested / alloc, 1)`` on actual requests.
+    """
+    total = 0
+    weights = 0
+    for r in range(2):
+        a = alloc_cpu if r == 0 else alloc_mem
+        if a == 0:
+            continue
+        q = nz_cpu + (k + 1) * pnz_cpu if r == 0 else nz_mem + (k + 1) * pnz_mem
+        if most:
+            total += (min(q, a) * _MAX) // a
+        elif q <= a:
+            total += ((a - q) * _MAX) // a
+        weights += 1
+    score = total // weights if weights > 0 else 0
+    if balanced:
+        fc = 0.0
+        fm = 0.0
+        parts = 0
+        if alloc_cpu > 0:
+            fc = min(float(used_cpu + (k + 1) * req_cpu) / float(alloc_cpu), 1.0)
+            parts += 1
+        if alloc_mem > 0:
+            fm = min(float(used_mem + (k + 1) * req_mem) / float(alloc_mem), 1.0)
+            parts += 1
+        std = abs((fc - fm) / 2.0) if parts == 2 else 0.0
+        score += int((1.0 - std) * _MAX)
+    return score
+
+
+def spread_raw(host_count: int, zone_count: int, w_host: float, w_zone: float) -> int:
+    """PodTopologySpread's raw score with the system default constraints, summed in their order
+    (hostname maxSkew 3, then zone maxSkew 5): ``count * weight + (maxSkew - 1)`` each, rounded
+    half away from zero (Go's ``math.Round``)."""
+    v = 0.0
+    v += float(host_count) * w_host + 2.0
+    v += float(zone_count) * w_zone + 4.0
+    return math.floor(v + 0.5)
+
+
+def spread_score(raw: int, low: int, high: int) -> int:
+    """PodTopologySpread's normalised score, weight 2 applied: ``100 * (max + min - raw) // max``
+    over the scored nodes (100 when every raw score is 0)."""
+    if high == 0:
+        return 2 * _MAX
+    return 2 * ((_MAX * (high + low - raw)) // high)
+
+
+def affinity_score(raw: int, low: int, high: int) -> int:
+    """InterPodAffinity's normalised score, weight 2 applied: ``int(100 * (raw - min) /
+    (max - min))`` over the scored nodes (0 when they are all equal)."""
+    if high == low:
+        return 0
+    return 2 * int(_MAX * ((raw - low) / (high - low)))
+
+
+def _compiled(kernel: Callable[..., Any], *helpers: Callable[..., Any]) -> Callable[..., Any]:
+    """``kernel`` compiled with numba (once per process; numba caches the machine code on
+    disk), its calls to the score helpers of this module and to ``helpers`` (functions of its
+    own module) bound to their compiled versions."""
+    name = f"{kernel.__module__}.{kernel.__qualname__}"
+    if name not in _cache:
+        import numba
+
+        bound = dict(kernel.__globals__)
+        for helper in (level_score, spread_raw, spread_score, affinity_score, *helpers):
+            hname = f"{helper.__module__}.{helper.__qualname__}"
+            if hname not in _cache:
+                _cache[hname] = numba.njit(cache=True, nogil=True)(helper)
+            bound[helper.__name__] = _cache[hname]
+        clone = types.FunctionType(
+            kernel.__code__, bound, kernel.__name__, kernel.__defaults__, kernel.__closure__
+        )
+        clone.__qualname__ = kernel.__qualname__
+        clone.__module__ = kernel.__module__
+        _cache[name] = numba.njit(cache=True, nogil=True)(clone)
+    return _cache[name]  # type: ignore[no-any-return]
+
+
+def _push(heap: IntArray, size: int, key: int) -> None:
+    """Insert ``key`` into the max-heap ``heap[:size]`` (room for one more)."""
+    i = size
+    heap[i] = key
+    while i > 0:
+        parent = (i - 1) // 2
+        if heap[parent] >= heap[i]:
+            break
+        heap[parent], heap[i] = heap[i], heap[parent]
+        i = parent
+
+
+def _pop(heap: IntArray, size: int) -> int:
+    """Remove and return the largest key of ``heap[:size]``."""
+    top = heap[0]
+    size -= 1
+    heap[0] = heap[size]
+    i = 0
+    while True:
+        left = 2 * i + 1
+        if left >= size:
+            break
+        child = left
+        if left + 1 < size and heap[left + 1] > heap[left]:
+            child = left + 1
+        if heap[i] >= heap[child]:
+            break
+        heap[i], heap[child] = heap[child], heap[i]
+        i = child
+    return int(top)
+
+
+def _place_heaps(
+    alloc_cpu: IntArray,
+    alloc_mem: IntArray,
+    used_cpu: IntArray,
+    used_mem: IntArray,
+    nz_cpu: IntArray,
+    nz_mem: IntArray,
+    own: IntArray,
+    cap: IntArray,
+    cell: IntArray,
+    counted: BoolArray,
+    tie_key: IntArray,
+    node_of_key: IntArray,
+    cell_zone: IntArray,
+    zone_count: IntArray,
+    host_skew: int,
+    cell_dom: IntArray,
+    dom_skew: IntArray,
+    dom_count: IntArray,
+    dom_present: BoolArray,
+    placed: IntArray,
+    n: int,
+    zone_all: IntArray,
+    aff_host: int,
+    aff_zone: int,
+    req_cpu: int,
+    req_mem: int,
+    pnz_cpu: int,
+    pnz_mem: int,
+    most: bool,
+    balanced: bool,
+    soft: bool,
+    fewest: bool,
+) -> int:
+    """Place up to ``n`` identical pods; returns how many were placed.
+
+    Per node (length N): allocatable, actual and non-zero requests [m], [B]; ``own`` pods of the
+    workload before this call; ``cap`` pods of the workload it can take (0: not a candidate);
+    ``cell`` code; ``counted``: its node affinity admits the pod (topology counts);
+    ``tie_key`` (a permutation of 0..N-1) and its inverse ``node_of_key``.  Per cell:
+    ``cell_zone`` and, per DoNotSchedule constraint other than the hostname, ``cell_dom[h, c]``
+    (-1 without the label).  ``zone_count``, ``dom_count`` (updated in place), ``dom_present``,
+    ``dom_skew``, ``host_skew`` (> 0: a DoNotSchedule hostname constraint) as in
+    :func:`place_sampled`; ``placed`` (N) receives the pods placed.
+    """
+    n_nodes = alloc_cpu.shape[0]
+    n_cells = cell_zone.shape[0]
+    n_zones = zone_count.shape[0]
+    n_dom = cell_dom.shape[0]
+    scale = n_nodes + 1  # key = static * scale + (n_nodes - tie key): larger is better
+    # the lowest level any candidate has; levels are relative to it
+    base = 0
+    first = True
+    for i in range(n_nodes):
+        if cap[i] > 0 and (first or own[i] < base):
+            base = own[i]
+            first = False
+    if first or n <= 0:
+        return 0
+    top_level = 0
+    for i in range(n_nodes):
+        if cap[i] > 0 and own[i] - base > top_level:
+            top_level = own[i] - base
+    levels = top_level + 2
+    # heaps: one array per (level, cell), grown on demand
+    heaps = [np.zeros(0, dtype=np.int64) for _ in range(levels * n_cells)]
+    sizes = np.zeros(levels * n_cells, dtype=np.int64)
+    wanted = np.zeros(levels * n_cells, dtype=np.int64)
+    for i in range(n_nodes):
+        if cap[i] > 0:
+            wanted[(own[i] - base) * n_cells + cell[i]] += 1
+    for g in range(levels * n_cells):
+        heaps[g] = np.zeros(max(wanted[g], 4), dtype=np.int64)
+    for i in range(n_nodes):
+        if cap[i] > 0:
+            g = (own[i] - base) * n_cells + cell[i]
+            s = level_score(
+                alloc_cpu[i],
+                alloc_mem[i],
+                used_cpu[i],
+                used_mem[i],
+                nz_cpu[i],
+                nz_mem[i],
+                0,
+                req_cpu,
+                req_mem,
+                pnz_cpu,
+                pnz_mem,
+                most,
+                balanced,
+            )
+            _push(heaps[g], sizes[g], s * scale + (n_nodes - tie_key[i]))
+            sizes[g] += 1
+    # the hostname constraint's minimum over the counted nodes
+    hist = np.zeros(1, dtype=np.int64)
+    host_min = 0
+    if host_skew > 0:
+        most_pods = 0
+        for i in range(n_nodes):
+            if counted[i] and own[i] > most_pods:
+                most_pods = own[i]
+        hist = np.zeros(most_pods + n + 2, dtype=np.int64)
+        host_min = most_pods + n + 1
+        for i in range(n_nodes):
+            if counted[i]:
+                hist[own[i]] += 1
+                if own[i] < host_min:
+                    host_min = own[i]
+    dom_min = np.zeros(max(n_dom, 1), dtype=np.int64)
+    seen = np.zeros(n_zones, dtype=np.bool_)
+    feasible = np.zeros(levels * n_cells, dtype=np.bool_)
+    raw = np.zeros(levels * n_cells, dtype=np.int64)
+    raw_aff = np.zeros(levels * n_cells, dtype=np.int64)
+    scored_aff = aff_host != 0 or aff_zone != 0
+    done = 0
+    for _ in range(n):
+        for h in range(n_dom):
+            m = -1
+            for d in range(dom_count.shape[1]):
+                if dom_present[h, d] and (m < 0 or dom_count[h, d] < m):
+                    m = dom_count[h, d]
+            dom_min[h] = m
+        # filters, per group
+        n_feasible = 0
+        for z in range(n_zones):
+            seen[z] = False
+        n_groups = levels * n_cells
+        for g in range(n_groups):
+            ok = sizes[g] > 0
+            level = g // n_cells + base
+            c = g % n_cells
+            if ok and host_skew > 0:
+                ok = level + 1 - host_min <= host_skew
+            for h in range(n_dom):
+                if not ok:
+                    break
+                d = cell_dom[h, c]
+                ok = d >= 0 and dom_min[h] >= 0 and dom_count[h, d] + 1 - dom_min[h] <= dom_skew[h]
+            feasible[g] = ok
+            if ok:
+                n_feasible += sizes[g]
+                seen[cell_zone[c]] = True
+        if n_feasible == 0:
+            break
+        low_raw = 0
+        high_raw = 0
+        if soft:
+            n_seen = 0
+            for z in range(n_zones):
+                if seen[z]:
+                    n_seen += 1
+            w_host = math.log(n_feasible + 2)
+            w_zone = math.log(n_seen + 2)
+            first = True
+            for g in range(n_groups):
+                if not feasible[g]:
+                    continue
+                r = spread_raw(
+                    g // n_cells + base, zone_count[cell_zone[g % n_cells]], w_host, w_zone
+                )
+                raw[g] = r
+                if first or r < low_raw:
+                    low_raw = r
+                if first or r > high_raw:
+                    high_raw = r
+                first = False
+        low_aff = 0
+        high_aff = 0
+        if scored_aff:
+            first = True
+            for g in range(n_groups):
+                if not feasible[g]:
+                    continue
+                r = aff_host * (g // n_cells + base) + aff_zone * zone_all[cell_zone[g % n_cells]]
+                raw_aff[g] = r
+                if first or r < low_aff:
+                    low_aff = r
+                if first or r > high_aff:
+                    high_aff = r
+                first = False
+        best = -1
+        best_score = 0
+        best_own = 0
+        best_key = 0
+        for g in range(n_groups):
+            if not feasible[g]:
+                continue
+            key = heaps[g][0]
+            score = key // scale
+            if soft:
+                score += spread_score(raw[g], low_raw, high_raw)
+            if scored_aff:
+                score += affinity_score(raw_aff[g], low_aff, high_aff)
+            mine = g // n_cells if fewest else 0
+            tie = n_nodes - key % scale
+            if best >= 0 and (
+                score < best_score
+                or (score == best_score and mine > best_own)
+                or (score == best_score and mine == best_own and tie > best_key)
+            ):
+                continue
+            best, best_score, best_own, best_key = g, score, mine, tie
+        # bind: the node leaves its group and, if it has room, joins the next level's
+        g = best
+        key = _pop(heaps[g], sizes[g])
+        sizes[g] -= 1
+        i = node_of_key[n_nodes - key % scale]
+        if host_skew > 0:
+            k = own[i] + placed[i]
+            hist[k] -= 1
+            hist[k + 1] += 1
+            while hist[host_min] == 0:
+                host_min += 1
+        placed[i] += 1
+        zone_count[cell_zone[cell[i]]] += 1
+        zone_all[cell_zone[cell[i]]] += 1
+        for h in range(n_dom):
+            dom_count[h, cell_dom[h, cell[i]]] += 1
+        done += 1
+        if placed[i] < cap[i]:
+            level = g // n_cells + 1
+            if level >= levels:  # a new level for every cell
+                for _c in range(n_cells):
+                    heaps.append(np.zeros(4, dtype=np.int64))
+                sizes = np.concatenate((sizes, np.zeros(n_cells, dtype=np.int64)))
+                feasible = np.zeros(sizes.shape[0], dtype=np.bool_)
+                raw = np.zeros(sizes.shape[0], dtype=np.int64)
+                raw_aff = np.zeros(sizes.shape[0], dtype=np.int64)
+                levels += 1
+            h2 = level * n_cells + cell[i]
+            if sizes[h2] == heaps[h2].shape[0]:
+                grown = np.zeros(2 * heaps[h2].shape[0], dtype=np.int64)
+                grown[: sizes[h2]] = heaps[h2][: sizes[h2]]
+                heaps[h2] = grown
+            s = level_score(
+                alloc_cpu[i],
+                alloc_mem[i],
+                used_cpu[i],
+                used_mem[i],
+                nz_cpu[i],
+                nz_mem[i],
+                placed[i],
+                req_cpu,
+                req_mem,
+                pnz_cpu,
+                pnz_mem,
+                most,
+                balanced,
+            )
+            _push(heaps[h2], sizes[h2], s * scale + (n_nodes - tie_key[i]))
+            sizes[h2] += 1
+    return done
+
+
+def place_heaps(*args: Any, compiled: bool = True) -> int:
+    """:func:`_place_heaps`, compiled with numba on first use (``compiled=False``: plain
+    Python)."""
+    return int((_compiled(_place_heaps, _push, _pop) if compiled else _place_heaps)(*args))
+
+
+def _place_sampled(
+    alloc_cpu: IntArray,
+    alloc_mem: IntArray,
+    used_cpu: IntArray,
+    used_mem: IntArray,
+    nz_cpu: IntArray,
+    nz_mem: IntArray,
+    own: IntArray,
+    cap: IntArray,
+    zone: IntArray,
+    counted: BoolArray,
+    tie_key: IntArray,
+    order: IntArray,
+    zone_count: IntArray,
+    host_skew: int,
+    dom: IntArray,
+    dom_skew: IntArray,
+    dom_count: IntArray,
+    dom_present: IntArray,
+    placed: IntArray,
+    n: int,
+    to_find: int,
+    start: int,
+    zone_all: IntArray,
+    aff_host: int,
+    aff_zone: int,
+    req_cpu: int,
+    req_mem: int,
+    pnz_cpu: int,
+    pnz_mem: int,
+    most: bool,
+    balanced: bool,
+    soft: bool,
+    fewest: bool,
+) -> tuple[int, int]:
+    """Place up to ``n`` identical pods; returns (pods placed, next start index).
+
+    Per node (arrays of length N): allocatable, actual and non-zero requests [m], [B]; ``own``
+    pods of the workload before this call; ``cap`` pods of the workload it can take; ``zone``
+    code; ``counted``: its node affinity admits the pod (topology counts); ``tie_key``.
+    ``order``: the scheduler's node list (node indices).  ``zone_count[z]``: pods of the
+    workload in zone ``z`` on counted nodes.  ``host_skew`` > 0: a DoNotSchedule hostname
+    constraint.  ``dom[h, i]``, ``dom_skew[h]``, ``dom_count[h, d]``, ``dom_present[h, d]``:
+    the other DoNotSchedule constraints (domain code, -1 without the label).  ``placed`` (N)
+    receives the pods placed; ``zone_count`` and ``dom_count`` are updated in place.
+    """
+    n_nodes = order.shape[0]
+    n_dom = dom.shape[0]
+    n_zones = zone_count.shape[0]
+    sample = np.zeros(max(to_find, 1), dtype=np.int64)
+    raw = np.zeros(max(to_find, 1), dtype=np.int64)
+    raw_aff = np.zeros(max(to_find, 1), dtype=np.int64)
+    scored_aff = aff_host != 0 or aff_zone != 0
+    seen = np.zeros(n_zones, dtype=np.bool_)
+    dom_min = np.zeros(max(n_dom, 1), dtype=np.int64)
+    static = np.zeros(alloc_cpu.shape[0], dtype=np.int64)  # scores that depend on the level only
+    fresh = np.zeros(alloc_cpu.shape[0], dtype=np.bool_)
+    # hostname constraint: how many counted nodes hold each count, and the smallest count
+    top = 1
+    if host_skew > 0:
+        for i in range(alloc_cpu.shape[0]):
+            if counted[i] and own[i] + 1 > top:
+                top = own[i] + 1
+    hist = np.zeros(top + n + 1 if host_skew > 0 else 1, dtype=np.int64)
+    host_min = 0
+    if host_skew > 0:
+        host_min = top + n
+        for i in range(alloc_cpu.shape[0]):
+            if counted[i]:
+                hist[own[i]] += 1
+                if own[i] < host_min:
+                    host_min = own[i]
+    done = 0
+    for _ in range(n):
+        for h in range(n_dom):
+            m = -1
+            for d in range(dom_count.shape[1]):
+                if dom_present[h, d] and (m < 0 or dom_count[h, d] < m):
+                    m = dom_count[h, d]
+            dom_min[h] = m
+        # filters, from the start index, until enough feasible nodes are found
+        found = 0
+        processed = 0
+        for j in range(n_nodes):
+            i = order[(start + j) % n_nodes]
+            processed += 1
+            ok = placed[i] < cap[i]
+            if ok and host_skew > 0:
+                ok = own[i] + placed[i] + 1 - host_min <= host_skew
+            for h in range(n_dom):
+                if not ok:
+                    break
+                d = dom[h, i]
+                ok = d >= 0 and dom_min[h] >= 0 and dom_count[h, d] + 1 - dom_min[h] <= dom_skew[h]
+            if ok:
+                sample[found] = i
+                found += 1
+                if found >= to_find:
+                    break
+        if n_nodes > 0:
+            start = (start + processed) % n_nodes
+        if found == 0:
+            break
+        # PodTopologySpread raw scores over the sample
+        low_raw = 0
+        high_raw = 0
+        if soft:
+            for z in range(n_zones):
+                seen[z] = False
+            n_seen = 0
+            for s in range(found):
+                z = zone[sample[s]]
+                if not seen[z]:
+                    seen[z] = True
+                    n_seen += 1
+            w_host = math.log(found + 2)
+            w_zone = math.log(n_seen + 2)
+            for s in range(found):
+                i = sample[s]
+                r = spread_raw(own[i] + placed[i], zone_count[zone[i]], w_host, w_zone)
+                raw[s] = r
+                if s == 0 or r < low_raw:
+                    low_raw = r
+                if s == 0 or r > high_raw:
+                    high_raw = r
+        low_aff = 0
+        high_aff = 0
+        if scored_aff:
+            for s in range(found):
+                i = sample[s]
+                r = aff_host * (own[i] + placed[i]) + aff_zone * zone_all[zone[i]]
+                raw_aff[s] = r
+                if s == 0 or r < low_aff:
+                    low_aff = r
+                if s == 0 or r > high_aff:
+                    high_aff = r
+        # scores and the tie rule
+        best = -1
+        best_score = 0
+        best_own = 0
+        best_key = 0
+        for s in range(found):
+            i = sample[s]
+            k = placed[i]
+            if not fresh[i]:  # NodeResourcesFit + BalancedAllocation at this node's level
+                static[i] = level_score(
+                    alloc_cpu[i],
+                    alloc_mem[i],
+                    used_cpu[i],
+                    used_mem[i],
+                    nz_cpu[i],
+                    nz_mem[i],
+                    k,
+                    req_cpu,
+                    req_mem,
+                    pnz_cpu,
+                    pnz_mem,
+                    most,
+                    balanced,
+                )
+                fresh[i] = True
+            score = static[i]
+            if soft:
+                score += spread_score(raw[s], low_raw, high_raw)
+            if scored_aff:
+                score += affinity_score(raw_aff[s], low_aff, high_aff)
+            mine = own[i] + k if fewest else 0
+            key = tie_key[i]
+            if best >= 0 and (
+                score < best_score
+                or (score == best_score and mine > best_own)
+                or (score == best_score and mine == best_own and key > best_key)
+            ):
+                continue
+            best, best_score, best_own, best_key = i, score, mine, key
+        # bind
+        i = best
+        if host_skew > 0:
+            c = own[i] + placed[i]
+            hist[c] -= 1
+            hist[c + 1] += 1
+            while hist[host_min] == 0:
+                host_min += 1
+        placed[i] += 1
+        fresh[i] = False
+        zone_count[zone[i]] += 1
+        zone_all[zone[i]] += 1
+        for h in range(n_dom):
+            dom_count[h, dom[h, i]] += 1
+        done += 1
+    return done, start
+
+
+def place_sampled(*args: Any, compiled: bool = True) -> tuple[int, int]:
+    """:func:`_place_sampled`, compiled with numba on first use (``compiled=False``: plain
+    Python)."""
+    done, start = (_compiled(_place_sampled) if compiled else _place_sampled)(*args)
+    return int(done), int(start)
