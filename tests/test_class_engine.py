@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import podcap
-from podcap.kernels import compiled
+from podcap.kernels import compiled as kernels
 from test_engine import (
     INSTANCE_TYPES,
     PRIORITY_CLASSES,
@@ -83,7 +83,7 @@ def test_class_engine_equals_reference_with_seeded_ties(
 
 def test_the_kernel_is_what_places_them(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
-    real = compiled.place_heaps
+    real = kernels.place_heaps
 
     def spy(*args: Any, **kw: Any) -> int:
         calls.append(args[20])
@@ -183,7 +183,7 @@ def test_plain_python_kernel_gives_the_compiled_placements(monkeypatch: pytest.M
         _spread_deployment(50, "250m", "kubernetes.io/hostname", 1, name="web"),
     ]
     compiled = podcap.simulate(cluster, manifests)
-    real = compiled.place_heaps
+    real = kernels.place_heaps
     calls: list[int] = []
 
     def plain_python(*args: Any, **kw: Any) -> int:
@@ -323,7 +323,7 @@ def test_sampled_plain_python_kernel_gives_the_compiled_placements(
         {**_spread_deployment(100, "100m", "kubernetes.io/hostname", 1, name="spread")},
     ]
     compiled = podcap.simulate(cluster, manifests)
-    real = compiled.place_sampled
+    real = kernels.place_sampled
     calls: list[int] = []
 
     def plain_python(*args: Any, **kw: Any) -> tuple[int, int]:
@@ -438,7 +438,7 @@ def test_preferred_anti_affinity_to_own_pods_is_not_sent_to_the_reference(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[int] = []
-    real = compiled.place_heaps
+    real = kernels.place_heaps
 
     def spy(*args: Any, **kw: Any) -> int:
         calls.append(args[20])

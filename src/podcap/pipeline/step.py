@@ -292,10 +292,10 @@ def settle(
         key: node_filters(fleet, wl.template, pod_tolerations(wl)) for key, wl in workloads.items()
     }
     classes: dict[tuple[Key, int], PodClass] = {}
-    specs: dict[tuple[Key, int], PodSpec] = {}
+    specs: dict[tuple[Key, int, int], PodSpec] = {}
 
     def pspec(c: Cohort) -> PodSpec:
-        k = (c.key, id(c.pod))
+        k = (c.key, id(c.pod), c.seq)  # created: each cohort's own creation order
         if k not in specs:
             wl = workloads[c.key]
             pc = pclass(c)
@@ -471,15 +471,20 @@ def settle(
                 out.append(Lower(pclass(v).request, v.bound, v.priority, v.seq, holds, covering))
         return where, out
 
-    def budget_counts() -> list[tuple[DisruptionBudget, int, int, int]]:
+    def budget_counts(
+        current: Key | None = None, placed: IntArray | None = None
+    ) -> list[tuple[DisruptionBudget, int, int, int]]:
         """Each PodDisruptionBudget with the pods the disruption controller counts for it now:
-        running (bound pods count as healthy), existing, and its controllers' scale."""
+        running (bound pods count as healthy, ``placed`` of the workload ``current`` being
+        scheduled included), existing, and its controllers' scale."""
         out = []
         for budget in budgets:
             healthy = covered = scale = 0
             for key, wl in workloads.items():
                 if not budget.covers(key[0], wl.template.labels):
                     continue
+                if key == current and placed is not None:
+                    healthy += int(placed.sum())
                 for b in [*cohorts, *newly]:
                     if b.key == key:
                         healthy += int(b.bound.sum())
@@ -507,35 +512,48 @@ def settle(
         return lower_pods > 0, state_without
 
     def preempt_fast(
-        c: Cohort, pc: PodClass, mine: IntArray, only: npt.NDArray[np.bool_] | None, every: bool
+        c: Cohort,
+        pc: PodClass,
+        mine: IntArray,
+        only: npt.NDArray[np.bool_] | None,
+        placed: IntArray,
     ) -> IntArray:
-        """DefaultPreemption for the fast engine: evict the victims on the chosen node (every
-        candidate for pinned pods) and bind one pod there; returns the pods bound."""
+        """DefaultPreemption for the fast engine: evict the victims on the chosen node and bind
+        one pod there (pinned pods: on each of the ``only`` nodes in turn, one cycle each);
+        ``placed``: the pods of the cohort bound so far.  Returns the pods bound."""
         ports = workloads[c.key].template.host_ports
-        where, low = lowers(c.priority, ports)
         got = np.zeros(n, dtype=np.int64)
-        if not low:
-            return got
-        diag = diagnose(fleet, nodes, pc, filters[c.key], pod_tolerations(workloads[c.key]), mine)
-        potential = diag.resolvable if only is None else diag.resolvable & only
+        tolerations = pod_tolerations(workloads[c.key])
         kept = np.zeros(n, dtype=bool)  # ports held by pods that stay
         for b in [*cohorts, *newly]:
             others = workloads[b.key].template.host_ports
             if b.key != c.key and b.priority >= c.priority and node_ports.conflict(ports, others):
                 kept |= b.bound > 0
-        allowed = np.array([b.allowed(*counts) for b, *counts in budget_counts()], dtype=np.int64)
-        idx, victims, broken = preemption_candidates(nodes, pc, mine, potential, low, kept, allowed)
-        if idx.size == 0:
-            return got
-        pick = pick_preemption_node(idx, victims, low, positions, broken)
-        cols = range(idx.size) if every else [pick]
-        for col in cols:
+        cycles = [None] if only is None else [int(i) for i in np.flatnonzero(only)]
+        for node_only in cycles:
+            where, low = lowers(c.priority, ports)
+            if not low:
+                break
+            diag = diagnose(fleet, nodes, pc, filters[c.key], tolerations, mine + got)
+            potential = diag.resolvable
+            if node_only is not None:
+                potential = potential & (np.arange(n) == node_only)
+            counts_now = budget_counts(c.key, placed + got)
+            allowed = np.array([b.allowed(*k) for b, *k in counts_now], dtype=np.int64)
+            idx, victims, broken = preemption_candidates(
+                nodes, pc, mine + got, potential, low, kept, allowed, positions
+            )
+            if idx.size == 0:
+                continue
+            col = pick_preemption_node(idx, victims, low, positions, broken)
             node = int(idx[col])
             evict(
                 [(b, node, int(victims[b, col])) for b in range(len(low)) if victims[b, col]], where
             )
-            got[node] += 1
-        nodes.add(pc, got)
+            one = np.zeros(n, dtype=np.int64)
+            one[node] = 1
+            nodes.add(pc, one)
+            got += one
         return got
 
     def evict(
@@ -637,7 +655,7 @@ def settle(
                         only=only,
                         percentage=percentage_of_nodes_to_score,
                         start=start,
-                        budgets=budget_counts(),
+                        budgets=budget_counts(c.key, counts),
                     )
                     evict(got.victims, where)
                     start = got.start
@@ -667,14 +685,14 @@ def settle(
             left = (c.pinned > 0) & (counts == 0)
             if left.any() and wl.template.preemption_policy != "Never":
                 nodes.add(pc, counts)
-                counts = counts + preempt_fast(c, pc, own[c.key] + counts, left, every=True)
+                counts = counts + preempt_fast(c, pc, own[c.key] + counts, left, counts)
                 booked = True
         else:
             counts = place(pc, c.pending, own[c.key])
             if int(counts.sum()) < c.pending and wl.template.preemption_policy != "Never":
                 nodes.add(pc, counts)
                 while int(counts.sum()) < c.pending:
-                    taken = preempt_fast(c, pc, own[c.key] + counts, None, every=False)
+                    taken = preempt_fast(c, pc, own[c.key] + counts, None, counts)
                     if not taken.any():
                         break
                     counts = counts + taken
@@ -746,6 +764,7 @@ def settle(
             stuck = stuck - removed
             c = replace(c, bound=c.bound - removed)
             addressed = np.minimum(addressed, c.bound)
+            newly[j - len(bound_before)] = c  # the scheduler's view (failure texts) too
         ordered[j] = replace(c, addressed=addressed)
         stuck_of.append(stuck)
 

@@ -72,6 +72,9 @@ def not_modelled(
         or t.selector is None
         or not t.selector.matches(labels)
         or t.namespaces
+        or t.all_namespaces
+        or t.match_label_keys
+        or t.mismatch_label_keys
         or selects_others(t.selector)
         for t in template.pod_anti_affinity
     ):
@@ -105,6 +108,8 @@ def not_modelled(
             out.append("DoNotSchedule spreading of DaemonSet pods with nodeAffinityPolicy Ignore")
         if c.when_unsatisfiable == "ScheduleAnyway":
             out.append("ScheduleAnyway topology spread constraints")
+        elif c.node_affinity_policy == "Ignore" and not daemon:
+            out.append("nodeAffinityPolicy Ignore of topology spreading")
         elif sel is None or not sel.matches(labels) or selects_others(sel):
             out.append("topology spread constraints that select other pods than the workload's")
         elif c.min_domains or c.node_taints_policy == "Honor" or c.match_label_keys:
@@ -182,6 +187,7 @@ class _Topology:
     dom_skew: IntArray  # (H,)
     dom_count: IntArray  # (H, D) pods of the workload per domain
     dom_present: BoolArray  # (H, D) domains with a node the affinity admits
+    hard_counted: BoolArray  # the nodes the DoNotSchedule constraints count
 
 
 def _topology(pc: PodClass, own: IntArray) -> _Topology:
@@ -192,6 +198,7 @@ def _topology(pc: PodClass, own: IntArray) -> _Topology:
         (c.max_skew, d) for c, d in zip(pc.hard_spread, pc.domains, strict=True) if not _is_host(d)
     ]
     counted = pc.affinity
+    hard_counted = pod_topology_spread.counted_nodes(pc)
     n_zones = int(zone.max()) + 1 if size else 1
     zone_count = np.bincount(zone[counted], weights=own[counted], minlength=n_zones)
     width = max([int(d.max()) + 1 for _, d in other] + [1])
@@ -200,7 +207,7 @@ def _topology(pc: PodClass, own: IntArray) -> _Topology:
     dom_present = np.zeros((len(other), width), dtype=np.bool_)
     for h, (_, d) in enumerate(other):
         dom[h] = d
-        labelled = (d >= 0) & counted
+        labelled = hard_counted
         dom_count[h] = np.bincount(d[labelled], weights=own[labelled], minlength=width)
         dom_present[h] = np.bincount(d[labelled], minlength=width) > 0
     return _Topology(
@@ -212,6 +219,7 @@ def _topology(pc: PodClass, own: IntArray) -> _Topology:
         dom_skew=np.array([k for k, _ in other], dtype=np.int64),
         dom_count=dom_count,
         dom_present=dom_present,
+        hard_counted=hard_counted,
     )
 
 
@@ -262,7 +270,7 @@ def _by_heaps(
         own,
         capacity(state, pc, own),
         cell,
-        pc.affinity,
+        topo.hard_counted,
         tie,
         np.argsort(tie).astype(np.int64),
         topo.zone[first].astype(np.int64),
@@ -312,7 +320,7 @@ def place_sampled_nodes(
         own,
         capacity(state, pc, own),
         topo.zone,
-        pc.affinity,
+        topo.hard_counted,
         tie,
         order,
         topo.zone_count.copy(),
@@ -405,6 +413,7 @@ def preemption_candidates(
     lowers: Sequence[Lower],
     ports_kept: BoolArray | None = None,
     allowed: IntArray | None = None,
+    positions: IntArray | None = None,
 ) -> tuple[IntArray, IntArray, IntArray]:
     """DefaultPreemption's dry run on every ``potential`` node (status Unschedulable): remove
     all lower-priority pods; where the pod then fits, add them back while it still fits, first
@@ -413,7 +422,11 @@ def preemption_candidates(
 
     ``ports_kept``: the nodes where pods that are not victims hold a host port the pod wants.
     ``allowed``: each budget's ``disruptionsAllowed``, spent per node by the lower-priority pods
-    it covers in order of importance; a pod past its budget is violating.
+    it covers in order of importance; a pod past its budget is violating.  ``positions``: the
+    nodes' places in the scheduler's node list: the dry run walks the potential nodes in that
+    order (podcap's offset 0 where the scheduler starts at a random one) and stops once it has
+    ``max(10% of them, 100)`` candidates, one of them without violations
+    (``DryRunPreemption``, ``calculateNumCandidates``).
     Returns the candidate nodes, the victims (one row per entry of ``lowers``, one column per
     candidate) [pods] and the victims that violate a budget, per candidate [pods].
     """
@@ -473,6 +486,16 @@ def preemption_candidates(
             if part is not None:
                 broken += violating[s] - room
     victims = np.stack([lw.counts[idx] for lw in lowers]) - back
+    if positions is not None:
+        total = int(potential.sum())
+        wanted = min(max(total * 10 // 100, 100), total)
+        walk = np.argsort(positions[idx], kind="stable")
+        clean = np.cumsum(broken[walk] == 0)
+        enough = np.flatnonzero((clean > 0) & (np.arange(1, walk.shape[0] + 1) >= wanted))
+        if enough.size:
+            walk = walk[: int(enough[0]) + 1]
+        walk = np.sort(walk)
+        idx, victims, broken = idx[walk], victims[:, walk], broken[walk]
     return idx.astype(np.int64), victims, broken
 
 

@@ -738,7 +738,8 @@ class _Cycle:
                 failed[i] = reasons
             else:
                 candidates[i], violations[i] = found
-                if len(candidates) >= wanted:
+                clean = sum(1 for v in violations.values() if v == 0)
+                if clean > 0 and len(candidates) >= wanted:
                     break
         if not candidates:
             text, _ = _failure(

@@ -40,11 +40,22 @@ def domains(fleet: Fleet, constraint: SpreadConstraint) -> IntArray:
     return codes[fleet.group] if fleet.size else np.zeros(0, dtype=np.int64)
 
 
+def counted_nodes(pc: PodClass) -> BoolArray:
+    """The nodes whose pods the DoNotSchedule constraints count: those the pod's node affinity
+    admits (nodeAffinityPolicy Honor) that carry every constraint's topology key
+    (``calPreFilterState`` skips a node missing any of them)."""
+    out = pc.affinity.copy()
+    for dom in pc.domains:
+        out &= dom >= 0
+    return out
+
+
 def skew_ok(pc: PodClass, counts: IntArray) -> BoolArray:
     """Nodes where one more pod keeps every DoNotSchedule constraint within its max skew."""
     ok = np.ones(counts.shape[0], dtype=bool)
+    counted = counted_nodes(pc)
     for c, dom in zip(pc.hard_spread, pc.domains, strict=True):
-        labelled = (dom >= 0) & pc.affinity
+        labelled = counted
         if not labelled.any():
             return np.zeros_like(ok)
         ndom = int(dom.max()) + 1
