@@ -2,9 +2,9 @@
 
 Scores follow the default profile: NodeResourcesFit (LeastAllocated or MostAllocated, cpu and
 memory weighted 1, with the scheduler's "non-zero" requests of 100m / 200Mi for containers that
-request nothing) plus NodeResourcesBalancedAllocation (actual requests).  The default soft topology
-spreading is represented by a per-pod score decrement ``delta`` per node (see
-:func:`spread_delta`).
+request nothing) plus NodeResourcesBalancedAllocation (actual requests), for pods without
+spreading when every node is scored (the compiled cycle, :mod:`podcap.kernels.compiled`, does
+the rest).
 
 :func:`greedy_counts` places ``n`` identical pods exactly as a pod-by-pod greedy scheduler would
 (highest score; ties to the node with the fewest pods of the workload, then the lowest index),

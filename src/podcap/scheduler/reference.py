@@ -22,8 +22,10 @@ Per pod:
 * **Select**: the highest total; among equal totals podcap's documented rule (the node with the
   fewest pods of the workload, then the lowest rank: node order, or a seeded permutation) where
   the real scheduler picks at random.
-* When no node fits: the FailedScheduling text ``0/N nodes are available: ...`` from each
-  node's reasons.  Preemption is not run here.
+* When no node fits: DefaultPreemption (the dry run on the potential nodes in node-list order,
+  PodDisruptionBudgets, ``pickOneNodeForPreemption``), the victims evicted and the pod bound on
+  the nominated node; otherwise the FailedScheduling text ``0/N nodes are available: ...``
+  from each node's reasons, with the PostFilter part.
 
 Meant for small fleets: every pod visits every node in Python.
 """

@@ -50,37 +50,51 @@ def counted_nodes(pc: PodClass) -> BoolArray:
     return out
 
 
+def _within(c: SpreadConstraint, dom: IntArray, counted: BoolArray, counts: IntArray) -> BoolArray:
+    """Nodes with the constraint's key where one more pod keeps its skew within maxSkew (the
+    minimum over the counted domains; with none, every labelled node passes, as the
+    scheduler's minimum is then MaxInt32)."""
+    if not counted.any():
+        return dom >= 0
+    ndom = int(dom.max()) + 1
+    per_dom = np.bincount(dom[counted], weights=counts[counted], minlength=ndom).astype(np.int64)
+    present = np.bincount(dom[counted], minlength=ndom) > 0
+    minimum = int(per_dom[present].min())
+    out: BoolArray = (dom >= 0) & (per_dom[np.maximum(dom, 0)] + 1 - minimum <= c.max_skew)
+    return out
+
+
 def skew_ok(pc: PodClass, counts: IntArray) -> BoolArray:
     """Nodes where one more pod keeps every DoNotSchedule constraint within its max skew."""
     ok = np.ones(counts.shape[0], dtype=bool)
     counted = counted_nodes(pc)
     for c, dom in zip(pc.hard_spread, pc.domains, strict=True):
-        labelled = counted
-        if not labelled.any():
-            return np.zeros_like(ok)
-        ndom = int(dom.max()) + 1
-        per_dom = np.bincount(dom[labelled], weights=counts[labelled], minlength=ndom).astype(
-            np.int64
-        )
-        present = np.bincount(dom[labelled], minlength=ndom) > 0
-        minimum = int(per_dom[present].min())
-        safe_dom = np.maximum(dom, 0)
-        ok &= (dom >= 0) & (per_dom[safe_dom] + 1 - minimum <= c.max_skew)
+        ok &= _within(c, dom, counted, counts)
     return ok
 
 
 def reasons(ctx: FilterContext) -> list[Reason]:
-    """Missing topology label first, then the skew."""
+    """Per node, the constraints in order: the first that fails decides, a missing topology
+    label or the skew (the scheduler's Filter returns at the first)."""
     pc = ctx.pc
     if not pc.hard_spread:
         return []
-    unlabelled = np.zeros(ctx.fleet.size, dtype=bool)
-    for dom in pc.domains:
-        unlabelled |= dom < 0
+    n = ctx.fleet.size
+    decided = np.zeros(n, dtype=bool)
+    missing = np.zeros(n, dtype=bool)
+    skewed = np.zeros(n, dtype=bool)
+    counted = counted_nodes(pc)
+    for c, dom in zip(pc.hard_spread, pc.domains, strict=True):
+        lacks = (dom < 0) & ~decided
+        missing |= lacks
+        decided |= lacks
+        over = ~decided & ~_within(c, dom, counted, ctx.own)
+        skewed |= over
+        decided |= over
     text = "node(s) didn't match pod topology spread constraints"
     return [
-        Reason(unlabelled, f"{text} (missing required label)", "topologySpread"),
-        Reason(~unlabelled & ~skew_ok(pc, ctx.own), text, "topologySpread", resolvable=True),
+        Reason(missing, f"{text} (missing required label)", "topologySpread"),
+        Reason(skewed, text, "topologySpread", resolvable=True),
     ]
 
 
