@@ -14,7 +14,8 @@ Subcommands
     The state after each step of a timeline (see :class:`podcap.Scenario`).
 ``podcap simulate --cluster cluster.yaml MANIFEST [MANIFEST ...]``
     Simulate ``kubectl apply``: how many pods run, stay Pending, wait for an IP, are never
-    created or are rejected, and why.
+    created or are rejected, and why.  ``--cluster`` also takes a Terraform directory
+    (``--var``, ``--var-file``, ``--cluster-name``) and ``--node-config`` a nodeadm NodeConfig.
 
 Errors print one line (no traceback) and exit with status 2.
 """
@@ -143,15 +144,76 @@ def _table(args: argparse.Namespace) -> pd.DataFrame | None:
     return load_instance_table(args.table) if args.table else None
 
 
-def _cmd_simulate(args: argparse.Namespace, stream: TextIO) -> int:
-    state = read_cluster(
+def _read_cluster(args: argparse.Namespace) -> ClusterState:
+    """The --cluster of simulate and check, with its Terraform and NodeConfig options."""
+    variables: dict[str, str] = {}
+    for pair in args.var or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise PodcapError(f"--var expects NAME=VALUE, got {pair!r}")
+        variables[key.strip()] = value
+    node_configs: dict[str, str] = {}
+    for item in args.node_config or []:
+        group, sep, path = item.partition("=")
+        key, target = (group.strip(), path) if sep and group.strip() else ("*", item)
+        if key in node_configs:
+            raise PodcapError(
+                f"--node-config given twice for {'every node group' if key == '*' else key}"
+            )
+        node_configs[key] = target
+    return read_cluster(
         args.cluster,
         system_pods=not args.no_system_pods,
         cni=_env(args.aws_node_env),
         table=_table(args),
+        variables=variables or None,
+        var_files=args.var_file or (),
+        cluster_name=args.cluster_name,
+        node_config=node_configs or None,
     )
+
+
+def _add_cluster_options(sub: argparse.ArgumentParser) -> None:
+    """Terraform and nodeadm options of --cluster."""
+    sub.add_argument(
+        "--var",
+        action="append",
+        metavar="NAME=VALUE",
+        help="Terraform: a variable's value (repeatable), or a module block's value by address, "
+        "e.g. module.eks.eks_managed_node_groups.default.desired_size=3",
+    )
+    sub.add_argument(
+        "--var-file",
+        action="append",
+        metavar="FILE",
+        help="Terraform: a .tfvars file to load (repeatable), after terraform.tfvars and "
+        "*.auto.tfvars",
+    )
+    sub.add_argument(
+        "--cluster-name",
+        metavar="NAME",
+        help="Terraform: the cluster to read when the directory has several (name or module.X)",
+    )
+    sub.add_argument(
+        "--node-config",
+        action="append",
+        metavar="[GROUP=]FILE",
+        help="a nodeadm NodeConfig (YAML or MIME user data) the nodes boot with; GROUP= for "
+        "one node group (repeatable)",
+    )
+
+
+def _cmd_simulate(args: argparse.Namespace, stream: TextIO) -> int:
+    state = _read_cluster(args)
     user = load_manifests(_sources(args.manifests))
-    result = simulate(state, user, scoring=args.scoring, engine=args.engine)
+    result = simulate(
+        state,
+        user,
+        scoring=args.scoring,
+        engine=args.engine,
+        hpa=args.hpa,
+        cronjobs=args.cronjobs,
+    )
     keys = {w.key for w in user.workloads}
     if args.output == "json":
         _about_cluster(state, keys, sys.stderr)
@@ -196,12 +258,7 @@ def _about_cluster(state: ClusterState, keys: set[tuple[str, str, str]], out: Te
 
 
 def _cmd_check(args: argparse.Namespace, stream: TextIO) -> int:
-    ci = read_cluster(
-        args.cluster,
-        system_pods=not args.no_system_pods,
-        cni=_env(args.aws_node_env),
-        table=_table(args),
-    )
+    ci = _read_cluster(args)
     report = check(ci, _sources(args.manifests))
     if args.output == "json":
         json.dump(report.to_dict(), stream, indent=2)
@@ -318,12 +375,26 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument(
         "--cluster",
         required=True,
-        help="a podcap cluster file, an eksctl ClusterConfig, a kOps file or a kubectl JSON snapshot",
+        help="a podcap cluster file, an eksctl ClusterConfig, a kOps file, a Terraform directory "
+        "(terraform-aws-modules/eks/aws) or a kubectl JSON snapshot",
     )
     sim.add_argument(
         "--scoring", choices=("LeastAllocated", "MostAllocated"), default="LeastAllocated"
     )
     sim.add_argument("--engine", choices=("fast", "reference"), default="fast")
+    sim.add_argument(
+        "--hpa",
+        choices=("start", "min", "max"),
+        default="start",
+        help="autoscaled workloads (HPA, KEDA): as the autoscaler starts, or the what-if at its "
+        "minimum or maximum",
+    )
+    sim.add_argument(
+        "--cronjobs",
+        choices=("idle", "run"),
+        default="idle",
+        help="CronJobs: no pods between runs, or the what-if of one run of each",
+    )
     sim.add_argument("--output", choices=OUTPUTS, default="table")
     sim.add_argument(
         "--no-system-pods",
@@ -337,6 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="VPC CNI setting of a kubectl snapshot's cluster (repeatable), e.g. ENABLE_PREFIX_DELEGATION=true",
     )
     sim.add_argument("--table", help=_TABLE_HELP)
+    _add_cluster_options(sim)
     sim.set_defaults(func=_cmd_simulate)
 
     chk = sub.add_parser(
@@ -351,7 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument(
         "--cluster",
         required=True,
-        help="podcap, eksctl or kOps cluster file, or a kubectl snapshot",
+        help="podcap, eksctl or kOps cluster file, a Terraform directory, or a kubectl snapshot",
     )
     chk.add_argument("--no-system-pods", action="store_true")
     chk.add_argument(
@@ -361,6 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="VPC CNI setting of a kubectl snapshot's cluster (repeatable), e.g. ENABLE_PREFIX_DELEGATION=true",
     )
     chk.add_argument("--table", help=_TABLE_HELP)
+    _add_cluster_options(chk)
     chk.add_argument(
         "--output",
         choices=("text", "markdown", "json"),

@@ -1,5 +1,6 @@
 """Read the cluster definitions users already keep: eksctl ClusterConfig, kOps Cluster and
-InstanceGroups, kubectl snapshots, and podcap's own cluster file (an edge).
+InstanceGroups, Terraform (terraform-aws-modules/eks/aws), kubectl snapshots, and podcap's own
+cluster file (an edge); nodeadm NodeConfigs beside any of them.
 
 :func:`read_cluster_input` detects the format and returns a :class:`ClusterInput`: the
 :class:`~podcap.model.specs.Cluster`, the system pods the format implies, the policies and existing
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,10 @@ from podcap.errors import (
     UnknownInstanceTypeError,
 )
 from podcap.io.manifests import read_text
+from podcap.io.nodeadm import NodeConfig, apply_node_config, apply_to_cluster, read_node_configs
 from podcap.io.readers import load_cluster
 from podcap.io.snapshot import read_snapshot
+from podcap.io.terraform import read_terraform, select_cluster
 from podcap.model.addons import eks_system_pods, kops_system_pods
 from podcap.model.instances import check_instance_type
 from podcap.model.specs import Cluster, NodeGroup, VpcCni
@@ -40,8 +43,12 @@ FORMATS = (
     "podcap cluster file",
     "eksctl ClusterConfig",
     "kOps Cluster + InstanceGroups",
+    "Terraform terraform-aws-modules/eks/aws",
     "kubectl JSON snapshot",
 )
+
+#: A NodeConfig as read_cluster takes it: a path, YAML / MIME user data text, a parsed document.
+NodeConfigSource = str | os.PathLike[str] | Mapping[str, Any]
 
 
 @dataclass
@@ -145,6 +152,33 @@ _EKSCTL_NG = {
     "updateConfig",
     "launchTemplate",
 }
+
+
+def _eksctl_node_config(
+    ng: Mapping[str, Any], where: str, *, native_managed: bool
+) -> NodeConfig | None:
+    """The NodeConfig of an eksctl AL2023 node group: ``overrideBootstrapCommand`` (a NodeConfig,
+    or MIME user data with NodeConfig parts) and any NodeConfig among ``preBootstrapCommands``
+    (eksctl prepends them to the user data; nodeadm merges them in order).  On a managed node
+    group without a custom ``ami``, EKS appends its own NodeConfig setting maxPods (eksctl's
+    "Node bootstrapping" page; eksctl #8037), so the user's maxPods is left out."""
+    configs: list[NodeConfig] = []
+    for i, command in enumerate(ng.get("preBootstrapCommands") or []):
+        if isinstance(command, str):
+            configs += read_node_configs(command, f"{where}.preBootstrapCommands[{i}]")
+    override = ng.get("overrideBootstrapCommand")
+    if isinstance(override, str):
+        configs += read_node_configs(override, f"{where}.overrideBootstrapCommand")
+    config = NodeConfig.merged(configs)
+    if config is not None and native_managed and config.max_pods is not None:
+        warnings.warn(
+            f"{config.where}: maxPods {config.max_pods} is overridden by the NodeConfig EKS "
+            "appends to a managed node group without a custom ami",
+            PodcapWarning,
+            stacklevel=3,
+        )
+        config = replace(config, max_pods=None)
+    return config
 
 
 def _cluster(groups: list[NodeGroup], table: pd.DataFrame | None, source: str) -> Cluster:
@@ -316,6 +350,9 @@ def read_eksctl(
             labels.setdefault("alpha.eksctl.io/nodegroup-name", str(ng["name"]))
             max_pods = ng.get("maxPodsPerNode", kubelet.get("maxPods"))
             policy = "calculator" if cni.prefix_delegation and max_pods is None else "eni-max-pods"
+            node_config = _eksctl_node_config(
+                ng, where, native_managed=section == "managedNodeGroups" and not ng.get("ami")
+            )
             for k, itype in enumerate(types):
                 n = count // len(types) + (1 if k < count % len(types) else 0)
                 name = (
@@ -325,21 +362,24 @@ def read_eksctl(
                 )
                 try:
                     check_instance_type(str(itype), table)
-                    groups.append(
-                        NodeGroup(
-                            name.lower(),
-                            str(itype),
-                            n,
-                            zones=zones,
-                            max_pods=max_pods,
-                            max_pods_policy=policy,
-                            overhead="eks",
-                            cni=cni,
-                            labels=labels,
-                            taints=tuple(_taints(ng.get("taints"), f"{where}.taints")),
-                            subnets=tuple(group_subnets),
-                        )
+                    group = NodeGroup(
+                        name.lower(),
+                        str(itype),
+                        n,
+                        zones=zones,
+                        max_pods=max_pods,
+                        max_pods_policy=policy,
+                        overhead="eks",
+                        cni=cni,
+                        labels=labels,
+                        taints=tuple(_taints(ng.get("taints"), f"{where}.taints")),
+                        subnets=tuple(group_subnets),
                     )
+                    if node_config is not None:
+                        group = apply_node_config(group, node_config, table=table)
+                    groups.append(group)
+                except InvalidManifestError:
+                    raise
                 except PodcapError as exc:
                     raise InvalidManifestError(f"{where}: {exc}") from None
     if not groups:
@@ -598,6 +638,10 @@ def read_cluster_input(
     system_pods: bool = True,
     cni: VpcCni | None = None,
     table: pd.DataFrame | None = None,
+    variables: Mapping[str, Any] | None = None,
+    var_files: Sequence[str | os.PathLike[str]] = (),
+    cluster_name: str | None = None,
+    node_config: NodeConfigSource | Mapping[str, NodeConfigSource] | None = None,
 ) -> ClusterInput:
     """Read a cluster file as written, detecting its format (:func:`podcap.read_cluster` turns
     this into a cluster state).
@@ -605,14 +649,27 @@ def read_cluster_input(
     Parameters
     ----------
     source : path
-        A podcap cluster file, an eksctl ClusterConfig, a ``kops get -o yaml`` file, or a
-        kubectl JSON snapshot (a file or a directory of JSON files).
+        A podcap cluster file, an eksctl ClusterConfig, a ``kops get -o yaml`` file, a Terraform
+        directory (or ``.tf`` file) using terraform-aws-modules/eks/aws, or a kubectl JSON
+        snapshot (a file or a directory of JSON files).
     system_pods : bool
         Include the system pods the format implies (False: an empty cluster).
     cni : VpcCni, optional
         VPC CNI settings of a kubectl snapshot (they are not in the objects kubectl returns).
     table : pandas.DataFrame, optional
         The instance table of the cluster (see :class:`podcap.Cluster`); default the bundled one.
+    variables : mapping, optional
+        Terraform: variable values (``-var``), and values of module-block attributes by
+        address (``{"module.eks.eks_managed_node_groups.default.desired_size": 3}``).
+    var_files : sequence of path, optional
+        Terraform: ``.tfvars`` files to load after ``terraform.tfvars`` and ``*.auto.tfvars``.
+    cluster_name : str, optional
+        Terraform: the cluster to read when the directory has several (its name or module
+        address).
+    node_config : path, str, mapping, optional
+        nodeadm NodeConfig(s) the nodes boot with: a file or text (YAML or MIME user data) or a
+        parsed document, for every node group; or a mapping of node-group name (``"*"`` for
+        every group) to one of those.
 
     Raises
     ------
@@ -621,6 +678,77 @@ def read_cluster_input(
         did not match, or names the field that is wrong in the format it is.
     """
     path = Path(source)
+    terraform = (path.is_dir() and any(path.glob("*.tf"))) or (
+        path.is_file() and path.suffix == ".tf"
+    )
+    if terraform:
+        clusters = read_terraform(path, variables=variables, var_files=var_files, table=table)
+        tc = select_cluster(clusters, cluster_name, str(path))
+        result = ClusterInput(
+            tc.cluster,
+            f"Terraform terraform-aws-modules/eks/aws v{tc.version}: {tc.address} "
+            f"(cluster {tc.name})",
+            eks_system_pods(set(tc.addons)),
+            skipped=list(tc.skipped),
+        )
+    else:
+        given = [
+            flag
+            for flag, value in (
+                ("variables", variables),
+                ("var_files", var_files),
+                ("cluster_name", cluster_name),
+            )
+            if value
+        ]
+        if given:
+            raise InvalidManifestError(
+                f"{path}: {', '.join(given)} (--var, --var-file, --cluster-name) apply to "
+                "Terraform directories and .tf files only"
+            )
+        result = _read_file(path, cni=cni, table=table)
+    if node_config is not None:
+        if result.format == "kubectl JSON snapshot":
+            raise InvalidManifestError(
+                f"{path}: a snapshot's nodes report their real allocatable; a NodeConfig does "
+                "not apply to them"
+            )
+        result.cluster = apply_to_cluster(result.cluster, _node_configs(node_config), table=table)
+    if not system_pods:
+        result.system_pods = []
+    return result
+
+
+def _node_configs(
+    value: NodeConfigSource | Mapping[str, NodeConfigSource],
+) -> dict[str, NodeConfig]:
+    """NodeConfigs by node group (``"*"``: every group)."""
+    if isinstance(value, Mapping) and not ({"apiVersion", "kind", "spec"} & set(value)):
+        return {str(k): _node_config(v) for k, v in value.items()}
+    return {"*": _node_config(value)}
+
+
+def _node_config(value: NodeConfigSource) -> NodeConfig:
+    if isinstance(value, Mapping):
+        return NodeConfig.from_document(value, "<NodeConfig>")
+    text_source = os.fspath(value)
+    if isinstance(text_source, str) and "\n" in text_source:
+        where, text = "<NodeConfig text>", text_source
+    else:
+        where = str(text_source)
+        text = read_text(Path(text_source))
+    configs = read_node_configs(text, where)
+    merged = NodeConfig.merged(configs)
+    if merged is None:
+        raise InvalidManifestError(
+            f"{where}: no NodeConfig (apiVersion node.eks.aws/v1alpha1, kind NodeConfig) in it, "
+            "nor in a MIME part of type application/node.eks.aws"
+        )
+    return merged
+
+
+def _read_file(path: Path, *, cni: VpcCni | None, table: pd.DataFrame | None) -> ClusterInput:
+    """A cluster file (or snapshot directory) in any format but Terraform."""
     if path.is_dir():
         files = sorted(path.glob("*.json"))
         if not files:
@@ -667,7 +795,6 @@ def read_cluster_input(
         result = read_kops(maps, str(path), table=table)
     elif len(maps) == 1 and "nodeGroups" in maps[0] and not maps[0].get("apiVersion"):
         result = ClusterInput(load_cluster(path, table=table), "podcap cluster file", [])
-        system_pods = False
     else:
         reasons.append("podcap cluster file: needs a top-level 'nodeGroups' list and no apiVersion")
         reasons.append(
@@ -677,9 +804,8 @@ def read_cluster_input(
             "kOps: needs apiVersion kops.k8s.io/v1alpha2 documents (Cluster, InstanceGroup)"
         )
         reasons.append("kubectl JSON snapshot: needs JSON from kubectl get nodes -o json")
+        reasons.append("Terraform: needs a directory of .tf files or a .tf file")
         raise InvalidManifestError(
             f"{path}: not a cluster file podcap knows. Tried: " + "; ".join(reasons)
         )
-    if not system_pods:
-        result.system_pods = []
     return result

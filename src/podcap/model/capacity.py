@@ -31,6 +31,7 @@ __all__ = [
     "MaxPodsPolicy",
     "Overhead",
     "allocatable",
+    "managed_node_group_max_pods",
     "max_pods",
     "pod_ip_capacity",
 ]
@@ -320,6 +321,67 @@ def max_pods(
     _check_options(policy, options)
     cols, pos = lookup(names.values, table)
     return _shape_like(names, _max_pods_arrays(cols, pos, policy, options), "max_pods")
+
+
+def managed_node_group_max_pods(
+    instance_types: Any,
+    *,
+    prefix_delegation: bool = False,
+    custom_networking: bool = False,
+    cni_version: str = DEFAULT_CNI_VERSION,
+    table: pd.DataFrame | None = None,
+) -> int:
+    """The one ``maxPods`` EKS writes for every node of a managed node group.
+
+    A managed node group launched without a custom AMI (no AMI ID in its launch template) gets
+    its bootstrap user data from EKS, which sets the kubelet's ``maxPods``: the AWS max-pods
+    calculator's value for the cluster's VPC CNI settings (prefix delegation, custom
+    networking), capped at 110 below 30 vCPUs and 250 above, with or without prefix delegation
+    (EKS User Guide, "Increase the available IP addresses for your Amazon EKS node":
+    "Managed node groups automatically calculates the maximum number of Pods for you" and
+    "enforces a maximum number on the value of maxPods").  A group with several instance types
+    gets one value for all of its nodes: the smallest of the types' values (EKS Best Practices,
+    "Prefix Mode for Linux": "The maximum pod count for all nodes in a particular node group is
+    defined by the lowest maximum pod count of any single instance type in the node group";
+    observed in aws-cdk #29418, where a t3a.xlarge of a mixed group got 17 pods).  The value
+    cannot be raised from the launch template's user data (terraform-aws-eks #2183, #2297,
+    #2551; eksctl #8037 for AL2023, where EKS appends its own ``NodeConfig``).
+
+    Parameters
+    ----------
+    instance_types : str or sequence of str
+        The group's instance types.
+    prefix_delegation, custom_networking : bool
+        The cluster's ``ENABLE_PREFIX_DELEGATION`` and ``AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG``.
+    cni_version : str
+        The VPC CNI version (prefix delegation counts from 1.9).
+    table : pandas.DataFrame, optional
+        Instance table; default the bundled one.
+
+    Returns
+    -------
+    int
+        maxPods of every node of the group [pods].
+
+    Examples
+    --------
+    >>> managed_node_group_max_pods(["m5.large", "m5.xlarge"])  # 29 and 58
+    29
+    >>> managed_node_group_max_pods(["m5.large", "m5.4xlarge"], prefix_delegation=True)
+    110
+    """
+    types = [instance_types] if isinstance(instance_types, str) else list(instance_types)
+    if not types:
+        raise InvalidOptionError("managed_node_group_max_pods needs at least one instance type")
+    values = max_pods(
+        types,
+        policy="calculator",
+        prefix_delegation=prefix_delegation,
+        custom_networking=custom_networking,
+        cni_version=cni_version,
+        table=table,
+    )
+    return int(np.min(values))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,12 +1,15 @@
-"""Cluster states from the files users keep (eksctl, kOps, kubectl snapshots, podcap files)."""
+"""Cluster states from the files users keep (eksctl, kOps, Terraform, kubectl snapshots,
+podcap files)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
-from podcap.io.clusters import read_cluster_input
+from podcap.io.clusters import NodeConfigSource, read_cluster_input
 from podcap.model.specs import VpcCni
 from podcap.pipeline.state import ClusterState
 
@@ -19,14 +22,19 @@ def read_cluster(
     system_pods: bool = True,
     cni: VpcCni | None = None,
     table: pd.DataFrame | None = None,
+    variables: Mapping[str, Any] | None = None,
+    var_files: Sequence[str | os.PathLike[str]] = (),
+    cluster_name: str | None = None,
+    node_config: NodeConfigSource | Mapping[str, NodeConfigSource] | None = None,
 ) -> ClusterState:
     """Read a cluster from any supported file, detecting its format.
 
     Parameters
     ----------
     source : path
-        A podcap cluster file, an eksctl ClusterConfig, a ``kops get -o yaml`` file, or a
-        kubectl JSON snapshot (a file or a directory of JSON files).
+        A podcap cluster file, an eksctl ClusterConfig, a ``kops get -o yaml`` file, a
+        Terraform directory (or ``.tf`` file) using terraform-aws-modules/eks/aws, or a kubectl
+        JSON snapshot (a file or a directory of JSON files).
     system_pods : bool
         Include the system workloads the format implies (aws-node, kube-proxy, CoreDNS, ...).
     cni : VpcCni, optional
@@ -34,6 +42,21 @@ def read_cluster(
     table : pandas.DataFrame, optional
         An instance table from :func:`podcap.load_instance_table` (new or private types); every
         calculation on the cluster uses it.  Default the bundled table.
+    variables : mapping, optional
+        Terraform: variable values, as ``-var`` gives them (``{"node_count": 3}``), and values of
+        module-block attributes by address
+        (``{"module.eks.eks_managed_node_groups.default.desired_size": 3}``).
+    var_files : sequence of path, optional
+        Terraform: more ``.tfvars`` files (``-var-file``), after ``terraform.tfvars`` and
+        ``*.auto.tfvars``.
+    cluster_name : str, optional
+        Terraform: which cluster, when the directory defines several (its name or module
+        address, ``module.eks``).
+    node_config : path, str, mapping, optional
+        nodeadm NodeConfig(s) the nodes boot with (``kubelet.config.maxPods``, ``kubeReserved``,
+        ``systemReserved``, ``evictionHard``, ``maxPodsExpression``, kubelet flags): a file or
+        text (YAML, or MIME user data) or a parsed document for every node group, or a mapping
+        of node-group name (``"*"``: every group) to one.
 
     Returns
     -------
@@ -51,5 +74,14 @@ def read_cluster(
         did not match, or names the field that is wrong in the format it is.
     """
     return ClusterState.of(
-        read_cluster_input(source, system_pods=system_pods, cni=cni, table=table)
+        read_cluster_input(
+            source,
+            system_pods=system_pods,
+            cni=cni,
+            table=table,
+            variables=variables,
+            var_files=var_files,
+            cluster_name=cluster_name,
+            node_config=node_config,
+        )
     )

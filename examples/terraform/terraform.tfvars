@@ -1,0 +1,2 @@
+environment   = "prod"
+general_nodes = 3

@@ -1,0 +1,2 @@
+prefix             = "acme"
+kubernetes_version = "1.30"
