@@ -130,27 +130,136 @@ def affinity_score(raw: int, low: int, high: int) -> int:
     return 2 * int(_MAX * ((raw - low) / (high - low)))
 
 
+def _jit(function: Callable[..., Any], bound: dict[str, Any]) -> Any:
+    """``function`` compiled with numba, the names in ``bound`` (compiled helpers) replacing
+    its module's globals."""
+    import numba
+
+    names = dict(function.__globals__)
+    names.update(bound)
+    clone = types.FunctionType(
+        function.__code__, names, function.__name__, function.__defaults__, function.__closure__
+    )
+    clone.__qualname__ = function.__qualname__
+    clone.__module__ = function.__module__
+    return numba.njit(cache=True, nogil=True)(clone)
+
+
 def _compiled(kernel: Callable[..., Any], *helpers: Callable[..., Any]) -> Callable[..., Any]:
     """``kernel`` compiled with numba (once per process; numba caches the machine code on
-    disk), its calls to the score helpers of this module and to ``helpers`` (functions of its
-    own module) bound to their compiled versions."""
-    name = f"{kernel.__module__}.{kernel.__qualname__}"
+    disk), its calls to the score helpers of this module and to ``helpers`` (in an order where
+    each calls only those before it) bound to their compiled versions."""
+    name = kernel.__qualname__
     if name not in _cache:
-        import numba
-
-        bound = dict(kernel.__globals__)
-        for helper in (level_score, spread_raw, spread_score, affinity_score, *helpers):
-            hname = f"{helper.__module__}.{helper.__qualname__}"
-            if hname not in _cache:
-                _cache[hname] = numba.njit(cache=True, nogil=True)(helper)
-            bound[helper.__name__] = _cache[hname]
-        clone = types.FunctionType(
-            kernel.__code__, bound, kernel.__name__, kernel.__defaults__, kernel.__closure__
-        )
-        clone.__qualname__ = kernel.__qualname__
-        clone.__module__ = kernel.__module__
-        _cache[name] = numba.njit(cache=True, nogil=True)(clone)
+        bound: dict[str, Any] = {}
+        base: tuple[Callable[..., Any], ...] = (level_score, spread_raw, spread_score)
+        for helper in (*base, affinity_score, *helpers):
+            if helper.__qualname__ not in _cache:
+                _cache[helper.__qualname__] = _jit(helper, bound)
+            bound[helper.__name__] = _cache[helper.__qualname__]
+        _cache[name] = _jit(kernel, bound)
     return _cache[name]  # type: ignore[no-any-return]
+
+
+def _node_score(
+    i: int,
+    k: int,
+    alloc_cpu: IntArray,
+    alloc_mem: IntArray,
+    used_cpu: IntArray,
+    used_mem: IntArray,
+    nz_cpu: IntArray,
+    nz_mem: IntArray,
+    req_cpu: int,
+    req_mem: int,
+    pnz_cpu: int,
+    pnz_mem: int,
+    most: bool,
+    balanced: bool,
+) -> int:
+    """:func:`level_score` of node ``i`` for its ``k+1``-th pod."""
+    return level_score(
+        alloc_cpu[i],
+        alloc_mem[i],
+        used_cpu[i],
+        used_mem[i],
+        nz_cpu[i],
+        nz_mem[i],
+        k,
+        req_cpu,
+        req_mem,
+        pnz_cpu,
+        pnz_mem,
+        most,
+        balanced,
+    )
+
+
+def _host_histogram(own: IntArray, counted: BoolArray, n: int) -> tuple[IntArray, int]:
+    """For a DoNotSchedule hostname constraint: how many counted nodes hold each count of the
+    workload's pods (room for ``n`` more), and the smallest count."""
+    most_pods = 0
+    for i in range(own.shape[0]):
+        if counted[i] and own[i] > most_pods:
+            most_pods = own[i]
+    hist = np.zeros(most_pods + n + 2, dtype=np.int64)
+    low = most_pods + n + 1
+    for i in range(own.shape[0]):
+        if counted[i]:
+            hist[own[i]] += 1
+            if own[i] < low:
+                low = own[i]
+    return hist, low
+
+
+def _host_bind(hist: IntArray, low: int, count: int) -> int:
+    """A node holding ``count`` pods takes one more; returns the new smallest count."""
+    hist[count] -= 1
+    hist[count + 1] += 1
+    while hist[low] == 0:
+        low += 1
+    return low
+
+
+def _dom_minimums(dom_count: IntArray, dom_present: BoolArray, out: IntArray) -> None:
+    """Per DoNotSchedule constraint, the smallest count over its domains (-1: none)."""
+    for h in range(dom_count.shape[0]):
+        m = -1
+        for d in range(dom_count.shape[1]):
+            if dom_present[h, d] and (m < 0 or dom_count[h, d] < m):
+                m = dom_count[h, d]
+        out[h] = m
+
+
+def _spread_ok(
+    level: int,
+    host_min: int,
+    host_skew: int,
+    dom: IntArray,
+    col: int,
+    dom_count: IntArray,
+    dom_min: IntArray,
+    dom_skew: IntArray,
+) -> bool:
+    """Every DoNotSchedule constraint allows one more pod on a node holding ``level`` pods of
+    the workload whose domains are column ``col`` of ``dom``."""
+    if host_skew > 0 and level + 1 - host_min > host_skew:
+        return False
+    for h in range(dom.shape[0]):
+        d = dom[h, col]
+        if d < 0 or dom_min[h] < 0 or dom_count[h, d] + 1 - dom_min[h] > dom_skew[h]:
+            return False
+    return True
+
+
+def _worse(score: int, mine: int, key: int, best_score: int, best_own: int, best_key: int) -> bool:
+    """The tie rule: a lower score, or an equal one with more pods of the workload, or equal
+    both with a higher tie key, loses."""
+    if score != best_score:
+        return score < best_score
+    if mine != best_own:
+        return mine > best_own
+    return key > best_key
 
 
 def _push(heap: IntArray, size: int, key: int) -> None:
@@ -261,14 +370,15 @@ def _place_heaps(
     for i in range(n_nodes):
         if cap[i] > 0:
             g = (own[i] - base) * n_cells + cell[i]
-            s = level_score(
-                alloc_cpu[i],
-                alloc_mem[i],
-                used_cpu[i],
-                used_mem[i],
-                nz_cpu[i],
-                nz_mem[i],
+            s = _node_score(
+                i,
                 0,
+                alloc_cpu,
+                alloc_mem,
+                used_cpu,
+                used_mem,
+                nz_cpu,
+                nz_mem,
                 req_cpu,
                 req_mem,
                 pnz_cpu,
@@ -282,17 +392,7 @@ def _place_heaps(
     hist = np.zeros(1, dtype=np.int64)
     host_min = 0
     if host_skew > 0:
-        most_pods = 0
-        for i in range(n_nodes):
-            if counted[i] and own[i] > most_pods:
-                most_pods = own[i]
-        hist = np.zeros(most_pods + n + 2, dtype=np.int64)
-        host_min = most_pods + n + 1
-        for i in range(n_nodes):
-            if counted[i]:
-                hist[own[i]] += 1
-                if own[i] < host_min:
-                    host_min = own[i]
+        hist, host_min = _host_histogram(own, counted, n)
     dom_min = np.zeros(max(n_dom, 1), dtype=np.int64)
     seen = np.zeros(n_zones, dtype=np.bool_)
     feasible = np.zeros(levels * n_cells, dtype=np.bool_)
@@ -301,28 +401,17 @@ def _place_heaps(
     scored_aff = aff_host != 0 or aff_zone != 0
     done = 0
     for _ in range(n):
-        for h in range(n_dom):
-            m = -1
-            for d in range(dom_count.shape[1]):
-                if dom_present[h, d] and (m < 0 or dom_count[h, d] < m):
-                    m = dom_count[h, d]
-            dom_min[h] = m
+        _dom_minimums(dom_count, dom_present, dom_min)
         # filters, per group
         n_feasible = 0
         for z in range(n_zones):
             seen[z] = False
         n_groups = levels * n_cells
         for g in range(n_groups):
-            ok = sizes[g] > 0
-            level = g // n_cells + base
             c = g % n_cells
-            if ok and host_skew > 0:
-                ok = level + 1 - host_min <= host_skew
-            for h in range(n_dom):
-                if not ok:
-                    break
-                d = cell_dom[h, c]
-                ok = d >= 0 and dom_min[h] >= 0 and dom_count[h, d] + 1 - dom_min[h] <= dom_skew[h]
+            ok = sizes[g] > 0 and _spread_ok(
+                g // n_cells + base, host_min, host_skew, cell_dom, c, dom_count, dom_min, dom_skew
+            )
             feasible[g] = ok
             if ok:
                 n_feasible += sizes[g]
@@ -380,11 +469,7 @@ def _place_heaps(
                 score += affinity_score(raw_aff[g], low_aff, high_aff)
             mine = g // n_cells if fewest else 0
             tie = n_nodes - key % scale
-            if best >= 0 and (
-                score < best_score
-                or (score == best_score and mine > best_own)
-                or (score == best_score and mine == best_own and tie > best_key)
-            ):
+            if best >= 0 and _worse(score, mine, tie, best_score, best_own, best_key):
                 continue
             best, best_score, best_own, best_key = g, score, mine, tie
         # bind: the node leaves its group and, if it has room, joins the next level's
@@ -393,11 +478,7 @@ def _place_heaps(
         sizes[g] -= 1
         i = node_of_key[n_nodes - key % scale]
         if host_skew > 0:
-            k = own[i] + placed[i]
-            hist[k] -= 1
-            hist[k + 1] += 1
-            while hist[host_min] == 0:
-                host_min += 1
+            host_min = _host_bind(hist, host_min, own[i] + placed[i])
         placed[i] += 1
         zone_count[cell_zone[cell[i]]] += 1
         zone_all[cell_zone[cell[i]]] += 1
@@ -419,14 +500,15 @@ def _place_heaps(
                 grown = np.zeros(2 * heaps[h2].shape[0], dtype=np.int64)
                 grown[: sizes[h2]] = heaps[h2][: sizes[h2]]
                 heaps[h2] = grown
-            s = level_score(
-                alloc_cpu[i],
-                alloc_mem[i],
-                used_cpu[i],
-                used_mem[i],
-                nz_cpu[i],
-                nz_mem[i],
+            s = _node_score(
+                i,
                 placed[i],
+                alloc_cpu,
+                alloc_mem,
+                used_cpu,
+                used_mem,
+                nz_cpu,
+                nz_mem,
                 req_cpu,
                 req_mem,
                 pnz_cpu,
@@ -442,7 +524,9 @@ def _place_heaps(
 def place_heaps(*args: Any, compiled: bool = True) -> int:
     """:func:`_place_heaps`, compiled with numba on first use (``compiled=False``: plain
     Python)."""
-    return int((_compiled(_place_heaps, _push, _pop) if compiled else _place_heaps)(*args))
+    return int(
+        (_compiled(_place_heaps, _push, _pop, *_HELPERS) if compiled else _place_heaps)(*args)
+    )
 
 
 def _place_sampled(
@@ -463,7 +547,7 @@ def _place_sampled(
     dom: IntArray,
     dom_skew: IntArray,
     dom_count: IntArray,
-    dom_present: IntArray,
+    dom_present: BoolArray,
     placed: IntArray,
     n: int,
     to_find: int,
@@ -502,43 +586,22 @@ def _place_sampled(
     dom_min = np.zeros(max(n_dom, 1), dtype=np.int64)
     static = np.zeros(alloc_cpu.shape[0], dtype=np.int64)  # scores that depend on the level only
     fresh = np.zeros(alloc_cpu.shape[0], dtype=np.bool_)
-    # hostname constraint: how many counted nodes hold each count, and the smallest count
-    top = 1
-    if host_skew > 0:
-        for i in range(alloc_cpu.shape[0]):
-            if counted[i] and own[i] + 1 > top:
-                top = own[i] + 1
-    hist = np.zeros(top + n + 1 if host_skew > 0 else 1, dtype=np.int64)
+    hist = np.zeros(1, dtype=np.int64)
     host_min = 0
     if host_skew > 0:
-        host_min = top + n
-        for i in range(alloc_cpu.shape[0]):
-            if counted[i]:
-                hist[own[i]] += 1
-                if own[i] < host_min:
-                    host_min = own[i]
+        hist, host_min = _host_histogram(own, counted, n)
     done = 0
     for _ in range(n):
-        for h in range(n_dom):
-            m = -1
-            for d in range(dom_count.shape[1]):
-                if dom_present[h, d] and (m < 0 or dom_count[h, d] < m):
-                    m = dom_count[h, d]
-            dom_min[h] = m
+        _dom_minimums(dom_count, dom_present, dom_min)
         # filters, from the start index, until enough feasible nodes are found
         found = 0
         processed = 0
         for j in range(n_nodes):
             i = order[(start + j) % n_nodes]
             processed += 1
-            ok = placed[i] < cap[i]
-            if ok and host_skew > 0:
-                ok = own[i] + placed[i] + 1 - host_min <= host_skew
-            for h in range(n_dom):
-                if not ok:
-                    break
-                d = dom[h, i]
-                ok = d >= 0 and dom_min[h] >= 0 and dom_count[h, d] + 1 - dom_min[h] <= dom_skew[h]
+            ok = placed[i] < cap[i] and _spread_ok(
+                own[i] + placed[i], host_min, host_skew, dom, i, dom_count, dom_min, dom_skew
+            )
             if ok:
                 sample[found] = i
                 found += 1
@@ -590,14 +653,15 @@ def _place_sampled(
             i = sample[s]
             k = placed[i]
             if not fresh[i]:  # NodeResourcesFit + BalancedAllocation at this node's level
-                static[i] = level_score(
-                    alloc_cpu[i],
-                    alloc_mem[i],
-                    used_cpu[i],
-                    used_mem[i],
-                    nz_cpu[i],
-                    nz_mem[i],
+                static[i] = _node_score(
+                    i,
                     k,
+                    alloc_cpu,
+                    alloc_mem,
+                    used_cpu,
+                    used_mem,
+                    nz_cpu,
+                    nz_mem,
                     req_cpu,
                     req_mem,
                     pnz_cpu,
@@ -613,21 +677,13 @@ def _place_sampled(
                 score += affinity_score(raw_aff[s], low_aff, high_aff)
             mine = own[i] + k if fewest else 0
             key = tie_key[i]
-            if best >= 0 and (
-                score < best_score
-                or (score == best_score and mine > best_own)
-                or (score == best_score and mine == best_own and key > best_key)
-            ):
+            if best >= 0 and _worse(score, mine, key, best_score, best_own, best_key):
                 continue
             best, best_score, best_own, best_key = i, score, mine, key
         # bind
         i = best
         if host_skew > 0:
-            c = own[i] + placed[i]
-            hist[c] -= 1
-            hist[c + 1] += 1
-            while hist[host_min] == 0:
-                host_min += 1
+            host_min = _host_bind(hist, host_min, own[i] + placed[i])
         placed[i] += 1
         fresh[i] = False
         zone_count[zone[i]] += 1
@@ -641,5 +697,16 @@ def _place_sampled(
 def place_sampled(*args: Any, compiled: bool = True) -> tuple[int, int]:
     """:func:`_place_sampled`, compiled with numba on first use (``compiled=False``: plain
     Python)."""
-    done, start = (_compiled(_place_sampled) if compiled else _place_sampled)(*args)
+    done, start = (_compiled(_place_sampled, *_HELPERS) if compiled else _place_sampled)(*args)
     return int(done), int(start)
+
+
+# the helpers the kernels call, bound to their compiled versions (_node_score calls level_score)
+_HELPERS: tuple[Callable[..., Any], ...] = (
+    _node_score,
+    _host_histogram,
+    _host_bind,
+    _dom_minimums,
+    _spread_ok,
+    _worse,
+)
