@@ -224,3 +224,169 @@ def test_check_json_and_markdown_outputs() -> None:
     assert status == 1
     assert out.startswith("### podcap check: FAIL")
     assert "| Deployment default/nginx | 33/80 | 47 | 0 | 0 | 0 |" in out
+
+
+# ---------------------------------------------------------------------------------------------
+# many failing workloads: one combined fix, verified, and the per-workload view
+#
+# One m5.large with overhead "none" (allocatable = capacity: 2000m cpu, 29 pods) and no system
+# pods, so every number below is computed by hand.
+
+
+def one_node(count: int = 1) -> podcap.Cluster:
+    return podcap.Cluster([podcap.NodeGroup("workers", "m5.large", count, overhead="none")])
+
+
+def deployment(name: str, replicas: int, cpu: str) -> dict[str, object]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {
+                    "containers": [
+                        {"name": name, "image": "x", "resources": {"requests": {"cpu": cpu}}}
+                    ]
+                },
+            },
+        },
+    }
+
+
+def all_run(cluster: object, manifests: object) -> bool:
+    w = podcap.simulate(cluster, manifests).workloads
+    return bool((w["running"] == w["desired"]).all())
+
+
+def test_one_node_count_for_all_failing_workloads_together() -> None:
+    # a and b: 10 pods of 500m each; a node holds 4 (2000m).  Alone, either needs 3 nodes
+    # (12 slots); together they need 20 slots: 5 nodes (4 nodes hold 16).  Per-workload counts
+    # (3 and 3) do not add up; the report gives 5 for both.
+    docs = [deployment("a", 10, "500m"), deployment("b", 10, "500m")]
+    report = podcap.check(one_node(), docs)
+    assert not report.ok
+    (nodes,) = [c for c in report.combined if "node_groups" in c]
+    assert nodes["node_groups"] == {"workers": [1, 5]}
+    assert nodes["workloads"] == ["Deployment default/a", "Deployment default/b"]
+    assert all_run(one_node(5), docs)
+    assert not all_run(one_node(4), docs)
+    for f in report.findings:
+        assert any(
+            fix.startswith("scale node group workers from 1 to 5 nodes (with the other workload")
+            for fix in f["fixes"]
+        ), f["fixes"]
+    text = str(report)
+    assert "would fix them together (each verified by one simulation):" in text
+    assert "  - scale node group workers from 1 to 5 nodes" in text
+    # the per-workload view adds up: a misses 6 pods (4 ran), b 10; a new node holds 4 of
+    # them, so 1.5 and 2.5 new nodes: the 4 the combined fix adds
+    needs = {f["name"]: f["needs"] for f in report.findings}
+    assert {k: (v["pods"], v["pods_per_new_node"]) for k, v in needs.items()} == {
+        "a": (6, 4),
+        "b": (10, 4),
+    }
+    assert sum(v["new_nodes"] for v in needs.values()) == 4
+    assert "room for 6 more pod(s) of 500m cpu, 1.50 of a new node of workers" in text
+
+
+def test_one_request_level_for_all_failing_workloads_together() -> None:
+    # a: 5 pods of 500m, b: 3 pods of 500m, on one 2000m node: a runs 4, b none.  All 8 pods
+    # need r with 8r <= 2000, so 250m for both (8 x 251m = 2008m does not fit).
+    docs = [deployment("a", 5, "500m"), deployment("b", 3, "500m")]
+    report = podcap.check(one_node(), docs)
+    (cpu,) = [c for c in report.combined if c.get("resource") == "cpu"]
+    assert cpu["requests"] == {"Deployment default/a": 250, "Deployment default/b": 250}
+    for f in report.findings:
+        assert (
+            "lower the cpu request per container from 500m to 250m (with the other workload "
+            "short of cpu lowered alike)"
+        ) in f["fixes"]
+    assert all_run(one_node(), [deployment("a", 5, "250m"), deployment("b", 3, "250m")])
+    assert not all_run(one_node(), [deployment("a", 5, "251m"), deployment("b", 3, "251m")])
+
+
+def test_no_request_fix_when_pod_slots_bind() -> None:
+    # 40 pods of 100m on one node of 29 pod slots: no cpu request lets 40 pods run there, so
+    # none is claimed (the estimate says so without a simulation); 2 nodes (58 slots) do.
+    docs = [deployment("many", 40, "100m")]
+    report = podcap.check(one_node(), docs)
+    assert [c.get("resource") for c in report.combined] == [None]
+    assert report.combined[0]["node_groups"] == {"workers": [1, 2]}
+    assert all_run(one_node(2), docs)
+
+
+def test_a_pod_larger_than_a_node_gets_no_node_fix() -> None:
+    report = podcap.check(one_node(), [deployment("huge", 1, "3")])
+    (f,) = report.findings
+    assert not any("scale node group" in fix for fix in f["fixes"])
+    assert f["needs"]["pods_per_new_node"] == 0
+    assert "the pod does not fit on a new node of workers" in str(report)
+
+
+def test_simulations_do_not_grow_with_the_number_of_workloads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 60 failing workloads: one simulation, then at most MAX_VERIFICATIONS per combined fix
+    # (nodes, cpu, memory), not a search per workload.
+    from podcap.analysis import check as module
+
+    calls = []
+    real = module.simulate
+
+    def counted(*args: object, **kwargs: object) -> podcap.SimulationResult:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(module, "simulate", counted)
+    docs = [deployment(f"w{i}", 2, "300m") for i in range(60)]
+    report = podcap.check(one_node(), docs)
+    assert len(report.findings) > 50
+    assert len(calls) <= 3 * module.MAX_VERIFICATIONS
+    (nodes,) = [c for c in report.combined if "node_groups" in c]
+    assert nodes["simulations"] <= module.MAX_VERIFICATIONS
+    count = nodes["node_groups"]["workers"][1]
+    assert all_run(one_node(count), docs)
+
+
+def test_an_estimate_that_falls_short_is_grown_and_verified_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Make the estimate one new node (a and b of the first test need four): the simulation
+    # does not confirm it, the estimate is grown from what is still missing, and the fix
+    # reported is one a simulation confirmed.
+    from podcap.analysis import check as module
+
+    monkeypatch.setattr(module, "_new_nodes", lambda *args: 1)
+    docs = [deployment("a", 10, "500m"), deployment("b", 10, "500m")]
+    report = podcap.check(one_node(), docs)
+    (nodes,) = [c for c in report.combined if "node_groups" in c]
+    assert nodes["simulations"] > 1
+    assert all_run(one_node(nodes["node_groups"]["workers"][1]), docs)
+
+
+def test_no_fix_is_claimed_that_no_simulation_confirmed(monkeypatch: pytest.MonkeyPatch) -> None:
+    # One verification allowed and an estimate that falls short: no node fix is reported.
+    from podcap.analysis import check as module
+
+    monkeypatch.setattr(module, "_new_nodes", lambda *args: 1)
+    monkeypatch.setattr(module, "MAX_VERIFICATIONS", 1)
+    docs = [deployment("a", 10, "500m"), deployment("b", 10, "500m")]
+    report = podcap.check(one_node(), docs)
+    assert not any("node_groups" in c for c in report.combined)
+    assert not any("scale node group" in fix for f in report.findings for fix in f["fixes"])
+
+
+def test_combined_fixes_in_json_and_markdown() -> None:
+    docs = [deployment("a", 10, "500m"), deployment("b", 10, "500m")]
+    report = podcap.check(one_node(), docs)
+    data = json.loads(json.dumps(report.to_dict()))
+    assert data["combined"][0]["fix"] == "scale node group workers from 1 to 5 nodes"
+    assert data["findings"][0]["needs"]["pods"] == 6
+    md = report.to_markdown()
+    assert "**Would fix them together** (each verified by one simulation):" in md
+    assert "- scale node group workers from 1 to 5 nodes" in md
+    assert "- needs: room for 6 more pod(s) of 500m cpu" in md

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -437,3 +438,68 @@ def test_decimal_string_is_exact(whole: int, frac_digits: int) -> None:
     expected = Fraction(whole) + (Fraction(int(digits), 10**frac_digits) if digits else 0)
     assert parse_quantity(text) == expected
     assert parse_cpu(text) == math.ceil(expected * 1000)
+
+
+# --------------------------------------------------------------------------------------------
+# many at once: parse_quantities (the same grammar, rounding and errors)
+
+
+@HYPOTHESIS
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=10**6),
+            st.integers(min_value=0, max_value=3),
+            st.sampled_from(sorted(ALL_SUFFIXES)),
+        ),
+        max_size=30,
+    )
+)
+def test_parse_quantities_is_ceil_of_the_exact_value(
+    parts: list[tuple[int, int, str]],
+) -> None:
+    # "<digits>.<d decimals><suffix>" is exactly n / 10**d * multiplier; MilliValue and Value
+    # are its ceiling in thousandths and units (values repeat: each text is parsed once).
+    texts, exact = [], []
+    for n, d, suffix in parts:
+        value = Fraction(n, 10**d) * ALL_SUFFIXES[suffix]
+        if value * 1000 >= 2**63:  # past int64 in millicores: an error (tested below)
+            continue
+        whole, frac = divmod(n, 10**d)
+        texts.append(f"{whole}.{frac:0{d}d}{suffix}" if d else f"{n}{suffix}")
+        exact.append(value)
+    texts, exact = texts + texts, exact + exact
+    milli = podcap.parse_quantities(texts, milli=True)
+    units = podcap.parse_quantities(texts, milli=False)
+    assert milli.dtype == units.dtype == np.int64
+    assert milli.tolist() == [math.ceil(x * 1000) for x in exact]
+    assert units.tolist() == [math.ceil(x) for x in exact]
+    assert milli.tolist() == [parse_cpu(t) for t in texts]
+    assert units.tolist() == [parse_memory(t) for t in texts]
+
+
+def test_parse_quantities_takes_numbers_as_yaml_gives_them() -> None:
+    values = ["100m", 2, 0.1, "1.5", 1e3]
+    assert podcap.parse_quantities(values, milli=True).tolist() == [100, 2000, 100, 1500, 10**6]
+    assert podcap.parse_quantities([], milli=False).tolist() == []
+
+
+@pytest.mark.parametrize("bad", ["10x", True, None, "", "8Ei"])
+def test_parse_quantities_names_the_first_bad_value_and_its_field(bad: object) -> None:
+    values = ["1Gi", "512Mi", bad, "zz"]
+    names = [f"items[{i}].memory" for i in range(4)]
+    for fields in (names, names.__getitem__):
+        with pytest.raises(InvalidQuantityError) as info:
+            podcap.parse_quantities(values, milli=False, fields=fields)
+        with pytest.raises(InvalidQuantityError) as scalar:
+            parse_memory(bad, field="items[2].memory")  # type: ignore[arg-type]
+        assert str(info.value) == str(scalar.value)
+        assert "items[2].memory" in str(info.value)
+
+
+def test_negative_past_int64_is_refused() -> None:
+    assert parse_memory("-8Ei") == -(2**63)
+    with pytest.raises(InvalidQuantityError, match=r"below -9,223,372,036,854,775,808"):
+        parse_memory("-9Ei")
+    with pytest.raises(InvalidQuantityError, match=r"below"):
+        podcap.parse_quantities(["-9Ei"], milli=False)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import shutil
 from pathlib import Path
 from typing import Any
@@ -534,3 +535,161 @@ def test_existing_pod_requests_follow_the_sidecar_rule(
     # non-zero requests: no container names memory, so each counts 200Mi; app + sidecar run
     # together (400Mi), the init phase needs at most 200Mi + 200Mi: 400Mi
     assert snap.existing["nonzero_memory_bytes"].tolist() == [2 * 200 * (1 << 20)]
+
+
+# ---------------------------------------------------------------------------------------------
+# many pods: requests read once per distinct set of resources, quantities in bulk
+
+
+def _spell_cpu(millicores: int, style: int) -> str | int | float:
+    """The same cpu amount as kubectl or a person might write it."""
+    if style == 0:
+        return f"{millicores}m"
+    if style == 1:  # decimal cores, exact: 250 -> "0.25"
+        whole, frac = divmod(millicores, 1000)
+        return f"{whole}.{frac:03d}".rstrip("0").rstrip(".")
+    return millicores / 1000 if millicores % 1000 else millicores // 1000  # a JSON number
+
+
+def _spell_memory(mib: int, style: int) -> str | int:
+    if style == 0:
+        return f"{mib}Mi"
+    if style == 1:
+        return f"{mib * 1024}Ki"
+    return mib * 2**20  # a JSON number of bytes
+
+
+@pytest.mark.parametrize("numbers", [False, True])
+def test_random_pods_match_a_hand_written_request_rule(numbers: bool) -> None:
+    # Pods with 1-3 app containers and 0-2 init containers (some of them sidecars), requests,
+    # limits only, or nothing, spelt in three ways.  The expected requests come from the
+    # generator's integers and KEP-753 written out here: the pod needs the larger of (app
+    # containers + sidecars) and (each init container + the sidecars declared before it);
+    # requests win over limits, a container without either adds 0.  With ``numbers`` some
+    # quantities are JSON numbers (read with their types), else all are text (as kubectl).
+    rng = random.Random(7)
+    names = [f"ip-10-0-0-{i}.ec2.internal" for i in range(6)]
+    want: dict[tuple[str, str], list[int]] = {}
+    pods = []
+    for p in range(400):
+        owner = f"app-{p % 9}"
+        node_name = names[rng.randrange(len(names))]
+        style = rng.randrange(3 if numbers else 2)
+
+        def container(name: str, style: int = style) -> tuple[dict[str, Any], int, int]:
+            cpu, mib = rng.choice([0, 10, 100, 250, 1500]), rng.choice([0, 16, 128, 1024])
+            which = rng.choice(["requests", "limits", "both", "none"])
+            res: dict[str, Any] = {}
+            spelt = {"cpu": _spell_cpu(cpu, style), "memory": _spell_memory(mib, style)}
+            if which in ("requests", "both"):
+                res["requests"] = spelt
+            if which == "limits":
+                res["limits"] = spelt
+            if which == "both":  # a larger limit: the request counts
+                res["limits"] = {"cpu": f"{cpu + 1000}m", "memory": f"{mib + 1}Mi"}
+            used = which != "none"
+            return {"name": name, "resources": res}, cpu if used else 0, mib if used else 0
+
+        apps = [container(f"c{i}") for i in range(rng.randint(1, 3))]
+        inits = []
+        for i in range(rng.randint(0, 2)):
+            c, cpu, mib = container(f"i{i}")
+            if rng.random() < 0.5:
+                c["restartPolicy"] = "Always"
+            inits.append((c, cpu, mib))
+        side_cpu = side_mib = 0
+        init_cpu = init_mib = 0
+        for c, cpu, mib in inits:
+            if c.get("restartPolicy") == "Always":
+                side_cpu, side_mib = side_cpu + cpu, side_mib + mib
+            else:
+                init_cpu, init_mib = max(init_cpu, cpu + side_cpu), max(init_mib, mib + side_mib)
+        cpu = max(sum(a[1] for a in apps) + side_cpu, init_cpu)
+        mib = max(sum(a[2] for a in apps) + side_mib, init_mib)
+        total = want.setdefault((node_name, owner), [0, 0, 0])
+        total[0] += 1
+        total[1] += cpu
+        total[2] += mib << 20
+        item = pod(f"{owner}-{p}", node_name, owner=("ReplicaSet", owner))
+        item["spec"]["containers"] = [a[0] for a in apps]
+        if inits:
+            item["spec"]["initContainers"] = [c for c, _, _ in inits]
+        pods.append(item)
+    snap = podcap.read_snapshot([kube_list([node(n) for n in names]), kube_list(pods)])
+    e = snap.existing
+    got: dict[tuple[str, str], list[int]] = {}
+    for r in e.to_dict(orient="records"):
+        total = got.setdefault((r["node"], r["owner"]), [0, 0, 0])
+        total[0] += int(r["pods"])
+        total[1] += int(r["pods"]) * int(r["cpu_millicores"])
+        total[2] += int(r["pods"]) * int(r["memory_bytes"])
+    assert got == want
+    # one row per node, owner and requests: the three spellings of one amount are one row
+    assert not e.drop(columns="pods").duplicated().any()
+
+
+def test_spellings_of_one_request_make_one_row(tmp_path: Path) -> None:
+    # "1", "1000m" and "1.0" are one cpu request; 1 (a JSON number) too: one row of 4 pods.
+    pods = [pod(f"w-{i}", A, cpu=[c]) for i, c in enumerate(["1", "1000m", "1.0", 1])]
+    snap = podcap.read_snapshot([kube_list([node(A)]), kube_list(pods)])  # type: ignore[list-item]
+    assert snap.existing[["pods", "cpu_millicores"]].values.tolist() == [[4, 1000]]
+
+
+@pytest.mark.parametrize("first", [1, "1"])
+def test_a_boolean_request_is_an_error_even_after_the_number_one(
+    first: object, tmp_path: Path
+) -> None:
+    # true == 1 for Python dictionaries; the pod with true must still be refused, by field.
+    good = pod("good", A, cpu=["100m"])
+    good["spec"]["containers"][0]["resources"]["requests"]["cpu"] = first
+    bad = pod("bad", A, cpu=["100m"])
+    bad["spec"]["containers"][0]["resources"]["requests"]["cpu"] = True
+    path = dump(tmp_path, "pods.json", kube_list([good, bad]))
+    with pytest.raises(podcap.InvalidManifestError) as info:
+        podcap.read_snapshot([kube_list([node(A)]), path])
+    msg = str(info.value)
+    assert "items[1]" in msg
+    assert "pod default/bad" in msg
+    assert "spec.containers[0].resources.requests.cpu" in msg
+    assert "True" in msg
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda p: p["spec"].__setitem__("containers", {"name": "x"}), "spec.containers"),
+        (lambda p: p["spec"]["containers"].__setitem__(0, "web"), "spec.containers[0]"),
+        (
+            lambda p: p["spec"]["containers"][0].__setitem__("resources", ["cpu"]),
+            "spec.containers[0].resources",
+        ),
+        (
+            lambda p: p["spec"]["containers"][0]["resources"].__setitem__("requests", {"cpu": []}),
+            "spec.containers[0].resources.requests.cpu",
+        ),
+        (
+            lambda p: p["metadata"].__setitem__("ownerReferences", ["rs"]),
+            "ownerReferences",
+        ),
+    ],
+)
+def test_malformed_pods_name_the_pod_and_field(change: Any, field: str, tmp_path: Path) -> None:
+    bad = pod("web-1", A)
+    change(bad)
+    path = dump(tmp_path, "pods.json", kube_list([pod("web-0", A), bad]))
+    with pytest.raises(podcap.InvalidManifestError) as info:
+        podcap.read_snapshot([kube_list([node(A)]), path])
+    msg = str(info.value)
+    assert str(path) in msg
+    assert "items[1]" in msg
+    assert "default/web-1" in msg
+    assert field in msg
+
+
+def test_pods_without_namespace_or_owner_take_the_defaults(tmp_path: Path) -> None:
+    bare = pod("solo", A, owner=None)
+    del bare["metadata"]["namespace"]
+    del bare["status"]
+    snap = podcap.read_snapshot([kube_list([node(A)]), kube_list([bare])])
+    (r,) = snap.existing.to_dict(orient="records")
+    assert (r["namespace"], r["owner_kind"], r["owner"], r["pods"]) == ("default", "Pod", "solo", 1)

@@ -22,13 +22,18 @@ allocatable_*
     Capacity minus kube-reserved, system-reserved and eviction thresholds.
 requested_*
     Sum of the requests of the pods on a node.
+
+Importing podcap is quick: each name below loads its module (and numpy, pandas) the first time
+it is used, so ``import podcap`` neither imports pandas nor matplotlib, and the command line
+loads only what its command needs.
 """
 
-from podcap import plot
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from podcap._version import __version__
-from podcap.analysis.check import CheckReport, check
-from podcap.analysis.report import instance_report
-from podcap.analysis.sweep import cheapest_instance_type, min_nodes, sweep
 from podcap.errors import (
     InstanceTableError,
     InvalidManifestError,
@@ -41,31 +46,116 @@ from podcap.errors import (
     SimulationTooLargeError,
     UnknownInstanceTypeError,
 )
-from podcap.io.clusters import ClusterInput, read_eksctl, read_kops
-from podcap.io.manifests import Manifests, load_manifests
-from podcap.io.readers import load_cluster
-from podcap.io.snapshot import Snapshot, read_snapshot
-from podcap.model.capacity import (
-    AMIFamily,
-    MaxPodsPolicy,
-    Overhead,
-    allocatable,
-    cni_version_supports_prefix,
-    max_pods,
-    pod_ip_capacity,
-)
-from podcap.model.instances import instance_types, load_instance_table
-from podcap.model.ipam import compare_warm_settings, rollout_addresses, subnet_capacity, warm_pool
-from podcap.model.memory import check_simulation_size
-from podcap.model.quantity import format_cpu, format_memory, parse_cpu, parse_memory, parse_quantity
-from podcap.model.specs import Cluster, NodeGroup, Taint, Toleration, VpcCni
-from podcap.model.subnets import Subnet, SubnetReservation
-from podcap.pipeline.results import SimulationResult
-from podcap.pipeline.scenario import Scenario, ScenarioResult
-from podcap.pipeline.simulate import simulate
-from podcap.pipeline.sources import read_cluster
-from podcap.pipeline.state import ClusterState
-from podcap.pipeline.step import ScoringStrategy, settle, step
+
+if TYPE_CHECKING:  # what each name is, for type checkers and editors (loaded on first use)
+    from podcap import plot
+    from podcap.analysis.check import CheckReport, check
+    from podcap.analysis.report import instance_report
+    from podcap.analysis.sweep import cheapest_instance_type, min_nodes, sweep
+    from podcap.io.clusters import ClusterInput, read_eksctl, read_kops
+    from podcap.io.manifests import Manifests, load_manifests
+    from podcap.io.readers import load_cluster
+    from podcap.io.snapshot import Snapshot, read_snapshot
+    from podcap.model.capacity import (
+        AMIFamily,
+        MaxPodsPolicy,
+        Overhead,
+        allocatable,
+        cni_version_supports_prefix,
+        max_pods,
+        pod_ip_capacity,
+    )
+    from podcap.model.instances import instance_types, load_instance_table
+    from podcap.model.ipam import (
+        compare_warm_settings,
+        rollout_addresses,
+        subnet_capacity,
+        warm_pool,
+    )
+    from podcap.model.memory import check_simulation_size
+    from podcap.model.quantity import (
+        format_cpu,
+        format_memory,
+        parse_cpu,
+        parse_memory,
+        parse_quantities,
+        parse_quantity,
+    )
+    from podcap.model.specs import Cluster, NodeGroup, Taint, Toleration, VpcCni
+    from podcap.model.subnets import Subnet, SubnetReservation
+    from podcap.pipeline.results import SimulationResult
+    from podcap.pipeline.scenario import Scenario, ScenarioResult
+    from podcap.pipeline.simulate import simulate
+    from podcap.pipeline.sources import read_cluster
+    from podcap.pipeline.state import ClusterState
+    from podcap.pipeline.step import ScoringStrategy, settle, step
+
+# public name -> the module that defines it ("plot" is the submodule podcap.plot itself)
+_LAZY = {
+    "plot": "podcap.plot",
+    **dict.fromkeys(("CheckReport", "check"), "podcap.analysis.check"),
+    "instance_report": "podcap.analysis.report",
+    **dict.fromkeys(("cheapest_instance_type", "min_nodes", "sweep"), "podcap.analysis.sweep"),
+    **dict.fromkeys(("ClusterInput", "read_eksctl", "read_kops"), "podcap.io.clusters"),
+    **dict.fromkeys(("Manifests", "load_manifests"), "podcap.io.manifests"),
+    "load_cluster": "podcap.io.readers",
+    **dict.fromkeys(("Snapshot", "read_snapshot"), "podcap.io.snapshot"),
+    **dict.fromkeys(
+        (
+            "AMIFamily",
+            "MaxPodsPolicy",
+            "Overhead",
+            "allocatable",
+            "cni_version_supports_prefix",
+            "max_pods",
+            "pod_ip_capacity",
+        ),
+        "podcap.model.capacity",
+    ),
+    **dict.fromkeys(("instance_types", "load_instance_table"), "podcap.model.instances"),
+    **dict.fromkeys(
+        ("compare_warm_settings", "rollout_addresses", "subnet_capacity", "warm_pool"),
+        "podcap.model.ipam",
+    ),
+    "check_simulation_size": "podcap.model.memory",
+    **dict.fromkeys(
+        (
+            "format_cpu",
+            "format_memory",
+            "parse_cpu",
+            "parse_memory",
+            "parse_quantities",
+            "parse_quantity",
+        ),
+        "podcap.model.quantity",
+    ),
+    **dict.fromkeys(
+        ("Cluster", "NodeGroup", "Taint", "Toleration", "VpcCni"), "podcap.model.specs"
+    ),
+    **dict.fromkeys(("Subnet", "SubnetReservation"), "podcap.model.subnets"),
+    "SimulationResult": "podcap.pipeline.results",
+    **dict.fromkeys(("Scenario", "ScenarioResult"), "podcap.pipeline.scenario"),
+    "simulate": "podcap.pipeline.simulate",
+    "read_cluster": "podcap.pipeline.sources",
+    "ClusterState": "podcap.pipeline.state",
+    **dict.fromkeys(("ScoringStrategy", "settle", "step"), "podcap.pipeline.step"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Load a public name's module on first use (PEP 562) and keep the name here."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'podcap' has no attribute {name!r}")
+    loaded = importlib.import_module(module)
+    value = loaded if module == f"{__name__}.{name}" else getattr(loaded, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "AMIFamily",
@@ -115,6 +205,7 @@ __all__ = [
     "min_nodes",
     "parse_cpu",
     "parse_memory",
+    "parse_quantities",
     "parse_quantity",
     "plot",
     "pod_ip_capacity",

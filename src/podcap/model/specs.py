@@ -36,6 +36,11 @@ EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 _TAINT_TEXT = re.compile(r"^(?P<key>[^=:\s]+)(?:=(?P<value>[^:\s]*))?:(?P<effect>\w+)$")
 
 
+def _repeated(values: Iterable[str]) -> list[str]:
+    """The values that occur more than once, sorted (one pass: linear in the values)."""
+    return sorted(v for v, k in Counter(values).items() if k > 1)
+
+
 @dataclass(frozen=True)
 class Taint:
     """A node taint ``key[=value]:effect``.
@@ -283,8 +288,7 @@ class VpcCni:
                 raise InvalidSpecError(
                     f"VpcCni.pod_subnets[{i}] must be a podcap.Subnet, got {sn!r}"
                 )
-        zones = [sn.zone for sn in subnets]
-        dup = sorted({z for z in zones if zones.count(z) > 1})
+        dup = _repeated(sn.zone for sn in subnets)
         if dup:
             raise InvalidSpecError(
                 f"VpcCni.pod_subnets: more than one ENIConfig subnet in zone(s) {', '.join(dup)}"
@@ -603,7 +607,7 @@ class NodeGroup:
                 raise InvalidSpecError(f"{where}.subnets[{i}] must be a podcap.Subnet, got {sn!r}")
         if subnets:
             sn_zones = [sn.zone for sn in subnets]
-            dup = sorted({z for z in sn_zones if sn_zones.count(z) > 1})
+            dup = _repeated(sn_zones)
             if dup:
                 raise InvalidSpecError(f"{where}: more than one subnet in zone(s) {', '.join(dup)}")
             extra = sorted(set(sn_zones) - set(self.zone_list))
@@ -707,13 +711,11 @@ class Cluster:
             bad = set(exc.names)
             where = ", ".join(f"NodeGroup {g.name!r}" for g in groups if g.instance_type in bad)
             raise UnknownInstanceTypeError(exc.names, exc.known, where=where) from None
-        names = Counter(g.name for g in groups)
-        dupes = sorted(n for n, k in names.items() if k > 1)
+        dupes = _repeated(g.name for g in groups)
         if dupes:
             raise InvalidSpecError(f"Cluster: duplicate node group name(s) {', '.join(dupes)}")
         check_disjoint([sn for g in groups for sn in (*g.subnets, *g.cni_settings.pod_subnets)])
-        all_names = Counter(n for g in groups for n in g.node_names)
-        clash = sorted(n for n, k in all_names.items() if k > 1)
+        clash = _repeated(n for g in groups for n in g.node_names)
         if clash:
             raise InvalidSpecError(f"Cluster: node name(s) used twice: {', '.join(clash[:10])}")
         object.__setattr__(self, "node_groups", groups)

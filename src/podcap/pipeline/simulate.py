@@ -12,7 +12,7 @@ from podcap.pipeline.results import SimulationResult
 from podcap.pipeline.state import AutoscalingMode, ClusterState, CronJobMode, with_existing
 from podcap.pipeline.step import Engine, ScoringStrategy, step
 
-__all__ = ["simulate"]
+__all__ = ["simulate", "simulate_with_state"]
 
 
 def simulate(
@@ -90,6 +90,33 @@ def simulate(
     Workloads with inter-pod affinity, preferred terms, PreferNoSchedule taints or ScheduleAnyway
     spreading are placed by the reference cycle in either engine.
     """
+    return simulate_with_state(
+        cluster,
+        manifests,
+        scoring=scoring,
+        engine=engine,
+        seed=seed,
+        existing=existing,
+        percentage_of_nodes_to_score=percentage_of_nodes_to_score,
+        hpa=hpa,
+        cronjobs=cronjobs,
+    )[1]
+
+
+def simulate_with_state(
+    cluster: Any,
+    manifests: Any,
+    *,
+    scoring: ScoringStrategy = "LeastAllocated",
+    engine: Engine = "fast",
+    seed: int | None = None,
+    existing: pd.DataFrame | None = None,
+    percentage_of_nodes_to_score: int = 0,
+    hpa: AutoscalingMode = "start",
+    cronjobs: CronJobMode = "idle",
+) -> tuple[ClusterState, SimulationResult]:
+    """:func:`simulate`, returning the state after the step too (its pods per node, for
+    analyses that read the capacity arrays); parameters as for :func:`simulate`."""
     state = ClusterState.of(cluster)
     if existing is not None and len(existing):
         state = with_existing(state, existing)
@@ -103,7 +130,7 @@ def simulate(
         sum(w.replicas for w in manifests.workloads) + daemonsets * state.fleet.size,
         resources=len(state.fleet.resources),
     )
-    _, result = step(
+    return step(
         state,
         manifests,
         scoring=scoring,
@@ -113,4 +140,3 @@ def simulate(
         hpa=hpa,
         cronjobs=cronjobs,
     )
-    return result
