@@ -15,6 +15,7 @@ import io
 import json
 import random
 import shutil
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -630,8 +631,9 @@ def test_random_pods_match_a_hand_written_request_rule(numbers: bool) -> None:
 
 def test_spellings_of_one_request_make_one_row(tmp_path: Path) -> None:
     # "1", "1000m" and "1.0" are one cpu request; 1 (a JSON number) too: one row of 4 pods.
-    pods = [pod(f"w-{i}", A, cpu=[c]) for i, c in enumerate(["1", "1000m", "1.0", 1])]
-    snap = podcap.read_snapshot([kube_list([node(A)]), kube_list(pods)])  # type: ignore[list-item]
+    pods = [pod(f"w-{i}", A, cpu=[c]) for i, c in enumerate(["1", "1000m", "1.0", "1"])]
+    pods[3]["spec"]["containers"][0]["resources"]["requests"]["cpu"] = 1
+    snap = podcap.read_snapshot([kube_list([node(A)]), kube_list(pods)])
     assert snap.existing[["pods", "cpu_millicores"]].values.tolist() == [[4, 1000]]
 
 
@@ -693,3 +695,47 @@ def test_pods_without_namespace_or_owner_take_the_defaults(tmp_path: Path) -> No
     snap = podcap.read_snapshot([kube_list([node(A)]), kube_list([bare])])
     (r,) = snap.existing.to_dict(orient="records")
     assert (r["namespace"], r["owner_kind"], r["owner"], r["pods"]) == ("default", "Pod", "solo", 1)
+
+
+def test_a_pod_without_containers_holds_a_pod_slot_only() -> None:
+    empty = pod("bare", A)
+    empty["spec"]["containers"] = []
+    snap = podcap.read_snapshot([kube_list([node(A)]), kube_list([empty])])
+    (r,) = snap.existing.to_dict(orient="records")
+    assert (r["pods"], r["cpu_millicores"], r["memory_bytes"]) == (1, 0, 0)
+
+
+def test_hostile_snapshots_end_in_a_result_or_a_podcap_error() -> None:
+    # Fields of a small snapshot replaced by hostile values (podcap.testing.mutate): reading
+    # it gives a snapshot or an InvalidManifestError naming the object, never another error.
+    from podcap import testing
+
+    base = [
+        kube_list([node(A), node(B, zone="us-east-1b")]),
+        kube_list(
+            [
+                *system_pods(A, "a"),
+                pod("web-1", A, cpu=["100m", "50m"], memory="128Mi"),
+                pod("job-1", B, phase="Succeeded"),
+                pod("x", None),
+            ]
+        ),
+    ]
+    rng = random.Random(5)
+    outcomes = {"read": 0, "refused": 0}
+    for _ in range(300):
+        docs = testing.mutate(base, rng)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", podcap.PodcapWarning)
+                podcap.read_snapshot(docs)
+            outcomes["read"] += 1
+        except podcap.PodcapError:
+            outcomes["refused"] += 1
+    assert outcomes["read"] > 0
+    assert outcomes["refused"] > 0
+
+
+def test_a_source_that_is_neither_a_path_nor_an_object() -> None:
+    with pytest.raises(podcap.InvalidManifestError, match="snapshot source 1: expected a path"):
+        podcap.read_snapshot([kube_list([node(A)]), [1, 2]])

@@ -23,7 +23,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from podcap.errors import InvalidManifestError, InvalidQuantityError, PodcapError, PodcapWarning
+from podcap.errors import (
+    InvalidManifestError,
+    InvalidQuantityError,
+    PodcapError,
+    PodcapWarning,
+    short_repr,
+)
 from podcap.io.manifests import read_text
 from podcap.model.admission import AdmittedPod, nonzero_requests, pod_requests
 from podcap.model.capacity import pod_ip_capacity
@@ -88,6 +94,16 @@ class Snapshot:
 _Located = tuple[str, int, Mapping[str, Any]]
 
 
+def _field(obj: Any, *path: str, default: Any = None) -> Any:
+    """``obj[path[0]][path[1]]...``, or ``default`` where a step is missing or not an object
+    (for messages about objects that may be malformed)."""
+    for key in path:
+        if not isinstance(obj, Mapping) or key not in obj:
+            return default
+        obj = obj[key]
+    return obj
+
+
 def _where(source: str, index: int) -> str:
     return source if index < 0 else f"{source}, items[{index}]"
 
@@ -113,8 +129,8 @@ def _items(doc: Any, source: str) -> list[_Located]:
 @contextmanager
 def _gc_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector while millions of acyclic objects (decoded
-    JSON, per-pod tuples) are created: each collection would walk all of them (a 100,000-pod
-    file decodes in about 1 s paused, 5 s otherwise)."""
+    JSON, per-pod tuples) are created: each collection would walk all of them (126 MiB of
+    kubectl JSON, 100,000 pods, decode in about 1.3 s paused, 4 s otherwise)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -127,6 +143,11 @@ def _gc_paused() -> Iterator[None]:
 def _load(src: Any, n: int) -> tuple[str, Any]:
     if isinstance(src, Mapping):
         return f"<object {n}>", src
+    if not isinstance(src, (str, os.PathLike)):
+        raise InvalidManifestError(
+            f"snapshot source {n}: expected a path or a parsed kubectl object (a mapping), "
+            f"got {type(src).__name__}"
+        )
     path = Path(src)
     text = read_text(path)
     try:
@@ -211,7 +232,7 @@ def _with_types(key: tuple[Any, ...]) -> tuple[Any, ...]:
 def _only_text(keys: Iterable[tuple[Any, ...]]) -> bool:
     """Whether every quantity in these requests keys is a string (as kubectl prints them)."""
     return all(
-        key[0] == "unusual" or all(type(x) is not tuple or type(x[1]) is str for x in key)
+        key[:1] == ("unusual",) or all(type(x) is not tuple or type(x[1]) is str for x in key)
         for key in keys
     )
 
@@ -289,7 +310,9 @@ def read_snapshot(
     """Read kubectl JSON (files or parsed objects): nodes, pods, LimitRanges, ResourceQuotas.
 
     Quantities are parsed in bulk, each distinct text once, and each distinct set of container
-    resources once (10,000 nodes and 100,000 pods in well under a second).
+    resources once: 10,000 nodes and 100,000 pods take about 0.7 s once decoded (decoding
+    126 MiB of JSON takes Python's parser about 1.3 s more; ``benchmarks/bench_snapshot.py``).
+    Python's garbage collector is paused while the objects are read.
 
     Parameters
     ----------
@@ -343,7 +366,7 @@ def _read_snapshot(sources: Any, cni: VpcCni | None, table: pd.DataFrame | None)
             elif kind in ("LimitRange", "ResourceQuota", "PriorityClass"):
                 manifests.append(dict(item))
             else:
-                name = (item.get("metadata") or {}).get("name", "?")
+                name = _field(item, "metadata", "name", default="?")
                 skipped.append(f"{kind} {name} ({_where(located[0], located[1])})")
     if not nodes:
         raise InvalidManifestError("the snapshot has no Node objects (kubectl get nodes -o json)")
@@ -361,62 +384,71 @@ def _node_groups(
     raw: dict[str, list[Any]] = {"cpu": [], "memory": [], "pods": []}
     ephemeral: list[tuple[int, Any]] = []
     for k, (source, index, node) in enumerate(nodes):
-        meta = node.get("metadata") or {}
-        name = meta.get("name")
-        if not name:
-            raise InvalidManifestError(f"{_where(source, index)}: missing field metadata.name")
-        labels = {str(key): str(v) for key, v in (meta.get("labels") or {}).items()}
-        itype = labels.get("node.kubernetes.io/instance-type") or labels.get(
-            "beta.kubernetes.io/instance-type"
-        )
-        if not itype:
+        try:
+            meta = node.get("metadata") or {}
+            name = meta.get("name")
+            if not name:
+                raise InvalidManifestError(f"{_where(source, index)}: missing field metadata.name")
+            labels = {str(key): str(v) for key, v in (meta.get("labels") or {}).items()}
+            itype = labels.get("node.kubernetes.io/instance-type") or labels.get(
+                "beta.kubernetes.io/instance-type"
+            )
+            if not itype:
+                raise InvalidManifestError(
+                    f"{_where(source, index)} (node {name}): missing field "
+                    'metadata.labels["node.kubernetes.io/instance-type"]'
+                )
+            alloc_raw = (node.get("status") or {}).get("allocatable")
+            if (
+                not isinstance(alloc_raw, Mapping)
+                or "cpu" not in alloc_raw
+                or "memory" not in alloc_raw
+            ):
+                raise InvalidManifestError(
+                    f"{_where(source, index)} (node {name}): missing field status.allocatable "
+                    "(cpu, memory, pods)"
+                )
+            raw["cpu"].append(alloc_raw["cpu"])
+            raw["memory"].append(alloc_raw["memory"])
+            raw["pods"].append(alloc_raw.get("pods", 110))
+            if "ephemeral-storage" in alloc_raw:
+                ephemeral.append((k, alloc_raw["ephemeral-storage"]))
+            spec = node.get("spec") or {}
+            taints = []
+            for i, t in enumerate(spec.get("taints") or []):
+                try:
+                    taints.append(
+                        Taint.parse(t, where=f"{_where(source, index)}, spec.taints[{i}]")
+                    )
+                except PodcapError as exc:
+                    raise InvalidManifestError(str(exc)) from None
+            zone = (
+                labels.get("topology.kubernetes.io/zone")
+                or labels.get("failure-domain.beta.kubernetes.io/zone")
+                or "zone-a"
+            )
+            extra = tuple(sorted((key, v) for key, v in labels.items() if key not in _OWN_LABELS))
+            seen.append(
+                (
+                    str(name),
+                    itype,
+                    zone,
+                    tuple(taints),
+                    extra,
+                    bool(spec.get("unschedulable", False)),
+                    None if POD_ENI not in alloc_raw else str(alloc_raw[POD_ENI]),
+                )
+            )
+        except (AttributeError, TypeError):  # a field that is not what kubectl prints
             raise InvalidManifestError(
-                f"{_where(source, index)} (node {name}): missing field "
-                'metadata.labels["node.kubernetes.io/instance-type"]'
-            )
-        alloc_raw = (node.get("status") or {}).get("allocatable")
-        if (
-            not isinstance(alloc_raw, Mapping)
-            or "cpu" not in alloc_raw
-            or "memory" not in alloc_raw
-        ):
-            raise InvalidManifestError(
-                f"{_where(source, index)} (node {name}): missing field status.allocatable "
-                "(cpu, memory, pods)"
-            )
-        raw["cpu"].append(alloc_raw["cpu"])
-        raw["memory"].append(alloc_raw["memory"])
-        raw["pods"].append(alloc_raw.get("pods", 110))
-        if "ephemeral-storage" in alloc_raw:
-            ephemeral.append((k, alloc_raw["ephemeral-storage"]))
-        spec = node.get("spec") or {}
-        taints = []
-        for i, t in enumerate(spec.get("taints") or []):
-            try:
-                taints.append(Taint.parse(t, where=f"{_where(source, index)}, spec.taints[{i}]"))
-            except PodcapError as exc:
-                raise InvalidManifestError(str(exc)) from None
-        zone = (
-            labels.get("topology.kubernetes.io/zone")
-            or labels.get("failure-domain.beta.kubernetes.io/zone")
-            or "zone-a"
-        )
-        extra = tuple(sorted((key, v) for key, v in labels.items() if key not in _OWN_LABELS))
-        seen.append(
-            (
-                str(name),
-                itype,
-                zone,
-                tuple(taints),
-                extra,
-                bool(spec.get("unschedulable", False)),
-                alloc_raw.get(POD_ENI),
-            )
-        )
+                f"{_where(source, index)} (node {_text(_field(node, 'metadata', 'name'))}): "
+                "expected a Node object as kubectl prints it (metadata, labels, spec and "
+                "status.allocatable objects)"
+            ) from None
 
     def node_where(k: int) -> str:
         source, index, node = nodes[k]
-        return f"{_where(source, index)} (node {(node.get('metadata') or {}).get('name')})"
+        return f"{_where(source, index)} (node {_text(_field(node, 'metadata', 'name'))})"
 
     alloc = {
         key: _quantities(values, key == "cpu", node_where, f"status.allocatable.{key}")
@@ -536,6 +568,10 @@ def _existing(
             if phase in _FINISHED or bound_to not in node_set:
                 not_used.append(_skip(pod))
                 continue
+            if type(namespace) is not str or type(owner_kind) is not str:
+                raise TypeError
+            if type(owner_name) is not str:
+                raise TypeError
             key: tuple[Any, ...] | None = None
             if "initContainers" not in spec and "overhead" not in spec:
                 containers = spec.get("containers")
@@ -578,7 +614,8 @@ def _existing(
         except (AttributeError, TypeError, KeyError, IndexError):
             raise InvalidManifestError(
                 f"{_pod_where(pods[k])}: expected a Pod object (metadata, spec, status as "
-                "kubectl prints them; ownerReferences a list of objects)"
+                "kubectl prints them: objects, names and namespace strings, ownerReferences a "
+                "list of objects)"
             ) from None
     if not typed and not _only_text(key_ids):  # numbers as quantities: keys with their types
         return _existing(pods, node_set, skipped, typed=True)
@@ -587,9 +624,8 @@ def _existing(
     requests = [_pod_requests(_pod_where(pods[k]), pods[k][2].get("spec") or {}) for k in first]
     if not counts:
         return pd.DataFrame([], columns=list(EXISTING_COLUMNS))
-    canonical: dict[
-        tuple[int, ...], int
-    ] = {}  # keys spelt differently ("1", "1000m") with the same requests: one row
+    # keys spelt differently ("1", "1000m") with the same requests make one row
+    canonical: dict[tuple[int, ...], int] = {}
     same = [canonical.setdefault(req, rid) for rid, req in enumerate(requests)]
     if len(canonical) < len(requests):
         merged: Counter[tuple[Any, ...]] = Counter()
@@ -613,10 +649,16 @@ def _existing(
 
 def _pod_where(located: _Located) -> str:
     source, index, pod = located
-    meta = pod.get("metadata") or {}
-    return (
-        f"{_where(source, index)} (pod {meta.get('namespace', 'default')}/{meta.get('name', '?')})"
-    )
+    return f"{_where(source, index)} (pod {_pod_name(pod)})"
+
+
+def _pod_name(pod: Mapping[str, Any]) -> str:
+    namespace = _field(pod, "metadata", "namespace", default="default")
+    return f"{_text(namespace)}/{_text(_field(pod, 'metadata', 'name', default='?'))}"
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else short_repr(value, 60)
 
 
 def _pod_fields(pod: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -639,10 +681,9 @@ def _pod_fields(pod: Mapping[str, Any]) -> tuple[Any, ...]:
 
 def _skip(pod: Mapping[str, Any]) -> str:
     """Why a pod is not used."""
-    meta = pod.get("metadata") or {}
-    name = f"{meta.get('namespace', 'default')}/{meta.get('name', '?')}"
-    phase = (pod.get("status") or {}).get("phase")
-    bound_to = (pod.get("spec") or {}).get("nodeName")
+    name = _pod_name(pod)
+    phase = _field(pod, "status", "phase")
+    bound_to = _field(pod, "spec", "nodeName")
     if phase in ("Succeeded", "Failed"):
         return f"Pod {name} ({phase}, holds no resources)"
     if not bound_to:
