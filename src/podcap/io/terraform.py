@@ -41,7 +41,7 @@ import os
 import re
 import tomllib
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -876,9 +876,12 @@ def _node_groups(
     return out
 
 
-def _managed_groups(c: _Cluster) -> None:
+def _each_group(
+    c: _Cluster, section: str, defaults: str, read: Callable[[_Cluster, _Group], None]
+) -> None:
+    """Every group of one map of node groups (``eks_managed_node_groups`` or
+    ``self_managed_node_groups``), each read with its ``defaults`` map."""
     inst = c.inst
-    section = "eks_managed_node_groups"
     value = inst.get(section)
     if value is _MISSING:
         return
@@ -887,9 +890,7 @@ def _managed_groups(c: _Cluster) -> None:
         raise inst.fail([section], f"expected a map of node groups, got {short_repr(groups)}")
     for key in groups:
         inst.need([section, str(key)], groups[key], deep=False)
-        _managed_group(
-            c, _Group(inst, section, str(key), "eks_managed_node_group_defaults", c.version)
-        )
+        read(c, _Group(inst, section, str(key), defaults, c.version))
 
 
 def _managed_group(c: _Cluster, group: _Group) -> None:
@@ -996,22 +997,6 @@ def _check_ami_type(inst: _Instance, path: list[str], ami_type: str) -> None:
         "AL2023_ARM_64_STANDARD, AL2023_x86_64_NVIDIA, AL2_x86_64, AL2_ARM_64, "
         "BOTTLEROCKET_x86_64, BOTTLEROCKET_ARM_64, WINDOWS_CORE_2022_x86_64, ... or CUSTOM",
     )
-
-
-def _self_managed_groups(c: _Cluster) -> None:
-    inst = c.inst
-    section = "self_managed_node_groups"
-    value = inst.get(section)
-    if value is _MISSING:
-        return
-    groups = inst.need([section], value, deep=False)
-    if not isinstance(groups, Mapping):
-        raise inst.fail([section], f"expected a map of node groups, got {short_repr(groups)}")
-    for key in groups:
-        inst.need([section, str(key)], groups[key], deep=False)
-        _self_managed_group(
-            c, _Group(inst, section, str(key), "self_managed_node_group_defaults", c.version)
-        )
 
 
 def _self_managed_group(c: _Cluster, group: _Group) -> None:
@@ -1175,8 +1160,10 @@ def _read_cluster(
     if create is not _MISSING and not inst.boolean(["create"], create):
         c.skipped.append(f"{address}: create = false (no cluster)")
     else:
-        _managed_groups(c)
-        _self_managed_groups(c)
+        _each_group(c, "eks_managed_node_groups", "eks_managed_node_group_defaults", _managed_group)
+        _each_group(
+            c, "self_managed_node_groups", "self_managed_node_group_defaults", _self_managed_group
+        )
     compute = inst.get("compute_config" if version >= 21 else "cluster_compute_config")
     if isinstance(compute, Mapping) and compute.get("enabled") is True:
         c.skipped.append(
