@@ -24,7 +24,14 @@ from dataclasses import dataclass
 
 from podcap.model.workloads import LabelSelector
 
-__all__ = ["DisruptionBudget"]
+__all__ = ["SCALABLE_KINDS", "DisruptionBudget"]
+
+#: Controllers whose scale counts as a budget's expected pods (the disruption controller's
+#: ``getExpectedScale`` finders: ReplicaSets through their Deployment, StatefulSets,
+#: ReplicationControllers, and the scale subresource, which Argo Rollouts have).
+SCALABLE_KINDS = frozenset(
+    {"Deployment", "ReplicaSet", "StatefulSet", "ReplicationController", "Rollout"}
+)
 
 
 def _scaled(value: int | str, total: int) -> int:

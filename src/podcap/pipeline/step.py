@@ -29,7 +29,7 @@ import pandas as pd
 from podcap.errors import InvalidOptionError, PodcapWarning
 from podcap.io.manifests import Manifests, load_manifests
 from podcap.model.admission import AdmittedPod, QuotaState, admit, pod_tolerations
-from podcap.model.disruption import DisruptionBudget
+from podcap.model.disruption import SCALABLE_KINDS, DisruptionBudget
 from podcap.model.fleet import POD_ENI, Fleet
 from podcap.model.workloads import SPREAD_BY_DEFAULT, PodAffinityTerm, Workload
 from podcap.pipeline.addresses import CNI_ERROR, launch, pod_address_limits, subnet_error
@@ -489,7 +489,7 @@ def settle(
                     if b.key == key:
                         healthy += int(b.bound.sum())
                         covered += b.total
-                if wl.kind in _SCALABLE:
+                if wl.kind in SCALABLE_KINDS:
                     scale += wl.replicas
             out.append((budget, healthy, covered, scale))
         return out
@@ -524,11 +524,7 @@ def settle(
         ports = workloads[c.key].template.host_ports
         got = np.zeros(n, dtype=np.int64)
         tolerations = pod_tolerations(workloads[c.key])
-        kept = np.zeros(n, dtype=bool)  # ports held by pods that stay
-        for b in [*cohorts, *newly]:
-            others = workloads[b.key].template.host_ports
-            if b.key != c.key and b.priority >= c.priority and node_ports.conflict(ports, others):
-                kept |= b.bound > 0
+        kept = kept_ports(c).ports_taken  # ports held by pods that stay
         cycles = [None] if only is None else [int(i) for i in np.flatnonzero(only)]
         for node_only in cycles:
             where, low = lowers(c.priority, ports)
@@ -929,10 +925,6 @@ def settle(
 
 
 _REFERENCE_NODES = 2000
-# Controllers with a scale (the disruption controller's ``getExpectedScale`` finders).
-_SCALABLE = frozenset(
-    {"Deployment", "ReplicaSet", "StatefulSet", "ReplicationController", "Rollout"}
-)
 # Node evaluations in a step (pods x nodes processed per pod) under which the fast engine
 # reproduces node sampling node by node (about 10 ns each); above it, it scores every node.
 _SAMPLED_BUDGET = 300_000_000
