@@ -117,6 +117,9 @@ class Scenario:
     ----------
     cluster : Cluster
         The cluster at the start.
+    scoring, engine, seed, percentage_of_nodes_to_score, hpa, cronjobs
+        As for :func:`podcap.simulate`, for every step (``hpa`` and ``cronjobs`` apply to the
+        manifests each ``apply`` step applies).
 
     Examples
     --------
