@@ -9,6 +9,7 @@ give the reference cycle's placements, node for node.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -451,3 +452,131 @@ def test_preferred_anti_affinity_to_own_pods_is_not_sent_to_the_reference(
     )
     assert calls == [12]
     assert res.placements["pods"].tolist() == [2] * 6
+
+
+# ---------------------------------------------------------------------------------------------
+# Volumes (NodeVolumeLimits, VolumeBinding) and pod resources (pod-level, RuntimeClass overhead)
+
+STORAGE = [
+    {
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "StorageClass",
+        "metadata": {
+            "name": "gp3",
+            "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+        },
+        "provisioner": "ebs.csi.aws.com",
+        "volumeBindingMode": "WaitForFirstConsumer",
+    },
+    {
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "StorageClass",
+        "metadata": {"name": "zonal"},
+        "provisioner": "kubernetes.io/aws-ebs",
+        "volumeBindingMode": "WaitForFirstConsumer",
+        "allowedTopologies": [
+            {
+                "matchLabelExpressions": [
+                    {"key": "topology.ebs.csi.aws.com/zone", "values": ZONES[:2]}
+                ]
+            }
+        ],
+    },
+    {
+        "apiVersion": "node.k8s.io/v1",
+        "kind": "RuntimeClass",
+        "metadata": {"name": "kata"},
+        "handler": "kata",
+        "overhead": {"podFixed": {"cpu": "250m", "memory": "160Mi"}},
+    },
+]
+
+
+@st.composite
+def with_volumes(draw: st.DrawFn, manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The workloads with EBS claims (claim templates, ephemeral volumes), pod-level resources
+    and a RuntimeClass drawn onto them."""
+    out = [*STORAGE]
+    for doc in manifests:
+        if doc.get("kind") not in ("Deployment", "StatefulSet", "Job"):
+            out.append(doc)
+            continue
+        spec = doc["spec"]["template"]["spec"]
+        classes = st.sampled_from([None, "gp3", "zonal"])
+        for v in range(draw(st.integers(0, 2))):
+            sc = draw(classes)
+            claim: dict[str, Any] = {"accessModes": ["ReadWriteOnce"]}
+            if sc is not None:
+                claim["storageClassName"] = sc
+            if doc["kind"] == "StatefulSet" and draw(st.booleans()):
+                doc["spec"].setdefault("volumeClaimTemplates", []).append(
+                    {"metadata": {"name": f"data{v}"}, "spec": claim}
+                )
+            else:
+                spec.setdefault("volumes", []).append(
+                    {"name": f"scratch{v}", "ephemeral": {"volumeClaimTemplate": {"spec": claim}}}
+                )
+        if draw(st.booleans()):
+            spec["runtimeClassName"] = "kata"
+        if draw(st.booleans()):
+            spec["resources"] = {"limits": {"cpu": f"{draw(st.integers(1500, 3000))}m"}}
+        out.append(doc)
+    return out
+
+
+@st.composite
+def volume_fleets(draw: st.DrawFn) -> podcap.Cluster:
+    """A few node groups whose EBS attach limits bind early (``--volume-attach-limit``)."""
+    base = draw(fleets())
+    groups = [
+        replace(
+            g,
+            ebs_csi=draw(
+                st.sampled_from(
+                    [None, podcap.EbsCsiDriver(volume_attach_limit=draw(st.integers(1, 6)))]
+                )
+            ),
+        )
+        for g in base.node_groups
+    ]
+    return podcap.Cluster(groups)
+
+
+@SETTINGS
+@given(
+    cluster=volume_fleets(),
+    manifests=workload_lists(SPREAD_KINDS).flatmap(with_volumes),
+    scoring=st.sampled_from(SCORINGS),
+)
+def test_volumes_and_pod_resources_equal_the_reference(
+    cluster: podcap.Cluster, manifests: list[dict[str, Any]], scoring: str
+) -> None:
+    _same(cluster, manifests, scoring=scoring)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cluster=clusters(), phases=crowded(), limit=st.integers(1, 4))
+def test_volumes_under_preemption_equal_the_reference(
+    cluster: podcap.Cluster,
+    phases: tuple[list[dict[str, Any]], list[dict[str, Any]]],
+    limit: int,
+) -> None:
+    """Preemption frees the victims' attachments: the engines agree on who is evicted."""
+    limited = podcap.Cluster(
+        [
+            replace(g, ebs_csi=podcap.EbsCsiDriver(volume_attach_limit=limit))
+            for g in cluster.node_groups
+        ]
+    )
+    claim = {"name": "v", "ephemeral": {"volumeClaimTemplate": {"spec": {}}}}
+    for docs in phases:
+        for doc in docs:
+            if doc.get("kind") == "Deployment":
+                doc["spec"]["template"]["spec"]["volumes"] = [claim]
+    out = []
+    for engine in ("fast", "reference"):
+        sc = podcap.Scenario(limited, engine=engine)  # type: ignore[arg-type]
+        last = sc.apply([STORAGE[0], *phases[0]]).apply(phases[1]).run().results[-1]
+        out.append(last)
+    pd.testing.assert_frame_equal(out[0].workloads, out[1].workloads)
+    pd.testing.assert_frame_equal(out[0].placements, out[1].placements)

@@ -618,14 +618,20 @@ def test_kops_ebs_csi_driver_disabled_drops_its_pods(tmp_path: Path) -> None:
     assert {"kube-system/ebs-csi-node", "kube-system/ebs-csi-controller"} <= set(enabled.implied)
 
 
-def test_kops_non_amazonvpc_networking_warns(tmp_path: Path) -> None:
-    # Cluster spec networking: cilium; podcap still models pod IPs with the VPC CNI, and says so.
+def test_kops_cilium_networking_is_an_overlay(tmp_path: Path) -> None:
+    # Cluster spec networking: cilium (kOps' default IPAM "kubernetes"): pods take node-CIDR
+    # addresses, maxPods is the kubelet's 110, the cilium DaemonSet replaces aws-node.
     path = kops(
         tmp_path, KOPS_NET.replace("amazonvpc: {}", "cilium: {}"), ig("nodes", "c5d.large", 1)
     )
-    with pytest.warns(podcap.PodcapWarning, match="cilium"):
-        ci = read_cluster_input(path)
-    assert groups(ci)["nodes"].count == 1
+    ci = read_cluster_input(path)
+    g = groups(ci)["nodes"]
+    assert g.count == 1
+    assert g.policy == "kubelet"
+    assert g.pod_network is not None
+    assert g.pod_network.cni == "cilium"
+    assert "kube-system/cilium" in ci.implied
+    assert "kube-system/aws-node" not in ci.implied
 
 
 def test_kops_other_kinds_are_listed_as_skipped(tmp_path: Path) -> None:
@@ -706,13 +712,11 @@ def test_no_system_pods_leaves_them_out() -> None:
 
 
 def test_eksctl_self_managed_missing_instance_type(tmp_path: Path) -> None:
+    # eksctl's DefaultNodeType (pkg/apis/eksctl.io/v1alpha5/types.go): m5.large
     path = eksctl(tmp_path, "nodeGroups:\n  - name: ng-1\n    desiredCapacity: 2\n")
-    with pytest.raises(podcap.InvalidManifestError) as info:
-        read_cluster_input(path)
-    msg = str(info.value)
-    assert str(path) in msg
-    assert "nodeGroups[0]" in msg
-    assert "instanceType" in msg
+    ci = read_cluster_input(path)
+    assert groups(ci)["ng-1"].instance_type == "m5.large"
+    assert groups(ci)["ng-1"].count == 2
 
 
 def test_eksctl_reader_rejects_other_api_version() -> None:
@@ -834,13 +838,15 @@ def test_unknown_eksctl_fields_warn_not_crash(tmp_path: Path) -> None:
             instanceType: m5.large
             desiredCapacity: 2
             volumeEncrypted: true
+            bazQux: 2
         """,
     )
     with pytest.warns(podcap.PodcapWarning) as record:
         ci = read_cluster_input(path)
     text = " ".join(str(w.message) for w in record)
     assert "fooBar" in text
-    assert "volumeEncrypted" in text
+    assert "bazQux" in text
+    assert "volumeEncrypted" not in text  # an eksctl field podcap knows (it changes nothing)
     assert groups(ci)["web"].count == 2
 
 

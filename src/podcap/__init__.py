@@ -65,13 +65,19 @@ if TYPE_CHECKING:  # what each name is, for type checkers and editors (loaded on
         max_pods,
         pod_ip_capacity,
     )
-    from podcap.model.instances import instance_types, load_instance_table
+    from podcap.model.instances import (
+        device_resources,
+        ebs_volume_limit,
+        instance_types,
+        load_instance_table,
+    )
     from podcap.model.ipam import (
         compare_warm_settings,
         rollout_addresses,
         subnet_capacity,
         warm_pool,
     )
+    from podcap.model.karpenter import NodeClass, NodePool, Requirement
     from podcap.model.memory import check_simulation_size
     from podcap.model.quantity import (
         format_cpu,
@@ -81,8 +87,8 @@ if TYPE_CHECKING:  # what each name is, for type checkers and editors (loaded on
         parse_quantities,
         parse_quantity,
     )
-    from podcap.model.specs import Cluster, NodeGroup, Taint, Toleration, VpcCni
-    from podcap.model.subnets import Subnet, SubnetReservation
+    from podcap.model.specs import Cluster, EbsCsiDriver, NodeGroup, Taint, Toleration, VpcCni
+    from podcap.model.subnets import PodNetwork, Subnet, SubnetReservation, pod_network_capacity
     from podcap.pipeline.results import SimulationResult
     from podcap.pipeline.scenario import Scenario, ScenarioResult
     from podcap.pipeline.simulate import simulate
@@ -112,7 +118,11 @@ _LAZY = {
         ),
         "podcap.model.capacity",
     ),
-    **dict.fromkeys(("instance_types", "load_instance_table"), "podcap.model.instances"),
+    **dict.fromkeys(
+        ("device_resources", "ebs_volume_limit", "instance_types", "load_instance_table"),
+        "podcap.model.instances",
+    ),
+    **dict.fromkeys(("NodeClass", "NodePool", "Requirement"), "podcap.model.karpenter"),
     **dict.fromkeys(
         ("compare_warm_settings", "rollout_addresses", "subnet_capacity", "warm_pool"),
         "podcap.model.ipam",
@@ -130,9 +140,13 @@ _LAZY = {
         "podcap.model.quantity",
     ),
     **dict.fromkeys(
-        ("Cluster", "NodeGroup", "Taint", "Toleration", "VpcCni"), "podcap.model.specs"
+        ("Cluster", "EbsCsiDriver", "NodeGroup", "Taint", "Toleration", "VpcCni"),
+        "podcap.model.specs",
     ),
-    **dict.fromkeys(("Subnet", "SubnetReservation"), "podcap.model.subnets"),
+    **dict.fromkeys(
+        ("PodNetwork", "Subnet", "SubnetReservation", "pod_network_capacity"),
+        "podcap.model.subnets",
+    ),
     "SimulationResult": "podcap.pipeline.results",
     **dict.fromkeys(("Scenario", "ScenarioResult"), "podcap.pipeline.scenario"),
     "simulate": "podcap.pipeline.simulate",
@@ -163,6 +177,7 @@ __all__ = [
     "Cluster",
     "ClusterInput",
     "ClusterState",
+    "EbsCsiDriver",
     "InstanceTableError",
     "InvalidManifestError",
     "InvalidOptionError",
@@ -171,10 +186,14 @@ __all__ = [
     "Manifests",
     "MaxPodsPolicy",
     "MissingInstanceDataError",
+    "NodeClass",
     "NodeGroup",
+    "NodePool",
     "Overhead",
+    "PodNetwork",
     "PodcapError",
     "PodcapWarning",
+    "Requirement",
     "Scenario",
     "ScenarioResult",
     "ScoringStrategy",
@@ -194,6 +213,8 @@ __all__ = [
     "check_simulation_size",
     "cni_version_supports_prefix",
     "compare_warm_settings",
+    "device_resources",
+    "ebs_volume_limit",
     "format_cpu",
     "format_memory",
     "instance_report",
@@ -209,6 +230,7 @@ __all__ = [
     "parse_quantity",
     "plot",
     "pod_ip_capacity",
+    "pod_network_capacity",
     "read_cluster",
     "read_eksctl",
     "read_kops",

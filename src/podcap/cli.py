@@ -170,7 +170,23 @@ def _read_cluster(args: argparse.Namespace) -> ClusterState:
         var_files=args.var_file or (),
         cluster_name=args.cluster_name,
         node_config=node_configs or None,
+        node_pools=args.node_pools,
+        zones=tuple(z.strip() for z in (args.zones or "").split(",") if z.strip()),
+        region=args.region,
+        prices=_prices(args.prices) if args.prices else None,
     )
+
+
+def _prices(path: str) -> pd.DataFrame:
+    """A user's price table: CSV with instance_type, capacity_type, usd_per_hour."""
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise PodcapError(
+            f"--prices {path}: not a readable CSV with columns instance_type, capacity_type, "
+            f"usd_per_hour ({exc})"
+        ) from None
+    return frame
 
 
 def _add_cluster_options(sub: argparse.ArgumentParser) -> None:
@@ -193,6 +209,29 @@ def _add_cluster_options(sub: argparse.ArgumentParser) -> None:
         "--cluster-name",
         metavar="NAME",
         help="Terraform: the cluster to read when the directory has several (name or module.X)",
+    )
+    sub.add_argument(
+        "--node-pools",
+        metavar="FILE",
+        help="Karpenter NodePools and EC2NodeClasses (a YAML file or directory) beside the "
+        "cluster: pods left pending get the nodes Karpenter would launch",
+    )
+    sub.add_argument(
+        "--zones",
+        metavar="ZONE,ZONE",
+        help="Karpenter: the zones of the EC2NodeClass's subnets (unknowable offline)",
+    )
+    sub.add_argument(
+        "--region",
+        default="us-east-1",
+        help="Karpenter: the region for on-demand prices (default us-east-1; regions without "
+        "bundled prices use us-east-1's, as Karpenter does)",
+    )
+    sub.add_argument(
+        "--prices",
+        metavar="CSV",
+        help="Karpenter: your prices (instance_type, capacity_type, usd_per_hour); the only "
+        "source of spot prices",
     )
     sub.add_argument(
         "--node-config",
@@ -222,6 +261,8 @@ def _cmd_simulate(args: argparse.Namespace, stream: TextIO) -> int:
                 "workloads": _records(result.workloads.set_index("namespace")),
                 "nodes": _records(result.nodes.set_index("node")),
                 "placements": _records(result.placements.set_index("namespace")),
+                "nodeclaims": _nodeclaims(result.nodeclaims),
+                "cost_per_hour": result.cost_per_hour,
             },
             stream,
             indent=2,
@@ -234,6 +275,25 @@ def _cmd_simulate(args: argparse.Namespace, stream: TextIO) -> int:
         stream.write(repr(result) + "\n")
         _about_cluster(state, keys, stream)
     return 0
+
+
+def _nodeclaims(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The NodeClaims for JSON: nodepool, instance_type, capacity_type, zone, pods,
+    price_per_hour."""
+    out = []
+    for rec in frame.to_dict("records"):
+        price = rec["price_per_hour"]
+        out.append(
+            {
+                "nodepool": str(rec["nodepool"]),
+                "instance_type": str(rec["instance_type"]),
+                "capacity_type": str(rec["capacity_type"]),
+                "zone": None if rec["zone"] is None else str(rec["zone"]),
+                "pods": int(rec["pods"]),
+                "price_per_hour": None if price is None or pd.isna(price) else float(price),
+            }
+        )
+    return out
 
 
 def _about_cluster(state: ClusterState, keys: set[tuple[str, str, str]], out: TextIO) -> None:

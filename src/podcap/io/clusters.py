@@ -9,6 +9,7 @@ pods of a snapshot, and everything that was not used.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import warnings
@@ -27,17 +28,27 @@ from podcap.errors import (
     PodcapWarning,
     UnknownInstanceTypeError,
 )
+from podcap.io.karpenter import is_karpenter, read_karpenter
 from podcap.io.manifests import read_text
-from podcap.io.nodeadm import NodeConfig, apply_node_config, apply_to_cluster, read_node_configs
+from podcap.io.nodeadm import (
+    API_VERSION as NODEADM_API_VERSION,
+)
+from podcap.io.nodeadm import (
+    NodeConfig,
+    apply_node_config,
+    apply_to_cluster,
+    read_node_configs,
+)
 from podcap.io.readers import load_cluster
 from podcap.io.snapshot import read_snapshot
 from podcap.io.terraform import read_terraform, select_cluster
 from podcap.model.addons import eks_system_pods, kops_system_pods
-from podcap.model.instances import check_instance_type
+from podcap.model.instances import check_instance_type, device_resources
+from podcap.model.karpenter import Karpenter
 from podcap.model.specs import Cluster, NodeGroup, VpcCni
-from podcap.model.subnets import Subnet
+from podcap.model.subnets import DEFAULT_NODE_CIDR_MASK_SIZE, PodNetwork, Subnet
 
-__all__ = ["ClusterInput", "read_cluster_input", "read_eksctl", "read_kops"]
+__all__ = ["ClusterInput", "read_cluster_input", "read_eksctl", "read_kops", "read_node_pools"]
 
 FORMATS = (
     "podcap cluster file",
@@ -66,6 +77,8 @@ class ClusterInput:
         Policies found (LimitRanges, ResourceQuotas of a snapshot).
     existing : pandas.DataFrame or None
         Pods already running (snapshots).
+    karpenter : Karpenter or None
+        Karpenter NodePools and EC2NodeClasses found beside the nodes.
     skipped : list of str
         What was not used, each named.
     """
@@ -76,6 +89,7 @@ class ClusterInput:
     manifests: list[dict[str, Any]] = field(default_factory=list)
     existing: pd.DataFrame | None = None
     skipped: list[str] = field(default_factory=list)
+    karpenter: Karpenter | None = None
 
     @property
     def implied(self) -> list[str]:
@@ -151,18 +165,83 @@ _EKSCTL_NG = {
     "securityGroups",
     "updateConfig",
     "launchTemplate",
+    "efaEnabled",
+    "instanceSelector",
+    "volumeIOPS",
+    "volumeThroughput",
+    "volumeEncrypted",
+    "disableIMDSv1",
+    "disablePodIMDS",
+    "propagateASGTags",
+    "asgSuspendProcesses",
+    "enableDetailedMonitoring",
+    "containerRuntime",
+    "releaseVersion",
+    "version",
 }
+
+#: eksctl's defaults (``pkg/apis/eksctl.io/v1alpha5/types.go``): the instance type of a node
+#: group without one (``DefaultNodeType``, set by ``pkg/eks/nodegroup_service.go`` Normalize),
+#: nodes when neither desiredCapacity nor minSize is given (``DefaultNodeCount``), the root
+#: volume (``DefaultNodeVolumeSize``, GiB, set by ``defaults.go`` setVolumeDefaults unless a
+#: managed group has its own launch template) and the AMI family (``DefaultNodeImageFamily``).
+EKSCTL_DEFAULT_INSTANCE_TYPE = "m5.large"
+EKSCTL_DEFAULT_NODE_COUNT = 2
+EKSCTL_DEFAULT_VOLUME_GIB = 80
+EKSCTL_DEFAULT_AMI_FAMILY = "AmazonLinux2023"
+#: The kubelet settings of ``kubeletExtraConfig`` podcap models (eksctl writes them into the
+#: kubelet's configuration: nodeadm's ``kubelet.config`` on AL2023).
+_KUBELET_MODELLED = {"maxPods", "podsPerCore", "kubeReserved", "systemReserved", "evictionHard"}
+
+
+def kubelet_config(values: Mapping[str, Any], where: str) -> NodeConfig | None:
+    """The kubelet settings of a configuration fragment (eksctl ``kubeletExtraConfig``, kOps
+    ``kubelet``) as a NodeConfig, so they are applied by the one function that applies kubelet
+    settings (:func:`podcap.io.nodeadm.apply_node_config`).
+
+    Only ``podsPerCore``, ``kubeReserved``, ``systemReserved`` and ``evictionHard`` are taken
+    (maxPods is read by each reader, with its own defaults); ``evictionHard`` may be a mapping
+    or the kubelet flag's text (``memory.available<100Mi,nodefs.available<10%``, kOps).
+    """
+    config: dict[str, Any] = {}
+    for key in ("podsPerCore", "kubeReserved", "systemReserved", "evictionHard"):
+        value = values.get(key)
+        if value is None:
+            continue
+        if key == "evictionHard" and isinstance(value, str):
+            pairs = [p.strip() for p in value.split(",") if p.strip()]
+            bad = [p for p in pairs if "<" not in p]
+            if bad:
+                raise InvalidManifestError(
+                    f"{where}.evictionHard: {bad[0]!r} is not SIGNAL<QUANTITY (e.g. "
+                    "'memory.available<100Mi,nodefs.available<10%')"
+                )
+            value = dict(p.split("<", 1) for p in pairs)
+        config[key] = value
+    if not config:
+        return None
+    doc = {
+        "apiVersion": NODEADM_API_VERSION,
+        "kind": "NodeConfig",
+        "spec": {"kubelet": {"config": config}},
+    }
+    return NodeConfig.from_document(doc, where)
 
 
 def _eksctl_node_config(
     ng: Mapping[str, Any], where: str, *, native_managed: bool
 ) -> NodeConfig | None:
-    """The NodeConfig of an eksctl AL2023 node group: ``overrideBootstrapCommand`` (a NodeConfig,
-    or MIME user data with NodeConfig parts) and any NodeConfig among ``preBootstrapCommands``
-    (eksctl prepends them to the user data; nodeadm merges them in order).  On a managed node
-    group without a custom ``ami``, EKS appends its own NodeConfig setting maxPods (eksctl's
-    "Node bootstrapping" page; eksctl #8037), so the user's maxPods is left out."""
+    """The NodeConfig of an eksctl AL2023 node group: ``kubeletExtraConfig`` (eksctl's own part
+    of the kubelet configuration), ``overrideBootstrapCommand`` (a NodeConfig, or MIME user data
+    with NodeConfig parts) and any NodeConfig among ``preBootstrapCommands`` (eksctl prepends
+    them to the user data; nodeadm merges them in order).  On a managed node group without a
+    custom ``ami``, EKS appends its own NodeConfig setting maxPods (eksctl's "Node
+    bootstrapping" page; eksctl #8037), so the user's maxPods is left out."""
     configs: list[NodeConfig] = []
+    kubelet = ng.get("kubeletExtraConfig") or {}
+    extra = kubelet_config(kubelet, f"{where}.kubeletExtraConfig")
+    if extra is not None:
+        configs.append(extra)
     for i, command in enumerate(ng.get("preBootstrapCommands") or []):
         if isinstance(command, str):
             configs += read_node_configs(command, f"{where}.preBootstrapCommands[{i}]")
@@ -279,34 +358,35 @@ def read_eksctl(
                 subnets_by_kind[kind][str(name)] = sn
                 if spec.get("id"):
                     subnets_by_kind[kind][str(spec["id"])] = sn
+    cluster_zones = doc.get("availabilityZones")
+    if cluster_zones is not None and (
+        not isinstance(cluster_zones, list) or not all(isinstance(z, str) for z in cluster_zones)
+    ):
+        raise InvalidManifestError(
+            f"{source}.availabilityZones: expected a list of zone names, got {cluster_zones!r}"
+        )
     groups: list[NodeGroup] = []
     skipped: list[str] = []
+    unknown_zones: list[str] = []
     for section in ("nodeGroups", "managedNodeGroups"):
         for i, ng in enumerate(doc.get(section) or []):
             where = f"{source}, {section}[{i}]"
             if not isinstance(ng, Mapping) or "name" not in ng:
                 raise InvalidManifestError(f"{where}: expected a node group with a 'name'")
             _warn_unknown(where, ng, _EKSCTL_NG)
-            types = list(
-                ng.get("instanceTypes")
-                or (ng.get("instancesDistribution") or {}).get("instanceTypes")
-                or []
-            )
-            if ng.get("instanceType") and ng.get("instanceType") != "mixed":
-                types = [ng["instanceType"], *[t for t in types if t != ng["instanceType"]]]
-            if not types:
-                if section == "managedNodeGroups":
-                    types = ["m5.large"]  # eksctl's default for managed node groups
-                else:
-                    raise InvalidManifestError(
-                        f"{where}: missing field instanceType (or instanceTypes)"
-                    )
-            count = ng.get("desiredCapacity", ng.get("minSize", 2))
-            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-                raise InvalidManifestError(
-                    f"{where}.desiredCapacity: expected an integer >= 0, got {count!r}"
-                )
+            types = _eksctl_instance_types(ng, where, managed=section == "managedNodeGroups")
+            if isinstance(types, str):  # the types cannot be known offline: named, left out
+                skipped.append(types)
+                warnings.warn(types, PodcapWarning, stacklevel=2)
+                continue
+            count = _eksctl_count(ng, where)
             zones = ng.get("availabilityZones")
+            if zones is not None and (
+                not isinstance(zones, list) or not all(isinstance(z, str) for z in zones)
+            ):
+                raise InvalidManifestError(
+                    f"{where}.availabilityZones: expected a list of zone names, got {zones!r}"
+                )
             private = bool(ng.get("privateNetworking", False))
             kind_order = ("private", "public") if private else ("public", "private")
             pool = {**subnets_by_kind[kind_order[1]], **subnets_by_kind[kind_order[0]]}
@@ -327,25 +407,38 @@ def read_eksctl(
             if group_subnets:
                 zones = sorted({sn.zone for sn in group_subnets})
                 group_subnets = list({sn.zone: sn for sn in group_subnets}.values())
+            if not zones and cluster_zones:
+                # eksctl places a group without its own zones in the cluster's zones
+                zones = list(cluster_zones)
+            if not zones:
+                unknown_zones.append(str(ng["name"]))
+                zones = None
             kubelet = ng.get("kubeletExtraConfig") or {}
             if not isinstance(kubelet, Mapping):
                 raise InvalidManifestError(f"{where}.kubeletExtraConfig: expected a mapping")
-            unused = sorted(set(kubelet) - {"maxPods"})
+            unused = sorted(set(kubelet) - _KUBELET_MODELLED)
             if unused:
                 warnings.warn(
-                    f"{where}.kubeletExtraConfig: {', '.join(unused)} not modelled (allocatable uses "
-                    "the EKS AMI's kube-reserved)",
+                    f"{where}.kubeletExtraConfig: {', '.join(unused)} not modelled",
                     PodcapWarning,
                     stacklevel=2,
                 )
-            ami = ng.get("amiFamily")
-            if ami not in (None, "AmazonLinux2", "AmazonLinux2023"):
+            ami = ng.get("amiFamily") or EKSCTL_DEFAULT_AMI_FAMILY
+            if ami not in ("AmazonLinux2", "AmazonLinux2023"):
                 warnings.warn(
                     f"{where}.amiFamily: {ami} is modelled like AmazonLinux2023 (same max pods and "
                     "kube-reserved formulas)",
                     PodcapWarning,
                     stacklevel=2,
                 )
+            root_gib = _eksctl_volume(ng, where, managed=section == "managedNodeGroups")
+            # eksctl installs the NVIDIA and Neuron device plugins for node groups of those
+            # types (--install-nvidia-plugin, --install-neuron-plugin, both true by default;
+            # Bottlerocket's NVIDIA variants carry the plugin) and the EFA plugin when a group
+            # has efaEnabled (pkg/eks/tasks.go)
+            plugins = [] if str(ami).startswith("Windows") else ["nvidia", "neuron"]
+            if ng.get("efaEnabled") is True:
+                plugins.append("efa")
             labels = dict(ng.get("labels") or {})
             labels.setdefault("alpha.eksctl.io/nodegroup-name", str(ng["name"]))
             max_pods = ng.get("maxPodsPerNode", kubelet.get("maxPods"))
@@ -366,7 +459,7 @@ def read_eksctl(
                         name.lower(),
                         str(itype),
                         n,
-                        zones=zones,
+                        zones=None if zones is None else tuple(zones),
                         max_pods=max_pods,
                         max_pods_policy=policy,
                         overhead="eks",
@@ -374,22 +467,106 @@ def read_eksctl(
                         labels=labels,
                         taints=tuple(_taints(ng.get("taints"), f"{where}.taints")),
                         subnets=tuple(group_subnets),
+                        extended_resources=device_resources(str(itype), plugins, table) or None,
                     )
-                    if node_config is not None:
-                        group = apply_node_config(group, node_config, table=table)
+                    if node_config is not None or root_gib is not None:
+                        group = apply_node_config(
+                            group, node_config, root_volume_gib=root_gib, table=table
+                        )
                     groups.append(group)
                 except InvalidManifestError:
                     raise
                 except PodcapError as exc:
                     raise InvalidManifestError(f"{where}: {exc}") from None
+    if unknown_zones:
+        note = (
+            f"zone unknown for node group(s) {', '.join(unknown_zones)}: neither the group nor "
+            "the ClusterConfig names availabilityZones or subnets with an az (eksctl asks EC2 "
+            "for the region's zones at creation); give availabilityZones to spread pods by zone"
+        )
+        skipped.append(note)
     if not groups:
-        raise InvalidManifestError(f"{source}: no nodeGroups or managedNodeGroups")
+        # a valid cluster: no nodes yet, or nodes Auto Mode / Karpenter provisions
+        skipped.append(f"{source}: no nodeGroups or managedNodeGroups (a cluster of 0 nodes)")
     return ClusterInput(
         _cluster(groups, table, source),
         "eksctl ClusterConfig",
         eks_system_pods(addon_names),
         skipped=skipped,
     )
+
+
+def _eksctl_instance_types(ng: Mapping[str, Any], where: str, *, managed: bool) -> list[str] | str:
+    """A group's instance types as eksctl resolves them: ``instanceType`` (``mixed`` for a
+    self-managed group with ``instancesDistribution``), ``instanceTypes`` (managed),
+    ``instancesDistribution.instanceTypes``; none of them: eksctl's default type.  When the
+    types come from an instance selector or a managed group's own launch template, which podcap
+    cannot know offline, the reason the group is left out (a str)."""
+    dist = ng.get("instancesDistribution") or {}
+    if not isinstance(dist, Mapping):
+        raise InvalidManifestError(f"{where}.instancesDistribution: expected a mapping")
+    types = list(ng.get("instanceTypes") or dist.get("instanceTypes") or [])
+    first = ng.get("instanceType")
+    if first and first != "mixed":
+        types = [first, *[t for t in types if t != first]]
+    if not all(isinstance(t, str) and t for t in types):
+        raise InvalidManifestError(
+            f"{where}.instanceTypes: expected instance type names, got {types!r}"
+        )
+    if types:
+        return types
+    selector = ng.get("instanceSelector")
+    if isinstance(selector, Mapping) and any(selector.values()):
+        return (
+            f"{where} ({ng['name']}) left out: eksctl picks its instance types from EC2 "
+            "(instanceSelector) at creation, which podcap cannot know offline; set instanceType "
+            "(or instanceTypes) to the types it picked"
+        )
+    if managed and ng.get("launchTemplate"):
+        return (
+            f"{where} ({ng['name']}) left out: its instance type is in its own launch template "
+            "(launchTemplate), which podcap cannot read; set instanceType (or instanceTypes)"
+        )
+    if first == "mixed":
+        raise InvalidManifestError(
+            f"{where}.instanceType: 'mixed' needs instancesDistribution.instanceTypes"
+        )
+    return [EKSCTL_DEFAULT_INSTANCE_TYPE]
+
+
+def _eksctl_count(ng: Mapping[str, Any], where: str) -> int:
+    """Nodes of a group as eksctl creates it: ``desiredCapacity``, else ``minSize``, else
+    ``DefaultNodeCount`` (eksctl ``validation.go`` / ``cfn/builder/nodegroup.go``)."""
+    for field_name in ("desiredCapacity", "minSize", "maxSize"):
+        value = ng.get(field_name)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 0
+        ):
+            raise InvalidManifestError(
+                f"{where}.{field_name}: expected an integer >= 0, got {value!r}"
+            )
+    count = ng.get("desiredCapacity", ng.get("minSize", EKSCTL_DEFAULT_NODE_COUNT))
+    low, high = ng.get("minSize"), ng.get("maxSize")
+    if low is not None and count < low:
+        raise InvalidManifestError(
+            f"{where}.desiredCapacity: {count} is below minSize {low} (eksctl refuses it)"
+        )
+    if high is not None and count > high:
+        raise InvalidManifestError(
+            f"{where}.desiredCapacity: {count} is above maxSize {high} (eksctl refuses it)"
+        )
+    return int(count)
+
+
+def _eksctl_volume(ng: Mapping[str, Any], where: str, *, managed: bool) -> float | None:
+    """The root volume of a group [GiB]: ``volumeSize``, else eksctl's 80 (None: a managed
+    group's own launch template decides, and the overhead model's default is kept)."""
+    size = ng.get("volumeSize")
+    if size is None:
+        return None if managed and ng.get("launchTemplate") else float(EKSCTL_DEFAULT_VOLUME_GIB)
+    if isinstance(size, bool) or not isinstance(size, (int, float)) or size <= 0:
+        raise InvalidManifestError(f"{where}.volumeSize: expected a size in GiB > 0, got {size!r}")
+    return float(size)
 
 
 def _kops_env(env: Any, where: str) -> dict[str, str]:
@@ -461,6 +638,8 @@ _KOPS_CLUSTER = {
     "networkCIDR",
     "networkID",
     "nonMasqueradeCIDR",
+    "podCIDR",
+    "serviceClusterIPRange",
     "sshAccess",
     "topology",
     "containerd",
@@ -535,16 +714,16 @@ def read_kops(
     where_c = f"{source}, document {ci} (Cluster)"
     _warn_unknown(f"{where_c}, spec", spec, _KOPS_CLUSTER)
     networking = spec.get("networking") or {}
-    if "amazonvpc" not in networking and "amazonVPC" not in networking:
-        warnings.warn(
-            f"{where_c}: networking is not amazonvpc ({', '.join(networking) or 'none'}); "
-            "pod IPs are modelled with the VPC CNI anyway",
-            PodcapWarning,
-            stacklevel=2,
-        )
+    if not isinstance(networking, Mapping):
+        raise InvalidManifestError(f"{where_c}, spec.networking: expected a mapping")
+    net_name, vpc_ipam, pod_network, agent = _kops_networking(spec, networking, where_c)
     vpc = networking.get("amazonvpc") or networking.get("amazonVPC") or {}
     cni = VpcCni.from_env(_kops_env(vpc.get("env"), f"{where_c}, spec.networking.amazonvpc.env"))
-    cluster_max = (spec.get("kubelet") or {}).get("maxPods")
+    cluster_kubelet = spec.get("kubelet") or {}
+    if not isinstance(cluster_kubelet, Mapping):
+        raise InvalidManifestError(f"{where_c}, spec.kubelet: expected a mapping")
+    cluster_max = cluster_kubelet.get("maxPods")
+    nvidia_cluster = _kops_nvidia(spec)
     kube_proxy_cpu = str((spec.get("kubeProxy") or {}).get("cpuRequest") or "100m")
     subnet_zone: dict[str, str] = {}
     subnet_spec: dict[str, Subnet] = {}
@@ -598,7 +777,44 @@ def read_kops(
         if role in ("ControlPlane", "Master"):
             taints.append("node-role.kubernetes.io/control-plane:NoSchedule")
             labels.setdefault("node-role.kubernetes.io/control-plane", "")
-        max_pods = (igs_spec.get("kubelet") or {}).get("maxPods", cluster_max)
+        ig_kubelet = igs_spec.get("kubelet") or {}
+        if not isinstance(ig_kubelet, Mapping):
+            raise InvalidManifestError(f"{where}, spec.kubelet: expected a mapping")
+        max_pods = ig_kubelet.get("maxPods", cluster_max)
+        # nodeup sets maxPods from the ENIs only for amazonvpc and Cilium's ENI IPAM
+        # (nodeup/pkg/model/kubelet.go); any other networking keeps the kubelet's default
+        policy = "kops" if vpc_ipam else "kubelet"
+        # kOps merges the instance group's kubelet over the cluster's, key by key
+        reservations = kubelet_config({**cluster_kubelet, **ig_kubelet}, f"{where}, spec.kubelet")
+        extended: dict[str, int] = {}
+        if nvidia_cluster or _kops_nvidia(igs_spec):
+            extended = (
+                device_resources(str(igs_spec["machineType"]), ["nvidia"], table)
+                if (_known_type(str(igs_spec["machineType"]), table))
+                else {}
+            )
+            if extended:
+                # populate_instancegroup_spec.go: GPU nodes get this label and taint
+                labels.setdefault("kops.k8s.io/gpu", "1")
+                if not any(str(t).startswith("nvidia.com/gpu") for t in taints):
+                    taints.append("nvidia.com/gpu:NoSchedule")
+        elif _known_type(str(igs_spec["machineType"]), table) and device_resources(
+            str(igs_spec["machineType"]), ["nvidia"], table
+        ):
+            skipped.append(
+                f"{where}: {igs_spec['machineType']} has NVIDIA GPUs but kOps installs the "
+                "NVIDIA device plugin only with containerd.nvidiaGPU.enabled: true, so the "
+                "nodes offer no nvidia.com/gpu"
+            )
+        root_gib = igs_spec.get("rootVolumeSize")
+        if root_gib is None and isinstance(igs_spec.get("rootVolume"), Mapping):
+            root_gib = igs_spec["rootVolume"].get("size")
+        if root_gib is not None and (
+            isinstance(root_gib, bool) or not isinstance(root_gib, (int, float)) or root_gib <= 0
+        ):
+            raise InvalidManifestError(
+                f"{where}, spec.rootVolumeSize: expected a size in GiB > 0, got {root_gib!r}"
+            )
         group_subnets = tuple(
             {subnet_spec[s].zone: subnet_spec[s] for s in names if s in subnet_spec}.values()
         )
@@ -606,30 +822,175 @@ def read_kops(
             group_subnets = ()
         try:
             check_instance_type(str(igs_spec["machineType"]), table)
-            groups.append(
-                NodeGroup(
-                    str(meta.get("name", f"ig-{i}")).lower(),
-                    str(igs_spec["machineType"]),
-                    count,
-                    zones=zones,
-                    max_pods=max_pods,
-                    max_pods_policy="kops",
-                    overhead="kops",
-                    cni=cni,
-                    labels=labels,
-                    taints=tuple(taints),
-                    subnets=group_subnets,
-                )
+            group = NodeGroup(
+                str(meta.get("name", f"ig-{i}")).lower(),
+                str(igs_spec["machineType"]),
+                count,
+                zones=zones,
+                max_pods=max_pods,
+                max_pods_policy=policy,
+                overhead="kops",
+                cni=cni,
+                labels=labels,
+                taints=tuple(taints),
+                subnets=group_subnets,
+                extended_resources=extended or None,
+                pod_network=pod_network,
             )
+            if reservations is not None or root_gib is not None:
+                group = apply_node_config(
+                    group,
+                    reservations,
+                    root_volume_gib=None if root_gib is None else float(root_gib),
+                    table=table,
+                )
+            groups.append(group)
+        except InvalidManifestError:
+            raise
         except PodcapError as exc:
             raise InvalidManifestError(f"{where}: {exc}") from None
     ebs = ((spec.get("cloudConfig") or {}).get("awsEBSCSIDriver") or {}).get("enabled", True)
     return ClusterInput(
         _cluster(groups, table, source),
         "kOps Cluster + InstanceGroups",
-        kops_system_pods(kube_proxy_cpu, ebs_csi=bool(ebs)),
+        kops_system_pods(
+            kube_proxy_cpu, ebs_csi=bool(ebs), cni=net_name, cni_cpu=agent[0], cni_memory=agent[1]
+        ),
         skipped=skipped,
     )
+
+
+#: kOps' default ``nonMasqueradeCIDR`` (``upup/pkg/fi/cloudup/defaults.go``); its ``podCIDR``
+#: defaults to the upper half (``populate_cluster_spec.go`` assignSubnets): 100.96.0.0/11.
+KOPS_DEFAULT_NON_MASQUERADE_CIDR = "100.64.0.0/10"
+#: kOps networking options and the name podcap models them by.
+_KOPS_NETWORKING = {
+    "amazonvpc": "amazonvpc",
+    "amazonVPC": "amazonvpc",
+    "calico": "calico",
+    "cilium": "cilium",
+    "flannel": "flannel",
+    "canal": "canal",
+    "kuberouter": "kuberouter",
+    "kubeRouter": "kuberouter",
+    "kopeio": "kopeio",
+    "kindnet": "kindnet",
+    "kubenet": "kubenet",
+}
+
+
+def _known_type(instance_type: str, table: pd.DataFrame | None) -> bool:
+    try:
+        check_instance_type(instance_type, table)
+    except UnknownInstanceTypeError:
+        return False
+    return True
+
+
+def _kops_nvidia(spec: Mapping[str, Any]) -> bool:
+    """``containerd.nvidiaGPU.enabled`` of a cluster or instance group spec."""
+    containerd = spec.get("containerd") or {}
+    gpu = containerd.get("nvidiaGPU") if isinstance(containerd, Mapping) else None
+    return isinstance(gpu, Mapping) and gpu.get("enabled") is True
+
+
+def _kops_pod_cidr(spec: Mapping[str, Any], networking: Mapping[str, Any]) -> str:
+    """The cluster CIDR kube-controller-manager splits into node CIDRs, as kOps sets it:
+    ``kubeControllerManager.clusterCIDR``, else ``podCIDR`` (v1alpha2 ``spec.podCIDR``,
+    v1alpha3 ``spec.networking.podCIDR``), else the upper half of ``nonMasqueradeCIDR``."""
+    kcm = spec.get("kubeControllerManager") or {}
+    given = (
+        (kcm.get("clusterCIDR") if isinstance(kcm, Mapping) else None)
+        or spec.get("podCIDR")
+        or networking.get("podCIDR")
+    )
+    if given:
+        return str(given)
+    nm = str(
+        spec.get("nonMasqueradeCIDR")
+        or networking.get("nonMasqueradeCIDR")
+        or KOPS_DEFAULT_NON_MASQUERADE_CIDR
+    )
+    net = ipaddress.ip_network(nm, strict=False)
+    if not isinstance(net, ipaddress.IPv4Network) or net.prefixlen >= 32:
+        return str(net)
+    upper = list(net.subnets(prefixlen_diff=1))[1]
+    return str(upper)
+
+
+def _kops_networking(
+    spec: Mapping[str, Any], networking: Mapping[str, Any], where: str
+) -> tuple[str, bool, PodNetwork | None, tuple[str | None, str | None]]:
+    """The networking option of a kOps cluster: its name, whether pods take VPC addresses
+    (amazonvpc, Cilium with ``ipam: eni``), the pod network otherwise, and the CNI agent's
+    requests when the spec sets them."""
+    options = [k for k in networking if k in _KOPS_NETWORKING]
+    other = [
+        k
+        for k in networking
+        if k not in _KOPS_NETWORKING
+        and k
+        not in (
+            "podCIDR",
+            "nonMasqueradeCIDR",
+            "serviceClusterIPRange",
+            "networkCIDR",
+            "networkID",
+            "subnets",
+            "topology",
+            "tagSubnets",
+            "egressProxy",
+            "additionalNetworkCIDRs",
+            "isolateControlPlane",
+        )
+    ]
+    if len(options) > 1:
+        raise InvalidManifestError(
+            f"{where}, spec.networking: one networking option expected, found {', '.join(options)}"
+        )
+    if not options:
+        if other:
+            warnings.warn(
+                f"{where}: networking {', '.join(other)} is not modelled; pod addresses are "
+                "modelled with the VPC CNI",
+                PodcapWarning,
+                stacklevel=3,
+            )
+        else:
+            warnings.warn(
+                f"{where}: no spec.networking option; pod addresses are modelled with the VPC "
+                "CNI (amazonvpc)",
+                PodcapWarning,
+                stacklevel=3,
+            )
+        return "amazonvpc", True, None, (None, None)
+    key = options[0]
+    name = _KOPS_NETWORKING[key]
+    settings = networking.get(key) or {}
+    if not isinstance(settings, Mapping):
+        raise InvalidManifestError(f"{where}, spec.networking.{key}: expected a mapping")
+    agent = (
+        str(settings["cpuRequest"]) if settings.get("cpuRequest") else None,
+        str(settings["memoryRequest"]) if settings.get("memoryRequest") else None,
+    )
+    if name == "amazonvpc":
+        return name, True, None, agent
+    if name == "cilium" and settings.get("ipam") == "eni":
+        warnings.warn(
+            f"{where}: Cilium's ENI IPAM is modelled with the VPC CNI's ENI rules (its own "
+            "pre-allocation settings are not modelled)",
+            PodcapWarning,
+            stacklevel=3,
+        )
+        return name, True, None, agent
+    cidr = _kops_pod_cidr(spec, networking)
+    kcm = spec.get("kubeControllerManager") or {}
+    mask = kcm.get("nodeCIDRMaskSize") if isinstance(kcm, Mapping) else None
+    try:
+        network = PodNetwork(name, cidr, DEFAULT_NODE_CIDR_MASK_SIZE if mask is None else mask)
+    except PodcapError as exc:
+        raise InvalidManifestError(f"{where}, spec.networking: {exc}") from None
+    return name, False, network, agent
 
 
 def read_cluster_input(
@@ -719,6 +1080,37 @@ def read_cluster_input(
     return result
 
 
+def read_node_pools(source: str | os.PathLike[str]) -> tuple[Karpenter, list[str]]:
+    """Karpenter NodePools and EC2NodeClasses from a YAML file or a directory of them.
+
+    Returns
+    -------
+    (Karpenter, list of str)
+        The settings, and the documents not used (each named).
+    """
+    path = Path(source)
+    files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")]) if path.is_dir() else [path]
+    found: list[tuple[int, Any]] = []
+    skipped: list[str] = []
+    for f in files:
+        try:
+            docs = [d for d in _yaml.load_all(read_text(f), str(f)) if d is not None]
+        except yaml.YAMLError as exc:
+            raise InvalidManifestError(f"{f}: not valid YAML: {exc}") from None
+        for i, d in enumerate(docs):
+            if is_karpenter(d):
+                found.append((i, d))
+            else:
+                kind = d.get("kind", "?") if isinstance(d, Mapping) else type(d).__name__
+                skipped.append(f"{kind} ({f}, document {i}: not a Karpenter object)")
+    if not any(d.get("kind") == "NodePool" for _, d in found):
+        raise InvalidManifestError(
+            f"{path}: no Karpenter NodePool (apiVersion karpenter.sh/v1, kind NodePool) in it"
+        )
+    karpenter, extra = read_karpenter(found, str(path))
+    return karpenter, [*skipped, *extra]
+
+
 def _node_configs(
     value: NodeConfigSource | Mapping[str, NodeConfigSource],
 ) -> dict[str, NodeConfig]:
@@ -751,17 +1143,43 @@ def _read_file(path: Path, *, cni: VpcCni | None, table: pd.DataFrame | None) ->
     """A cluster file (or snapshot directory) in any format but Terraform."""
     if path.is_dir():
         files = sorted(path.glob("*.json"))
-        if not files:
+        yamls = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
+        karpenter_docs: list[tuple[int, Any]] = []
+        other: list[Any] = []
+        for f in yamls:
+            try:
+                docs = [d for d in _yaml.load_all(read_text(f), str(f)) if d is not None]
+            except yaml.YAMLError as exc:
+                raise InvalidManifestError(f"{f}: not valid YAML: {exc}") from None
+            karpenter_docs += [(i, d) for i, d in enumerate(docs) if is_karpenter(d)]
+            other += [d for d in docs if not is_karpenter(d)]
+        if not files and not karpenter_docs:
             raise InvalidManifestError(
-                f"{path}: a snapshot directory needs *.json files from kubectl"
+                f"{path}: a snapshot directory needs *.json files from kubectl (or *.yaml "
+                "Karpenter NodePools and EC2NodeClasses beside them)"
             )
-        snap = read_snapshot(files, cni=cni, table=table)
-        result = ClusterInput(
-            snap.cluster, "kubectl JSON snapshot", [], snap.manifests, snap.existing, snap.skipped
-        )
+        if files:
+            snap = read_snapshot(files, cni=cni, table=table)
+            result = ClusterInput(
+                snap.cluster,
+                "kubectl JSON snapshot",
+                [],
+                snap.manifests,
+                snap.existing,
+                snap.skipped,
+            )
+        elif other:
+            result = _read_docs(path, other, cni=cni, table=table, whole=False)
+        else:
+            result = ClusterInput(
+                _cluster([], table, str(path)), "Karpenter NodePools", eks_system_pods()
+            )
+        if karpenter_docs:
+            karpenter, extra = read_karpenter(karpenter_docs, str(path))
+            result.karpenter = karpenter
+            result.skipped = [*result.skipped, *extra]
         return result
     text = read_text(path)
-    reasons: list[str] = []
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
         try:
@@ -786,6 +1204,37 @@ def _read_file(path: Path, *, cni: VpcCni | None, table: pd.DataFrame | None) ->
         docs = [d for d in _yaml.load_all(text, str(path)) if d is not None]
     except yaml.YAMLError as exc:
         raise InvalidManifestError(f"{path}: not valid YAML or JSON: {exc}") from None
+    karpenter_docs = [(i, d) for i, d in enumerate(docs) if is_karpenter(d)]
+    maps = [d for d in docs if isinstance(d, Mapping) and not is_karpenter(d)]
+    if karpenter_docs:
+        karpenter, karpenter_skipped = read_karpenter(karpenter_docs, str(path))
+        if not maps:
+            # NodePools alone: an EKS cluster whose nodes Karpenter launches
+            return ClusterInput(
+                _cluster([], table, str(path)),
+                "Karpenter NodePools",
+                eks_system_pods(),
+                skipped=karpenter_skipped,
+                karpenter=karpenter,
+            )
+        rest = [d for d in docs if not is_karpenter(d)]
+        result = _read_docs(path, rest, cni=cni, table=table, whole=False)
+        result.karpenter = karpenter
+        result.skipped = [*result.skipped, *karpenter_skipped]
+        return result
+    return _read_docs(path, docs, cni=cni, table=table)
+
+
+def _read_docs(
+    path: Path,
+    docs: list[Any],
+    *,
+    cni: VpcCni | None,
+    table: pd.DataFrame | None,
+    whole: bool = True,
+) -> ClusterInput:
+    """The cluster of a YAML file's documents (eksctl, kOps or a podcap cluster file)."""
+    reasons: list[str] = []
     maps = [d for d in docs if isinstance(d, Mapping)]
     api = {str(d.get("apiVersion", "")) for d in maps}
     if any(a.startswith("eksctl.io/") for a in api):
@@ -794,7 +1243,9 @@ def _read_file(path: Path, *, cni: VpcCni | None, table: pd.DataFrame | None) ->
     elif any(a.startswith("kops.k8s.io/") for a in api):
         result = read_kops(maps, str(path), table=table)
     elif len(maps) == 1 and "nodeGroups" in maps[0] and not maps[0].get("apiVersion"):
-        result = ClusterInput(load_cluster(path, table=table), "podcap cluster file", [])
+        result = ClusterInput(
+            load_cluster(path if whole else maps[0], table=table), "podcap cluster file", []
+        )
     else:
         reasons.append("podcap cluster file: needs a top-level 'nodeGroups' list and no apiVersion")
         reasons.append(

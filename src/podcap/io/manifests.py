@@ -11,17 +11,25 @@ import os
 import re
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, get_args
 
 from podcap import _yaml
 from podcap.errors import InvalidManifestError, InvalidQuantityError, PodcapWarning, short_repr
 from podcap.io.fields import unknown_fields
+from podcap.model.admission import is_pod_level_resource
 from podcap.model.disruption import DisruptionBudget
 from podcap.model.quantity import parse_cpu, parse_memory, parse_quantity
 from podcap.model.specs import Toleration, toleration_problem
 from podcap.model.validation import invalid_label, label_key_errors, label_value_errors
+from podcap.model.volumes import (
+    DEFAULT_CLASS_ANNOTATION,
+    EBS_PROVISIONERS,
+    Claim,
+    PersistentVolume,
+    StorageClass,
+)
 from podcap.model.workloads import (
     HIGHEST_USER_PRIORITY,
     INT32_MAX,
@@ -34,9 +42,11 @@ from podcap.model.workloads import (
     NodeSelectorRequirement,
     PodAffinityTerm,
     PodTemplate,
+    PodVolume,
     PreferredNodeTerm,
     PriorityClass,
     ResourceQuota,
+    RuntimeClass,
     SpreadConstraint,
     WeightedPodAffinityTerm,
     Workload,
@@ -67,6 +77,10 @@ class Manifests:
         HorizontalPodAutoscalers (``autoscaling/v1`` and ``v2``).
     budgets : list of DisruptionBudget
         PodDisruptionBudgets (``policy/v1``).
+    runtime_classes : list of RuntimeClass
+        RuntimeClasses (``node.k8s.io/v1``).
+    storage_classes, claims, persistent_volumes : list
+        StorageClasses, PersistentVolumeClaims and PersistentVolumes.
     """
 
     namespaces: list[str] = field(default_factory=list)
@@ -77,6 +91,10 @@ class Manifests:
     skipped: list[str] = field(default_factory=list)
     autoscalers: list[Autoscaler] = field(default_factory=list)
     budgets: list[DisruptionBudget] = field(default_factory=list)
+    runtime_classes: list[RuntimeClass] = field(default_factory=list)
+    storage_classes: list[StorageClass] = field(default_factory=list)
+    claims: list[Claim] = field(default_factory=list)
+    persistent_volumes: list[PersistentVolume] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -662,6 +680,69 @@ def _spread_constraint(doc: _Doc, value: Any, path: str) -> SpreadConstraint:
     )
 
 
+def _class_name(doc: _Doc, spec: Mapping[str, Any], path: str) -> str | None:
+    """A claim spec's ``storageClassName``: None when unset (the default class), ``""`` for
+    none."""
+    value = spec.get("storageClassName")
+    if value is not None and not isinstance(value, str):
+        raise InvalidManifestError(
+            f"{doc.where(path + '.storageClassName')}: expected a StorageClass name, got "
+            f"{short_repr(value)}"
+        )
+    return value
+
+
+def _volumes(doc: _Doc, items: Any, path: str) -> tuple[PodVolume, ...]:
+    """The pod's volumes backed by PersistentVolumeClaims: ``persistentVolumeClaim`` (a named
+    claim) and ``ephemeral`` (a claim per pod, from its ``volumeClaimTemplate``)."""
+    out = []
+    for i, v in enumerate(_list(doc, items, path)):
+        vpath = f"{path}[{i}]"
+        v = _mapping(doc, v, vpath)
+        name = v.get("name")
+        if not isinstance(name, str) or not name:
+            raise InvalidManifestError(f"{doc.where(vpath + '.name')}: Required value: a name")
+        if v.get("persistentVolumeClaim") is not None:
+            ref = _mapping(doc, v.get("persistentVolumeClaim"), vpath + ".persistentVolumeClaim")
+            claim = ref.get("claimName")
+            if not isinstance(claim, str) or not claim:
+                raise InvalidManifestError(
+                    f"{doc.where(vpath + '.persistentVolumeClaim.claimName')}: Required value: "
+                    "the name of a PersistentVolumeClaim in the pod's namespace"
+                )
+            out.append(PodVolume(claim, "claim"))
+        elif v.get("ephemeral") is not None:
+            epath = vpath + ".ephemeral.volumeClaimTemplate"
+            eph = _mapping(doc, v.get("ephemeral"), vpath + ".ephemeral")
+            tmpl = _mapping(doc, eph.get("volumeClaimTemplate"), epath)
+            if not tmpl:
+                raise InvalidManifestError(
+                    f"{doc.where(epath)}: Required value: a generic ephemeral volume needs a "
+                    "volumeClaimTemplate"
+                )
+            spec = _mapping(doc, tmpl.get("spec"), epath + ".spec")
+            out.append(PodVolume(name, "ephemeral", _class_name(doc, spec, epath + ".spec")))
+    return tuple(out)
+
+
+def _claim_templates(doc: _Doc, spec: Mapping[str, Any]) -> tuple[PodVolume, ...]:
+    """A StatefulSet's ``volumeClaimTemplates``: one claim per pod and template."""
+    out = []
+    path = "spec.volumeClaimTemplates"
+    for i, t in enumerate(_list(doc, spec.get("volumeClaimTemplates"), path)):
+        tpath = f"{path}[{i}]"
+        t = _mapping(doc, t, tpath)
+        meta = _mapping(doc, t.get("metadata"), tpath + ".metadata")
+        name = meta.get("name")
+        if not isinstance(name, str) or not name:
+            raise InvalidManifestError(
+                f"{doc.where(tpath + '.metadata.name')}: Required value: a claim template name"
+            )
+        tspec = _mapping(doc, t.get("spec"), tpath + ".spec")
+        out.append(PodVolume(name, "template", _class_name(doc, tspec, tpath + ".spec")))
+    return tuple(out)
+
+
 def _template(
     doc: _Doc, spec: Mapping[str, Any], path: str, labels: Mapping[str, str]
 ) -> PodTemplate:
@@ -705,6 +786,18 @@ def _template(
         doc, affinity, "podAffinity", f"{path}.affinity"
     )
     anti_terms, preferred_anti = _pod_affinity(doc, affinity, "podAntiAffinity", f"{path}.affinity")
+    pod_res = _mapping(doc, spec.get("resources"), f"{path}.resources")
+    pod_requests = _resources(doc, pod_res.get("requests"), f"{path}.resources.requests")
+    pod_limits = _resources(doc, pod_res.get("limits"), f"{path}.resources.limits")
+    for which, values in (("requests", pod_requests), ("limits", pod_limits)):
+        for r in values:
+            if not is_pod_level_resource(r):
+                raise InvalidManifestError(
+                    f"{doc.where(f'{path}.resources.{which}.{r}')}: Unsupported value: "
+                    f'{short_repr(r)}: supported values: "cpu", "memory", '
+                    '"hugepages-<size>" (pod-level resources)'
+                )
+    runtime_class = _get(doc, spec, "runtimeClassName", path, str, "")
     policy: Any = spec.get("preemptionPolicy") or "PreemptLowerPriority"
     if policy not in ("PreemptLowerPriority", "Never"):
         raise InvalidManifestError(
@@ -730,6 +823,10 @@ def _template(
         preferred_pod_affinity=preferred_affinity,
         preferred_pod_anti_affinity=preferred_anti,
         preemption_policy=policy,
+        pod_resource_requests=pod_requests,
+        pod_resource_limits=pod_limits,
+        runtime_class_name=runtime_class,
+        volumes=_volumes(doc, spec.get("volumes"), f"{path}.volumes"),
         host_ports=_host_ports(
             doc, spec.get("containers"), f"{path}.containers", _bool(doc, spec, "hostNetwork", path)
         )
@@ -810,6 +907,9 @@ def _workload(doc: _Doc) -> Workload:
         replicas = _get(doc, spec, "replicas", "spec", int, 1)
     ordered = False
     if kind == "StatefulSet":
+        claims = _claim_templates(doc, spec)
+        if claims:
+            template = replace(template, volumes=claims + template.volumes)
         policy = spec.get("podManagementPolicy", "OrderedReady")
         if policy not in ("OrderedReady", "Parallel"):
             raise InvalidManifestError(
@@ -993,6 +1093,135 @@ def _scaled_object(doc: _Doc) -> Autoscaler:
     )
 
 
+def _runtime_class(doc: _Doc) -> RuntimeClass:
+    """A RuntimeClass (``node.k8s.io/v1``): its handler and ``overhead.podFixed``."""
+    meta = _mapping(doc, doc.body.get("metadata"), "metadata")
+    name = meta.get("name")
+    if not isinstance(name, str) or not name:
+        raise InvalidManifestError(f"{doc.where('metadata.name')}: Required value: a name")
+    handler = doc.body.get("handler")
+    if not isinstance(handler, str) or not handler:
+        raise InvalidManifestError(
+            f"{doc.where('handler')}: Required value: the CRI handler (e.g. runc, kata)"
+        )
+    overhead = _mapping(doc, doc.body.get("overhead"), "overhead")
+    fixed = _resources(doc, overhead.get("podFixed"), "overhead.podFixed")
+    scheduling = doc.body.get("scheduling") is not None
+    if scheduling:
+        warnings.warn(
+            f"{doc.where('scheduling')}: the node selector and tolerations a RuntimeClass adds "
+            "to its pods are not modelled; only its overhead is",
+            PodcapWarning,
+            stacklevel=4,
+        )
+    return RuntimeClass(name, handler, fixed, doc.where(), scheduling)
+
+
+_BINDING_MODES = ("Immediate", "WaitForFirstConsumer")
+
+
+def _topology_terms(
+    doc: _Doc, items: Any, path: str, key: str
+) -> tuple[tuple[NodeSelectorRequirement, ...], ...]:
+    """``allowedTopologies`` (``matchLabelExpressions`` of key and values) or a volume's
+    ``nodeAffinity.required.nodeSelectorTerms`` (``matchExpressions``) as node selector terms."""
+    terms = []
+    for i, term in enumerate(_list(doc, items, path)):
+        tpath = f"{path}[{i}]"
+        if key == "matchExpressions":
+            terms.append(_node_selector_term(doc, term, tpath))
+            continue
+        reqs = []
+        term = _mapping(doc, term, tpath)
+        for j, e in enumerate(_list(doc, term.get(key), f"{tpath}.{key}")):
+            epath = f"{tpath}.{key}[{j}]"
+            e = _mapping(doc, e, epath)
+            label = e.get("key")
+            values = tuple(str(v) for v in _list(doc, e.get("values"), epath + ".values"))
+            if not isinstance(label, str) or not label or not values:
+                raise InvalidManifestError(
+                    f"{doc.where(epath)}: Required value: a key and at least one value (e.g. "
+                    "key: topology.kubernetes.io/zone, values: [us-east-1a])"
+                )
+            reqs.append(NodeSelectorRequirement(label, "In", values))
+        terms.append(tuple(reqs))
+    return tuple(terms)
+
+
+def _storage_class(doc: _Doc) -> StorageClass:
+    """A StorageClass: provisioner, ``volumeBindingMode`` (default Immediate),
+    ``allowedTopologies``, the default-class annotation."""
+    meta = _mapping(doc, doc.body.get("metadata"), "metadata")
+    name = meta.get("name")
+    if not isinstance(name, str) or not name:
+        raise InvalidManifestError(f"{doc.where('metadata.name')}: Required value: a name")
+    provisioner = doc.body.get("provisioner")
+    if not isinstance(provisioner, str) or not provisioner:
+        raise InvalidManifestError(
+            f"{doc.where('provisioner')}: Required value: e.g. {EBS_PROVISIONERS[0]}"
+        )
+    mode: Any = doc.body.get("volumeBindingMode") or "Immediate"
+    if mode not in _BINDING_MODES:
+        raise InvalidManifestError(
+            f"{doc.where('volumeBindingMode')}: Unsupported value: {short_repr(mode)}: supported "
+            'values: "Immediate", "WaitForFirstConsumer"'
+        )
+    notes = _mapping(doc, meta.get("annotations"), "metadata.annotations")
+    return StorageClass(
+        name,
+        provisioner,
+        mode,
+        _topology_terms(
+            doc, doc.body.get("allowedTopologies"), "allowedTopologies", "matchLabelExpressions"
+        ),
+        str(notes.get(DEFAULT_CLASS_ANNOTATION, "")).lower() == "true",
+        doc.where(),
+    )
+
+
+def _claim(doc: _Doc) -> Claim:
+    """A PersistentVolumeClaim: its class and the volume it is bound to."""
+    meta = _mapping(doc, doc.body.get("metadata"), "metadata")
+    name = meta.get("name")
+    if not isinstance(name, str) or not name:
+        raise InvalidManifestError(f"{doc.where('metadata.name')}: Required value: a name")
+    spec = _mapping(doc, doc.body.get("spec"), "spec")
+    return Claim(
+        str(meta.get("namespace") or "default"),
+        name,
+        _class_name(doc, spec, "spec"),
+        str(spec.get("volumeName") or ""),
+        doc.where(),
+    )
+
+
+def _persistent_volume(doc: _Doc) -> PersistentVolume:
+    """A PersistentVolume: EBS or not (``csi.driver`` ebs.csi.aws.com or
+    ``awsElasticBlockStore``), its required node affinity and ``claimRef``."""
+    meta = _mapping(doc, doc.body.get("metadata"), "metadata")
+    name = meta.get("name")
+    if not isinstance(name, str) or not name:
+        raise InvalidManifestError(f"{doc.where('metadata.name')}: Required value: a name")
+    spec = _mapping(doc, doc.body.get("spec"), "spec")
+    csi = _mapping(doc, spec.get("csi"), "spec.csi")
+    ebs = csi.get("driver") in EBS_PROVISIONERS or spec.get("awsElasticBlockStore") is not None
+    affinity = _mapping(doc, spec.get("nodeAffinity"), "spec.nodeAffinity")
+    required = _mapping(doc, affinity.get("required"), "spec.nodeAffinity.required")
+    terms = _topology_terms(
+        doc,
+        required.get("nodeSelectorTerms"),
+        "spec.nodeAffinity.required.nodeSelectorTerms",
+        "matchExpressions",
+    )
+    ref = _mapping(doc, spec.get("claimRef"), "spec.claimRef")
+    claim = None
+    if ref.get("name"):
+        claim = (str(ref.get("namespace") or "default"), str(ref["name"]))
+    return PersistentVolume(
+        name, bool(ebs), terms, claim, str(spec.get("storageClassName") or ""), doc.where()
+    )
+
+
 def _quota(doc: _Doc) -> ResourceQuota:
     meta = _mapping(doc, doc.body.get("metadata"), "metadata")
     hard_raw = _mapping(doc, _mapping(doc, doc.body.get("spec"), "spec").get("hard"), "spec.hard")
@@ -1083,6 +1312,16 @@ def _read(docs: list[_Doc], out: Manifests, unknown: dict[tuple[str, str], _Unkn
                 x for x in out.budgets if (x.namespace, x.name) != (pdb.namespace, pdb.name)
             ]
             out.budgets.append(pdb)
+        elif kind == "RuntimeClass":
+            rc = _runtime_class(doc)
+            out.runtime_classes = [x for x in out.runtime_classes if x.name != rc.name]
+            out.runtime_classes.append(rc)
+        elif kind == "StorageClass":
+            out.storage_classes.append(_storage_class(doc))
+        elif kind == "PersistentVolumeClaim":
+            out.claims.append(_claim(doc))
+        elif kind == "PersistentVolume":
+            out.persistent_volumes.append(_persistent_volume(doc))
         elif kind == "ResourceQuota":
             q = _quota(doc)
             out.quotas = [x for x in out.quotas if (x.namespace, x.name) != (q.namespace, q.name)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import re
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -34,7 +35,7 @@ from podcap.io.manifests import read_text
 from podcap.model.admission import AdmittedPod, nonzero_requests, pod_requests
 from podcap.model.capacity import pod_ip_capacity
 from podcap.model.fleet import POD_ENI
-from podcap.model.instances import check_instance_type
+from podcap.model.instances import check_instance_type, with_unlisted_type
 from podcap.model.quantity import parse_quantities
 from podcap.model.specs import Cluster, NodeGroup, Taint, VpcCni
 from podcap.model.workloads import Container
@@ -106,6 +107,61 @@ def _field(obj: Any, *path: str, default: Any = None) -> Any:
 
 def _where(source: str, index: int) -> str:
     return source if index < 0 else f"{source}, items[{index}]"
+
+
+#: The instance type podcap gives nodes without an instance-type label.
+UNLABELLED_TYPE = "unlabelled"
+#: Node-group labels, in the order a node's group name is taken from them: EKS managed node
+#: groups, eksctl, kOps instance groups, Karpenter NodePools.
+GROUP_LABELS = (
+    "eks.amazonaws.com/nodegroup",
+    "alpha.eksctl.io/nodegroup-name",
+    "kops.k8s.io/instancegroup",
+    "karpenter.sh/nodepool",
+)
+
+
+def object_kind(item: Mapping[str, Any], where: str, list_kind: str | None = None) -> str | None:
+    """An object's kind: its ``kind``, the kind its List names (``NodeList``), or its shape
+    (kubectl's output always has ``kind``; some exporters and ``-o jsonpath`` leave it out).
+
+    A Node has ``status.capacity`` / ``status.allocatable`` or ``status.nodeInfo`` and no
+    ``spec.containers``; a Pod has ``spec.containers``; a LimitRange ``spec.limits``; a
+    ResourceQuota ``spec.hard``.  None for an object of none of these shapes (it is then
+    named as skipped).
+
+    Raises
+    ------
+    InvalidManifestError
+        When the shape fits more than one kind (the message names the object and asks for
+        ``kind``).
+    """
+    kind = item.get("kind")
+    if isinstance(kind, str) and kind:
+        return kind
+    if list_kind and list_kind.endswith("List") and list_kind != "List":
+        return list_kind[: -len("List")]
+    raw_spec, raw_status = item.get("spec"), item.get("status")
+    spec: Mapping[str, Any] = raw_spec if isinstance(raw_spec, Mapping) else {}
+    status: Mapping[str, Any] = raw_status if isinstance(raw_status, Mapping) else {}
+    shapes = []
+    if isinstance(spec.get("containers"), list):
+        shapes.append("Pod")
+    if (
+        any(k in status for k in ("capacity", "allocatable", "nodeInfo"))
+        and "containers" not in spec
+    ):
+        shapes.append("Node")
+    if "limits" in spec and isinstance(spec.get("limits"), list):
+        shapes.append("LimitRange")
+    if isinstance(spec.get("hard"), Mapping):
+        shapes.append("ResourceQuota")
+    if len(shapes) > 1:
+        raise InvalidManifestError(
+            f"{where}: an object without 'kind' that looks like a {' and a '.join(shapes)}; "
+            "add kind: Node or kind: Pod (kubectl get -o json prints it)"
+        )
+    return shapes[0] if shapes else None
 
 
 def _items(doc: Any, source: str) -> list[_Located]:
@@ -356,31 +412,38 @@ def _read_snapshot(sources: Any, cni: VpcCni | None, table: pd.DataFrame | None)
     skipped: list[str] = []
     for n, src in enumerate(sources):
         source, doc = _load(src, n)
+        list_kind = doc.get("kind") if isinstance(doc, Mapping) and "items" in doc else None
+        list_kind = list_kind if isinstance(list_kind, str) else None
         for located in _items(doc, source):
             item = located[2]
-            kind = item.get("kind")
+            kind = object_kind(item, _where(located[0], located[1]), list_kind)
             if kind == "Pod":
                 pods.append(located)
             elif kind == "Node":
                 nodes.append(located)
             elif kind in ("LimitRange", "ResourceQuota", "PriorityClass"):
-                manifests.append(dict(item))
+                manifests.append({"apiVersion": "v1", **item, "kind": kind})
             else:
                 name = _field(item, "metadata", "name", default="?")
                 skipped.append(f"{kind} {name} ({_where(located[0], located[1])})")
     if not nodes:
         raise InvalidManifestError("the snapshot has no Node objects (kubectl get nodes -o json)")
-    node_groups, node_set = _node_groups(nodes, cni, table)
+    node_groups, node_set, table, notes = _node_groups(nodes, cni, table)
+    skipped.extend(notes)
     existing = _existing(pods, node_set, skipped)
     return Snapshot(Cluster(node_groups, table=table), existing, manifests, skipped)
 
 
 def _node_groups(
     nodes: list[_Located], cni: VpcCni | None, table: pd.DataFrame | None
-) -> tuple[list[NodeGroup], set[str]]:
+) -> tuple[list[NodeGroup], set[str], pd.DataFrame | None, list[str]]:
     """One node group per set of identical nodes (type, zone, allocatable, taints, labels,
     cordon, pod ENIs), with the nodes' names; and the set of node names."""
     seen: list[tuple[Any, ...]] = []  # per node: name, type, zone, taints, labels, cordon, ENIs
+    unlabelled: list[str] = []
+    unzoned: list[str] = []
+    dropped: set[str] = set()
+    extended_raw: list[tuple[tuple[str, Any], ...]] = []
     raw: dict[str, list[Any]] = {"cpu": [], "memory": [], "pods": []}
     ephemeral: list[tuple[int, Any]] = []
     for k, (source, index, node) in enumerate(nodes):
@@ -394,10 +457,10 @@ def _node_groups(
                 "beta.kubernetes.io/instance-type"
             )
             if not itype:
-                raise InvalidManifestError(
-                    f"{_where(source, index)} (node {name}): missing field "
-                    'metadata.labels["node.kubernetes.io/instance-type"]'
-                )
+                # no instance-type label (not a cloud node, or a stripped export): the node's
+                # own capacity and allocatable are used, under a type named for them
+                itype = UNLABELLED_TYPE
+                unlabelled.append(str(name))
             alloc_raw = (node.get("status") or {}).get("allocatable")
             if (
                 not isinstance(alloc_raw, Mapping)
@@ -408,11 +471,28 @@ def _node_groups(
                     f"{_where(source, index)} (node {name}): missing field status.allocatable "
                     "(cpu, memory, pods)"
                 )
+            ext = []
+            for key, value in alloc_raw.items():
+                key = str(key)
+                if key in ("cpu", "memory", "pods", "ephemeral-storage", POD_ENI):
+                    continue
+                if "/" in key or key.startswith("hugepages-"):
+                    ext.append((key, value))
+                elif str(value).strip() not in ("0", ""):
+                    dropped.add(f"{key} (node {name})")
+            extended_raw.append(tuple(sorted(ext)))
             raw["cpu"].append(alloc_raw["cpu"])
             raw["memory"].append(alloc_raw["memory"])
             raw["pods"].append(alloc_raw.get("pods", 110))
             if "ephemeral-storage" in alloc_raw:
                 ephemeral.append((k, alloc_raw["ephemeral-storage"]))
+            elif itype == UNLABELLED_TYPE:
+                raise InvalidManifestError(
+                    f"{_where(source, index)} (node {name}): a node without the "
+                    'metadata.labels["node.kubernetes.io/instance-type"] label is read from its '
+                    "status.allocatable, which must then give cpu, memory, pods and "
+                    "ephemeral-storage"
+                )
             spec = node.get("spec") or {}
             taints = []
             for i, t in enumerate(spec.get("taints") or []):
@@ -422,11 +502,11 @@ def _node_groups(
                     )
                 except PodcapError as exc:
                     raise InvalidManifestError(str(exc)) from None
-            zone = (
-                labels.get("topology.kubernetes.io/zone")
-                or labels.get("failure-domain.beta.kubernetes.io/zone")
-                or "zone-a"
+            zone = labels.get("topology.kubernetes.io/zone") or labels.get(
+                "failure-domain.beta.kubernetes.io/zone"
             )
+            if not zone:
+                unzoned.append(str(name))
             extra = tuple(sorted((key, v) for key, v in labels.items() if key not in _OWN_LABELS))
             seen.append(
                 (
@@ -461,11 +541,27 @@ def _node_groups(
         "status.allocatable.ephemeral-storage",
     )
     eph_of = {k: amount for (k, _), amount in zip(ephemeral, eph, strict=True)}
+    extended_of: list[tuple[tuple[str, int], ...]] = []
+    for k, pairs in enumerate(extended_raw):
+        ext_amounts: list[int] = (
+            _quantities(
+                [v for _, v in pairs],
+                False,
+                _node_at(node_where, k),
+                "status.allocatable (extended resources)",
+            )
+            if pairs
+            else []
+        )
+        extended_of.append(
+            tuple((key, int(a)) for (key, _), a in zip(pairs, ext_amounts, strict=True))
+        )
     groups: dict[tuple[Any, ...], list[str]] = {}
     signature_of: dict[tuple[Any, ...], dict[str, Any]] = {}
     cpus, memories, slots = alloc["cpu"], alloc["memory"], alloc["pods"]
     for k, (name, itype, zone, taints, extra, unschedulable, pod_eni) in enumerate(seen):
         key = (
+            extended_of[k],
             itype,
             zone,
             cpus[k],
@@ -490,8 +586,31 @@ def _node_groups(
                 "taints": taints,
                 "labels": dict(extra),
                 "unschedulable": unschedulable,
+                "extended": dict(extended_of[k]),
             }
         names.append(name)
+    if unlabelled:
+        warnings.warn(
+            f"snapshot: node(s) {', '.join(unlabelled[:5])}{' ...' if len(unlabelled) > 5 else ''}"
+            " have no node.kubernetes.io/instance-type label: their reported allocatable is "
+            f"used, as instance type {UNLABELLED_TYPE!r}, with no pod-IP limit (the ENIs of "
+            "their type are unknown)",
+            PodcapWarning,
+            stacklevel=4,
+        )
+        table = with_unlisted_type(
+            table,
+            UNLABELLED_TYPE,
+            max(int(p) for p in alloc["pods"]) if len(alloc["pods"]) else 110,
+        )
+    notes = []
+    if unzoned:
+        notes.append(
+            f"zone unknown for node(s) {', '.join(unzoned[:5])}"
+            f"{' ...' if len(unzoned) > 5 else ''}: no topology.kubernetes.io/zone label"
+        )
+    if dropped:
+        notes.append("allocatable resources not modelled: " + ", ".join(sorted(dropped)[:10]))
     for key, names in groups.items():
         try:
             check_instance_type(signature_of[key]["instance_type"], table)
@@ -515,15 +634,17 @@ def _node_groups(
                 stacklevel=5,  # _node_groups, _read_snapshot, read_snapshot, its caller
             )
     node_groups = []
+    group_names = _group_names([signature_of[key] for key in groups])
     for k, (key, names) in enumerate(groups.items()):
         sig = signature_of[key]
         try:
             node_groups.append(
                 NodeGroup(
-                    f"snapshot-{k}",
+                    group_names[k],
                     sig["instance_type"],
                     len(names),
-                    zones=(sig["zone"],),
+                    zones=None if sig["zone"] is None else (sig["zone"],),
+                    extended_resources=sig["extended"] or None,
                     overhead="none",
                     cni=cni,
                     labels=sig["labels"],
@@ -535,7 +656,33 @@ def _node_groups(
             )
         except PodcapError as exc:
             raise InvalidManifestError(f"nodes {', '.join(names[:3])}: {exc}") from None
-    return node_groups, {n for names in groups.values() for n in names}
+    return node_groups, {n for names in groups.values() for n in names}, table, notes
+
+
+def _node_at(node_where: Callable[[int], str], k: int) -> Callable[[int], str]:
+    """Where node ``k`` is, whatever the index of the value asked about."""
+    return lambda _j: node_where(k)
+
+
+def _group_names(signatures: list[dict[str, Any]]) -> list[str]:
+    """A name per group of identical nodes: the node-group label's value (:data:`GROUP_LABELS`),
+    else the instance type and zone; ``-2``, ``-3`` ... where several groups share one."""
+    bases = []
+    for sig in signatures:
+        labels = sig["labels"]
+        base = next((labels[k] for k in GROUP_LABELS if labels.get(k)), None)
+        if base is None:
+            base = f"{sig['instance_type']}-{sig['zone'] or 'no-zone'}"
+        clean = re.sub(r"[^a-z0-9.-]+", "-", str(base).lower()).strip("-.") or "nodes"
+        bases.append(clean)
+    counts: dict[str, int] = {}
+    out = []
+    for base in bases:
+        counts[base] = counts.get(base, 0) + 1
+        out.append(base if counts[base] == 1 else f"{base}-{counts[base]}")
+    if len(set(out)) != len(out):  # a label value that already ends in -N
+        out = [f"{name}-g{i}" for i, name in enumerate(out)]
+    return out
 
 
 def _existing(

@@ -24,13 +24,22 @@ from podcap.errors import InvalidQuantityError
 from podcap.kernels.scheduling import NONZERO_CPU_MILLICORES, NONZERO_MEMORY_BYTES
 from podcap.model.quantity import format_cpu, format_memory
 from podcap.model.specs import Toleration
-from podcap.model.workloads import Container, LimitRange, PodTemplate, ResourceQuota, Workload
+from podcap.model.workloads import (
+    Container,
+    LimitRange,
+    PodTemplate,
+    ResourceQuota,
+    RuntimeClass,
+    Workload,
+)
 
 __all__ = [
     "AdmittedPod",
     "QuotaState",
     "admit",
+    "is_pod_level_resource",
     "nonzero_requests",
+    "pod_level_resources",
     "pod_requests",
     "pod_tolerations",
 ]
@@ -77,6 +86,7 @@ class AdmittedPod:
     error: str = ""
     overhead: Mapping[str, int] = field(default_factory=dict)
     nonzero: tuple[int, int] | None = None  # observed pods: (cpu [m], memory [B]) as reported
+    pod_level: Mapping[str, int] = field(default_factory=dict)  # spec.resources.requests, defaulted
 
     @property
     def ok(self) -> bool:
@@ -84,19 +94,34 @@ class AdmittedPod:
         return not self.error
 
 
+#: Resources that pod-level ``spec.resources`` may set (``IsSupportedPodLevelResource`` in
+#: ``component-helpers/resource/helpers.go``, Kubernetes 1.34): cpu, memory and hugepages.
+POD_LEVEL_RESOURCES = ("cpu", "memory")
+
+
+def is_pod_level_resource(name: str) -> bool:
+    """Whether pod-level ``spec.resources`` may name ``name`` (cpu, memory, ``hugepages-*``)."""
+    return name in POD_LEVEL_RESOURCES or name.startswith("hugepages-")
+
+
 def pod_requests(
     containers: Sequence[Container],
     overhead: Mapping[str, int] = {},
     which: Literal["requests", "limits"] = "requests",
     non_missing: Mapping[str, int] | None = None,
+    pod_level: Mapping[str, int] | None = None,
 ) -> dict[str, int]:
     """Effective pod requests (or limits): the one place podcap computes them.
 
-    Kubernetes' rule (KEP-753; ``component-helpers/resource`` ``PodRequests``): app containers
-    and restartable init containers (sidecars) add up; a regular init container needs its own
-    value plus the sidecars declared before it; the pod needs the larger of the two, plus
-    ``overhead``.  ``non_missing`` gives every container that does not name a resource that
-    amount (the scheduler's non-zero requests: 100m cpu, 200Mi memory).
+    Kubernetes' rule (``component-helpers/resource/helpers.go`` ``PodRequests`` / ``PodLimits``,
+    KEP-753 sidecars, KEP-2837 pod-level resources): app containers and restartable init
+    containers (sidecars) add up; a regular init container needs its own value plus the sidecars
+    declared before it; the pod needs the larger of the two.  Pod-level ``spec.resources``
+    (``pod_level``: its requests, or its limits) replace that aggregate for cpu, memory and
+    ``hugepages-*``.  Then ``overhead`` is added: to every request, but only to the limits that
+    are set and non-zero.  ``non_missing`` gives every container that does not name a resource
+    that amount (the scheduler's non-zero requests: 100m cpu, 200Mi memory); pod-level values
+    still replace the aggregate.
 
     Parameters
     ----------
@@ -107,6 +132,9 @@ def pod_requests(
     which : {"requests", "limits"}
     non_missing : mapping, optional
         Amount for a resource a container leaves out.
+    pod_level : mapping, optional
+        Pod-level ``spec.resources.requests`` (or ``limits`` with ``which="limits"``), after
+        API defaulting (:func:`pod_level_resources`) [m for cpu, base units otherwise].
 
     Returns
     -------
@@ -142,8 +170,14 @@ def pod_requests(
             init_peak[r] = max(init_peak.get(r, 0), v)
     for r, v in init_peak.items():
         total[r] = max(total.get(r, 0), v)
+    for r, v in (pod_level or {}).items():
+        if is_pod_level_resource(r):
+            total[r] = v
     for r, v in overhead.items():
-        total[r] = total.get(r, 0) + v
+        if which == "requests":
+            total[r] = total.get(r, 0) + v
+        elif total.get(r, 0) != 0:
+            total[r] += v
     for r, v in total.items():
         if v > _INT64_MAX:
             raise InvalidQuantityError(
@@ -151,6 +185,49 @@ def pod_requests(
                 f"{_INT64_MAX:,} (int64): the scheduler's accounting would overflow"
             )
     return total
+
+
+def pod_level_resources(
+    containers: Sequence[Container],
+    requests: Mapping[str, int],
+    limits: Mapping[str, int],
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Pod-level requests and limits after API defaulting (``pkg/apis/core/v1/defaults.go``
+    ``defaultHugePagePodLimits`` then ``defaultPodRequests``, feature PodLevelResources).
+
+    When pod-level resources are set, a hugepages limit left out takes the containers'
+    aggregate hugepages limit (unless a pod-level hugepages request is given).  Then, only when
+    pod-level limits are set, a cpu or memory request left out takes the containers' aggregate
+    request when a container requests it, else the pod-level limit; a hugepages request left out
+    takes the pod-level limit.
+
+    Parameters
+    ----------
+    containers : sequence of Container
+        After container defaulting (a container request defaults to its limit).
+    requests, limits : mapping
+        Pod-level ``spec.resources`` as written [m for cpu, base units otherwise].
+
+    Returns
+    -------
+    (dict, dict)
+        The pod-level requests and limits [m for cpu, base units otherwise] (empty: none set).
+    """
+    out = {r: v for r, v in requests.items() if is_pod_level_resource(r)}
+    pod_limits = {r: v for r, v in limits.items() if is_pod_level_resource(r)}
+    if not requests and not limits:
+        return out, pod_limits
+    for r, v in pod_requests(containers, {}, "limits").items():
+        if r.startswith("hugepages-") and r not in requests:
+            pod_limits.setdefault(r, v)
+    if not pod_limits:
+        return out, pod_limits
+    for r, v in pod_requests(containers, {}, "requests").items():
+        if r in POD_LEVEL_RESOURCES and r not in out:
+            out[r] = v
+    for r, v in pod_limits.items():
+        out.setdefault(r, v)
+    return out, pod_limits
 
 
 _INT64_MAX = 2**63 - 1
@@ -170,6 +247,7 @@ def nonzero_requests(pod: AdmittedPod) -> tuple[int, int]:
         pod.overhead,
         "requests",
         {"cpu": NONZERO_CPU_MILLICORES, "memory": NONZERO_MEMORY_BYTES},
+        pod.pod_level,
     )
     return int(nz.get("cpu", 0)), int(nz.get("memory", 0))
 
@@ -188,8 +266,44 @@ def _container_path(c: Container, index: int) -> str:
     return f"spec.{'containers' if c.role == 'app' else 'initContainers'}[{index}]"
 
 
-def admit(template: PodTemplate, limit_ranges: Sequence[LimitRange]) -> AdmittedPod:
-    """Apply API defaulting, LimitRange defaults and checks, and request <= limit validation.
+def runtime_class_overhead(
+    template: PodTemplate, runtime_classes: Mapping[str, RuntimeClass] | None
+) -> tuple[dict[str, int], str]:
+    """The pod's overhead as the RuntimeClass admission plugin sets it, or its refusal.
+
+    A pod naming a RuntimeClass gets the class's ``overhead.podFixed``; a class that does not
+    exist, or an overhead written in the pod that differs from the class's, refuses the pod
+    (``plugin/pkg/admission/runtimeclass/admission.go``).  ``runtime_classes`` None: not known
+    (the pod's own overhead is kept).
+
+    Returns
+    -------
+    (dict, str)
+        Overhead [m for cpu, base units otherwise] and the refusal (``""``: admitted).
+    """
+    own = dict(template.overhead)
+    name = template.runtime_class_name
+    if not name or runtime_classes is None:
+        return own, ""
+    rc = runtime_classes.get(name)
+    if rc is None:
+        return own, f'forbidden: pod rejected: RuntimeClass "{name}" not found'
+    if not rc.overhead:
+        return own, ""
+    if own and own != dict(rc.overhead):
+        return own, (
+            "forbidden: pod rejected: Pod's Overhead doesn't match RuntimeClass's defined Overhead"
+        )
+    return dict(rc.overhead), ""
+
+
+def admit(
+    template: PodTemplate,
+    limit_ranges: Sequence[LimitRange],
+    runtime_classes: Mapping[str, RuntimeClass] | None = None,
+) -> AdmittedPod:
+    """Apply API defaulting, LimitRange defaults and checks, the RuntimeClass overhead, and the
+    request <= limit validation.
 
     Parameters
     ----------
@@ -197,12 +311,15 @@ def admit(template: PodTemplate, limit_ranges: Sequence[LimitRange]) -> Admitted
         The pod as written.
     limit_ranges : sequence of LimitRange
         LimitRanges of the pod's namespace at creation time.
+    runtime_classes : mapping, optional
+        RuntimeClasses by name (None: not known; a pod's ``runtimeClassName`` is not checked).
 
     Returns
     -------
     AdmittedPod
         Containers with their final requests and limits, and the effective pod requests /
-        limits; ``error`` holds the API server's message when the pod is refused.
+        limits (:func:`pod_requests`, pod-level resources and overhead included); ``error``
+        holds the API server's message when the pod is refused.
     """
     containers = _api_defaults((*template.init_containers, *template.containers))
     items = [it for lr in limit_ranges for it in lr.items]
@@ -220,9 +337,18 @@ def admit(template: PodTemplate, limit_ranges: Sequence[LimitRange]) -> Admitted
                 requests.setdefault(r, v)
             defaulted.append(replace(c, requests=requests, limits=limits))
         containers = defaulted
-    req = pod_requests(containers, template.overhead, "requests")
-    lim = pod_requests(containers, template.overhead, "limits")
+    overhead, refused = runtime_class_overhead(template, runtime_classes)
+    pod_req, pod_lim = pod_level_resources(
+        containers, template.pod_resource_requests, template.pod_resource_limits
+    )
+    req = pod_requests(containers, overhead, "requests", pod_level=pod_req)
+    lim = pod_requests(containers, overhead, "limits", pod_level=pod_lim)
 
+    def refuse(message: str) -> AdmittedPod:
+        return AdmittedPod(tuple(containers), req, lim, message, overhead, pod_level=pod_req)
+
+    if refused:
+        return refuse(refused)
     # Validation (422): request <= limit.
     app_i = init_i = 0
     for c in containers:
@@ -233,11 +359,13 @@ def admit(template: PodTemplate, limit_ranges: Sequence[LimitRange]) -> Admitted
             init_i += 1
         for r, v in c.requests.items():
             if r in c.limits and v > c.limits[r]:
-                msg = (
+                return refuse(
                     f"Pod is invalid: {_container_path(c, idx)}.resources.requests: Invalid value: "
                     f'"{_fmt(r, v)}": must be less than or equal to {r} limit of {_fmt(r, c.limits[r])}'
                 )
-                return AdmittedPod(tuple(containers), req, lim, msg, template.overhead)
+    problem = _pod_level_problem(containers, pod_req, pod_lim)
+    if problem:
+        return refuse(problem)
 
     # LimitRanger validation (403).
     errors: list[str] = []
@@ -255,8 +383,41 @@ def admit(template: PodTemplate, limit_ranges: Sequence[LimitRange]) -> Admitted
             )
     if errors:
         body = errors[0] if len(errors) == 1 else "[" + ", ".join(errors) + "]"
-        return AdmittedPod(tuple(containers), req, lim, f"forbidden: {body}", template.overhead)
-    return AdmittedPod(tuple(containers), req, lim, "", template.overhead)
+        return refuse(f"forbidden: {body}")
+    return AdmittedPod(tuple(containers), req, lim, "", overhead, pod_level=pod_req)
+
+
+def _pod_level_problem(
+    containers: Sequence[Container], requests: Mapping[str, int], limits: Mapping[str, int]
+) -> str:
+    """The 422 the API server gives pod-level resources that contradict themselves or the
+    containers (``pkg/apis/core/validation``: ``validatePodResourceRequirements``,
+    ``validatePodResourceConsistency``): a pod-level request above its limit, containers whose
+    aggregate request is above the pod-level request, a container limit above the pod-level
+    limit."""
+    for r, v in requests.items():
+        if r in limits and v > limits[r]:
+            return (
+                f'Pod is invalid: spec.resources.requests[{r}]: Invalid value: "{_fmt(r, v)}": '
+                f"must be less than or equal to {r} limit of {_fmt(r, limits[r])}"
+            )
+    aggregate = pod_requests(containers, {}, "requests")
+    for r, v in requests.items():
+        if aggregate.get(r, 0) > v:
+            return (
+                f'Pod is invalid: spec.resources.requests[{r}]: Invalid value: "{_fmt(r, v)}": '
+                "must be greater than or equal to aggregate container requests of "
+                f"{_fmt(r, aggregate[r])}"
+            )
+    for r, v in limits.items():
+        for c in containers:
+            if c.limits.get(r, 0) > v:
+                return (
+                    f'Pod is invalid: spec.resources.limits[{r}]: Invalid value: "{_fmt(r, v)}": '
+                    f"must be greater than or equal to container {c.name!r} limit of "
+                    f"{_fmt(r, c.limits[r])}"
+                )
+    return ""
 
 
 def _check_item(

@@ -126,6 +126,11 @@ def _group_allocatable(
 
 
 def _group_pod_ips(g: NodeGroup, table: pd.DataFrame | None) -> int:
+    if g.pod_network is not None:
+        # pods take addresses from the node's pod CIDR (no VPC address); unlimited per node
+        # for a CNI with its own pools
+        per_node = g.pod_network.pod_addresses_per_node
+        return int(np.iinfo(np.int32).max) if per_node is None else per_node
     cni = g.cni_settings
     key = (
         g.instance_type,
@@ -215,7 +220,10 @@ def build_fleet(cluster: Cluster, extra_resources: tuple[str, ...] = ()) -> Flee
     for gi, g in enumerate(groups):  # per group, not per node
         sel = group_idx == gi
         zmap = np.array([zones.index(z) for z in g.zone_list], dtype=np.int64)
-        zone_codes[sel] = zmap[within[sel] % len(zmap)]
+        if g.node_zones:
+            zone_codes[sel] = np.array([zones.index(z) for z in g.node_zones], dtype=np.int64)
+        else:
+            zone_codes[sel] = zmap[within[sel] % len(zmap)]
         if g.node_names:
             names[sel] = np.array(g.node_names, dtype=object)
         else:
@@ -245,6 +253,9 @@ def build_fleet(cluster: Cluster, extra_resources: tuple[str, ...] = ()) -> Flee
             per_group_alloc[3, gi] = info.branch_interfaces
         for name, amount in (g.extended_resources or {}).items():
             per_group_alloc[resources.index(name), gi] = amount
+            if name.startswith("hugepages-") and not (g.allocatable or {}).get("memory"):
+                # pre-allocated huge pages leave allocatable memory (the kubelet's MachineInfo)
+                per_group_alloc[1, gi] = max(int(per_group_alloc[1, gi]) - amount, 0)
         per_group_pods[gi] = int(alloc["pods"])
         for key, value in (g.allocatable or {}).items():
             if key == "pods":

@@ -25,6 +25,48 @@ eni_count / ``enis`` : int
 ``vcpus`` : int or None
 ``memory_mib`` : int or None  [MiB]
 ``arch`` : {"amd64", "arm64"} or None
+
+Karpenter's instance labels (``karpenter.k8s.aws/instance-<name>``), from EC2
+DescribeInstanceTypes as Karpenter sets them; None where the type has none or no public source
+lists it:
+
+``category``, ``family``, ``size`` : str or None
+    ``m``, ``m5``, ``large`` for m5.large.
+``generation`` : int or None
+``cpu_manufacturer`` : str or None
+    ``intel``, ``amd`` or ``aws``.
+``cpu_sustained_clock_speed_mhz`` : int or None  [MHz]
+``ebs_bandwidth_mbps``, ``network_bandwidth_mbps`` : int or None  [Mbit/s]
+    Maximum EBS bandwidth; baseline network bandwidth.
+``encryption_in_transit_supported`` : bool or None
+``local_nvme_gb`` : int or None  [GB]
+    Total NVMe instance store; None without one.
+``gpu_count`` : int or None
+    GPUs of the type's one GPU model [count] (0 for a fractional GPU such as g6f.large).
+``gpu_name``, ``gpu_manufacturer`` : str or None
+    ``a10g``, ``nvidia``.
+``gpu_memory_mib`` : int or None  [MiB]
+    Memory of one GPU.
+``accelerator_count``, ``accelerator_name``, ``accelerator_manufacturer`` : int, str or None
+    Inference accelerators and Neuron devices (``inferentia2``, ``trainium``, ``aws``).
+
+Devices as their Kubernetes device plugins advertise them, per instance [count]; 0 where the type
+has none, None where no public source lists the type (see :func:`device_resources`):
+
+``nvidia_gpus`` (``nvidia.com/gpu``), ``amd_gpus`` (``amd.com/gpu``), ``neuron_devices``
+(``aws.amazon.com/neuron``), ``neuron_cores`` (``aws.amazon.com/neuroncore``),
+``habana_gaudis`` (``habana.ai/gaudi``), ``efa_interfaces`` (``vpc.amazonaws.com/efa``).
+
+EBS volume attachments, as the EBS CSI driver reads them (see :func:`ebs_volume_limit`):
+
+``ebs_attachment_limit`` : int or None  [count]
+    EC2 ``EbsInfo.MaximumEbsAttachments`` (39 for Xen types); None when the driver's table has
+    no entry, where the driver uses 27.
+``ebs_attachment_limit_type`` : {"shared", "dedicated"} or None
+    ``shared``: ENIs and EBS volumes count against one limit (NVMe instance store and GPUs
+    are already taken out of it by EC2); ``dedicated``: volumes only.  None = ``shared``.
+``ebs_cards`` : int or None  [count]
+    EBS cards (``MaximumEbsCards``); None = 1.
 """
 
 from __future__ import annotations
@@ -33,10 +75,10 @@ import functools
 import importlib.resources
 import os
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -45,7 +87,18 @@ import pandas as pd
 from podcap import _yaml
 from podcap.errors import InstanceTableError, UnknownInstanceTypeError
 
-__all__ = ["SCHEMA_VERSION", "TypeFacts", "instance_types", "load_instance_table", "type_facts"]
+__all__ = [
+    "DEVICE_PLUGINS",
+    "DEVICE_RESOURCES",
+    "SCHEMA_VERSION",
+    "TypeFacts",
+    "device_resources",
+    "ebs_attachment_limits",
+    "ebs_volume_limit",
+    "instance_types",
+    "load_instance_table",
+    "type_facts",
+]
 
 SCHEMA_VERSION = 1
 
@@ -64,6 +117,63 @@ _FIELDS: dict[str, tuple[tuple[type, ...], bool, str]] = {
     "vcpus": ((int,), True, "an integer >= 1 or null"),
     "memory_mib": ((int,), True, "an integer >= 1 (MiB) or null"),
     "arch": ((str,), True, "'amd64', 'arm64' or null"),
+    "category": ((str,), True, "a string (e.g. 'm') or null"),
+    "family": ((str,), True, "a string (e.g. 'm5') or null"),
+    "size": ((str,), True, "a string (e.g. 'large') or null"),
+    "generation": ((int,), True, "an integer >= 0 or null"),
+    "cpu_manufacturer": ((str,), True, "a string (e.g. 'intel', 'amd', 'aws') or null"),
+    "cpu_sustained_clock_speed_mhz": ((int,), True, "an integer >= 0 (MHz) or null"),
+    "ebs_bandwidth_mbps": ((int,), True, "an integer >= 0 (Mbit/s) or null"),
+    "network_bandwidth_mbps": ((int,), True, "an integer >= 0 (Mbit/s) or null"),
+    "encryption_in_transit_supported": ((bool,), True, "true, false or null"),
+    "local_nvme_gb": ((int,), True, "an integer >= 0 (GB) or null"),
+    "gpu_count": ((int,), True, "an integer >= 0 or null"),
+    "gpu_name": ((str,), True, "a string (e.g. 'a10g') or null"),
+    "gpu_manufacturer": ((str,), True, "a string (e.g. 'nvidia') or null"),
+    "gpu_memory_mib": ((int,), True, "an integer >= 0 (MiB per GPU) or null"),
+    "accelerator_count": ((int,), True, "an integer >= 0 or null"),
+    "accelerator_name": ((str,), True, "a string (e.g. 'inferentia2') or null"),
+    "accelerator_manufacturer": ((str,), True, "a string (e.g. 'aws') or null"),
+    "nvidia_gpus": ((int,), True, "an integer >= 0 (nvidia.com/gpu) or null"),
+    "amd_gpus": ((int,), True, "an integer >= 0 (amd.com/gpu) or null"),
+    "neuron_devices": ((int,), True, "an integer >= 0 (aws.amazon.com/neuron) or null"),
+    "neuron_cores": ((int,), True, "an integer >= 0 (aws.amazon.com/neuroncore) or null"),
+    "habana_gaudis": ((int,), True, "an integer >= 0 (habana.ai/gaudi) or null"),
+    "efa_interfaces": ((int,), True, "an integer >= 0 (vpc.amazonaws.com/efa) or null"),
+    "ebs_attachment_limit": ((int,), True, "an integer >= 1 or null"),
+    "ebs_attachment_limit_type": ((str,), True, "'shared', 'dedicated' or null"),
+    "ebs_cards": ((int,), True, "an integer >= 1 or null"),
+}
+#: Optional integer columns (nullable Int64 in the frame) and the smallest valid value.
+_OPTIONAL_INTS: dict[str, int] = {
+    "branch_interfaces": 0,
+    "vcpus": 1,
+    "memory_mib": 1,
+    "generation": 0,
+    "cpu_sustained_clock_speed_mhz": 0,
+    "ebs_bandwidth_mbps": 0,
+    "network_bandwidth_mbps": 0,
+    "local_nvme_gb": 0,
+    "gpu_count": 0,
+    "gpu_memory_mib": 0,
+    "accelerator_count": 0,
+    "nvidia_gpus": 0,
+    "amd_gpus": 0,
+    "neuron_devices": 0,
+    "neuron_cores": 0,
+    "habana_gaudis": 0,
+    "efa_interfaces": 0,
+    "ebs_attachment_limit": 1,
+    "ebs_cards": 1,
+}
+#: Device columns -> the extended resource their device plugin advertises on the node.
+DEVICE_RESOURCES: dict[str, str] = {
+    "nvidia_gpus": "nvidia.com/gpu",
+    "amd_gpus": "amd.com/gpu",
+    "neuron_devices": "aws.amazon.com/neuron",
+    "neuron_cores": "aws.amazon.com/neuroncore",
+    "habana_gaudis": "habana.ai/gaudi",
+    "efa_interfaces": "vpc.amazonaws.com/efa",
 }
 _REQUIRED = ("enis", "ipv4_per_eni")
 _DEFAULTS: dict[str, Any] = {
@@ -79,6 +189,8 @@ _DEFAULTS: dict[str, Any] = {
     "memory_mib": None,
     "arch": None,
 }
+# The label, device and EBS columns are optional: a table without them has nulls there.
+_DEFAULTS.update({f: None for f in _FIELDS if f not in _DEFAULTS and f not in _REQUIRED})
 COLUMNS = tuple(_FIELDS)
 
 
@@ -129,12 +241,14 @@ def _check_entry(source: str, name: Any, entry: Any) -> dict[str, Any]:
             ok = value in ("nitro", "xen", "unknown")
         if ok and field == "arch":
             ok = value in ("amd64", "arm64")
+        if ok and field == "ebs_attachment_limit_type":
+            ok = value in ("shared", "dedicated")
         if ok and field == "max_enis_per_card":
             ok = bool(value) and all(
                 isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value
             )
         if ok and isinstance(value, int) and not isinstance(value, bool):
-            minimum = 0 if field in ("branch_interfaces", "default_network_card_index") else 1
+            minimum = _OPTIONAL_INTS.get(field, 0 if field == "default_network_card_index" else 1)
             ok = value >= minimum
         if not ok:
             raise InstanceTableError(f"{where}.{field}: invalid value {value!r}; expected {valid}")
@@ -195,9 +309,10 @@ def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
     ):
         out[col] = out[col].astype("int64")
     out["bare_metal"] = out["bare_metal"].astype(bool)
-    for col in ("branch_interfaces", "vcpus", "memory_mib"):
+    for col in _OPTIONAL_INTS:
         out[col] = out[col].astype("Int64")
-    out["trunking_compatible"] = out["trunking_compatible"].astype("boolean")
+    for col in ("trunking_compatible", "encryption_in_transit_supported"):
+        out[col] = out[col].astype("boolean")
     return out
 
 
@@ -458,3 +573,221 @@ def type_facts(instance_type: str, table: pd.DataFrame | None = None) -> TypeFac
         branch_interfaces=int(cols.branch_interfaces[i]) if cols.branch_known[i] else None,
         arch=arch if isinstance(arch, str) else None,
     )
+
+
+#: Device plugins, by the device they advertise: the extended resources of each (see
+#: :data:`DEVICE_RESOURCES`).
+DEVICE_PLUGINS: dict[str, tuple[str, ...]] = {
+    "nvidia": ("nvidia_gpus",),
+    "amd": ("amd_gpus",),
+    "neuron": ("neuron_devices", "neuron_cores"),
+    "habana": ("habana_gaudis",),
+    "efa": ("efa_interfaces",),
+}
+
+
+def _row(instance_type: str, table: pd.DataFrame | None) -> pd.Series:
+    check_instance_type(instance_type, table)
+    frame = _bundled() if table is None else table
+    row = frame.loc[instance_type]
+    if not isinstance(row, pd.Series):  # a table with the name twice
+        raise InstanceTableError(f"instance type {instance_type!r} is in the table more than once")
+    return row
+
+
+def device_resources(
+    instance_type: str,
+    plugins: Iterable[str] = ("nvidia", "amd", "neuron", "habana"),
+    table: pd.DataFrame | None = None,
+) -> dict[str, int]:
+    """The extended resources a node of this type offers once its device plugins run.
+
+    Each device plugin registers one resource with the kubelet and advertises one unit per
+    device it finds, which the node then reports in ``capacity`` and ``allocatable``:
+
+    * ``nvidia``: NVIDIA's device plugin (NVIDIA/k8s-device-plugin), ``nvidia.com/gpu``, one per
+      GPU;
+    * ``amd``: ROCm/k8s-device-plugin, ``amd.com/gpu``, one per GPU;
+    * ``neuron``: the AWS Neuron device plugin, ``aws.amazon.com/neuron`` per Neuron device and
+      ``aws.amazon.com/neuroncore`` per NeuronCore;
+    * ``habana``: Habana's device plugin, ``habana.ai/gaudi`` per Gaudi accelerator;
+    * ``efa``: aws-efa-k8s-device-plugin, ``vpc.amazonaws.com/efa`` per EFA interface.
+
+    The counts are those Karpenter derives from EC2 DescribeInstanceTypes
+    (karpenter-provider-aws ``pkg/providers/instancetype/types.go``: ``nvidiaGPUs``,
+    ``amdGPUs``, ``awsNeuronDevices``, ``awsNeuronCores``, ``habanaGaudis``, ``efas``).
+
+    Parameters
+    ----------
+    instance_type : str
+        A name in the table.
+    plugins : iterable of str
+        The device plugins running on the node; default every plugin but EFA's (EFA interfaces
+        are only offered where the EFA plugin is installed on purpose).
+    table : pandas.DataFrame, optional
+        A table from :func:`load_instance_table`; default the bundled one.
+
+    Returns
+    -------
+    dict of str to int
+        Resource name -> count [count], only the resources the type has (a type with no
+        device, or whose devices the table does not know, gives ``{}``).
+
+    Raises
+    ------
+    UnknownInstanceTypeError
+        If the type is not in the table.
+    ValueError
+        For a plugin name not in :data:`DEVICE_PLUGINS`.
+    """
+    names = [plugins] if isinstance(plugins, str) else list(plugins)
+    unknown = [p for p in names if p not in DEVICE_PLUGINS]
+    if unknown:
+        raise ValueError(
+            f"unknown device plugin(s) {', '.join(map(repr, unknown))}; valid: "
+            f"{', '.join(DEVICE_PLUGINS)}"
+        )
+    row = _row(instance_type, table)
+    out: dict[str, int] = {}
+    for plugin in names:
+        for column in DEVICE_PLUGINS[plugin]:
+            value = row.get(column)
+            if value is not None and not pd.isna(value) and int(value) > 0:
+                out[DEVICE_RESOURCES[column]] = int(value)
+    return out
+
+
+#: What the EBS CSI driver assumes for a type its table does not list (``GetVolumeLimits``).
+EBS_DEFAULT_ATTACHMENTS = 27
+
+
+def ebs_attachment_limits(
+    instance_type: str, table: pd.DataFrame | None = None
+) -> tuple[int, Literal["shared", "dedicated"]]:
+    """The attachment limit and its type the EBS CSI driver takes for an instance type.
+
+    kubernetes-sigs/aws-ebs-csi-driver (since v1.49.0) ``pkg/cloud/limits/volume_limits.go``
+    ``GetVolumeLimits``: Xen types 39, dedicated; types in its generated table their EC2
+    ``EbsInfo.MaximumEbsAttachments`` and ``AttachmentLimitType`` (a few it corrects to
+    dedicated); any other type 27, shared.
+
+    Parameters
+    ----------
+    instance_type : str
+        A name in the table.
+    table : pandas.DataFrame, optional
+        A table from :func:`load_instance_table`; default the bundled one.
+
+    Returns
+    -------
+    tuple of (int, str)
+        Attachments [count] and ``"shared"`` (ENIs count against them too) or
+        ``"dedicated"`` (EBS volumes only).
+    """
+    row = _row(instance_type, table)
+    limit = row.get("ebs_attachment_limit")
+    if limit is None or pd.isna(limit):
+        return EBS_DEFAULT_ATTACHMENTS, "shared"
+    kind = row.get("ebs_attachment_limit_type")
+    return int(limit), "dedicated" if kind == "dedicated" else "shared"
+
+
+def ebs_volume_limit(
+    instance_type: str,
+    *,
+    attached_enis: int = 1,
+    block_device_mappings: int = 0,
+    reserved_volume_attachments: int | None = None,
+    volume_attach_limit: int | None = None,
+    table: pd.DataFrame | None = None,
+) -> int:
+    """The EBS volumes the EBS CSI driver lets the scheduler attach to one node.
+
+    The driver's node service reports this as its CSINode ``allocatable.count``, which the
+    scheduler's NodeVolumeLimits filter enforces (aws-ebs-csi-driver ``pkg/driver/node.go``
+    ``getVolumesLimit``, v1.49.0 and later):
+
+    1. ``--volume-attach-limit`` set: that value, nothing else;
+    2. else the type's limit (:func:`ebs_attachment_limits`), minus the reserved attachments:
+       ``--reserved-volume-attachments``, or by default the instance's EBS block device
+       mappings plus 1 for the root volume;
+    3. a shared limit also loses ``attached_enis - 1`` (the primary ENI is already counted);
+    4. never below 1 (Kubernetes would read 0 as no limit).
+
+    Parameters
+    ----------
+    instance_type : str
+        A name in the table.
+    attached_enis : int
+        ENIs attached to the instance when the driver starts [count] (the VPC CNI adds ENIs
+        as pods need addresses; the driver reads the count once).
+    block_device_mappings : int
+        EBS block device mappings of the instance besides the root volume [count].
+    reserved_volume_attachments : int, optional
+        ``--reserved-volume-attachments``; None = auto (``block_device_mappings + 1``).
+    volume_attach_limit : int, optional
+        ``--volume-attach-limit``; None = not set.
+    table : pandas.DataFrame, optional
+        A table from :func:`load_instance_table`; default the bundled one.
+
+    Returns
+    -------
+    int
+        Volumes [count].
+
+    Raises
+    ------
+    ValueError
+        For a negative count or an ENI count below 1.
+    """
+    for name, value in (
+        ("block_device_mappings", block_device_mappings),
+        ("reserved_volume_attachments", reserved_volume_attachments),
+        ("volume_attach_limit", volume_attach_limit),
+    ):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 0
+        ):
+            raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+    if isinstance(attached_enis, bool) or not isinstance(attached_enis, int) or attached_enis < 1:
+        raise ValueError(f"attached_enis must be an integer >= 1, got {attached_enis!r}")
+    if volume_attach_limit is not None:
+        return volume_attach_limit
+    limit, kind = ebs_attachment_limits(instance_type, table)
+    reserved = (
+        block_device_mappings + 1
+        if reserved_volume_attachments is None
+        else reserved_volume_attachments
+    )
+    limit -= reserved
+    if kind == "shared":
+        limit -= attached_enis - 1
+    return max(limit, 1)
+
+
+def with_unlisted_type(table: pd.DataFrame | None, name: str, pods: int) -> pd.DataFrame:
+    """A table with one more type for nodes whose instance type is unknown (a snapshot's nodes
+    without the instance-type label): one ENI with ``pods + 1`` addresses, so its pod IPs never
+    limit below ``pods``; no sizes (such nodes carry their own allocatable).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame, optional
+        The table to extend; default the bundled one.
+    name : str
+        The type's name.
+    pods : int
+        The most pods a node of it allows [count].
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new table (the given one is not changed).
+    """
+    base = _bundled() if table is None else table
+    entry = _check_entry("<unlisted>", name, {"enis": 1, "ipv4_per_eni": max(int(pods), 1) + 1})
+    row = pd.DataFrame.from_dict({name: entry}, orient="index", columns=list(COLUMNS))
+    merged = pd.concat([base.drop(index=[name], errors="ignore"), row]).sort_index()
+    merged.index.name = "instance_type"
+    merged.attrs = dict(base.attrs)
+    return _normalise(merged)

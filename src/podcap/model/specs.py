@@ -26,10 +26,18 @@ from podcap.model.capacity import (
     default_max_pods_policy,
 )
 from podcap.model.instances import lookup
-from podcap.model.subnets import Subnet, check_disjoint
+from podcap.model.subnets import PodNetwork, Subnet, check_disjoint
 from podcap.model.validation import invalid_label, label_key_errors, label_value_errors
 
-__all__ = ["Cluster", "NodeGroup", "Taint", "Toleration", "VpcCni", "toleration_problem"]
+__all__ = [
+    "Cluster",
+    "EbsCsiDriver",
+    "NodeGroup",
+    "Taint",
+    "Toleration",
+    "VpcCni",
+    "toleration_problem",
+]
 
 TaintEffect = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
 EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
@@ -464,6 +472,35 @@ def _labels(value: Any, where: str) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
+class EbsCsiDriver:
+    """The EBS CSI driver's node plugin settings that change a node's attachment limit.
+
+    Parameters
+    ----------
+    volume_attach_limit : int, optional
+        ``--volume-attach-limit``: the limit itself [volumes].
+    reserved_volume_attachments : int, optional
+        ``--reserved-volume-attachments`` [volumes]; default the block device mappings + 1.
+    block_device_mappings : int
+        EBS volumes the node's launch template attaches besides the root volume [volumes].
+    """
+
+    volume_attach_limit: int | None = None
+    reserved_volume_attachments: int | None = None
+    block_device_mappings: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("volume_attach_limit", "reserved_volume_attachments", "block_device_mappings"):
+            value = getattr(self, name)
+            if value is None and name != "block_device_mappings":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise InvalidSpecError(
+                    f"EbsCsiDriver.{name} must be an integer >= 0, got {short_repr(value)}"
+                )
+
+
+@dataclass(frozen=True)
 class NodeGroup:
     """A group of identical nodes.
 
@@ -493,7 +530,9 @@ class NodeGroup:
     unschedulable : bool
         Cordoned nodes.
     extended_resources : mapping, optional
-        Extended resources per node, e.g. ``{"nvidia.com/gpu": 8}`` [count].
+        Extended resources per node, e.g. ``{"nvidia.com/gpu": 8}`` [count], and pre-allocated
+        huge pages, e.g. ``{"hugepages-2Mi": 1 << 30}`` [bytes] (they come out of allocatable
+        memory, as the kubelet reports them).
     subnets : sequence of Subnet, optional
         The group's subnets, at most one per zone; every zone of the group needs one when any is
         given.  Nodes take their addresses there (node launches, ENIs, IPs, prefixes).
@@ -503,6 +542,13 @@ class NodeGroup:
         missing keys keep the model's value.
     node_names : sequence of str, optional
         Names of the nodes (one per node) instead of ``<group>-<i>``.
+    node_zones : sequence of str, optional
+        The zone of each node (one per node, each one of ``zones``) instead of round-robin.
+    ebs_csi : EbsCsiDriver, optional
+        The EBS CSI driver's node plugin flags (attachment limit overrides).
+    pod_network : PodNetwork, optional
+        An overlay or routed CNI (Calico, Cilium, flannel, ...) instead of the VPC CNI: pods
+        take addresses from the node's pod CIDR, not from ENIs (``cni`` is then unused).
     """
 
     name: str
@@ -520,8 +566,16 @@ class NodeGroup:
     subnets: tuple[Subnet, ...] = ()
     allocatable: Mapping[str, int] | None = None
     node_names: tuple[str, ...] = ()
+    node_zones: tuple[str, ...] = ()
+    ebs_csi: EbsCsiDriver | None = None
+    pod_network: PodNetwork | None = None
 
     def __post_init__(self) -> None:
+        if self.pod_network is not None and not isinstance(self.pod_network, PodNetwork):
+            raise InvalidSpecError(
+                f"NodeGroup {self.name!r}: pod_network must be a podcap.PodNetwork, got "
+                f"{type(self.pod_network).__name__}"
+            )
         where = f"NodeGroup {self.name!r}"
         _as_int(self, ("count", "max_pods"))
         raw_ext = self.extended_resources or {}
@@ -534,7 +588,7 @@ class NodeGroup:
         for key, amount in ext.items():
             if (
                 not isinstance(key, str)
-                or "/" not in key
+                or ("/" not in key and not key.startswith("hugepages-"))
                 or isinstance(amount, bool)
                 or not isinstance(amount, int)
                 or not 0 <= amount <= _INT64_MAX
@@ -654,6 +708,18 @@ class NodeGroup:
         if len(set(node_names)) != len(node_names):
             raise InvalidSpecError(f"{where}: node_names has duplicates")
         object.__setattr__(self, "node_names", node_names)
+        node_zones = tuple(str(z) for z in (self.node_zones or ()))
+        if node_zones and len(node_zones) != self.count:
+            raise InvalidSpecError(
+                f"{where}: node_zones has {len(node_zones)} zones for count={self.count}"
+            )
+        stray_zones = sorted(set(node_zones) - set(self.zone_list))
+        if stray_zones:
+            raise InvalidSpecError(
+                f"{where}: node_zones names zone(s) {', '.join(stray_zones)} that are not zones "
+                f"of the group ({', '.join(self.zone_list)})"
+            )
+        object.__setattr__(self, "node_zones", node_zones)
 
     @property
     def zone_list(self) -> tuple[str, ...]:

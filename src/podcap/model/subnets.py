@@ -253,3 +253,124 @@ class SubnetState:
 
 
 __all__ += ["AWS_RESERVED_COUNT", "BLOCK"]
+
+
+#: CNIs whose pods take addresses from the node's pod CIDR (``node.spec.podCIDR``, allocated by
+#: kube-controller-manager), with the addresses of that block a node cannot give to pods besides
+#: its network and broadcast addresses: the bridge's gateway (host-local IPAM's ``rangeStart``
+#: is the second address), or Cilium's router (``cilium_host``) and health endpoint.
+NODE_CIDR_CNIS: dict[str, int] = {
+    "kubenet": 1,
+    "flannel": 1,
+    "canal": 1,
+    "kindnet": 1,
+    "kuberouter": 1,
+    "kopeio": 1,
+    "cilium": 2,
+}
+#: CNIs with their own IP pools (not the node's pod CIDR): Calico's IPAM hands out /26 blocks of
+#: its pool to nodes on demand and borrows from other nodes' blocks, so no per-node limit.
+POOL_CNIS: tuple[str, ...] = ("calico",)
+#: kube-controller-manager ``--node-cidr-mask-size`` for IPv4 (``pkg/controller/nodeipam``
+#: ``DefaultNodeMaskCIDRIPv4``).
+DEFAULT_NODE_CIDR_MASK_SIZE = 24
+
+
+@dataclass(frozen=True)
+class PodNetwork:
+    """A pod network that is not the VPC: an overlay or routed CNI with its own addresses.
+
+    kube-controller-manager (``--allocate-node-cidrs``) splits the cluster CIDR
+    (``--cluster-cidr``; kOps ``networking.podCIDR``, by default the upper half of
+    ``nonMasqueradeCIDR``) into one block of ``--node-cidr-mask-size`` per node.  CNIs using
+    host-local style IPAM give pods addresses from their node's block; a node that finds no free
+    block gets none (``CIDRNotAvailable``) and its pods no address.  Pods take no VPC address.
+
+    Parameters
+    ----------
+    cni : str
+        ``calico``, ``cilium``, ``flannel``, ``canal``, ``kindnet``, ``kuberouter``, ``kopeio``,
+        ``kubenet``.
+    cluster_cidr : str
+        The pod network (IPv4 CIDR), e.g. ``100.96.0.0/11``.
+    node_cidr_mask_size : int
+        Prefix length of each node's block [bits]; default 24.
+
+    Raises
+    ------
+    InvalidSpecError
+        For an unknown CNI, a CIDR that is not IPv4, or a mask not within the cluster CIDR's
+        prefix length and 30.
+    """
+
+    cni: str
+    cluster_cidr: str
+    node_cidr_mask_size: int = DEFAULT_NODE_CIDR_MASK_SIZE
+
+    def __post_init__(self) -> None:
+        known = (*NODE_CIDR_CNIS, *POOL_CNIS)
+        if self.cni not in known:
+            raise InvalidSpecError(
+                f"PodNetwork.cni: unknown CNI {self.cni!r}; valid: {', '.join(known)} (the VPC "
+                "CNI, and Cilium's ENI IPAM, are modelled by VpcCni)"
+            )
+        net = _network_any(self.cluster_cidr, "PodNetwork.cluster_cidr")
+        object.__setattr__(self, "cluster_cidr", str(net))
+        mask = self.node_cidr_mask_size
+        if isinstance(mask, bool) or not isinstance(mask, int) or not net.prefixlen <= mask <= 30:
+            raise InvalidSpecError(
+                f"PodNetwork.node_cidr_mask_size: expected an integer from {net.prefixlen} (the "
+                f"cluster CIDR's prefix) to 30, got {mask!r}"
+            )
+
+    @property
+    def per_node(self) -> bool:
+        """Whether pods take their addresses from the node's own block."""
+        return self.cni in NODE_CIDR_CNIS
+
+    @property
+    def usable_addresses(self) -> int:
+        """Host addresses of the whole pod network (network and broadcast excluded) [count]."""
+        return ipaddress.ip_network(self.cluster_cidr).num_addresses - 2
+
+    @property
+    def node_blocks(self) -> int:
+        """Node CIDR blocks in the cluster CIDR: the most nodes that get one [count]."""
+        prefix = ipaddress.ip_network(self.cluster_cidr).prefixlen
+        return 1 << (self.node_cidr_mask_size - prefix)
+
+    @property
+    def pod_addresses_per_node(self) -> int | None:
+        """Addresses a node can give its pods [count]; None when not limited per node."""
+        if not self.per_node:
+            return None
+        return (1 << (32 - self.node_cidr_mask_size)) - 2 - NODE_CIDR_CNIS[self.cni]
+
+
+def pod_network_capacity(network: PodNetwork) -> dict[str, int | None]:
+    """What a pod network holds.
+
+    Parameters
+    ----------
+    network : PodNetwork
+
+    Returns
+    -------
+    dict
+        ``usable_addresses`` (the whole network, network and broadcast excluded), ``node_blocks``
+        (nodes that can get a pod CIDR; None for a CNI with its own pools),
+        ``pod_addresses_per_node`` (None when not limited per node) [count].
+
+    Examples
+    --------
+    >>> pod_network_capacity(PodNetwork("flannel", "172.30.0.0/16"))["usable_addresses"]
+    65534
+    """
+    return {
+        "usable_addresses": network.usable_addresses,
+        "node_blocks": network.node_blocks if network.per_node else None,
+        "pod_addresses_per_node": network.pod_addresses_per_node,
+    }
+
+
+__all__ += ["DEFAULT_NODE_CIDR_MASK_SIZE", "PodNetwork", "pod_network_capacity"]

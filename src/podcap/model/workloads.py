@@ -22,10 +22,13 @@ __all__ = [
     "LimitRangeItem",
     "PodAffinityTerm",
     "PodTemplate",
+    "PodVolume",
     "PreferredNodeTerm",
     "PriorityClass",
     "ResourceQuota",
+    "RuntimeClass",
     "SpreadConstraint",
+    "VolumeTopology",
     "WeightedPodAffinityTerm",
     "Workload",
     "priority_class_problem",
@@ -238,6 +241,33 @@ class PreferredNodeTerm:
 
 
 @dataclass(frozen=True)
+class PodVolume:
+    """A volume of a pod that is backed by a PersistentVolumeClaim.
+
+    ``source``: ``"claim"`` (``persistentVolumeClaim.claimName``: one claim every pod of the
+    workload shares), ``"template"`` (a StatefulSet's ``volumeClaimTemplates``: one claim per
+    pod, ``<name>-<statefulset>-<ordinal>``) or ``"ephemeral"`` (a generic ephemeral volume:
+    one claim per pod, ``<pod>-<volume>``).  ``storage_class`` is the claim template's
+    ``storageClassName`` (None: unset, the default StorageClass; ``""``: no class); for
+    ``"claim"`` it is taken from the PersistentVolumeClaim object.
+    """
+
+    name: str
+    source: Literal["claim", "template", "ephemeral"]
+    storage_class: str | None = None
+
+
+@dataclass(frozen=True)
+class VolumeTopology:
+    """Where a pod's volume lets it run: nodes matching one of ``terms`` (ORed; each term's
+    requirements ANDed), with the scheduler's reason for the others (VolumeBinding)."""
+
+    terms: tuple[tuple[NodeSelectorRequirement, ...], ...]
+    reason: str
+    volume: str = ""
+
+
+@dataclass(frozen=True)
 class PodTemplate:
     """What every replica of a workload asks for."""
 
@@ -262,6 +292,16 @@ class PodTemplate:
     preemption_policy: Literal["PreemptLowerPriority", "Never"] = "PreemptLowerPriority"
     # (protocol, hostIP, port) of the containers' host ports ("0.0.0.0" binds every address)
     host_ports: tuple[tuple[str, str, int], ...] = ()
+    # pod-level spec.resources as written (KEP-2837) [m for cpu, base units otherwise]
+    pod_resource_requests: ResourceMap = field(default_factory=dict)
+    pod_resource_limits: ResourceMap = field(default_factory=dict)
+    runtime_class_name: str = ""
+    volumes: tuple[PodVolume, ...] = ()
+    # what the volumes mean on this cluster (podcap.model.volumes.resolve_volumes): EBS volumes
+    # each pod attaches, where they let it run, and why no node can take it (PreFilter)
+    volume_attach: int = 0
+    volume_topology: tuple[VolumeTopology, ...] = ()
+    volume_block: str = ""
 
     @property
     def has_pod_affinity(self) -> bool:
@@ -360,6 +400,18 @@ class Autoscaler:
         if replicas == 0:
             return 0
         return max(self.min_replicas, min(replicas, self.max_replicas))
+
+
+@dataclass(frozen=True)
+class RuntimeClass:
+    """A RuntimeClass (``node.k8s.io/v1``): its ``overhead.podFixed`` [m for cpu, base units
+    otherwise], which the RuntimeClass admission plugin copies into every pod naming it."""
+
+    name: str
+    handler: str
+    overhead: ResourceMap = field(default_factory=dict)
+    source: str = ""
+    scheduling: bool = False  # has a ``scheduling`` section (node selector / tolerations)
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,8 @@ def launch(fleet: Fleet) -> tuple[Fleet, SubnetState | None, pd.DataFrame]:
                     f"InsufficientFreeAddressesInSubnet: subnet {cidr} has no free address for "
                     "the node's primary network interface"
                 )
+    for gi, reason in _without_node_cidr(fleet, started).items():
+        reasons.setdefault(gi, reason)
     counts = np.bincount(fleet.group, minlength=len(fleet.groups))
     up = np.bincount(fleet.group[started], minlength=len(fleet.groups))
     frame = pd.DataFrame(
@@ -77,6 +79,31 @@ def launch(fleet: Fleet) -> tuple[Fleet, SubnetState | None, pd.DataFrame]:
     return fleet.take(started), subnet_state, frame
 
 
+def _without_node_cidr(fleet: Fleet, started: npt.NDArray[np.bool_]) -> dict[int, str]:
+    """Nodes of an overlay pod network beyond its node CIDR blocks get no pod CIDR from
+    kube-controller-manager (event ``CIDRNotAvailable``); their CNI has no addresses, so they do
+    not become Ready.  Blocks go to nodes in node order; ``started`` is updated in place."""
+    reasons: dict[int, str] = {}
+    by_network: dict[tuple[str, int], list[int]] = {}
+    for gi, g in enumerate(fleet.groups):
+        net = g.pod_network
+        if net is not None and net.per_node:
+            by_network.setdefault((net.cluster_cidr, net.node_cidr_mask_size), []).append(gi)
+    for (cidr, mask), group_ids in by_network.items():
+        blocks = fleet.groups[group_ids[0]].pod_network.node_blocks  # type: ignore[union-attr]
+        nodes = np.flatnonzero(np.isin(fleet.group, group_ids) & started)
+        over = nodes[blocks:]
+        if over.size == 0:
+            continue
+        started[over] = False
+        for gi in np.unique(fleet.group[over]):
+            reasons[int(gi)] = (
+                f"CIDRNotAvailable: the pod network {cidr} holds {blocks} node CIDRs of /{mask}; "
+                "a node beyond them gets no pod CIDR and its pods no address"
+            )
+    return reasons
+
+
 def pod_address_limits(
     fleet: Fleet,
     ip_pods: npt.NDArray[np.int64],
@@ -89,8 +116,8 @@ def pod_address_limits(
     pools: list[tuple[npt.NDArray[np.int64], NodePool]] = []
     for gi, g in enumerate(fleet.groups):
         idx = np.flatnonzero(fleet.group == gi)
-        if idx.size == 0:
-            continue
+        if idx.size == 0 or g.pod_network is not None:
+            continue  # an overlay's pods take node-CIDR addresses (fleet.pod_ips), no VPC ones
         cni = g.cni_settings
         facts = fleet.facts[gi]
         n = idx.size

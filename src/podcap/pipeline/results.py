@@ -14,11 +14,14 @@ from podcap.model.fleet import Fleet
 from podcap.scheduler.framework import Filters, NodeState, PodClass
 
 __all__ = [
+    "NODECLAIM_COLUMNS",
     "OUTCOMES",
     "WORKLOAD_COLUMNS",
     "SimulationResult",
     "binding_limit",
+    "empty_nodeclaims",
     "node_usage_frame",
+    "nodeclaims_frame",
     "nodes_frame",
 ]
 
@@ -39,6 +42,52 @@ WORKLOAD_COLUMNS = (
     "memory_request_mib",
     "desired_from",
 )
+
+#: Columns of ``SimulationResult.nodeclaims``.
+NODECLAIM_COLUMNS = (
+    "nodeclaim",
+    "batch",
+    "node",
+    "nodepool",
+    "instance_type",
+    "capacity_type",
+    "zone",
+    "pods",
+    "cpu_requested_millicores",
+    "cpu_allocatable_millicores",
+    "memory_requested_mib",
+    "memory_allocatable_mib",
+    "price_per_hour",
+)
+
+
+def empty_nodeclaims() -> pd.DataFrame:
+    """A nodeclaims frame without rows."""
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in NODECLAIM_COLUMNS})
+
+
+def nodeclaims_frame(claims: Any, nodes: list[str], batches: list[int]) -> pd.DataFrame:
+    """One row per NodeClaim (see :attr:`SimulationResult.nodeclaims`)."""
+    if not claims:
+        return empty_nodeclaims()
+    return pd.DataFrame(
+        {
+            "nodeclaim": [f"{c.nodepool}-{i}" for i, c in enumerate(claims)],
+            "batch": np.array(batches, dtype=np.int64),
+            "node": nodes,
+            "nodepool": [c.nodepool for c in claims],
+            "instance_type": [c.instance_type for c in claims],
+            "capacity_type": [c.capacity_type for c in claims],
+            "zone": pd.Series([c.zone for c in claims], dtype=object),
+            "pods": np.array([c.pods for c in claims], dtype=np.int64),
+            "cpu_requested_millicores": np.array([c.requested[0] for c in claims], np.int64),
+            "cpu_allocatable_millicores": np.array([c.allocatable[0] for c in claims], np.int64),
+            "memory_requested_mib": np.array([c.requested[1] / _MIB for c in claims]),
+            "memory_allocatable_mib": np.array([c.allocatable[1] / _MIB for c in claims]),
+            "price_per_hour": pd.Series([c.price_per_hour for c in claims], dtype=object),
+        },
+        columns=list(NODECLAIM_COLUMNS),
+    )
 
 
 @dataclass
@@ -76,6 +125,16 @@ class SimulationResult:
     node_groups : pandas.DataFrame
         One row per node group: ``nodes``, ``started``, ``not_started`` and the ``reason``
         (a node without a free address in its subnet does not start).
+    nodeclaims : pandas.DataFrame
+        The nodes Karpenter launched for pending pods (one row per NodeClaim):
+        ``nodeclaim``, ``batch`` (0: Karpenter's answer for the pods the scheduler left
+        pending; 1, 2, ...: later batches for pods the scheduler then placed elsewhere than
+        Karpenter planned), ``node, nodepool, instance_type, capacity_type`` (``on-demand`` or
+        ``spot``), ``zone`` (None when Karpenter leaves the zone to EC2), ``pods`` (planned by
+        Karpenter), ``cpu_requested_millicores``, ``cpu_allocatable_millicores``,
+        ``memory_requested_mib``, ``memory_allocatable_mib`` (requests include the DaemonSet
+        overhead) and ``price_per_hour`` [USD/h] (None when unknown, e.g. spot without the
+        user's spot prices).  Empty without NodePools.
     """
 
     workloads: pd.DataFrame
@@ -84,6 +143,15 @@ class SimulationResult:
     skipped: list[str] = field(default_factory=list)
     subnets: pd.DataFrame = field(default_factory=pd.DataFrame)
     node_groups: pd.DataFrame = field(default_factory=pd.DataFrame)
+    nodeclaims: pd.DataFrame = field(default_factory=empty_nodeclaims)
+
+    @property
+    def cost_per_hour(self) -> float | None:
+        """Hourly price of the NodeClaims launched [USD/h] (None when a price is unknown)."""
+        prices = self.nodeclaims["price_per_hour"]
+        if prices.isna().any():
+            return None
+        return float(prices.sum())
 
     def __repr__(self) -> str:
         w = self.workloads
@@ -108,6 +176,31 @@ class SimulationResult:
             lines.append("why:")
             for _, row in problems.iterrows():
                 lines.append(f"  {row['namespace']}/{row['name']}: {row['reason']}")
+        claims = self.nodeclaims
+        if len(claims):
+            lines.append("")
+            cost = self.cost_per_hour
+            known = claims["price_per_hour"].dropna()
+            total = (
+                f"${cost:.4f}/h"
+                if cost is not None
+                else f"${float(known.sum()):.4f}/h for {len(known)} of them (no price for the rest)"
+            )
+            lines.append(f"Karpenter launched {len(claims)} node(s), {total}:")
+            summary = (
+                claims.assign(zone=claims["zone"].fillna("-"))
+                .groupby(
+                    ["batch", "nodepool", "instance_type", "capacity_type", "zone"], sort=False
+                )
+                .agg(
+                    nodes=("nodeclaim", "size"),
+                    pods=("pods", "sum"),
+                    price_per_hour=("price_per_hour", "first"),
+                )
+                .reset_index()
+            )
+            with pd.option_context("display.width", 200, "display.max_columns", None):
+                lines.append(summary.to_string(index=False))
         if self.skipped:
             lines.append(f"skipped {len(self.skipped)} object(s): {'; '.join(self.skipped)}")
         return "\n".join(lines)

@@ -9,7 +9,8 @@ from typing import Any
 
 import pandas as pd
 
-from podcap.io.clusters import NodeConfigSource, read_cluster_input
+from podcap.errors import InvalidManifestError
+from podcap.io.clusters import NodeConfigSource, read_cluster_input, read_node_pools
 from podcap.model.specs import VpcCni
 from podcap.pipeline.state import ClusterState
 
@@ -26,6 +27,10 @@ def read_cluster(
     var_files: Sequence[str | os.PathLike[str]] = (),
     cluster_name: str | None = None,
     node_config: NodeConfigSource | Mapping[str, NodeConfigSource] | None = None,
+    node_pools: str | os.PathLike[str] | None = None,
+    zones: Sequence[str] = (),
+    region: str = "us-east-1",
+    prices: pd.DataFrame | None = None,
 ) -> ClusterState:
     """Read a cluster from any supported file, detecting its format.
 
@@ -57,6 +62,18 @@ def read_cluster(
         ``systemReserved``, ``evictionHard``, ``maxPodsExpression``, kubelet flags): a file or
         text (YAML, or MIME user data) or a parsed document for every node group, or a mapping
         of node-group name (``"*"``: every group) to one.
+    node_pools : path, optional
+        A YAML file (or directory of them) with Karpenter ``NodePool`` and ``EC2NodeClass``
+        documents, beside any cluster source (they may also be in the cluster file itself).
+    zones : sequence of str
+        Karpenter: the zones of the EC2NodeClass's subnets (not knowable offline); default the
+        NodePools' zone requirements, else the zones of the cluster's nodes.
+    region : str
+        Karpenter: the region whose on-demand prices apply (regions without bundled prices
+        use us-east-1's, as Karpenter does before it reads the price list).
+    prices : pandas.DataFrame, optional
+        Karpenter: the user's prices (``instance_type, capacity_type, usd_per_hour``); the only
+        source of spot prices.
 
     Returns
     -------
@@ -73,15 +90,37 @@ def read_cluster(
         When the file is none of the formats: the message lists each format tried and why it
         did not match, or names the field that is wrong in the format it is.
     """
-    return ClusterState.of(
-        read_cluster_input(
-            source,
-            system_pods=system_pods,
-            cni=cni,
-            table=table,
-            variables=variables,
-            var_files=var_files,
-            cluster_name=cluster_name,
-            node_config=node_config,
-        )
+    ci = read_cluster_input(
+        source,
+        system_pods=system_pods,
+        cni=cni,
+        table=table,
+        variables=variables,
+        var_files=var_files,
+        cluster_name=cluster_name,
+        node_config=node_config,
     )
+    if node_pools is not None:
+        extra, skipped = read_node_pools(node_pools)
+        if ci.karpenter is not None:
+            raise InvalidManifestError(
+                f"{source} already holds Karpenter NodePools; give them in one place "
+                f"(not also in {node_pools})"
+            )
+        ci.karpenter = extra
+        ci.skipped = [*ci.skipped, *skipped]
+    state = ClusterState.of(ci)
+    k = state.karpenter
+    if k is not None and (zones or region != "us-east-1" or prices is not None):
+        state = state.with_node_pools(
+            k.node_pools,
+            k.node_classes.values(),
+            zones=zones or k.zones,
+            region=region,
+            prices=prices,
+        )
+    elif k is None and (zones or prices is not None):
+        raise InvalidManifestError(
+            f"{source}: zones and prices apply to Karpenter NodePools, and there are none"
+        )
+    return state

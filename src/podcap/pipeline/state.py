@@ -25,7 +25,9 @@ from podcap.io.snapshot import EXISTING_COLUMNS
 from podcap.model.admission import AdmittedPod
 from podcap.model.disruption import DisruptionBudget
 from podcap.model.fleet import RESOURCES, Fleet, build_fleet
+from podcap.model.karpenter import Karpenter, NodeClass, NodePool
 from podcap.model.specs import Cluster
+from podcap.model.volumes import Storage
 from podcap.model.workloads import (
     BUILTIN_PRIORITIES,
     Autoscaler,
@@ -34,6 +36,7 @@ from podcap.model.workloads import (
     PodTemplate,
     PriorityClass,
     ResourceQuota,
+    RuntimeClass,
     Workload,
     WorkloadKind,
 )
@@ -128,12 +131,19 @@ class ClusterState:
         namespaced ones).
     workloads : mapping
         Workloads in effect by ``(namespace, kind, name)``, in creation order.
+    runtime_classes : mapping
+        RuntimeClasses by name (their overhead is admission's).
+    storage : Storage
+        StorageClasses, PersistentVolumeClaims and PersistentVolumes in effect.
     cohorts : tuple of Cohort
         The pods that exist, in the order they took their addresses.
     observed : frozenset of key
         Workloads known only from their pods (a kubectl snapshot): never scaled; an evicted
         pod is recreated with the requests it was observed with when its owner is a controller
         (ReplicaSet, StatefulSet, Job, ...), and is gone when it is a bare or static pod.
+    karpenter : Karpenter, optional
+        Karpenter's NodePools and EC2NodeClasses: when the state settles, pods the scheduler
+        leaves pending get new nodes as Karpenter would launch them.
     source : str
         What the state was read from (``"podcap cluster file"``, ``"kubectl JSON snapshot"``,
         ...; empty for a state built in code).
@@ -151,6 +161,8 @@ class ClusterState:
     autoscalers: Mapping[tuple[str, str], Autoscaler] = field(default_factory=dict)
     budgets: Mapping[tuple[str, str], DisruptionBudget] = field(default_factory=dict)
     workloads: Mapping[Key, Workload] = field(default_factory=dict)
+    runtime_classes: Mapping[str, RuntimeClass] = field(default_factory=dict)
+    storage: Storage = field(default_factory=Storage)
     cohorts: tuple[Cohort, ...] = ()
     observed: frozenset[Key] = frozenset()
     observed_pods: dict[Key, AdmittedPod] = field(default_factory=dict)
@@ -161,6 +173,7 @@ class ClusterState:
     skipped: tuple[str, ...] = ()
     implied: tuple[str, ...] = ()
     full_fleet: Fleet | None = None
+    karpenter: Karpenter | None = None
 
     # ---- construction --------------------------------------------------------------------
     @classmethod
@@ -267,6 +280,13 @@ class ClusterState:
                 cohorts = [c for c in cohorts if c.key != key]
             workloads[wl.key] = wl
             evicted.discard(wl.key)
+        runtime_classes = {
+            **self.runtime_classes,
+            **{rc.name: rc for rc in manifests.runtime_classes},
+        }
+        storage = self.storage.merged(
+            manifests.storage_classes, manifests.claims, manifests.persistent_volumes
+        )
         budgets = dict(self.budgets)
         for pdb in manifests.budgets:
             budgets[(pdb.namespace, pdb.name)] = pdb
@@ -314,6 +334,11 @@ class ClusterState:
             for c in (*w.template.containers, *w.template.init_containers)
             for r in (*c.requests, *c.limits)
         } | {r for w in manifests.workloads for r in w.template.overhead}
+        requested |= {
+            r
+            for w in manifests.workloads
+            for r in (*w.template.pod_resource_requests, *w.template.pod_resource_limits)
+        } | {r for rc in manifests.runtime_classes for r in rc.overhead}
         return replace(
             self.with_resources(requested),
             namespaces=frozenset(namespaces),
@@ -322,6 +347,8 @@ class ClusterState:
             quotas=dict(quotas),
             autoscalers=autoscalers,
             budgets=budgets,
+            runtime_classes=runtime_classes,
+            storage=storage,
             workloads=dict(workloads),
             cohorts=tuple(cohorts),
             observed=frozenset(observed),
@@ -483,6 +510,88 @@ class ClusterState:
             groups.append(g)
         return self.replace_node_groups(Cluster(groups, table=self.cluster.table))
 
+    def remove_nodes(self, names: Iterable[str]) -> ClusterState:
+        """The nodes terminated: their pods are evicted (their controllers recreate them when
+        the state settles; a bare Pod is gone).  For "these nodes go: what stays pending?".
+
+        Parameters
+        ----------
+        names : iterable of str
+            Node names (``result.nodes["node"]``).
+        """
+        gone = [str(n) for n in names]
+        known = set(self.fleet.names.astype(str))
+        unknown = [n for n in gone if n not in known]
+        if unknown:
+            raise InvalidSpecError(
+                f"no node(s) {', '.join(unknown[:5])} in the cluster ({self.fleet.size} nodes)"
+            )
+        drop = set(gone)
+        groups = []
+        for gi, g in enumerate(self.fleet.groups):
+            names_g = [str(n) for n in self.fleet.names[self.fleet.group == gi]]
+            if not drop & set(names_g):
+                groups.append(g)
+                continue
+            keep = tuple(n for n in names_g if n not in drop)
+            if keep:
+                zone_of = {
+                    str(n): self.fleet.zones[int(z)]
+                    for n, z in zip(self.fleet.names, self.fleet.zone, strict=True)
+                }
+                groups.append(
+                    replace(
+                        g,
+                        count=len(keep),
+                        node_names=keep,
+                        node_zones=tuple(zone_of[n] for n in keep),
+                    )
+                )
+        for g in self.cluster.node_groups:  # groups that had no started nodes stay
+            if all(g.name != x.name for x in self.fleet.groups):
+                groups.append(g)
+        order = {g.name: i for i, g in enumerate(self.cluster.node_groups)}
+        groups.sort(key=lambda g: order.get(g.name, len(order)))
+        return self.replace_node_groups(Cluster(groups, table=self.cluster.table))
+
+    def with_node_pools(
+        self,
+        node_pools: Iterable[NodePool],
+        node_classes: Iterable[NodeClass] = (),
+        *,
+        zones: Iterable[str] = (),
+        region: str = "us-east-1",
+        prices: pd.DataFrame | None = None,
+    ) -> ClusterState:
+        """Karpenter in the cluster: pods left pending get nodes from these NodePools.
+
+        Parameters
+        ----------
+        node_pools : iterable of NodePool
+        node_classes : iterable of NodeClass
+            The EC2NodeClasses the NodePools name; default one ``NodeClass()`` named
+            ``default``.
+        zones : iterable of str
+            Zones of the EC2NodeClass's subnets (unknowable offline); default the NodePools'
+            zone requirements, else the zones of the cluster's nodes.
+        region : str
+            Region for the bundled on-demand prices (others are priced from us-east-1).
+        prices : pandas.DataFrame, optional
+            The user's prices: ``instance_type, capacity_type, usd_per_hour``.
+        """
+        classes = {c.name: c for c in node_classes} or {"default": NodeClass()}
+        karpenter = Karpenter(
+            tuple(node_pools), classes, zones=tuple(zones), region=region, prices=prices
+        )
+        for pool in karpenter.node_pools:
+            if pool.node_class not in classes:
+                raise InvalidSpecError(
+                    f"NodePool {pool.name!r}: nodeClassRef names EC2NodeClass "
+                    f"{pool.node_class!r}, which is not given; EC2NodeClasses: "
+                    f"{', '.join(sorted(classes))}"
+                )
+        return replace(self, karpenter=karpenter)
+
     def drain(self, node_group: str) -> ClusterState:
         """``kubectl drain --ignore-daemonsets`` of every node of a group: the nodes are cordoned
         and their pods evicted, except DaemonSet pods."""
@@ -517,6 +626,7 @@ def _from_input(ci: ClusterInput) -> ClusterState:
             state = state.apply(load_manifests(docs))
     return replace(
         state,
+        karpenter=ci.karpenter,
         source=str(ci.format),
         skipped=tuple(ci.skipped),
         implied=tuple(ci.implied),

@@ -31,13 +31,17 @@ from podcap.io.manifests import Manifests, load_manifests
 from podcap.model.admission import AdmittedPod, QuotaState, admit, pod_tolerations
 from podcap.model.disruption import SCALABLE_KINDS, DisruptionBudget
 from podcap.model.fleet import POD_ENI, Fleet
+from podcap.model.specs import Cluster, NodeGroup
+from podcap.model.volumes import resolve_volumes, with_volume_limits
 from podcap.model.workloads import SPREAD_BY_DEFAULT, PodAffinityTerm, Workload
 from podcap.pipeline.addresses import CNI_ERROR, launch, pod_address_limits, subnet_error
 from podcap.pipeline.addresses import subnets_frame as _subnets_frame
+from podcap.pipeline.provision import NodeClaim, PendingPods, provision
 from podcap.pipeline.results import (
     OUTCOMES,
     WORKLOAD_COLUMNS,
     SimulationResult,
+    nodeclaims_frame,
     nodes_frame,
 )
 from podcap.pipeline.state import AutoscalingMode, ClusterState, Cohort, CronJobMode, Key
@@ -263,15 +267,180 @@ def settle(
     Returns
     -------
     (ClusterState, SimulationResult)
+
+    Notes
+    -----
+    With Karpenter in the state (:meth:`ClusterState.with_node_pools`), the pods the scheduler
+    leaves pending are packed into NodeClaims as Karpenter does
+    (:func:`podcap.pipeline.provision.provision`); the nodes start and the scheduler runs
+    again, which places the pending pods on them.  This repeats while Karpenter launches nodes
+    (at most ``_PROVISION_ROUNDS`` times).
     """
     _check_options(scoring, engine, seed, percentage_of_nodes_to_score)
+    options: dict[str, Any] = dict(
+        scoring=scoring,
+        engine=engine,
+        seed=seed,
+        percentage_of_nodes_to_score=percentage_of_nodes_to_score,
+        skipped=skipped,
+    )
+    nxt, result = _settle_once(state, **options)
+    karpenter = state.karpenter
+    if karpenter is None or not karpenter.node_pools:
+        return nxt, result
+    launched: list[NodeClaim] = []
+    names: list[str] = []
+    batches: list[int] = []
+    preempted = result.workloads.set_index(["namespace", "kind", "name"])["preempted"]
+    reasons: dict[Key, str] = {}
+    for batch in range(_PROVISION_ROUNDS):
+        pending = _provisionable(nxt)
+        if not pending:
+            break
+        claims, reasons = provision(
+            karpenter,
+            nxt.fleet,
+            pending,
+            _daemons(nxt),
+            nxt.cluster.table,
+            first_claim=len(launched),
+        )
+        if not claims:
+            break
+        nxt, new_names = _with_claims(nxt, claims, len(launched))
+        launched += claims
+        names += new_names
+        batches += [batch] * len(claims)
+        nxt, result = _settle_once(nxt, **options)
+        again = result.workloads.set_index(["namespace", "kind", "name"])["preempted"]
+        preempted = again.add(preempted, fill_value=0).astype(np.int64)
+    frame = result.workloads.copy()
+    keys = list(zip(frame["namespace"], frame["kind"], frame["name"], strict=True))
+    frame["preempted"] = [int(preempted.get(k, 0)) for k in keys]
+    pending_now = frame["pending"].to_numpy(dtype=np.int64)
+    for i, key in enumerate(keys):
+        why = reasons.get(key)
+        if why and pending_now[i] > 0:
+            text = str(frame.at[i, "reason"])
+            frame.at[i, "reason"] = f"{text}; Karpenter: {why}" if text else f"Karpenter: {why}"
+            codes = {c for c in str(frame.at[i, "limits"]).split(",") if c} | {"karpenter"}
+            frame.at[i, "limits"] = ",".join(sorted(codes))
+    result = replace(result, workloads=frame, nodeclaims=nodeclaims_frame(launched, names, batches))
+    return nxt, result
+
+
+_PROVISION_ROUNDS = 5
+
+
+def _provisionable(state: ClusterState) -> list[PendingPods]:
+    """Pending pods Karpenter would see: unschedulable, not DaemonSet pods, no nodeName."""
     fleet = state.fleet
-    full = state.full_fleet if state.full_fleet is not None else fleet
+    n_zones = len(fleet.zones)
+    out = []
+    for c in state.cohorts:
+        wl = state.workloads.get(c.key)
+        if c.pending <= 0 or c.pinned is not None or wl is None or wl.kind == "DaemonSet":
+            continue
+        if wl.template.node_name:
+            continue
+        zones: dict[str, int] = {}
+        if fleet.size:
+            own = state.workload_pods(c.key)
+            per_zone = np.bincount(fleet.zone, weights=own, minlength=n_zones)
+            zones = {fleet.zones[z]: int(v) for z, v in enumerate(per_zone) if v}
+        out.append(PendingPods(c.key, wl, c.pod, c.pending, c.seq, zones))
+    return out
+
+
+def _daemons(state: ClusterState) -> list[tuple[Workload, AdmittedPod]]:
+    """Each DaemonSet with its pod (its newest pod, so admission defaults count; else its
+    template admitted now), for Karpenter's DaemonSet overhead."""
+    out = []
+    for key, wl in state.workloads.items():
+        if wl.kind != "DaemonSet":
+            continue
+        mine = [c for c in state.cohorts if c.key == key]
+        if mine:
+            pod = max(mine, key=lambda c: c.seq).pod
+        else:
+            lrs = [lr for (ns, _), lr in state.limit_ranges.items() if ns == key[0]]
+            pod = admit(wl.template, lrs, state.runtime_classes)
+        if pod.ok:
+            out.append((wl, pod))
+    return out
+
+
+def _with_claims(
+    state: ClusterState, claims: Sequence[NodeClaim], first: int
+) -> tuple[ClusterState, list[str]]:
+    """The state with the NodeClaims' nodes started (one node group per NodeClaim shape)."""
+    resources = state.fleet.resources
+    shapes: dict[tuple[Any, ...], list[int]] = {}
+    for i, c in enumerate(claims):
+        shape = (c.nodepool, c.instance_type, c.capacity_type, c.node_zone)
+        shapes.setdefault(shape, []).append(i)
+    taken = {g.name for g in state.cluster.node_groups}
+    groups = list(state.cluster.node_groups)
+    names = [""] * len(claims)
+    for (pool, itype, ct, zone), idx in shapes.items():
+        c = claims[idx[0]]
+        alloc = c.allocatable
+        base = f"{pool}-{itype.replace('.', '-')}-{'od' if ct == 'on-demand' else ct}"
+        name = base
+        k = 1
+        while name in taken:
+            k += 1
+            name = f"{base}-{k}"
+        taken.add(name)
+        node_names = tuple(f"{pool}-nodeclaim-{first + i}" for i in idx)
+        for i, node in zip(idx, node_names, strict=True):
+            names[i] = node
+        extended = {
+            r: int(alloc[j])
+            for j, r in enumerate(resources)
+            if r not in ("cpu", "memory", "ephemeral-storage", POD_ENI) and alloc[j] > 0
+        }
+        groups.append(
+            NodeGroup(
+                name=name,
+                instance_type=itype,
+                count=len(idx),
+                zones=None if zone is None else (zone,),
+                overhead="karpenter",
+                labels=dict(c.labels),
+                taints=tuple(c.taints),
+                extended_resources=extended or None,
+                allocatable={
+                    "cpu": int(alloc[resources.index("cpu")]),
+                    "memory": int(alloc[resources.index("memory")]),
+                    "ephemeral-storage": int(alloc[resources.index("ephemeral-storage")]),
+                    "pods": int(alloc[-1]),
+                },
+                node_names=node_names,
+            )
+        )
+    cluster = Cluster(groups, table=state.cluster.table)
+    return state.replace_node_groups(cluster), names
+
+
+def _settle_once(
+    state: ClusterState,
+    *,
+    scoring: ScoringStrategy = "LeastAllocated",
+    engine: Engine = "fast",
+    seed: int | None = None,
+    percentage_of_nodes_to_score: int = 0,
+    skipped: Sequence[str] = (),
+) -> tuple[ClusterState, SimulationResult]:
+    """One pass of the controllers, the scheduler and the VPC CNI (no node is added)."""
+    _check_options(scoring, engine, seed, percentage_of_nodes_to_score)
+    workloads = resolve_volumes(state.workloads, state.storage)
+    fleet = with_volume_limits(state.fleet, workloads, state.cluster.table)
+    full = state.full_fleet if state.full_fleet is not None else state.fleet
     _, subnet_state, _ = launch(full)  # a fresh address book with the nodes' own addresses
     n = fleet.size
     rank = None if seed is None else np.random.default_rng(seed).permutation(n).astype(np.int64)
     most = scoring == "MostAllocated"
-    workloads = state.workloads
 
     # The fast engine places what it models exactly; a workload using anything else
     # (inter-pod affinity either way, preferred terms, PreferNoSchedule taints, ScheduleAnyway
@@ -994,7 +1163,7 @@ def _create(
     created and the admitted pod (None when the PriorityClass is unknown)."""
     ns = wl.namespace
     lrs = [lr for (lr_ns, _), lr in state.limit_ranges.items() if lr_ns == ns]
-    pod = admit(wl.template, lrs)
+    pod = admit(wl.template, lrs, state.runtime_classes)
     pcn = wl.template.priority_class_name
     if state.priority_of(wl.template) is None:
         row["rejected"] += count

@@ -16,9 +16,10 @@ import numpy.typing as npt
 from podcap.model.admission import AdmittedPod, nonzero_requests
 from podcap.model.fleet import Fleet
 from podcap.model.specs import Toleration
+from podcap.model.volumes import EBS_VOLUMES
 from podcap.model.workloads import SPREAD_BY_DEFAULT, PodTemplate, Workload
 from podcap.scheduler.framework import FilterContext, Filters, NodeState, PodClass
-from podcap.scheduler.plugins import node_affinity, node_name, pod_topology_spread
+from podcap.scheduler.plugins import node_affinity, node_name, pod_topology_spread, volume_binding
 from podcap.scheduler.profile import FILTERS
 
 __all__ = [
@@ -54,6 +55,8 @@ def node_filters(fleet: Fleet, template: PodTemplate, tolerations: Sequence[Tole
 def pod_class(fleet: Fleet, wl: Workload, pod: AdmittedPod, filters: Filters) -> PodClass:
     """The scheduler's view of the pods of ``wl`` admitted as ``pod``."""
     req = np.array([pod.requests.get(r, 0) for r in fleet.resources], dtype=np.int64)
+    if EBS_VOLUMES in fleet.resources:  # NodeVolumeLimits: the EBS volumes each pod attaches
+        req[fleet.resources.index(EBS_VOLUMES)] = wl.template.volume_attach
     nz_cpu, nz_mem = nonzero_requests(pod)
     labels = wl.template.labels
     hard = tuple(
@@ -88,6 +91,8 @@ def pod_class(fleet: Fleet, wl: Workload, pod: AdmittedPod, filters: Filters) ->
         domains=tuple(pod_topology_spread.domains(fleet, c) for c in hard),
         affinity_host=per_key["kubernetes.io/hostname"],
         affinity_zone=per_key["topology.kubernetes.io/zone"],
+        volume_conflicts=volume_binding.conflicts(fleet, wl.template),
+        volume_block=wl.template.volume_block,
     )
 
 
@@ -176,6 +181,14 @@ def scheduling_failure(
     n = fleet.size
     if n == 0:
         return "no nodes available to schedule pods", frozenset({"nodes"})
+    if pc.volume_block:
+        # a PreFilter refusal: its message instead of the per-node reasons; no node can help
+        text = f"0/{n} nodes are available: {pc.volume_block}."
+        if not may_preempt:
+            post = "preemption: not eligible due to preemptionPolicy=Never."
+        else:
+            post = f"preemption: 0/{n} nodes are available: {n} Preemption is not helpful for scheduling."
+        return f"{text} {_POST_FILTER}{post}", frozenset({"volumes"})
     diag = diagnose(fleet, state, pc, filters, tolerations, own, only)
     text = f"0/{n} nodes are available: {_histogram(diag.counts)}."
     if not may_preempt:

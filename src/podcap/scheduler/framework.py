@@ -87,6 +87,10 @@ class PodClass:
     # raw points per own pod on the node (hostname terms) and in its zone (zone terms)
     affinity_host: int = 0
     affinity_zone: int = 0
+    # VolumeBinding: per reason, the nodes the pod's volumes rule out (static), and the
+    # PreFilter's refusal on every node ("": none)
+    volume_conflicts: tuple[tuple[str, BoolArray], ...] = ()
+    volume_block: str = ""
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,10 @@ from podcap.scheduler.plugins import (
     node_ports,
     node_resources_fit,
     node_unschedulable,
+    node_volume_limits,
     pod_topology_spread,
     taint_toleration,
+    volume_binding,
 )
 
 __all__ = ["FILTERS", "nodes_to_find"]
@@ -35,6 +37,8 @@ FILTERS: tuple[FilterPlugin, ...] = (
     node_affinity.PLUGIN,
     node_ports.PLUGIN,
     node_resources_fit.PLUGIN,
+    node_volume_limits.PLUGIN,
+    volume_binding.PLUGIN,
     pod_topology_spread.PLUGIN,
     inter_pod_affinity.PLUGIN,
 )

@@ -12,8 +12,8 @@ Per pod:
   domain, on the nodes its node inclusion policies admit; InterPodAffinity counts the existing
   pods its required terms select and the existing pods whose required anti-affinity selects it.
 * **Filter**, in profile order, the first failing plugin deciding a node: NodeUnschedulable,
-  NodeName, TaintToleration, NodeAffinity, NodeResourcesFit, PodTopologySpread,
-  InterPodAffinity.  Nodes are visited in the scheduler's node-tree order (zones interleaved)
+  NodeName, TaintToleration, NodeAffinity, NodePorts, NodeResourcesFit, NodeVolumeLimits,
+  VolumeBinding, PodTopologySpread, InterPodAffinity.  Nodes are visited in the scheduler's node-tree order (zones interleaved)
   from a start index that advances by the nodes visited; with 100 or more nodes the search stops
   once ``numFeasibleNodesToFind`` nodes fit (``percentageOfNodesToScore``, adaptive by default).
 * **Score** over the feasible nodes, normalised per plugin and weighted as in the default
@@ -41,6 +41,7 @@ import numpy as np
 from podcap.model.disruption import DisruptionBudget
 from podcap.model.fleet import Fleet
 from podcap.model.specs import Taint
+from podcap.model.volumes import EBS_VOLUMES, node_volume_labels
 from podcap.model.workloads import LabelSelector, NodeSelectorRequirement, PodAffinityTerm
 from podcap.scheduler.framework import BoolArray, IntArray, NodeState, PodSpec
 
@@ -365,9 +366,48 @@ class _Cycle:
             return out
         for r, name in enumerate(self.resources):
             amount = int(req[r])
+            if name == EBS_VOLUMES:
+                continue  # NodeVolumeLimits' (a CSINode count, not a node resource)
             if amount > 0 and amount > self.alloc[i][r] - self.used[i][r]:
                 # more than the node's whole allocatable: no preemption can help
                 out.append((f"Insufficient {name}", name, amount <= self.alloc[i][r]))
+        return out
+
+    def node_volume_limits(self, i: int) -> Reasons:
+        """NodeVolumeLimits (``nodevolumelimits/csi.go``): the volumes attached on the node
+        plus the pod's new ones must not exceed the driver's ``allocatable.count``."""
+        if EBS_VOLUMES not in self.resources:
+            return []
+        r = self.resources.index(EBS_VOLUMES)
+        new = int(self.pod.request[r])
+        if new and self.used[i][r] + new > self.alloc[i][r]:
+            return [("node(s) exceed max volume count", "volumes", True)]
+        return []
+
+    def volume_binding(self, i: int) -> Reasons:
+        """VolumeBinding's Filter (``volumebinding/binder.go`` ``FindPodVolumes``): bound
+        volumes whose node affinity the node misses, then unbound claims whose class's allowed
+        topologies it misses; both reasons can apply."""
+        topologies = self.pod.template.volume_topology
+        if not topologies:
+            return []
+        labels = node_volume_labels(self.labels[i])
+        bound_ok = unbound_ok = True
+        for topo in topologies:
+            fits = any(
+                all(_requirement(r, self.names[i], labels) for r in term) for term in topo.terms
+            )
+            if not fits and topo.reason == "node(s) had volume node affinity conflict":
+                bound_ok = False
+            elif not fits:
+                unbound_ok = False
+        out: Reasons = []
+        if not bound_ok:
+            out.append(("node(s) had volume node affinity conflict", "volumeZone", False))
+        if not unbound_ok:
+            out.append(
+                ("node(s) didn't find available persistent volumes to bind", "volumeZone", False)
+            )
         return out
 
     def pod_topology_spread(self, i: int) -> Reasons:
@@ -421,6 +461,8 @@ class _Cycle:
             self.node_affinity,
             self.node_ports,
             self.node_resources_fit,
+            self.node_volume_limits,
+            self.volume_binding,
             self.pod_topology_spread,
             self.inter_pod_affinity,
         ):
@@ -837,6 +879,20 @@ def _failure(
     return f"0/{n} nodes are available: {', '.join(parts)}.", frozenset(codes)
 
 
+def _prefilter_failure(cycle: _Cycle) -> tuple[str, frozenset[str]]:
+    """A PreFilter refusal (VolumeBinding: a claim nothing binds): ``FitError`` gives its message
+    instead of per-node reasons; every node is UnschedulableAndUnresolvable for the PostFilter."""
+    n = cycle.n
+    if cycle.pod.template.preemption_policy == "Never":
+        post = "preemption: not eligible due to preemptionPolicy=Never."
+    else:
+        post = (
+            f"preemption: 0/{n} nodes are available: {n} Preemption is not helpful for scheduling."
+        )
+    text = f"0/{n} nodes are available: {cycle.pod.template.volume_block}."
+    return f"{text} {_POST_FILTER}{post}", frozenset({"volumes"})
+
+
 def place_reference(
     fleet: Fleet,
     state: NodeState,
@@ -887,6 +943,8 @@ def place_reference(
     pinned = None if only is None else int(np.argmax(only))
     cycle = _Cycle(fleet, state, bound, pod, most_allocated, pinned, budgets)
     total = cycle.n
+    if pod.template.volume_block and n > 0:
+        return Placement(np.zeros(total, dtype=np.int64), start, _prefilter_failure(cycle))
     ranks = list(range(total)) if rank is None else [int(x) for x in rank]
     listed = cycle.order
     if only is not None:
@@ -960,6 +1018,8 @@ def explain_reference(
     it is: PreFilter and every filter on every node.  None when some node would take it."""
     pinned = None if only is None else int(np.argmax(only))
     cycle = _Cycle(fleet, state, bound, pod, False, pinned)
+    if pod.template.volume_block and cycle.n:
+        return _prefilter_failure(cycle)
     listed = cycle.order if only is None else [i for i in cycle.order if bool(only[i])]
     cycle.prefilter()
     statuses: dict[int, Reasons] = {}

@@ -1,6 +1,9 @@
 """NodeResourcesFit: the pod's requests must fit the node's free allocatable, for the pod count
-and every resource it requests (cpu, memory, ephemeral-storage, ``vpc.amazonaws.com/pod-eni``,
-extended resources) (kube-scheduler ``plugins/noderesources/fit.go``).
+and every resource it requests (cpu, memory, ephemeral-storage, ``hugepages-*``,
+``vpc.amazonaws.com/pod-eni``, extended resources) (kube-scheduler
+``plugins/noderesources/fit.go``).  :func:`fits_one` and :func:`room` also count the per-node
+attach limits podcap tracks as resources (``attachable-volumes-*``), whose reason is
+NodeVolumeLimits' (:mod:`podcap.scheduler.plugins.node_volume_limits`).
 
 Its score (LeastAllocated or MostAllocated over the non-zero requests) is
 :func:`podcap.kernels.scheduling.fit_score`.
@@ -48,7 +51,7 @@ def reasons(ctx: FilterContext) -> list[Reason]:
     out = [Reason(state.pods + 1 > state.pods_alloc, "Too many pods", "pods", resolvable=True)]
     free = state.alloc - state.used
     for r, name in enumerate(ctx.fleet.resources):
-        if pc.request[r] > 0:
+        if pc.request[r] > 0 and not name.startswith("attachable-volumes-"):
             # more than the node's whole allocatable: no preemption can help
             whole = pc.request[r] <= state.alloc[r]
             out.append(Reason(pc.request[r] > free[r], f"Insufficient {name}", name, whole))

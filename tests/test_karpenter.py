@@ -1,0 +1,362 @@
+"""Karpenter provisioning: NodePools, EC2NodeClasses, NodeClaims.
+
+Reference cases restate behaviours asserted by Karpenter's own test suites
+(kubernetes-sigs/karpenter ``pkg/controllers/provisioning/scheduling/suite_test.go``,
+``instance_selection_test.go``, ``topology_test.go`` and
+``pkg/controllers/provisioning/suite_test.go``, v1.14) with real instance types.  Expected
+instance types and prices are worked out by hand from the public tables: vCPUs from the EC2
+type (m5.large 2, m5.xlarge 4, m5.2xlarge 8, m5.4xlarge 16, m5.8xlarge 32), Karpenter's
+kube-reserved cpu bands (6 % of the first core, 1 % of the second, 0.5 % of cores 3-4, 0.25 %
+above) and the on-demand prices Karpenter ships for us-east-1 (m5.large $0.096/h,
+m5.8xlarge $1.536/h, c5.large $0.085/h, r5.large $0.126/h).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+import podcap
+from podcap import Cluster, ClusterState, NodeClass, NodePool, Requirement
+from podcap.errors import InvalidManifestError, InvalidSpecError
+
+M5_OD = (
+    Requirement("karpenter.k8s.aws/instance-family", "In", ("m5",)),
+    Requirement("karpenter.sh/capacity-type", "In", ("on-demand",)),
+)
+ZONES = ("us-east-1a", "us-east-1b", "us-east-1c")
+
+
+def deployment(name: str, replicas: int, cpu: str, memory: str, **spec: object) -> dict:
+    pod_spec = {
+        "containers": [
+            {"name": "c", "image": "x", "resources": {"requests": {"cpu": cpu, "memory": memory}}}
+        ],
+        **spec,
+    }
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": {"app": name}}, "spec": pod_spec},
+        },
+    }
+
+
+def run(pools, manifests, classes=(), **options):
+    state = ClusterState.of(Cluster([])).with_node_pools(
+        pools, classes, zones=options.pop("zones", ZONES), **options
+    )
+    return podcap.simulate(state, manifests)
+
+
+def test_m5_on_demand_30_pods_of_one_cpu_give_one_m5_8xlarge():
+    # 30 x 1 cpu: m5.4xlarge allocates 15,890m (16,000 - 60 - 10 - 10 - 30), too small;
+    # m5.8xlarge allocates 31,850m and is the cheapest m5 that holds all 30.
+    r = run([NodePool("default", M5_OD)], [deployment("web", 30, "1", "1Gi")])
+    claims = r.nodeclaims
+    assert len(claims) == 1
+    row = claims.iloc[0]
+    assert (row.instance_type, row.capacity_type, row.pods) == ("m5.8xlarge", "on-demand", 30)
+    assert row.cpu_allocatable_millicores == 31850
+    assert row.price_per_hour == pytest.approx(1.536)
+    assert r.cost_per_hour == pytest.approx(1.536)
+    assert int(r.workloads["running"].sum()) == 30
+
+
+def test_one_small_pod_gets_the_cheapest_type():
+    # instance_selection_test.go "should schedule on one of the cheapest instances"
+    r = run([NodePool("default", M5_OD)], [deployment("one", 1, "1", "1Gi")])
+    assert list(r.nodeclaims["instance_type"]) == ["m5.large"]
+    assert r.cost_per_hour == pytest.approx(0.096)
+
+
+def test_cpu_limit_leaves_pods_pending_with_karpenters_reason():
+    # provisioning suite_test.go "should not schedule when limits are exceeded": a cpu limit of
+    # 16 keeps types of at most 16 vCPUs; the m5.4xlarge NodeClaim (15,890m allocatable) takes
+    # 15 pods and uses up the limit, so the other 15 stay pending.
+    pool = NodePool("default", M5_OD, limits={"cpu": 16_000})
+    r = run([pool], [deployment("web", 30, "1", "1Gi")])
+    assert list(r.nodeclaims["instance_type"]) == ["m5.4xlarge"]
+    web = r.workloads.set_index("name").loc["web"]
+    assert (web.running, web.pending) == (15, 15)
+    assert "all available instance types exceed limits for nodepool" in web.reason
+    assert "karpenter" in web.limits
+
+
+def test_node_limit():
+    pool = NodePool("default", M5_OD, limits={"nodes": 2})
+    anti = {
+        "affinity": {
+            "podAntiAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": [
+                    {
+                        "labelSelector": {"matchLabels": {"app": "spread"}},
+                        "topologyKey": "kubernetes.io/hostname",
+                    }
+                ]
+            }
+        }
+    }
+    r = run([pool], [deployment("spread", 4, "100m", "100Mi", **anti)])
+    # instance capacity has no "nodes" entry: NodeClaims of one batch do not use up a nodes
+    # limit (scheduler.go); the next batch sees the nodes and stops
+    spread = r.workloads.set_index("name").loc["spread"]
+    assert spread.running == 4
+    assert len(r.nodeclaims) == 4
+
+
+def test_weighted_node_pools():
+    # provisioning suite_test.go "Weighted NodePools": the highest weight wins
+    c5 = NodePool("cheap", (Requirement("node.kubernetes.io/instance-type", "In", ("c5.large",)),))
+    r5 = NodePool(
+        "memory", (Requirement("node.kubernetes.io/instance-type", "In", ("r5.large",)),), weight=50
+    )
+    r = run([c5, r5], [deployment("one", 1, "500m", "1Gi")])
+    assert list(r.nodeclaims["nodepool"]) == ["memory"]
+    assert list(r.nodeclaims["instance_type"]) == ["r5.large"]
+
+
+def test_taints_need_tolerations():
+    tainted = NodePool("gpu", M5_OD, taints=(podcap.Taint("dedicated", "gpu", "NoSchedule"),))
+    r = run([tainted], [deployment("plain", 1, "1", "1Gi")])
+    plain = r.workloads.set_index("name").loc["plain"]
+    assert plain.pending == 1
+    assert r.nodeclaims.empty
+    assert "did not tolerate taint (taint=dedicated=gpu:NoSchedule)" in plain.reason
+    tol = {"tolerations": [{"key": "dedicated", "operator": "Exists"}]}
+    r = run([tainted], [deployment("tolerant", 1, "1", "1Gi", **tol)])
+    assert int(r.workloads["running"].sum()) == 1
+    assert len(r.nodeclaims) == 1
+
+
+def test_max_pods_from_the_node_class():
+    # suite_test.go binpacking "should take pod runtime class / pods-per-node limit into
+    # account": with maxPods 10 every type holds 10 pods, so 25 pods need 3 NodeClaims, each
+    # the cheapest m5 (m5.large)
+    nc = NodeClass("default", max_pods=10)
+    r = run([NodePool("default", M5_OD)], [deployment("tiny", 25, "10m", "10Mi")], [nc])
+    assert list(r.nodeclaims["instance_type"]) == ["m5.large"] * 3
+    assert sorted(r.nodeclaims["pods"]) == [5, 10, 10]
+    assert int(r.workloads["running"].sum()) == 25
+
+
+def test_zone_spread_pins_nodeclaims_to_zones():
+    # topology_test.go "should balance pods across zones"
+    spread = {
+        "topologySpreadConstraints": [
+            {
+                "maxSkew": 1,
+                "topologyKey": "topology.kubernetes.io/zone",
+                "whenUnsatisfiable": "DoNotSchedule",
+                "labelSelector": {"matchLabels": {"app": "api"}},
+            }
+        ]
+    }
+    r = run([NodePool("default", M5_OD)], [deployment("api", 6, "1", "1Gi", **spread)])
+    assert sorted(r.nodeclaims["zone"]) == list(ZONES)
+    per_zone = r.nodes.groupby("zone")["pods"].sum()
+    assert list(per_zone) == [2, 2, 2]
+
+
+def test_required_anti_affinity_gives_one_node_per_pod():
+    anti = {
+        "affinity": {
+            "podAntiAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": [
+                    {
+                        "labelSelector": {"matchLabels": {"app": "db"}},
+                        "topologyKey": "kubernetes.io/hostname",
+                    }
+                ]
+            }
+        }
+    }
+    r = run([NodePool("default", M5_OD)], [deployment("db", 3, "100m", "100Mi", **anti)])
+    assert list(r.nodeclaims["pods"]) == [1, 1, 1]
+    assert list(r.nodeclaims["instance_type"]) == ["m5.large"] * 3
+
+
+def test_preferred_anti_affinity_is_required_first():
+    # preferences.go: a preferred term is treated as required until the pod fails
+    anti = {
+        "affinity": {
+            "podAntiAffinity": {
+                "preferredDuringSchedulingIgnoredDuringExecution": [
+                    {
+                        "weight": 100,
+                        "podAffinityTerm": {
+                            "labelSelector": {"matchLabels": {"app": "web"}},
+                            "topologyKey": "kubernetes.io/hostname",
+                        },
+                    }
+                ]
+            }
+        }
+    }
+    r = run([NodePool("default", M5_OD)], [deployment("web", 3, "100m", "100Mi", **anti)])
+    assert len(r.nodeclaims) == 3
+    # with a node limit of 1 the preference is relaxed: one node takes all three
+    pool = NodePool("default", M5_OD, limits={"cpu": 2000})
+    r = run([pool], [deployment("web", 3, "100m", "100Mi", **anti)])
+    assert len(r.nodeclaims) == 1
+    assert int(r.workloads["running"].sum()) == 3
+
+
+def test_incompatible_requirements_and_unknown_labels():
+    arm = {"nodeSelector": {"kubernetes.io/arch": "arm64"}}
+    r = run([NodePool("default", M5_OD)], [deployment("arm", 1, "1", "1Gi", **arm)])
+    row = r.workloads.set_index("name").loc["arm"]
+    assert row.pending == 1
+    assert r.nodeclaims.empty
+    assert "no instance type met the scheduling requirements" in row.reason
+    team = {"nodeSelector": {"team": "a"}}
+    r = run([NodePool("default", M5_OD)], [deployment("team", 1, "1", "1Gi", **team)])
+    assert 'label "team" does not have known values' in r.workloads.iloc[0].reason
+    # a NodePool label defines the key
+    pool = NodePool("default", M5_OD, labels={"team": "a"})
+    r = run([pool], [deployment("team", 1, "1", "1Gi", **team)])
+    assert int(r.workloads["running"].sum()) == 1
+
+
+def test_spot_when_allowed_and_spot_prices_only_from_the_user():
+    spot = (
+        Requirement("karpenter.k8s.aws/instance-family", "In", ("m5",)),
+        Requirement("karpenter.sh/capacity-type", "In", ("spot", "on-demand")),
+    )
+    r = run([NodePool("default", spot)], [deployment("one", 1, "1", "1Gi")])
+    row = r.nodeclaims.iloc[0]
+    assert (row.capacity_type, row.price_per_hour) == ("spot", None)
+    assert r.cost_per_hour is None
+    prices = pd.DataFrame(
+        {
+            "instance_type": ["m5.large", "m5.xlarge"],
+            "capacity_type": ["spot", "spot"],
+            "usd_per_hour": [0.05, 0.03],
+        }
+    )
+    r = run([NodePool("default", spot)], [deployment("one", 1, "1", "1Gi")], prices=prices)
+    row = r.nodeclaims.iloc[0]
+    assert (row.instance_type, row.capacity_type, row.price_per_hour) == (
+        "m5.xlarge",
+        "spot",
+        0.03,
+    )
+
+
+def test_metal_only_when_nothing_else_fits():
+    pool = NodePool("default", (Requirement("karpenter.k8s.aws/instance-family", "In", ("m5",)),))
+    r = run([pool], [deployment("big", 1, "90", "1Gi")])
+    assert list(r.nodeclaims["instance_type"]) == ["m5.24xlarge"]
+
+
+def test_daemonset_overhead_counts():
+    # provisioning suite_test.go "should account for daemonsets": 1 cpu pod + a 1 cpu
+    # DaemonSet do not fit an m5.large (1,930m allocatable); m5.xlarge (3,920m) does
+    ds = {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": "agent"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "agent"}},
+            "template": {
+                "metadata": {"labels": {"app": "agent"}},
+                "spec": {
+                    "containers": [
+                        {"name": "a", "image": "a", "resources": {"requests": {"cpu": "1"}}}
+                    ]
+                },
+            },
+        },
+    }
+    r = run([NodePool("default", M5_OD)], [ds, deployment("one", 1, "1", "1Gi")])
+    assert list(r.nodeclaims["instance_type"]) == ["m5.xlarge"]
+    assert int(r.workloads["running"].sum()) == 2
+
+
+def test_read_nodepools_and_cli_json(tmp_path, capsys):
+    from podcap.cli import main
+
+    code = main(
+        [
+            "simulate",
+            "examples/karpenter/app.yaml",
+            "--cluster",
+            "examples/karpenter/nodepools.yaml",
+            "--output",
+            "json",
+        ]
+    )
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["nodeclaims"]
+    for claim in out["nodeclaims"]:
+        assert set(claim) == {
+            "nodepool",
+            "instance_type",
+            "capacity_type",
+            "zone",
+            "pods",
+            "price_per_hour",
+        }
+        assert claim["capacity_type"] in ("on-demand", "spot")
+    assert all(w["pending"] == 0 for w in out["workloads"])
+
+
+def test_reader_errors(tmp_path):
+    bad = tmp_path / "pools.yaml"
+    bad.write_text(
+        "apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {name: a}\nspec:\n"
+        "  template:\n    spec:\n      nodeClassRef: {name: default}\n"
+        "      requirements: [{key: x, operator: Bigger, values: ['1']}]\n"
+    )
+    with pytest.raises(InvalidManifestError, match=r"requirements\[0\]\.operator: 'Bigger'"):
+        podcap.read_cluster(bad)
+    bad.write_text(
+        "apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {name: a}\nspec:\n"
+        "  template:\n    spec:\n      nodeClassRef: {name: missing}\n"
+    )
+    with pytest.raises(InvalidManifestError, match=r"EC2NodeClass 'missing'"):
+        podcap.read_cluster(bad)
+    bad.write_text("apiVersion: karpenter.sh/v1beta1\nkind: NodePool\nmetadata: {name: a}\n")
+    with pytest.raises(InvalidManifestError, match=r"karpenter\.sh/v1"):
+        podcap.read_cluster(bad)
+    with pytest.raises(InvalidSpecError, match=r"Gt takes exactly one integer"):
+        Requirement("karpenter.k8s.aws/instance-cpu", "Gt", ("four",))
+
+
+def gpu_pod(name: str, gpus: int) -> dict:
+    wl = deployment(name, 1, "2", "8Gi")
+    res = wl["spec"]["template"]["spec"]["containers"][0]["resources"]
+    res["limits"] = {"nvidia.com/gpu": str(gpus)}
+    return wl
+
+
+def test_gpu_pods_get_gpu_types_and_others_do_not():
+    # suite_test.go "should schedule pods requesting GPUs on GPU instance types"; the AWS launch
+    # filter drops GPU types for NodeClaims that can use others.  g5.xlarge: 4 vCPUs, 1 A10G,
+    # the smallest g5 (us-east-1 $1.006/h); a 2-GPU pod needs g5.12xlarge (4 GPUs; the g5 sizes
+    # up to 16xlarge have 1).
+    pool = NodePool(
+        "mixed",
+        (
+            Requirement("karpenter.k8s.aws/instance-family", "In", ("g5", "m5")),
+            Requirement("karpenter.sh/capacity-type", "In", ("on-demand",)),
+        ),
+    )
+    r = run([pool], [gpu_pod("train", 1)])
+    assert list(r.nodeclaims["instance_type"]) == ["g5.xlarge"]
+    assert r.cost_per_hour == pytest.approx(1.006)
+    r = run([pool], [deployment("web", 1, "1", "1Gi")])
+    assert list(r.nodeclaims["instance_type"]) == ["m5.large"]
+    # without a taint, Karpenter packs a plain pod onto the GPU NodeClaim when it fits there
+    r = run([pool], [gpu_pod("train", 1), deployment("web", 1, "1", "1Gi")])
+    assert list(r.nodeclaims["instance_type"]) == ["g5.xlarge"]
+    assert int(r.workloads["running"].sum()) == 2
+    r = run([pool], [gpu_pod("big", 2)])
+    assert list(r.nodeclaims["instance_type"]) == ["g5.12xlarge"]
