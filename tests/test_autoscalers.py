@@ -177,9 +177,7 @@ def scaled_object(low: int | None, high: int | None, **extra: object) -> dict[st
     [
         (2, 10, 20, 10),  # minReplicaCount > 0 is the HPA's minReplicas
         (30, 10, 20, 20),
-        (3, None, None, 3),  # defaults: min 0 -> the HPA's minReplicas 1, max 100
-        (150, None, None, 100),
-        (0, 5, 10, 0),  # a workload at 0 stays there
+        (0, 5, 10, 5),  # KEDA sets a target below minReplicaCount to it, from 0 too
     ],
 )
 def test_keda_scaled_object_bounds_as_its_hpa(
@@ -189,6 +187,83 @@ def test_keda_scaled_object_bounds_as_its_hpa(
     assert desired(result) == expected
     row = result.workloads.set_index("name").loc["web"]
     assert row["desired_from"] == "ScaledObject web-scaler (as it starts)"
+
+
+# KEDA pkg/scaling/executor/scale_scaledobjects.go (kedacore/keda 8b4f083ca8c8, v2.20.1-117),
+# RequestScale with no trigger active: idleReplicaCount if set and below the replicas
+# (scaleToZeroOrIdle -> getIdleOrMinimumReplicaCount), 0 for minReplicaCount 0, else
+# minReplicaCount when below it; initialCooldownPeriod (default 0 s) delays the scale-in.
+# With a trigger active a target at 0 or at idle is raised to max(minReplicaCount, 1)
+# (scaleFromZeroOrIdle) and the HPA takes it up to maxReplicaCount.
+SCALED = "ScaledObject web-scaler"
+IDLE = "no trigger active: scaled to zero, minReplicaCount 0"
+
+
+@pytest.mark.parametrize(
+    ("replicas", "extra", "mode", "expected", "how"),
+    [
+        (3, {}, "start", 0, f"as it starts, {IDLE}"),  # minReplicaCount defaults to 0
+        (150, {}, "start", 0, f"as it starts, {IDLE}"),
+        (3, {}, "min", 0, f"what-if with {IDLE}"),
+        (3, {}, "max", 100, "what-if at maxReplicaCount"),  # maxReplicaCount defaults to 100
+        (0, {"maxReplicaCount": 7}, "max", 7, "what-if at maxReplicaCount"),  # from zero
+        (
+            4,
+            {"minReplicaCount": 2, "idleReplicaCount": 0},
+            "start",
+            0,
+            "as it starts, no trigger active: idleReplicaCount 0",
+        ),
+        (
+            4,
+            {"minReplicaCount": 2, "idleReplicaCount": 0},
+            "min",
+            0,
+            "what-if with no trigger active: idleReplicaCount 0",
+        ),
+        (
+            1,
+            {"minReplicaCount": 5, "idleReplicaCount": 3},
+            "start",
+            1,
+            "as it starts, no trigger active: idleReplicaCount 3",
+        ),
+        (0, {"minReplicaCount": 3}, "min", 3, "what-if at minReplicaCount"),
+        (
+            150,
+            {"initialCooldownPeriod": 120},
+            "start",
+            100,
+            "as it starts, within initialCooldownPeriod 120s",
+        ),
+        (
+            0,
+            {"initialCooldownPeriod": 120},
+            "start",
+            0,
+            "as it starts, within initialCooldownPeriod 120s",
+        ),
+    ],
+)
+def test_keda_scale_to_zero_and_idle(
+    replicas: int, extra: dict[str, object], mode: str, expected: int, how: str
+) -> None:
+    doc = scaled_object(None, None, **extra)
+    result = podcap.simulate(CLUSTER, [doc, deployment(replicas)], hpa=mode)  # type: ignore[arg-type]
+    assert desired(result) == expected
+    assert result.workloads.set_index("name").loc["web", "desired_from"] == f"{SCALED} ({how})"
+
+
+def test_keda_pause_annotations_are_named() -> None:
+    doc = scaled_object(None, None)
+    doc["metadata"] = {  # type: ignore[index]
+        "name": "web-scaler",
+        "annotations": {"autoscaling.keda.sh/paused-replicas": "2"},
+    }
+    with pytest.warns(
+        podcap.PodcapWarning, match="autoscaling.keda.sh/paused-replicas not modelled"
+    ):
+        podcap.load_manifests([doc])
 
 
 @pytest.mark.parametrize(("mode", "expected"), [("start", 2), ("min", 1), ("max", 40)])
@@ -213,8 +288,12 @@ def test_unknown_what_if_modes_are_named() -> None:
     ("spec", "message"),
     [
         ({"minReplicaCount": 5, "maxReplicaCount": 2}, "MinReplicaCount=5 must be less than"),
-        ({"minReplicaCount": 2, "idleReplicaCount": 2}, "IdleReplicaCount=2 must be an integer"),
-        ({"maxReplicaCount": -1}, "field spec.maxReplicaCount: must be an integer from 0"),
+        ({"minReplicaCount": 2, "idleReplicaCount": 2}, "IdleReplicaCount=2 must be less than"),
+        # KEDA CheckReplicaCountBoundsAreValid: without minReplicaCount the minimum is 0
+        ({"idleReplicaCount": 0}, "IdleReplicaCount=0 must be less than MinReplicaCount=0"),
+        ({"maxReplicaCount": 0}, "field spec.maxReplicaCount: must be an integer from 1"),
+        ({"maxReplicaCount": -1}, "field spec.maxReplicaCount: must be an integer from 1"),
+        ({"minReplicaCount": True}, "field spec.minReplicaCount: must be an integer from 0"),
     ],
 )
 def test_bad_scaled_objects_are_named(spec: dict[str, object], message: str) -> None:

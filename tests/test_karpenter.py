@@ -360,3 +360,38 @@ def test_gpu_pods_get_gpu_types_and_others_do_not():
     assert int(r.workloads["running"].sum()) == 2
     r = run([pool], [gpu_pod("big", 2)])
     assert list(r.nodeclaims["instance_type"]) == ["g5.12xlarge"]
+
+
+def test_eks_auto_mode_preset_and_eksctl_switch(tmp_path):
+    # set-builtin-node-pools.adoc: general-purpose is amd64 only, C/M/R, generation 5 or newer,
+    # on-demand; system carries the CriticalAddonsOnly taint.  create-node-class.adoc: at most
+    # 110 pods per node.
+    pools, node_class = podcap.presets.eks_auto_mode()
+    assert [p.name for p in pools] == ["general-purpose", "system"]
+    state = ClusterState.of(Cluster([])).with_node_pools(pools, [node_class], zones=ZONES)
+    r = podcap.simulate(state, [deployment("web", 1, "1", "1Gi")])
+    row = r.nodeclaims.iloc[0]
+    assert row.nodepool == "general-purpose"  # the pod does not tolerate CriticalAddonsOnly
+    labels = podcap.model.karpenter.instance_labels().loc[row.instance_type]
+    assert labels["karpenter.k8s.aws/instance-category"] in ("c", "m", "r")
+    assert int(labels["karpenter.k8s.aws/instance-generation"]) >= 5
+    assert labels["kubernetes.io/arch"] == "amd64"
+    assert row.capacity_type == "on-demand"
+    big = podcap.simulate(state, [deployment("many", 400, "10m", "10Mi")])
+    assert int(big.nodes["pods_allocatable"].max()) == 110
+    with pytest.raises(InvalidSpecError, match="no built-in NodePool 'gpu'"):
+        podcap.presets.eks_auto_mode(["gpu"])
+    cfg = tmp_path / "auto.yaml"
+    cfg.write_text(
+        "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\n"
+        "metadata: {name: auto, region: us-west-2}\n"
+        "availabilityZones: [us-west-2a, us-west-2b]\n"
+        "autoModeConfig: {enabled: true, nodePools: [general-purpose]}\n"
+    )
+    state = podcap.read_cluster(cfg)
+    assert state.karpenter is not None
+    assert [p.name for p in state.karpenter.node_pools] == ["general-purpose"]
+    assert state.implied == ()
+    r = podcap.simulate(state, [deployment("web", 2, "1", "1Gi")])
+    assert int(r.workloads["running"].sum()) == 2
+    assert set(r.nodes["zone"]) <= {"us-west-2a", "us-west-2b"}

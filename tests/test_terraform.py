@@ -682,7 +682,7 @@ def test_instance_requirements_group_is_left_out_with_a_warning(tmp_path: Path) 
     assert cluster.node_groups == ()
 
 
-def test_auto_mode_and_fargate_are_named_as_not_used(tmp_path: Path) -> None:
+def test_auto_mode_gives_its_built_in_node_pools_and_fargate_is_named(tmp_path: Path) -> None:
     write(
         tmp_path,
         MODULE.format(
@@ -691,8 +691,11 @@ def test_auto_mode_and_fargate_are_named_as_not_used(tmp_path: Path) -> None:
         ),
     )
     ci = read_cluster_input(tmp_path)
-    assert ci.cluster.node_count == 0  # a valid cluster with no node groups
-    assert any("Auto Mode" in s for s in ci.skipped)
+    assert ci.cluster.node_count == 0  # nodes come from the built-in NodePool
+    assert ci.karpenter is not None
+    assert [p.name for p in ci.karpenter.node_pools] == ["general-purpose"]
+    assert "EKS Auto Mode" in ci.format
+    assert ci.system_pods == []  # Auto Mode runs CoreDNS, kube-proxy and the CNI on the node
     assert any("Fargate" in s for s in ci.skipped)
 
 

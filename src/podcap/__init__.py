@@ -48,7 +48,7 @@ from podcap.errors import (
 )
 
 if TYPE_CHECKING:  # what each name is, for type checkers and editors (loaded on first use)
-    from podcap import plot
+    from podcap import plot, presets
     from podcap.analysis.check import CheckReport, check
     from podcap.analysis.report import instance_report
     from podcap.analysis.sweep import cheapest_instance_type, min_nodes, sweep
@@ -89,6 +89,7 @@ if TYPE_CHECKING:  # what each name is, for type checkers and editors (loaded on
     )
     from podcap.model.specs import Cluster, EbsCsiDriver, NodeGroup, Taint, Toleration, VpcCni
     from podcap.model.subnets import PodNetwork, Subnet, SubnetReservation, pod_network_capacity
+    from podcap.pipeline.consolidation import ConsolidationResult, consolidate
     from podcap.pipeline.results import SimulationResult
     from podcap.pipeline.scenario import Scenario, ScenarioResult
     from podcap.pipeline.simulate import simulate
@@ -99,6 +100,7 @@ if TYPE_CHECKING:  # what each name is, for type checkers and editors (loaded on
 # public name -> the module that defines it ("plot" is the submodule podcap.plot itself)
 _LAZY = {
     "plot": "podcap.plot",
+    "presets": "podcap.presets",
     **dict.fromkeys(("CheckReport", "check"), "podcap.analysis.check"),
     "instance_report": "podcap.analysis.report",
     **dict.fromkeys(("cheapest_instance_type", "min_nodes", "sweep"), "podcap.analysis.sweep"),
@@ -147,6 +149,7 @@ _LAZY = {
         ("PodNetwork", "Subnet", "SubnetReservation", "pod_network_capacity"),
         "podcap.model.subnets",
     ),
+    **dict.fromkeys(("ConsolidationResult", "consolidate"), "podcap.pipeline.consolidation"),
     "SimulationResult": "podcap.pipeline.results",
     **dict.fromkeys(("Scenario", "ScenarioResult"), "podcap.pipeline.scenario"),
     "simulate": "podcap.pipeline.simulate",
@@ -177,6 +180,7 @@ __all__ = [
     "Cluster",
     "ClusterInput",
     "ClusterState",
+    "ConsolidationResult",
     "EbsCsiDriver",
     "InstanceTableError",
     "InvalidManifestError",
@@ -213,6 +217,7 @@ __all__ = [
     "check_simulation_size",
     "cni_version_supports_prefix",
     "compare_warm_settings",
+    "consolidate",
     "device_resources",
     "ebs_volume_limit",
     "format_cpu",
@@ -231,6 +236,7 @@ __all__ = [
     "plot",
     "pod_ip_capacity",
     "pod_network_capacity",
+    "presets",
     "read_cluster",
     "read_eksctl",
     "read_kops",

@@ -43,8 +43,9 @@ from podcap.model.instances import instance_types, load_instance_table
 from podcap.model.ipam import compare_warm_settings, rollout_addresses, subnet_capacity
 from podcap.model.specs import VpcCni
 from podcap.model.subnets import Subnet
+from podcap.pipeline.consolidation import consolidate
 from podcap.pipeline.scenario import Scenario
-from podcap.pipeline.simulate import simulate
+from podcap.pipeline.simulate import simulate_with_state
 from podcap.pipeline.sources import read_cluster
 from podcap.pipeline.state import ClusterState
 
@@ -245,13 +246,17 @@ def _add_cluster_options(sub: argparse.ArgumentParser) -> None:
 def _cmd_simulate(args: argparse.Namespace, stream: TextIO) -> int:
     state = _read_cluster(args)
     user = load_manifests(_sources(args.manifests))
-    result = simulate(
+    after, result = simulate_with_state(
         state,
         user,
         scoring=args.scoring,
         engine=args.engine,
         hpa=args.hpa,
         cronjobs=args.cronjobs,
+        rollout=args.rollout,
+    )
+    consolidation = (
+        consolidate(after, scoring=args.scoring, engine=args.engine) if args.consolidate else None
     )
     keys = {w.key for w in user.workloads}
     if args.output == "json":
@@ -263,6 +268,18 @@ def _cmd_simulate(args: argparse.Namespace, stream: TextIO) -> int:
                 "placements": _records(result.placements.set_index("namespace")),
                 "nodeclaims": _nodeclaims(result.nodeclaims),
                 "cost_per_hour": result.cost_per_hour,
+                **(
+                    {
+                        "consolidation": {
+                            "commands": _records(consolidation.commands.set_index("command")),
+                            "removed": consolidation.removed,
+                            "cost_before": consolidation.cost_before,
+                            "cost_after": consolidation.cost_after,
+                        }
+                    }
+                    if consolidation is not None
+                    else {}
+                ),
             },
             stream,
             indent=2,
@@ -273,6 +290,8 @@ def _cmd_simulate(args: argparse.Namespace, stream: TextIO) -> int:
         result.workloads.to_csv(stream, index=False)
     else:
         stream.write(repr(result) + "\n")
+        if consolidation is not None:
+            stream.write("\n" + repr(consolidation) + "\n")
         _about_cluster(state, keys, stream)
     return 0
 
@@ -454,6 +473,18 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("idle", "run"),
         default="idle",
         help="CronJobs: no pods between runs, or the what-if of one run of each",
+    )
+    sim.add_argument(
+        "--rollout",
+        default="stable",
+        metavar="{stable,canary,canary:STEP}",
+        help="Argo Rollouts: the stable pods only, or the what-if of an update held at its first "
+        "canary step that sets a weight (or at steps[STEP]; a blue-green update's preview)",
+    )
+    sim.add_argument(
+        "--consolidate",
+        action="store_true",
+        help="Karpenter: after the rollout, what its consolidation would delete or replace",
     )
     sim.add_argument("--output", choices=OUTPUTS, default="table")
     sim.add_argument(

@@ -45,6 +45,7 @@ from podcap.io.terraform import read_terraform, select_cluster
 from podcap.model.addons import eks_system_pods, kops_system_pods
 from podcap.model.instances import check_instance_type, device_resources
 from podcap.model.karpenter import Karpenter
+from podcap.model.presets import AUTO_MODE_NODE_POOLS, eks_auto_mode
 from podcap.model.specs import Cluster, NodeGroup, VpcCni
 from podcap.model.subnets import DEFAULT_NODE_CIDR_MASK_SIZE, PodNetwork, Subnet
 
@@ -485,15 +486,50 @@ def read_eksctl(
             "for the region's zones at creation); give availabilityZones to spread pods by zone"
         )
         skipped.append(note)
-    if not groups:
-        # a valid cluster: no nodes yet, or nodes Auto Mode / Karpenter provisions
+    auto = _mapping_field(doc.get("autoModeConfig"), f"{source}.autoModeConfig")
+    karpenter = None
+    if auto.get("enabled") is True:
+        karpenter = _auto_mode(
+            auto.get("nodePools", list(AUTO_MODE_NODE_POOLS)),
+            f"{source}.autoModeConfig.nodePools",
+            cluster_zones or (),
+            str((doc.get("metadata") or {}).get("region") or "us-east-1"),
+        )
+    elif not groups:
+        # a valid cluster: no nodes yet, or nodes Karpenter provisions
         skipped.append(f"{source}: no nodeGroups or managedNodeGroups (a cluster of 0 nodes)")
     return ClusterInput(
         _cluster(groups, table, source),
-        "eksctl ClusterConfig",
-        eks_system_pods(addon_names),
+        "eksctl ClusterConfig" + (" (EKS Auto Mode)" if karpenter else ""),
+        # Auto Mode runs the VPC CNI, kube-proxy and CoreDNS on the node, not as pods
+        [] if karpenter else eks_system_pods(addon_names),
         skipped=skipped,
+        karpenter=karpenter,
     )
+
+
+def _mapping_field(value: Any, where: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidManifestError(f"{where}: expected a mapping, got {type(value).__name__}")
+    return value
+
+
+def _auto_mode(
+    node_pools: Any, where: str, zones: Sequence[str], region: str = "us-east-1"
+) -> Karpenter:
+    """EKS Auto Mode's built-in NodePools (``podcap.presets.eks_auto_mode``)."""
+    if not isinstance(node_pools, list) or not all(isinstance(n, str) for n in node_pools):
+        raise InvalidManifestError(
+            f"{where}: expected a list of built-in NodePool names "
+            f"({', '.join(AUTO_MODE_NODE_POOLS)})"
+        )
+    try:
+        pools, node_class = eks_auto_mode(node_pools)
+    except PodcapError as exc:
+        raise InvalidManifestError(f"{where}: {exc}") from None
+    return Karpenter(pools, {node_class.name: node_class}, zones=tuple(zones), region=region)
 
 
 def _eksctl_instance_types(ng: Mapping[str, Any], where: str, *, managed: bool) -> list[str] | str:
@@ -1045,12 +1081,18 @@ def read_cluster_input(
     if terraform:
         clusters = read_terraform(path, variables=variables, var_files=var_files, table=table)
         tc = select_cluster(clusters, cluster_name, str(path))
+        auto = (
+            None
+            if tc.auto_mode is None
+            else _auto_mode(list(tc.auto_mode), f"{tc.where}, {tc.address}.compute_config", ())
+        )
         result = ClusterInput(
             tc.cluster,
             f"Terraform terraform-aws-modules/eks/aws v{tc.version}: {tc.address} "
-            f"(cluster {tc.name})",
-            eks_system_pods(set(tc.addons)),
+            f"(cluster {tc.name})" + (" (EKS Auto Mode)" if auto else ""),
+            [] if auto else eks_system_pods(set(tc.addons)),
             skipped=list(tc.skipped),
+            karpenter=auto,
         )
     else:
         given = [

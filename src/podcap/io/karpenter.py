@@ -211,11 +211,22 @@ def _node_pool(doc: Mapping[str, Any], where: str) -> NodePool | None:
             f"{where}, spec.disruption.consolidationPolicy: {policy!r} is not one of "
             "WhenEmptyOrUnderutilized, WhenEmpty, Balanced"
         )
-    budgets = tuple(
-        str(b.get("nodes", "10%"))
-        for b in (disruption.get("budgets") or [{"nodes": "10%"}])
-        if isinstance(b, Mapping) and not b.get("schedule")
-    )
+    budgets_raw = disruption.get("budgets") or [{"nodes": "10%"}]
+    if not isinstance(budgets_raw, list):
+        raise InvalidManifestError(f"{where}, spec.disruption.budgets: expected a list")
+    budgets = []
+    for j, b in enumerate(budgets_raw):
+        if not isinstance(b, Mapping):
+            raise InvalidManifestError(f"{where}, spec.disruption.budgets[{j}]: expected a mapping")
+        if b.get("schedule"):
+            continue  # active only in its schedule's windows: not applied offline
+        nodes = str(b.get("nodes", "10%"))
+        if not re.fullmatch(r"\d+%?", nodes) or (nodes.endswith("%") and int(nodes[:-1]) > 100):
+            raise InvalidManifestError(
+                f"{where}, spec.disruption.budgets[{j}].nodes: {nodes!r}; valid: a count such "
+                "as 5 or a percentage from 0% to 100%"
+            )
+        budgets.append(nodes)
     weight = spec.get("weight", 0)
     labels = {str(k): str(v) for k, v in _mapping(tmeta.get("labels"), f"{where}, labels").items()}
     try:
@@ -234,7 +245,7 @@ def _node_pool(doc: Mapping[str, Any], where: str) -> NodePool | None:
             consolidate_after=_duration(
                 disruption.get("consolidateAfter"), f"{where}, spec.disruption.consolidateAfter"
             ),
-            budgets=budgets,
+            budgets=tuple(budgets),
         )
     except InvalidManifestError:
         raise

@@ -35,6 +35,7 @@ from podcap.model.workloads import (
     INT32_MAX,
     INT32_MIN,
     Autoscaler,
+    CanaryStep,
     Container,
     LabelSelector,
     LimitRange,
@@ -46,6 +47,7 @@ from podcap.model.workloads import (
     PreferredNodeTerm,
     PriorityClass,
     ResourceQuota,
+    RolloutStrategy,
     RuntimeClass,
     SpreadConstraint,
     WeightedPodAffinityTerm,
@@ -843,6 +845,118 @@ def _template(
     )
 
 
+_INT_OR_PERCENT = re.compile(r"[0-9]{1,9}%?")
+
+
+def _int_or_percent(doc: _Doc, obj: Mapping[str, Any], key: str, path: str) -> int | str | None:
+    """``maxSurge`` / ``maxUnavailable`` of a Rollout: a count >= 0 or a percentage (Argo
+    Rollouts reads a string without ``%`` as a percentage too)."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= INT32_MAX:
+        return value
+    if isinstance(value, str) and _INT_OR_PERCENT.fullmatch(value):
+        return value
+    raise InvalidManifestError(
+        f"{doc.where(f'{path}.{key}')}: must be an integer >= 0 or a percentage such as "
+        f'"25%", got {short_repr(value)}'
+    )
+
+
+def _count(
+    doc: _Doc, obj: Mapping[str, Any], key: str, path: str, low: int, high: int
+) -> int | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidManifestError(
+            f"{doc.where(f'{path}.{key}')}: must be an integer from {low} to {high}, got "
+            f"{short_repr(value)}"
+        )
+    return value
+
+
+def _rollout_strategy(doc: _Doc, spec: Mapping[str, Any]) -> RolloutStrategy | None:
+    """An Argo Rollout's ``spec.strategy`` (canary or blueGreen), checked as Argo Rollouts'
+    ``pkg/apis/rollouts/validation`` checks it; None when there is none."""
+    strategy = _mapping(doc, spec.get("strategy"), "spec.strategy")
+    canary, blue = strategy.get("canary"), strategy.get("blueGreen")
+    if canary is not None and blue is not None:
+        raise InvalidManifestError(
+            f"{doc.where('spec.strategy')}: Multiple Strategies can not be listed; give canary "
+            "or blueGreen"
+        )
+    if blue is not None:
+        path = "spec.strategy.blueGreen"
+        bg = _mapping(doc, blue, path)
+        return RolloutStrategy(
+            "blueGreen",
+            max_unavailable=_int_or_percent(doc, bg, "maxUnavailable", path) or "25%",
+            preview_replicas=_count(doc, bg, "previewReplicaCount", path, 0, INT32_MAX),
+        )
+    if canary is None:
+        return None
+    path = "spec.strategy.canary"
+    c = _mapping(doc, canary, path)
+    routing = _mapping(doc, c.get("trafficRouting"), f"{path}.trafficRouting")
+    max_weight = (
+        _count(doc, routing, "maxTrafficWeight", f"{path}.trafficRouting", 1, INT32_MAX) or 100
+    )
+    surge = _int_or_percent(doc, c, "maxSurge", path)
+    unavailable = _int_or_percent(doc, c, "maxUnavailable", path)
+    if (
+        surge is not None
+        and unavailable is not None
+        and int(str(surge).rstrip("%")) == 0
+        and int(str(unavailable).rstrip("%")) == 0
+    ):
+        raise InvalidManifestError(
+            f"{doc.where(path + '.maxSurge')}: MaxSurge and MaxUnavailable both can not be zero"
+        )
+    dynamic = _bool(doc, c, "dynamicStableScale", path)
+    if dynamic and not routing:
+        raise InvalidManifestError(
+            f"{doc.where(path + '.dynamicStableScale')}: Canary dynamicStableScale can only be "
+            "used with traffic routing"
+        )
+    steps = []
+    for i, raw in enumerate(_list(doc, c.get("steps"), f"{path}.steps")):
+        at = f"{path}.steps[{i}]"
+        step = _mapping(doc, raw, at)
+        weight = _count(doc, step, "setWeight", at, 0, max_weight)
+        scale = step.get("setCanaryScale")
+        if scale is None:
+            steps.append(CanaryStep(set_weight=weight))
+            continue
+        if not routing:
+            raise InvalidManifestError(
+                f"{doc.where(at + '.setCanaryScale')}: SetCanaryScale requires TrafficRouting "
+                "to be set"
+            )
+        sc = _mapping(doc, scale, f"{at}.setCanaryScale")
+        steps.append(
+            CanaryStep(
+                set_weight=weight,
+                scale_replicas=_count(doc, sc, "replicas", f"{at}.setCanaryScale", 0, INT32_MAX),
+                scale_weight=_count(doc, sc, "weight", f"{at}.setCanaryScale", 0, max_weight),
+                match_traffic_weight=_bool(doc, sc, "matchTrafficWeight", f"{at}.setCanaryScale"),
+                sets_scale=True,
+            )
+        )
+    return RolloutStrategy(
+        "canary",
+        tuple(steps),
+        max_surge="25%" if surge is None else surge,
+        max_unavailable="25%" if unavailable is None else unavailable,
+        traffic_routing=bool(routing),
+        max_weight=max_weight,
+        dynamic_stable_scale=dynamic,
+        min_pods_per_replica_set=_count(doc, c, "minPodsPerReplicaSet", path, 1, INT32_MAX),
+    )
+
+
 def _workload(doc: _Doc) -> Workload:
     body = doc.body
     kind = body["kind"]
@@ -922,7 +1036,18 @@ def _workload(doc: _Doc) -> Workload:
             raise InvalidManifestError(
                 f"{doc.where(path)}: must be an integer from 0 to {INT32_MAX} (int32), got {count}"
             )
-    return Workload(kind, namespace, str(name), replicas, template, doc.where(), ordered, run=run)
+    strategy = _rollout_strategy(doc, spec) if kind == "Rollout" else None
+    return Workload(
+        kind,
+        namespace,
+        str(name),
+        replicas,
+        template,
+        doc.where(),
+        ordered,
+        run=run,
+        strategy=strategy,
+    )
 
 
 def _limit_range(doc: _Doc) -> LimitRange:
@@ -1051,7 +1176,9 @@ def _budget(doc: _Doc) -> DisruptionBudget:
 def _scaled_object(doc: _Doc) -> Autoscaler:
     """A KEDA ScaledObject (``keda.sh/v1alpha1``): KEDA scales its target through an HPA with
     ``minReplicas`` = ``minReplicaCount`` when above 0, else 1, and ``maxReplicas`` =
-    ``maxReplicaCount`` (default 100) (KEDA ``getHPAMinReplicas`` / ``getHPAMaxReplicas``)."""
+    ``maxReplicaCount`` (default 100) (KEDA ``GetHPAMinReplicas`` / ``GetHPAMaxReplicas``), and
+    itself to ``idleReplicaCount`` or zero when no trigger is active.  Bounds are checked as
+    KEDA's CRD and ``CheckReplicaCountBoundsAreValid`` check them."""
     meta = _mapping(doc, doc.body.get("metadata"), "metadata")
     spec = _mapping(doc, doc.body.get("spec"), "spec")
     ref = _mapping(doc, spec.get("scaleTargetRef"), "spec.scaleTargetRef")
@@ -1061,35 +1188,59 @@ def _scaled_object(doc: _Doc) -> Autoscaler:
             f"{doc.where('spec.scaleTargetRef')}: needs the name (and kind, default Deployment) "
             "of the workload to scale"
         )
-    low = _get(doc, spec, "minReplicaCount", "spec", int, 0)
-    high = _get(doc, spec, "maxReplicaCount", "spec", int, 100)
-    idle = spec.get("idleReplicaCount")
-    for path, value in (("spec.minReplicaCount", low), ("spec.maxReplicaCount", high)):
-        if isinstance(value, bool) or not 0 <= value <= INT32_MAX:
+    counts: dict[str, int | None] = {}
+    for key, lowest in (
+        ("minReplicaCount", 0),
+        ("maxReplicaCount", 1),
+        ("idleReplicaCount", 0),
+        ("initialCooldownPeriod", 0),
+    ):
+        value = spec.get(key)
+        if value is not None and (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not lowest <= value <= INT32_MAX
+        ):
             raise InvalidManifestError(
-                f"{doc.where(path)}: must be an integer from 0 to {INT32_MAX}, got {value}"
+                f"{doc.where('spec.' + key)}: must be an integer from {lowest} to {INT32_MAX}, "
+                f"got {short_repr(value)}"
             )
+        counts[key] = value
+    given_min, idle = counts["minReplicaCount"], counts["idleReplicaCount"]
+    high = counts["maxReplicaCount"] or 100
+    # the HPA's minimum when minReplicaCount is given, 0 when it is not (KEDA's check)
+    low = 0 if given_min is None else max(given_min, 1)
     if low > high:
         raise InvalidManifestError(
             f"{doc.where('spec.minReplicaCount')}: MinReplicaCount={low} must be less than "
             f"MaxReplicaCount={high}"
         )
-    if idle is not None and (
-        isinstance(idle, bool) or not isinstance(idle, int) or not 0 <= idle < max(low, 1)
-    ):
+    if idle is not None and idle >= low:
         raise InvalidManifestError(
-            f"{doc.where('spec.idleReplicaCount')}: IdleReplicaCount={short_repr(idle)} must be "
-            f"an integer from 0 to less than MinReplicaCount={low}"
+            f"{doc.where('spec.idleReplicaCount')}: IdleReplicaCount={idle} must be less than "
+            f"MinReplicaCount={low} (set minReplicaCount above idleReplicaCount)"
+        )
+    annotations = _mapping(doc, meta.get("annotations"), "metadata.annotations")
+    paused = sorted(a for a in annotations if str(a).startswith("autoscaling.keda.sh/"))
+    if paused:
+        warnings.warn(
+            f"{doc.where('metadata.annotations')}: {', '.join(map(str, paused))} not modelled; "
+            "the ScaledObject is simulated as if it were not annotated",
+            PodcapWarning,
+            stacklevel=4,
         )
     return Autoscaler(
         str(meta.get("namespace") or "default"),
         str(meta.get("name") or ""),
         kind,
         name,
-        max(low, 1),
-        max(high, 1),
+        max(given_min or 0, 1),
+        high,
         doc.where(),
         kind="ScaledObject",
+        keda_min=given_min or 0,
+        idle_replicas=idle,
+        initial_cooldown=counts["initialCooldownPeriod"] or 0,
     )
 
 

@@ -134,6 +134,8 @@ class TerraformCluster:
         The EKS add-ons it installs.
     skipped : list of str
         What was not used, each named.
+    auto_mode : tuple of str or None
+        EKS Auto Mode's built-in NodePools enabled by ``compute_config`` (None: Auto Mode off).
     """
 
     name: str
@@ -143,6 +145,7 @@ class TerraformCluster:
     cluster: Cluster
     addons: frozenset[str] = frozenset()
     skipped: list[str] = field(default_factory=list)
+    auto_mode: tuple[str, ...] | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1165,10 +1168,15 @@ def _read_cluster(
             c, "self_managed_node_groups", "self_managed_node_group_defaults", _self_managed_group
         )
     compute = inst.get("compute_config" if version >= 21 else "cluster_compute_config")
+    auto_mode: tuple[str, ...] | None = None
     if isinstance(compute, Mapping) and compute.get("enabled") is True:
-        c.skipped.append(
-            f"{address}.compute_config: EKS Auto Mode's built-in NodePools are not modelled yet"
-        )
+        pools = compute.get("node_pools", ["general-purpose", "system"])
+        if not isinstance(pools, list) or not all(isinstance(p, str) for p in pools):
+            raise InvalidManifestError(
+                f"{block.where}, {address}.compute_config.node_pools: expected a list of "
+                "built-in NodePool names (general-purpose, system)"
+            )
+        auto_mode = tuple(pools)
     for attr in ("fargate_profiles", "fargate_profile_defaults"):
         if inst.get(attr) not in (_MISSING, {}):
             c.skipped.append(f"{address}.{attr}: Fargate pods run on their own nodes, not modelled")
@@ -1176,7 +1184,9 @@ def _read_cluster(
         cluster = Cluster(c.groups, table=table)
     except PodcapError as exc:
         raise InvalidManifestError(f"{block.where}, {block.title}: {exc}") from None
-    return TerraformCluster(name, address, block.where, version, cluster, addons, c.skipped)
+    return TerraformCluster(
+        name, address, block.where, version, cluster, addons, c.skipped, auto_mode
+    )
 
 
 def _instances(module: Module, block: Block, base: str) -> list[tuple[str, dict[str, Any]]]:

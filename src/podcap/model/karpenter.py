@@ -63,6 +63,7 @@ ZONE = "topology.kubernetes.io/zone"
 CAPACITY_TYPE = "karpenter.sh/capacity-type"
 NODEPOOL = "karpenter.sh/nodepool"
 _K = "karpenter.k8s.aws/"
+_EKS = "eks.amazonaws.com/"
 #: Keys Karpenter resolves per instance type (besides zone and capacity type, which depend on the
 #: offering): a requirement on one of them filters instance types.
 TYPE_KEYS: tuple[str, ...] = (
@@ -87,6 +88,7 @@ TYPE_KEYS: tuple[str, ...] = (
     _K + "instance-network-bandwidth",
     _K + "instance-local-nvme",
 )
+TYPE_KEYS = TYPE_KEYS + tuple(_EKS + k[len(_K) :] for k in TYPE_KEYS if k.startswith(_K))
 #: Well-known keys: a pod may require one of them without the NodePool defining it
 #: (kubernetes-sigs/karpenter ``pkg/apis/v1/labels.go`` WellKnownLabels and the AWS provider's).
 WELL_KNOWN = frozenset(
@@ -203,6 +205,8 @@ class NodeClass:
         ``spec.kubelet`` reservations as quantities (``{"cpu": "100m"}``).
     root_volume_gib : float, optional
         Size of the ``rootVolume`` block device mapping [GiB]; default the AMI family's.
+    max_pods_cap : int, optional
+        An upper bound on the pods Karpenter computes for a type (EKS Auto Mode: 110).
     """
 
     name: str = "default"
@@ -213,6 +217,7 @@ class NodeClass:
     system_reserved: Mapping[str, str] = field(default_factory=dict)
     eviction_hard: Mapping[str, str] = field(default_factory=dict)
     root_volume_gib: float | None = None
+    max_pods_cap: int | None = None
 
     def __post_init__(self) -> None:
         if self.ami_family not in AMI_FAMILIES:
@@ -270,6 +275,11 @@ class NodePool:
             raise InvalidSpecError(f"{where}: weight must be an integer from 0 to 100")
         if not 0 <= self.weight <= 100:
             raise InvalidSpecError(f"{where}: weight must be from 0 to 100, got {self.weight}")
+        for b in self.budgets:
+            if not isinstance(b, str) or not re.fullmatch(r"\d+%?", b):
+                raise InvalidSpecError(
+                    f"{where}: budgets take node counts or percentages ('10%', '5'), got {b!r}"
+                )
         for key, amount in self.limits.items():
             if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
                 raise InvalidSpecError(f"{where}: limits.{key} must be >= 0, got {amount!r}")
@@ -383,6 +393,8 @@ def _labels_of(table: pd.DataFrame) -> pd.DataFrame:
         index=pd.Index(names, name="instance_type"),
         dtype=object,
     )
+    for key in [c for c in out.columns if c.startswith(_K)]:
+        out[_EKS + key[len(_K) :]] = out[key]  # EKS Auto Mode's spelling of the same labels
     return out
 
 
@@ -506,6 +518,23 @@ def candidate_types(
         table=table,
         **options,
     )
+    cap = node_class.max_pods_cap
+    if cap is not None and node_class.max_pods is None:
+        capped = alloc_frame["pods"].to_numpy(dtype=np.int64) > cap
+        if capped.any():  # the capped types reserve memory for the capped count
+            again = allocatable(
+                names[capped],
+                overhead="karpenter",
+                max_pods=cap,
+                kube_reserved=dict(node_class.kube_reserved) or None,
+                system_reserved=dict(node_class.system_reserved) or None,
+                eviction_hard=dict(node_class.eviction_hard) or None,
+                root_volume_gib=node_class.root_volume_gib,
+                table=table,
+                **options,
+            )
+            alloc_frame = alloc_frame.copy()
+            alloc_frame.iloc[np.flatnonzero(capped)] = again.to_numpy()
     n = len(names)
     alloc = np.zeros((len(resources), n), dtype=np.int64)
     alloc[resources.index("cpu")] = alloc_frame["cpu_millicores"].to_numpy(dtype=np.int64)

@@ -544,6 +544,10 @@ class NodeGroup:
         Names of the nodes (one per node) instead of ``<group>-<i>``.
     node_zones : sequence of str, optional
         The zone of each node (one per node, each one of ``zones``) instead of round-robin.
+    min_count, max_count : int, optional
+        The group's scaling bounds (an Auto Scaling group's min and max size) [count]: a
+        cluster-autoscaler adds nodes up to ``max_count`` for pending pods and removes
+        underused ones down to ``min_count``.  None: not autoscaled.
     ebs_csi : EbsCsiDriver, optional
         The EBS CSI driver's node plugin flags (attachment limit overrides).
     pod_network : PodNetwork, optional
@@ -567,6 +571,8 @@ class NodeGroup:
     allocatable: Mapping[str, int] | None = None
     node_names: tuple[str, ...] = ()
     node_zones: tuple[str, ...] = ()
+    min_count: int | None = None
+    max_count: int | None = None
     ebs_csi: EbsCsiDriver | None = None
     pod_network: PodNetwork | None = None
 
@@ -720,6 +726,25 @@ class NodeGroup:
                 f"of the group ({', '.join(self.zone_list)})"
             )
         object.__setattr__(self, "node_zones", node_zones)
+        for bound in ("min_count", "max_count"):
+            value = getattr(self, bound)
+            if value is not None and (
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or not 0 <= value <= MAX_GROUP_NODES
+            ):
+                raise InvalidSpecError(
+                    f"{where}: {bound} must be an integer from 0 to {MAX_GROUP_NODES:,} or None, "
+                    f"got {value!r}"
+                )
+        if (
+            self.max_count is not None
+            and self.min_count is not None
+            and (self.min_count > self.max_count)
+        ):
+            raise InvalidSpecError(
+                f"{where}: min_count {self.min_count} is above max_count {self.max_count}"
+            )
 
     @property
     def zone_list(self) -> tuple[str, ...]:

@@ -27,13 +27,24 @@ from podcap import _yaml
 from podcap.errors import InvalidManifestError, InvalidSpecError
 from podcap.io.manifests import load_manifests
 from podcap.io.readers import load_cluster
+from podcap.pipeline.consolidation import consolidate
 from podcap.pipeline.results import WORKLOAD_COLUMNS, SimulationResult
-from podcap.pipeline.state import AutoscalingMode, ClusterState, CronJobMode
+from podcap.pipeline.state import AutoscalingMode, ClusterState, CronJobMode, RolloutMode
 from podcap.pipeline.step import Engine, ScoringStrategy, _check_options, settle
 
 __all__ = ["Scenario", "ScenarioResult"]
 
-_STEP_KINDS = ("apply", "delete", "scale", "rolloutRestart", "changeNodeGroup", "setCni", "drain")
+_STEP_KINDS = (
+    "apply",
+    "delete",
+    "scale",
+    "rolloutRestart",
+    "changeNodeGroup",
+    "setCni",
+    "drain",
+    "removeNodes",
+    "consolidate",
+)
 Change = Callable[[ClusterState], ClusterState]
 
 
@@ -117,9 +128,9 @@ class Scenario:
     ----------
     cluster : Cluster
         The cluster at the start.
-    scoring, engine, seed, percentage_of_nodes_to_score, hpa, cronjobs
-        As for :func:`podcap.simulate`, for every step (``hpa`` and ``cronjobs`` apply to the
-        manifests each ``apply`` step applies).
+    scoring, engine, seed, percentage_of_nodes_to_score, hpa, cronjobs, rollout
+        As for :func:`podcap.simulate`, for every step (``hpa``, ``cronjobs`` and ``rollout``
+        apply to the manifests each ``apply`` step applies).
 
     Examples
     --------
@@ -142,8 +153,9 @@ class Scenario:
         percentage_of_nodes_to_score: int = 0,
         hpa: AutoscalingMode = "start",
         cronjobs: CronJobMode = "idle",
+        rollout: RolloutMode = "stable",
     ) -> None:
-        _check_options(scoring, engine, seed, percentage_of_nodes_to_score, hpa, cronjobs)
+        _check_options(scoring, engine, seed, percentage_of_nodes_to_score, hpa, cronjobs, rollout)
         self.state = ClusterState.of(cluster)
         self.options: dict[str, Any] = {
             "scoring": scoring,
@@ -151,7 +163,7 @@ class Scenario:
             "seed": seed,
             "percentage_of_nodes_to_score": percentage_of_nodes_to_score,
         }
-        self.what_if: dict[str, Any] = {"hpa": hpa, "cronjobs": cronjobs}
+        self.what_if: dict[str, Any] = {"hpa": hpa, "cronjobs": cronjobs, "rollout": rollout}
         self._steps: list[tuple[str, Change, Sequence[str]]] = []
 
     @property
@@ -267,6 +279,31 @@ class Scenario:
         )
         return self
 
+    def remove_nodes(self, names: Sequence[str], *, description: str | None = None) -> Scenario:
+        """These nodes are terminated: their pods are evicted (controllers recreate them)."""
+        gone = [str(n) for n in names]
+        self._steps.append(
+            (
+                description
+                or f"remove node(s) {', '.join(gone[:3])}"
+                + (f" and {len(gone) - 3} more" if len(gone) > 3 else ""),
+                lambda st: st.remove_nodes(gone),
+                (),
+            )
+        )
+        return self
+
+    def consolidate(self, *, description: str | None = None) -> Scenario:
+        """Karpenter's consolidation: the nodes it would delete or replace are
+        (:func:`podcap.consolidate`)."""
+        options = self.options
+
+        def change(st: ClusterState) -> ClusterState:
+            return consolidate(st, **options).state
+
+        self._steps.append((description or "Karpenter consolidation", change, ()))
+        return self
+
     @classmethod
     def from_yaml(
         cls, path: str | os.PathLike[str], *, table: pd.DataFrame | None = None
@@ -281,6 +318,8 @@ class Scenario:
           - rolloutRestart: {name: nginx}
           - scale: {name: nginx, replicas: 150}
           - setCni: {env: {WARM_IP_TARGET: "5"}, nodeGroup: workers}
+          - removeNodes: [workers-0, workers-1]
+          - consolidate: {}               # Karpenter's consolidation (NodePools needed)
 
         ``table`` is the instance table of the cluster (see :class:`podcap.Cluster`).
         """
@@ -357,6 +396,14 @@ class Scenario:
                     sc.set_cni(body["env"], node_group=body.get("nodeGroup"), description=desc)
                 elif kind == "drain":
                     sc.drain(body["nodeGroup"], description=desc)
+                elif kind == "removeNodes":
+                    if not isinstance(body, list) or not body:
+                        raise InvalidManifestError(
+                            f"{where}.removeNodes: give a list of node names"
+                        )
+                    sc.remove_nodes(body, description=desc)
+                elif kind == "consolidate":
+                    sc.consolidate(description=desc)
                 else:
                     raise InvalidManifestError(
                         f"{where}: unknown step {kind!r}; valid: {', '.join(_STEP_KINDS)}"

@@ -9,7 +9,13 @@ import pandas as pd
 from podcap.io.manifests import Manifests, load_manifests
 from podcap.model.memory import check_simulation_size
 from podcap.pipeline.results import SimulationResult
-from podcap.pipeline.state import AutoscalingMode, ClusterState, CronJobMode, with_existing
+from podcap.pipeline.state import (
+    AutoscalingMode,
+    ClusterState,
+    CronJobMode,
+    RolloutMode,
+    with_existing,
+)
 from podcap.pipeline.step import Engine, ScoringStrategy, step
 
 __all__ = ["simulate", "simulate_with_state"]
@@ -26,6 +32,7 @@ def simulate(
     percentage_of_nodes_to_score: int = 0,
     hpa: AutoscalingMode = "start",
     cronjobs: CronJobMode = "idle",
+    rollout: RolloutMode = "stable",
 ) -> SimulationResult:
     """Simulate ``kubectl apply`` of manifests on a cluster.
 
@@ -58,6 +65,12 @@ def simulate(
         minimum or maximum.
     cronjobs : {"idle", "run"}
         CronJobs: no pods between runs (the default), or the what-if of one run of each.
+    rollout : {"stable", "canary"} or "canary:<step index>"
+        Argo Rollouts: the stable pods only (the default), or the what-if of an update held at
+        a step: its canary pods at the first canary step that sets a weight or a scale (or at
+        ``spec.strategy.canary.steps[<step index>]``), a blue-green update's preview pods.  They
+        are the workload ``<name> (canary)`` (or ``(preview)``) beside the stable pods
+        (:func:`podcap.model.workloads.rollout_step`).
 
     Returns
     -------
@@ -100,6 +113,7 @@ def simulate(
         percentage_of_nodes_to_score=percentage_of_nodes_to_score,
         hpa=hpa,
         cronjobs=cronjobs,
+        rollout=rollout,
     )[1]
 
 
@@ -114,6 +128,7 @@ def simulate_with_state(
     percentage_of_nodes_to_score: int = 0,
     hpa: AutoscalingMode = "start",
     cronjobs: CronJobMode = "idle",
+    rollout: RolloutMode = "stable",
 ) -> tuple[ClusterState, SimulationResult]:
     """:func:`simulate`, returning the state after the step too (its pods per node, for
     analyses that read the capacity arrays); parameters as for :func:`simulate`."""
@@ -139,4 +154,5 @@ def simulate_with_state(
         percentage_of_nodes_to_score=percentage_of_nodes_to_score,
         hpa=hpa,
         cronjobs=cronjobs,
+        rollout=rollout,
     )

@@ -30,6 +30,7 @@ from podcap.model.specs import Cluster
 from podcap.model.volumes import Storage
 from podcap.model.workloads import (
     BUILTIN_PRIORITIES,
+    NEW_POD_SUFFIXES,
     Autoscaler,
     Container,
     LimitRange,
@@ -39,13 +40,18 @@ from podcap.model.workloads import (
     RuntimeClass,
     Workload,
     WorkloadKind,
+    new_pods_name,
+    rollout_cohorts,
+    rollout_step_index,
 )
 from podcap.pipeline.addresses import launch
 
-__all__ = ["AutoscalingMode", "ClusterState", "Cohort", "CronJobMode", "Key"]
+__all__ = ["AutoscalingMode", "ClusterState", "Cohort", "CronJobMode", "Key", "RolloutMode"]
 
 AutoscalingMode = Literal["start", "min", "max"]
 CronJobMode = Literal["idle", "run"]
+#: ``"stable"``, ``"canary"`` or ``"canary:<step index>"`` (:data:`podcap.model.workloads.ROLLOUT_MODES`).
+RolloutMode = str
 
 Key = tuple[str, str, str]  # namespace, kind, name
 IntArray = npt.NDArray[np.int64]
@@ -239,7 +245,12 @@ class ClusterState:
         return replace(self, fleet=fleet, full_fleet=full)
 
     def apply(
-        self, manifests: Any, *, hpa: AutoscalingMode = "start", cronjobs: CronJobMode = "idle"
+        self,
+        manifests: Any,
+        *,
+        hpa: AutoscalingMode = "start",
+        cronjobs: CronJobMode = "idle",
+        rollout: RolloutMode = "stable",
     ) -> ClusterState:
         """``kubectl apply``: policies take effect, workloads are created or updated.
 
@@ -247,8 +258,13 @@ class ClusterState:
         ``hpa``: autoscaled workloads (HorizontalPodAutoscalers, KEDA ScaledObjects) as the
         controller starts them (``"start"``: their replicas within the bounds), or the what-ifs
         at ``"min"`` or ``"max"``.  ``cronjobs``: ``"idle"`` (no pods between runs) or the
-        what-if ``"run"`` (the pods of one run of each CronJob's Job).  The workloads table
-        says which (``desired_from``).
+        what-if ``"run"`` (the pods of one run of each CronJob's Job).  ``rollout``: the Argo
+        Rollouts applied here with their stable pods only (``"stable"``), or held at an update
+        step (``"canary"``, ``"canary:<step index>"``; a blue-green update's preview): their
+        canary or preview pods are a second workload ``<name> (canary)`` / ``<name> (preview)``
+        with the applied template, the stable pods keep the template in effect before (the
+        applied one when there was none) (:func:`podcap.model.workloads.rollout_step`).  The
+        workloads table says which (``desired_from``).
 
         A workload applied with a new pod template is rolled out: its pods are recreated.
         Pods of observed workloads (a snapshot) that an applied workload owns are replaced by it.
@@ -270,8 +286,22 @@ class ClusterState:
         cohorts = list(self.cohorts)
         observed = set(self.observed)
         evicted = set(self.evicted_bare)
+        step_index = None if rollout == "stable" else rollout_step_index(rollout)
+        new_templates: dict[Key, PodTemplate] = {}  # Rollouts held at a step: the new template
         for wl in manifests.workloads:
             old = workloads.get(wl.key)  # an update keeps the workload's place (creation order)
+            if wl.kind == "Rollout" and wl.strategy is not None:
+                for name in (wl.name + suffix for suffix in NEW_POD_SUFFIXES):
+                    gone = (wl.namespace, "Rollout", name)
+                    if rollout == "stable" or name != new_pods_name(wl.name, wl.strategy):
+                        workloads.pop(gone, None)
+                        cohorts = [c for c in cohorts if c.key != gone]
+                if rollout != "stable":
+                    new_templates[wl.key] = wl.template
+                    if old is not None:
+                        wl = replace(wl, template=old.template)  # the stable pods keep theirs
+            elif wl.kind == "Rollout" and rollout != "stable":
+                wl = replace(wl, desired_from="spec (no spec.strategy: no canary or preview pods)")
             if old is not None and old.template != wl.template:
                 cohorts = [c for c in cohorts if c.key != wl.key]  # new template: a rollout
             for key in [k for k in observed if _owns(wl, k)]:
@@ -293,17 +323,19 @@ class ClusterState:
         autoscalers = dict(self.autoscalers)
         for scaler in manifests.autoscalers:
             autoscalers[scaler.key] = scaler
+        applied = {w.key for w in manifests.workloads}
         for scaler in autoscalers.values():
             key = (scaler.namespace, scaler.target_kind, scaler.target_name)
-            if key in workloads:
+            held = key not in applied and any(
+                (key[0], key[1], key[2] + suffix) in workloads for suffix in NEW_POD_SUFFIXES
+            )
+            if key in workloads and not held:  # a Rollout held at a step keeps its counts
                 wl = workloads[key]
-                how = "as it starts" if hpa == "start" else f"what-if at {hpa}Replicas"
+                replicas, how = scaler.scale(hpa, wl.replicas)
                 workloads[key] = replace(
-                    wl,
-                    replicas=scaler.at(hpa, wl.replicas),
-                    desired_from=f"{scaler.kind} {scaler.name} ({how})",
+                    wl, replicas=replicas, desired_from=f"{scaler.kind} {scaler.name} ({how})"
                 )
-            elif scaler in manifests.autoscalers:
+            elif key not in workloads and scaler in manifests.autoscalers:
                 warnings.warn(
                     f"{scaler.source}: {scaler.kind} {scaler.namespace}/{scaler.name} targets "
                     f"{scaler.target_kind} {scaler.target_name}, which is not among the "
@@ -311,6 +343,17 @@ class ClusterState:
                     PodcapWarning,
                     stacklevel=3,
                 )
+        for key, template in new_templates.items():
+            stable, new_pods = rollout_cohorts(workloads[key], step_index, template)
+            before = workloads.get(new_pods.key)
+            if before is not None and before.template != new_pods.template:
+                cohorts = [c for c in cohorts if c.key != new_pods.key]
+            workloads.pop(new_pods.key, None)
+            order = list(workloads.items())
+            at = [k for k, _ in order].index(key)
+            order[at] = (key, stable)
+            order.insert(at + 1, (new_pods.key, new_pods))
+            workloads = dict(order)
         for key, wl in workloads.items():
             if wl.kind != "CronJob":
                 continue
@@ -557,7 +600,7 @@ class ClusterState:
     def with_node_pools(
         self,
         node_pools: Iterable[NodePool],
-        node_classes: Iterable[NodeClass] = (),
+        node_classes: NodeClass | Iterable[NodeClass] = (),
         *,
         zones: Iterable[str] = (),
         region: str = "us-east-1",
@@ -568,7 +611,7 @@ class ClusterState:
         Parameters
         ----------
         node_pools : iterable of NodePool
-        node_classes : iterable of NodeClass
+        node_classes : NodeClass or iterable of NodeClass
             The EC2NodeClasses the NodePools name; default one ``NodeClass()`` named
             ``default``.
         zones : iterable of str
@@ -579,7 +622,8 @@ class ClusterState:
         prices : pandas.DataFrame, optional
             The user's prices: ``instance_type, capacity_type, usd_per_hour``.
         """
-        classes = {c.name: c for c in node_classes} or {"default": NodeClass()}
+        given = [node_classes] if isinstance(node_classes, NodeClass) else list(node_classes)
+        classes = {c.name: c for c in given} or {"default": NodeClass()}
         karpenter = Karpenter(
             tuple(node_pools), classes, zones=tuple(zones), region=region, prices=prices
         )

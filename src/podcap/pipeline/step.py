@@ -33,7 +33,12 @@ from podcap.model.disruption import SCALABLE_KINDS, DisruptionBudget
 from podcap.model.fleet import POD_ENI, Fleet
 from podcap.model.specs import Cluster, NodeGroup
 from podcap.model.volumes import resolve_volumes, with_volume_limits
-from podcap.model.workloads import SPREAD_BY_DEFAULT, PodAffinityTerm, Workload
+from podcap.model.workloads import (
+    SPREAD_BY_DEFAULT,
+    PodAffinityTerm,
+    Workload,
+    rollout_step_index,
+)
 from podcap.pipeline.addresses import CNI_ERROR, launch, pod_address_limits, subnet_error
 from podcap.pipeline.addresses import subnets_frame as _subnets_frame
 from podcap.pipeline.provision import NodeClaim, PendingPods, provision
@@ -44,7 +49,14 @@ from podcap.pipeline.results import (
     nodeclaims_frame,
     nodes_frame,
 )
-from podcap.pipeline.state import AutoscalingMode, ClusterState, Cohort, CronJobMode, Key
+from podcap.pipeline.state import (
+    AutoscalingMode,
+    ClusterState,
+    Cohort,
+    CronJobMode,
+    Key,
+    RolloutMode,
+)
 from podcap.scheduler.cycle import diagnose, node_filters, pod_class, scheduling_failure
 from podcap.scheduler.fast import (
     Lower,
@@ -104,7 +116,13 @@ def _check_options(
     percentage: Any = 0,
     hpa: Any = "start",
     cronjobs: Any = "idle",
+    rollout: Any = "stable",
 ) -> None:
+    if rollout != "stable":
+        try:
+            rollout_step_index(rollout)
+        except ValueError as exc:
+            raise InvalidOptionError(str(exc)) from None
     if hpa not in ("start", "min", "max"):
         raise InvalidOptionError(
             f"unknown hpa mode {hpa!r}; valid: start (as the autoscaler starts), min, max"
@@ -143,6 +161,7 @@ def step(
     percentage_of_nodes_to_score: int = 0,
     hpa: AutoscalingMode = "start",
     cronjobs: CronJobMode = "idle",
+    rollout: RolloutMode = "stable",
 ) -> tuple[ClusterState, SimulationResult]:
     """``kubectl apply`` of manifests to a state, then :func:`settle`.
 
@@ -151,7 +170,7 @@ def step(
     state : ClusterState
     manifests : path, YAML text, dict, list of those, or Manifests
         As for :func:`podcap.simulate`.
-    scoring, engine, seed, percentage_of_nodes_to_score, hpa, cronjobs
+    scoring, engine, seed, percentage_of_nodes_to_score, hpa, cronjobs, rollout
         As for :func:`podcap.simulate`.
 
     Returns
@@ -159,10 +178,10 @@ def step(
     (ClusterState, SimulationResult)
         The next state and what happened.
     """
-    _check_options(scoring, engine, seed, percentage_of_nodes_to_score, hpa, cronjobs)
+    _check_options(scoring, engine, seed, percentage_of_nodes_to_score, hpa, cronjobs, rollout)
     ms = manifests if isinstance(manifests, Manifests) else load_manifests(manifests)
     return settle(
-        state.apply(ms, hpa=hpa, cronjobs=cronjobs),
+        state.apply(ms, hpa=hpa, cronjobs=cronjobs, rollout=rollout),
         scoring=scoring,
         engine=engine,
         seed=seed,
@@ -380,6 +399,9 @@ def _with_claims(
         shape = (c.nodepool, c.instance_type, c.capacity_type, c.node_zone)
         shapes.setdefault(shape, []).append(i)
     taken = {g.name for g in state.cluster.node_groups}
+    used_names = {str(n) for n in state.fleet.names}
+    used_names.update(n for g in state.cluster.node_groups for n in g.node_names)
+    counter = first
     groups = list(state.cluster.node_groups)
     names = [""] * len(claims)
     for (pool, itype, ct, zone), idx in shapes.items():
@@ -392,7 +414,13 @@ def _with_claims(
             k += 1
             name = f"{base}-{k}"
         taken.add(name)
-        node_names = tuple(f"{pool}-nodeclaim-{first + i}" for i in idx)
+        fresh: list[str] = []
+        for _ in idx:
+            while f"{pool}-nodeclaim-{counter}" in used_names:
+                counter += 1
+            fresh.append(f"{pool}-nodeclaim-{counter}")
+            used_names.add(fresh[-1])
+        node_names = tuple(fresh)
         for i, node in zip(idx, node_names, strict=True):
             names[i] = node
         extended = {

@@ -1,0 +1,404 @@
+"""Karpenter's consolidation as a what-if: which nodes it would delete or replace.
+
+Written from kubernetes-sigs/karpenter ``pkg/controllers/disruption/`` at v1.14
+(``controller.go``, ``emptiness.go``, ``multinodeconsolidation.go``,
+``singlenodeconsolidation.go``, ``consolidation.go``, ``helpers.go``, ``types.go``); the rules
+and what podcap leaves out are in ``docs/domain.md`` (section 13).  Each pass takes the first
+method that yields a command, as Karpenter's disruption loop does:
+
+1. **emptiness**: every candidate without a reschedulable pod (DaemonSet pods do not count),
+   within the NodePools' disruption budgets, deleted in one command;
+2. **multi-node**: the longest prefix (2-100 candidates, found by binary search) whose pods all
+   fit elsewhere with no new node (delete) or with one new node cheaper than the prefix
+   (replace);
+3. **single-node**: the first candidate that can be deleted or replaced by a cheaper node.
+
+Whether the pods fit elsewhere is decided by podcap's own step: the nodes are removed, their
+pods evicted and recreated, the scheduler places them and Karpenter provisions for what is left
+(:func:`podcap.pipeline.step.settle`).  Commands repeat until none is found.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from podcap.errors import InvalidSpecError
+from podcap.model.disruption import SCALABLE_KINDS
+from podcap.model.karpenter import CAPACITY_TYPE, NODEPOOL, NodePool
+from podcap.model.prices import price_table
+from podcap.pipeline.results import SimulationResult
+from podcap.pipeline.state import ClusterState
+from podcap.pipeline.step import settle
+
+__all__ = ["COMMAND_COLUMNS", "ConsolidationResult", "consolidate"]
+
+#: Columns of :attr:`ConsolidationResult.commands`.
+COMMAND_COLUMNS = (
+    "command",
+    "method",
+    "action",
+    "nodes",
+    "nodepools",
+    "instance_types",
+    "replacement",
+    "price_before",
+    "price_after",
+)
+_MAX_MULTI = 100  # multinodeconsolidation.go: at most 100 candidates are considered
+
+
+@dataclass
+class ConsolidationResult:
+    """What Karpenter's consolidation would do.
+
+    Attributes
+    ----------
+    commands : pandas.DataFrame
+        One row per command, in order: ``command`` (0, 1, ...), ``method`` (``emptiness``,
+        ``multi-node``, ``single-node``), ``action`` (``delete`` or ``replace``), ``nodes``
+        (the nodes removed, comma-separated), ``nodepools``, ``instance_types``,
+        ``replacement`` (the new node's type, '' for a delete), ``price_before`` and
+        ``price_after`` [USD/h].
+    removed : list of str
+        Every node removed.
+    cost_before, cost_after : float or None
+        Hourly price of the Karpenter-launched nodes before and after [USD/h] (None when a
+        price is unknown, e.g. spot without the user's spot prices).
+    not_candidates : pandas.DataFrame
+        Karpenter nodes that could not be disrupted, with the ``reason``.
+    state : ClusterState
+        The cluster after the commands.
+    result : SimulationResult
+        The last step's result (the pods after the commands; its ``nodeclaims`` are the last
+        replacement's).
+    """
+
+    commands: pd.DataFrame
+    removed: list[str]
+    cost_before: float | None
+    cost_after: float | None
+    not_candidates: pd.DataFrame
+    state: ClusterState
+    result: SimulationResult | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        def usd(v: float | None) -> str:
+            return "unknown" if v is None else f"${v:.4f}/h"
+
+        lines = [
+            f"Karpenter consolidation: {len(self.commands)} command(s), {len(self.removed)} "
+            f"node(s) removed; Karpenter nodes cost {usd(self.cost_before)} before, "
+            f"{usd(self.cost_after)} after"
+        ]
+        if len(self.commands):
+            with pd.option_context("display.width", 200, "display.max_columns", None):
+                lines.append(self.commands.to_string(index=False))
+        if len(self.not_candidates):
+            lines.append("not disrupted:")
+            for row in self.not_candidates.itertuples(index=False):
+                lines.append(f"  {row.node}: {row.reason}")
+        return "\n".join(lines)
+
+
+def _prices(state: ClusterState) -> dict[str, float | None]:
+    """Hourly price of each node launched by Karpenter (by node name)."""
+    k = state.karpenter
+    if k is None:
+        return {}
+    table = price_table(k.region, k.prices)
+    fleet = state.fleet
+    out: dict[str, float | None] = {}
+    for gi, g in enumerate(fleet.groups):
+        labels = dict(g.labels or {})
+        if NODEPOOL not in labels:
+            continue
+        kind = labels.get(CAPACITY_TYPE, "on-demand")
+        price: float | None = None
+        if g.instance_type in table.index:
+            value = float(table[kind].to_dict()[g.instance_type])
+            price = None if math.isnan(value) else value
+        for name in fleet.names[fleet.group == gi]:
+            out[str(name)] = price
+    return out
+
+
+def _pool_of(state: ClusterState) -> dict[str, NodePool]:
+    k = state.karpenter
+    pools = {p.name: p for p in (k.node_pools if k else ())}
+    fleet = state.fleet
+    out = {}
+    for gi, g in enumerate(fleet.groups):
+        pool = pools.get(str((g.labels or {}).get(NODEPOOL, "")))
+        if pool is not None:
+            for name in fleet.names[fleet.group == gi]:
+                out[str(name)] = pool
+    return out
+
+
+def _reschedulable(state: ClusterState) -> np.ndarray:
+    """Pods on each node that are not DaemonSet or static pods [pods]."""
+    out = np.zeros(state.fleet.size, dtype=np.int64)
+    for c in state.cohorts:
+        if c.key[1] not in ("DaemonSet", "Node"):
+            out += c.bound
+    return out
+
+
+def _pod_cost(priority: int) -> float:
+    """Eviction cost of a pod without a deletion-cost annotation (``types.go``:
+    1 + priority / 2^25, clamped to [-10, 10])."""
+    return float(min(max(1.0 + priority / 2.0**25, -10.0), 10.0))
+
+
+def _disruption_cost(state: ClusterState) -> np.ndarray:
+    """Per node: 1 + the summed eviction cost of its reschedulable pods."""
+    out = np.ones(state.fleet.size, dtype=np.float64)
+    for c in state.cohorts:
+        if c.key[1] not in ("DaemonSet", "Node"):
+            out += c.bound * max(_pod_cost(c.priority), 0.0)
+    return out
+
+
+def _pdb_blocked(state: ClusterState) -> np.ndarray:
+    """Nodes holding a pod whose PodDisruptionBudget allows no disruption."""
+    blocked = np.zeros(state.fleet.size, dtype=bool)
+    for budget in state.budgets.values():
+        covered = [
+            c
+            for c in state.cohorts
+            if (wl := state.workloads.get(c.key)) is not None
+            and budget.covers(c.key[0], wl.template.labels)
+        ]
+        if not covered:
+            continue
+        healthy = sum(int(c.bound.sum()) for c in covered)
+        total = sum(c.total for c in covered)
+        keys = {c.key for c in covered}
+        scale = sum(state.workloads[k].replicas for k in keys if k[1] in SCALABLE_KINDS)
+        if budget.allowed(healthy, total, scale) <= 0:
+            for c in covered:
+                blocked |= c.bound > 0
+    return blocked
+
+
+def _budget(pool: NodePool, total: int) -> int:
+    """Nodes of a NodePool that may be disrupted at once: the smallest always-active budget,
+    percentages of the NodePool's nodes rounded up (``BuildDisruptionBudgetMapping``)."""
+    allowed = total
+    for text in pool.budgets:
+        value = math.ceil(int(text[:-1]) * total / 100) if text.endswith("%") else int(text)
+        allowed = min(allowed, value)
+    return allowed
+
+
+def _pending(state: ClusterState) -> int:
+    return sum(c.pending for c in state.cohorts if c.pinned is None and c.key[1] != "DaemonSet")
+
+
+def consolidate(
+    state: ClusterState,
+    *,
+    max_commands: int = 50,
+    **options: Any,
+) -> ConsolidationResult:
+    """What Karpenter's consolidation would delete or replace in a settled cluster.
+
+    Parameters
+    ----------
+    state : ClusterState
+        A cluster with Karpenter (its NodePools) after a step, e.g. the state returned by
+        :func:`podcap.step` or a :class:`~podcap.Scenario`.
+    max_commands : int
+        Stop after this many commands.
+    **options
+        Scheduler options for the steps (``scoring``, ``engine``, ``seed``,
+        ``percentage_of_nodes_to_score``).
+
+    Returns
+    -------
+    ConsolidationResult
+    """
+    if not isinstance(state, ClusterState):
+        raise InvalidSpecError(
+            f"consolidate takes a ClusterState (after a step), got {type(state).__name__}"
+        )
+    if state.karpenter is None or not state.karpenter.node_pools:
+        raise InvalidSpecError(
+            "consolidate needs Karpenter NodePools in the cluster (ClusterState.with_node_pools, "
+            "or NodePool documents in the cluster file)"
+        )
+    before = _prices(state)
+    cost_before = _total(before.values())
+    commands: list[dict[str, Any]] = []
+    removed: list[str] = []
+    result: SimulationResult | None = None
+    skipped: dict[str, str] = {}
+    while len(commands) < max_commands:
+        found = _next_command(state, skipped, options)
+        if found is None:
+            break
+        row, state, result = found
+        row["command"] = len(commands)
+        commands.append(row)
+        removed += row["nodes"].split(",")
+    after = _prices(state)
+    frame = pd.DataFrame(commands, columns=list(COMMAND_COLUMNS))
+    return ConsolidationResult(
+        commands=frame,
+        removed=removed,
+        cost_before=cost_before,
+        cost_after=_total(after.values()),
+        not_candidates=pd.DataFrame(
+            {"node": list(skipped), "reason": list(skipped.values())}, columns=["node", "reason"]
+        ),
+        state=state,
+        result=result,
+    )
+
+
+def _total(values: Any) -> float | None:
+    vals = list(values)
+    if any(v is None for v in vals):
+        return None
+    return float(sum(vals))
+
+
+def _candidates(state: ClusterState, skipped: dict[str, str]) -> list[str]:
+    pools = _pool_of(state)
+    blocked = _pdb_blocked(state)
+    names = [str(n) for n in state.fleet.names]
+    out = []
+    skipped.clear()
+    for i, name in enumerate(names):
+        pool = pools.get(name)
+        if pool is None:
+            continue
+        if pool.consolidate_after is None:
+            skipped[name] = f"NodePool {pool.name}: consolidateAfter Never"
+        elif blocked[i]:
+            skipped[name] = "a PodDisruptionBudget allows no disruption of a pod on it"
+        else:
+            out.append(name)
+    return out
+
+
+def _next_command(
+    state: ClusterState, skipped: dict[str, str], options: dict[str, Any]
+) -> tuple[dict[str, Any], ClusterState, SimulationResult] | None:
+    names = _candidates(state, skipped)
+    if not names:
+        return None
+    pools = _pool_of(state)
+    prices = _prices(state)
+    index = {str(n): i for i, n in enumerate(state.fleet.names)}
+    pods = _reschedulable(state)
+    per_pool: dict[str, int] = {}
+    by_name: dict[str, NodePool] = {}
+    for pool in pools.values():
+        per_pool[pool.name] = per_pool.get(pool.name, 0) + 1
+        by_name[pool.name] = pool
+    budgets = {p: _budget(pool, per_pool[p]) for p, pool in by_name.items()}
+
+    def within(chosen: Sequence[str]) -> list[str]:
+        used: dict[str, int] = {}
+        out = []
+        for n in chosen:
+            p = pools[n].name
+            if used.get(p, 0) < budgets[p]:
+                used[p] = used.get(p, 0) + 1
+                out.append(n)
+        return out
+
+    # 1. emptiness
+    empty = within([n for n in names if pods[index[n]] == 0])
+    if empty:
+        tried = _try(state, empty, prices, options)
+        if tried is not None and tried[0]["action"] == "delete":
+            row, nxt, res = tried
+            row["method"] = "emptiness"
+            return row, nxt, res
+    under = [n for n in names if pools[n].consolidation_policy != "WhenEmpty"]
+    if not under:
+        return None
+    cost = _disruption_cost(state)
+    ranked = sorted(
+        under,
+        key=lambda n: (
+            -((prices.get(n) or 0.0) / cost[index[n]]),
+            n,
+        ),
+    )
+    ranked = within(ranked)
+    # 2. multi-node: binary search for the longest valid prefix
+    if len(ranked) >= 2:
+        best = None
+        lo, hi = 1, min(len(ranked), _MAX_MULTI) - 1
+        while lo <= hi:
+            mid = (lo + hi) // 2
+            tried = _try(state, ranked[: mid + 1], prices, options)
+            if tried is not None:
+                best = tried
+                lo = mid + 1
+            else:
+                hi = mid - 1
+        if best is not None:
+            row, nxt, res = best
+            row["method"] = "multi-node"
+            return row, nxt, res
+    # 3. single-node
+    for n in ranked:
+        tried = _try(state, [n], prices, options)
+        if tried is not None:
+            row, nxt, res = tried
+            row["method"] = "single-node"
+            return row, nxt, res
+    return None
+
+
+def _try(
+    state: ClusterState,
+    nodes: Sequence[str],
+    prices: dict[str, float | None],
+    options: dict[str, Any],
+) -> tuple[dict[str, Any], ClusterState, SimulationResult] | None:
+    """Remove ``nodes`` and settle: a command when every pod fits without a new node
+    (delete) or with one new node cheaper than the nodes removed (replace)."""
+    pending = _pending(state)
+    nxt, result = settle(state.remove_nodes(nodes), **options)
+    if _pending(nxt) > pending:
+        return None  # a pod of the removed nodes found no place
+    claims = result.nodeclaims
+    types = sorted(
+        {
+            str(state.fleet.groups[int(state.fleet.group[i])].instance_type)
+            for i in np.flatnonzero(np.isin(state.fleet.names.astype(str), list(nodes)))
+        }
+    )
+    pools = sorted({pool.name for n, pool in _pool_of(state).items() if n in set(nodes)})
+    before = _total(prices.get(n) for n in nodes)
+    row: dict[str, Any] = {
+        "nodes": ",".join(nodes),
+        "nodepools": ",".join(pools),
+        "instance_types": ",".join(types),
+        "price_before": before,
+    }
+    if len(claims) == 0:
+        row.update(action="delete", replacement="", price_after=0.0)
+        return row, nxt, result
+    if len(claims) > 1:
+        return None
+    price = claims["price_per_hour"].iloc[0]
+    if before is None or price is None or pd.isna(price) or not float(price) < before:
+        return None
+    row.update(
+        action="replace",
+        replacement=str(claims["instance_type"].iloc[0]),
+        price_after=float(price),
+    )
+    return row, nxt, result
