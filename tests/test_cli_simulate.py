@@ -78,7 +78,14 @@ def test_json_output(seed_frames: podcap.SimulationResult) -> None:
     status, out = run_main("--cluster", CLUSTER, "--output", "json", MANIFESTS)
     assert status == 0
     doc = json.loads(out)
-    assert set(doc) == {"workloads", "nodes", "placements", "nodeclaims", "cost_per_hour"}
+    assert set(doc) == {
+        "workloads",
+        "nodes",
+        "placements",
+        "nodeclaims",
+        "scale_ups",
+        "cost_per_hour",
+    }
     assert doc["nodeclaims"] == []
     assert doc["cost_per_hour"] == 0.0
     assert isinstance(doc["workloads"], list)

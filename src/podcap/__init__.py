@@ -89,7 +89,7 @@ if TYPE_CHECKING:  # what each name is, for type checkers and editors (loaded on
     )
     from podcap.model.specs import Cluster, EbsCsiDriver, NodeGroup, Taint, Toleration, VpcCni
     from podcap.model.subnets import PodNetwork, Subnet, SubnetReservation, pod_network_capacity
-    from podcap.pipeline.consolidation import ConsolidationResult, consolidate
+    from podcap.pipeline.consolidation import ConsolidationResult, consolidate, scale_down
     from podcap.pipeline.results import SimulationResult
     from podcap.pipeline.scenario import Scenario, ScenarioResult
     from podcap.pipeline.simulate import simulate
@@ -149,7 +149,9 @@ _LAZY = {
         ("PodNetwork", "Subnet", "SubnetReservation", "pod_network_capacity"),
         "podcap.model.subnets",
     ),
-    **dict.fromkeys(("ConsolidationResult", "consolidate"), "podcap.pipeline.consolidation"),
+    **dict.fromkeys(
+        ("ConsolidationResult", "consolidate", "scale_down"), "podcap.pipeline.consolidation"
+    ),
     "SimulationResult": "podcap.pipeline.results",
     **dict.fromkeys(("Scenario", "ScenarioResult"), "podcap.pipeline.scenario"),
     "simulate": "podcap.pipeline.simulate",
@@ -242,6 +244,7 @@ __all__ = [
     "read_kops",
     "read_snapshot",
     "rollout_addresses",
+    "scale_down",
     "settle",
     "simulate",
     "step",

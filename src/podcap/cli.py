@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+import numpy as np
 import pandas as pd
 
 from podcap._version import __version__
@@ -43,7 +44,7 @@ from podcap.model.instances import instance_types, load_instance_table
 from podcap.model.ipam import compare_warm_settings, rollout_addresses, subnet_capacity
 from podcap.model.specs import VpcCni
 from podcap.model.subnets import Subnet
-from podcap.pipeline.consolidation import consolidate
+from podcap.pipeline.consolidation import consolidate, scale_down
 from podcap.pipeline.scenario import Scenario
 from podcap.pipeline.simulate import simulate_with_state
 from podcap.pipeline.sources import read_cluster
@@ -162,7 +163,7 @@ def _read_cluster(args: argparse.Namespace) -> ClusterState:
                 f"--node-config given twice for {'every node group' if key == '*' else key}"
             )
         node_configs[key] = target
-    return read_cluster(
+    state = read_cluster(
         args.cluster,
         system_pods=not args.no_system_pods,
         cni=_env(args.aws_node_env),
@@ -176,6 +177,9 @@ def _read_cluster(args: argparse.Namespace) -> ClusterState:
         region=args.region,
         prices=_prices(args.prices) if args.prices else None,
     )
+    if args.cluster_autoscaler:
+        state = state.with_cluster_autoscaler(args.cluster_autoscaler, region=args.region)
+    return state
 
 
 def _prices(path: str) -> pd.DataFrame:
@@ -210,6 +214,14 @@ def _add_cluster_options(sub: argparse.ArgumentParser) -> None:
         "--cluster-name",
         metavar="NAME",
         help="Terraform: the cluster to read when the directory has several (name or module.X)",
+    )
+    sub.add_argument(
+        "--cluster-autoscaler",
+        metavar="EXPANDER",
+        choices=("least-waste", "most-pods", "price", "random"),
+        help="a cluster-autoscaler grows node groups that have a max size (eksctl maxSize, "
+        "Terraform max_size, kOps maxSize) for pending pods, choosing with this expander "
+        "(least-waste, most-pods, price, random)",
     )
     sub.add_argument(
         "--node-pools",
@@ -255,9 +267,17 @@ def _cmd_simulate(args: argparse.Namespace, stream: TextIO) -> int:
         cronjobs=args.cronjobs,
         rollout=args.rollout,
     )
-    consolidation = (
-        consolidate(after, scoring=args.scoring, engine=args.engine) if args.consolidate else None
-    )
+    consolidation = None
+    if args.consolidate:
+        if after.karpenter is not None:
+            consolidation = consolidate(after, scoring=args.scoring, engine=args.engine)
+        elif after.cluster_autoscaler is not None:
+            consolidation = scale_down(after, scoring=args.scoring, engine=args.engine)
+        else:
+            raise PodcapError(
+                "--consolidate needs Karpenter NodePools (--node-pools, or in the cluster file) "
+                "or a cluster-autoscaler (--cluster-autoscaler)"
+            )
     keys = {w.key for w in user.workloads}
     if args.output == "json":
         _about_cluster(state, keys, sys.stderr)
@@ -267,6 +287,7 @@ def _cmd_simulate(args: argparse.Namespace, stream: TextIO) -> int:
                 "nodes": _records(result.nodes.set_index("node")),
                 "placements": _records(result.placements.set_index("namespace")),
                 "nodeclaims": _nodeclaims(result.nodeclaims),
+                "scale_ups": _records_plain(result.scale_ups),
                 "cost_per_hour": result.cost_per_hour,
                 **(
                     {
@@ -294,6 +315,23 @@ def _cmd_simulate(args: argparse.Namespace, stream: TextIO) -> int:
             stream.write("\n" + repr(consolidation) + "\n")
         _about_cluster(state, keys, stream)
     return 0
+
+
+def _records_plain(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts (NaN as null)."""
+    out = []
+    for rec in frame.to_dict("records"):
+        out.append(
+            {
+                str(k): (
+                    None
+                    if v is None or (isinstance(v, float) and pd.isna(v))
+                    else (int(v) if isinstance(v, (int, np.integer)) else v)
+                )
+                for k, v in rec.items()
+            }
+        )
+    return out
 
 
 def _nodeclaims(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -484,7 +522,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument(
         "--consolidate",
         action="store_true",
-        help="Karpenter: after the rollout, what its consolidation would delete or replace",
+        help="after the rollout, what Karpenter's consolidation (or cluster-autoscaler's "
+        "scale-down) would remove",
     )
     sim.add_argument("--output", choices=OUTPUTS, default="table")
     sim.add_argument(

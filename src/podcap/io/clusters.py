@@ -43,6 +43,7 @@ from podcap.io.readers import load_cluster
 from podcap.io.snapshot import read_snapshot
 from podcap.io.terraform import read_terraform, select_cluster
 from podcap.model.addons import eks_system_pods, kops_system_pods
+from podcap.model.cluster_autoscaler import ClusterAutoscaler
 from podcap.model.instances import check_instance_type, device_resources
 from podcap.model.karpenter import Karpenter
 from podcap.model.presets import AUTO_MODE_NODE_POOLS, eks_auto_mode
@@ -80,6 +81,8 @@ class ClusterInput:
         Pods already running (snapshots).
     karpenter : Karpenter or None
         Karpenter NodePools and EC2NodeClasses found beside the nodes.
+    cluster_autoscaler : ClusterAutoscaler or None
+        A cluster-autoscaler the cluster runs (kOps ``spec.clusterAutoscaler.enabled``).
     skipped : list of str
         What was not used, each named.
     """
@@ -91,6 +94,7 @@ class ClusterInput:
     existing: pd.DataFrame | None = None
     skipped: list[str] = field(default_factory=list)
     karpenter: Karpenter | None = None
+    cluster_autoscaler: ClusterAutoscaler | None = None
 
     @property
     def implied(self) -> list[str]:
@@ -469,6 +473,10 @@ def read_eksctl(
                         taints=tuple(_taints(ng.get("taints"), f"{where}.taints")),
                         subnets=tuple(group_subnets),
                         extended_resources=device_resources(str(itype), plugins, table) or None,
+                        # the Auto Scaling group's bounds, for a cluster-autoscaler (a group of
+                        # several types is one ASG: its bounds are not split per type)
+                        min_count=ng.get("minSize") if len(types) == 1 else None,
+                        max_count=ng.get("maxSize") if len(types) == 1 else None,
                     )
                     if node_config is not None or root_gib is not None:
                         group = apply_node_config(
@@ -801,6 +809,11 @@ def read_kops(
             raise InvalidManifestError(
                 f"{where}, spec.minSize: expected an integer >= 0, got {count!r}"
             )
+        top = igs_spec.get("maxSize")
+        if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < count):
+            raise InvalidManifestError(
+                f"{where}, spec.maxSize: expected an integer >= minSize ({count}), got {top!r}"
+            )
         names = [str(s) for s in igs_spec.get("subnets") or []]
         unknown = [s for s in names if s not in subnet_zone]
         if unknown:
@@ -872,6 +885,8 @@ def read_kops(
                 subnets=group_subnets,
                 extended_resources=extended or None,
                 pod_network=pod_network,
+                min_count=count if top is not None else None,
+                max_count=top,
             )
             if reservations is not None or root_gib is not None:
                 group = apply_node_config(
@@ -886,6 +901,19 @@ def read_kops(
         except PodcapError as exc:
             raise InvalidManifestError(f"{where}: {exc}") from None
     ebs = ((spec.get("cloudConfig") or {}).get("awsEBSCSIDriver") or {}).get("enabled", True)
+    ca_spec = _mapping_field(spec.get("clusterAutoscaler"), f"{where_c}, spec.clusterAutoscaler")
+    autoscaler = None
+    if ca_spec.get("enabled") is True:
+        try:
+            autoscaler = ClusterAutoscaler(
+                expander=ca_spec.get("expander", "least-waste"),
+                scale_down_utilization_threshold=float(
+                    ca_spec.get("scaleDownUtilizationThreshold", 0.5)
+                ),
+                skip_nodes_with_system_pods=bool(ca_spec.get("skipNodesWithSystemPods", True)),
+            )
+        except (PodcapError, TypeError, ValueError) as exc:
+            raise InvalidManifestError(f"{where_c}, spec.clusterAutoscaler: {exc}") from None
     return ClusterInput(
         _cluster(groups, table, source),
         "kOps Cluster + InstanceGroups",
@@ -893,6 +921,7 @@ def read_kops(
             kube_proxy_cpu, ebs_csi=bool(ebs), cni=net_name, cni_cpu=agent[0], cni_memory=agent[1]
         ),
         skipped=skipped,
+        cluster_autoscaler=autoscaler,
     )
 
 

@@ -759,6 +759,7 @@ def _node_groups(
     ami_type: str,
     custom_ami: bool,
     custom_template: bool,
+    bounds: tuple[int | None, int | None] = (None, None),
 ) -> list[NodeGroup]:
     """The podcap node groups of one Terraform node group (one per instance type)."""
     inst = group.inst
@@ -849,6 +850,10 @@ def _node_groups(
                 cni=c.cni,
                 labels=labels,
                 taints=tuple(Taint.parse(x, where=where) for x in taints),
+                # the Auto Scaling group's bounds, for a cluster-autoscaler (one type only:
+                # a mixed group's bounds are the whole group's)
+                min_count=bounds[0] if n == 1 else None,
+                max_count=bounds[1] if n == 1 else None,
             )
             if family == "AL2023":
                 g = apply_node_config(
@@ -907,7 +912,7 @@ def _managed_group(c: _Cluster, group: _Group) -> None:
     types_raw = group.raw("instance_types")
     types = [] if types_raw is _MISSING else inst.strings(group.path("instance_types"), types_raw)
     types = types or ["t3.medium"]  # EKS's default (the module's instance_types description)
-    count, _, _ = _sizes(group, minimum_default=1)
+    count, low, high = _sizes(group, minimum_default=1)
     capacity = group.string("capacity_type", "ON_DEMAND") or "ON_DEMAND"
     if capacity not in CAPACITY_TYPES:
         raise inst.fail(
@@ -951,6 +956,7 @@ def _managed_group(c: _Cluster, group: _Group) -> None:
             ami_type=ami_type,
             custom_ami=custom_ami,
             custom_template=custom_template,
+            bounds=(low, high),
         )
     )
 
@@ -1014,7 +1020,7 @@ def _self_managed_group(c: _Cluster, group: _Group) -> None:
     types = _self_managed_types(group, c)
     if not types:
         return
-    count, _, _ = _sizes(group, minimum_default=1 if c.version >= 21 else 0)
+    count, low, high = _sizes(group, minimum_default=1 if c.version >= 21 else 0)
     default_ami = "AL2023_x86_64_STANDARD" if c.version >= 21 else "AL2_x86_64"
     ami_type = group.string("ami_type", default_ami) or default_ami
     _check_ami_type(inst, group.path("ami_type"), ami_type)
@@ -1030,6 +1036,7 @@ def _self_managed_group(c: _Cluster, group: _Group) -> None:
             ami_type=ami_type,
             custom_ami=True,
             custom_template=True,
+            bounds=(low, high),
         )
     )
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -36,7 +36,7 @@ from podcap.pipeline.results import SimulationResult
 from podcap.pipeline.state import ClusterState
 from podcap.pipeline.step import settle
 
-__all__ = ["COMMAND_COLUMNS", "ConsolidationResult", "consolidate"]
+__all__ = ["COMMAND_COLUMNS", "ConsolidationResult", "consolidate", "scale_down"]
 
 #: Columns of :attr:`ConsolidationResult.commands`.
 COMMAND_COLUMNS = (
@@ -402,3 +402,163 @@ def _try(
         price_after=float(price),
     )
     return row, nxt, result
+
+
+def _utilization(state: ClusterState) -> np.ndarray:
+    """Per node, the larger of requested cpu / allocatable cpu and requested memory /
+    allocatable memory, every pod counted (cluster-autoscaler ``simulator/utilization``;
+    DaemonSet pods count unless ``--ignore-daemonsets-utilization``)."""
+    fleet = state.fleet
+    used = np.zeros((2, fleet.size), dtype=np.float64)
+    for c in state.cohorts:
+        cpu = c.pod.requests.get("cpu", 0)
+        mem = c.pod.requests.get("memory", 0)
+        used[0] += c.bound * cpu
+        used[1] += c.bound * mem
+    alloc = fleet.alloc[:2].astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(alloc > 0, used / alloc, 0.0)
+    return np.asarray(share.max(axis=0))
+
+
+def _system_pods(state: ClusterState) -> np.ndarray:
+    """Nodes running kube-system pods that are not DaemonSet or static pods."""
+    out = np.zeros(state.fleet.size, dtype=bool)
+    for c in state.cohorts:
+        if c.key[0] == "kube-system" and c.key[1] not in ("DaemonSet", "Node"):
+            out |= c.bound > 0
+    return out
+
+
+def _bare_pods(state: ClusterState) -> np.ndarray:
+    """Nodes running pods no controller recreates (bare Pods)."""
+    out = np.zeros(state.fleet.size, dtype=bool)
+    for c in state.cohorts:
+        if c.key[1] == "Pod":
+            out |= c.bound > 0
+    return out
+
+
+def scale_down(
+    state: ClusterState, *, max_commands: int = 50, **options: Any
+) -> ConsolidationResult:
+    """What cluster-autoscaler's scale-down would remove from a settled cluster.
+
+    A node of a group above its ``min_count`` is unneeded when its utilization (the larger of
+    requested / allocatable cpu and memory, DaemonSet pods counted) is below
+    ``scale_down_utilization_threshold`` and every pod on it can move to another node without a
+    new one; nodes holding kube-system pods (``--skip-nodes-with-system-pods``), bare pods or
+    pods whose PodDisruptionBudget allows no disruption are kept (cluster-autoscaler FAQ, "What
+    types of pods can prevent CA from removing a node?").  Nodes go one at a time, least
+    utilized first, each removal checked by a step.
+
+    Parameters
+    ----------
+    state : ClusterState
+        A cluster with a cluster-autoscaler (:meth:`ClusterState.with_cluster_autoscaler`) after
+        a step.
+    max_commands : int
+        Stop after this many removals.
+    **options
+        Scheduler options for the steps.
+    """
+    config = state.cluster_autoscaler
+    if config is None:
+        raise InvalidSpecError(
+            "scale_down needs a cluster-autoscaler in the cluster "
+            "(ClusterState.with_cluster_autoscaler)"
+        )
+    table = price_table(config.region)
+    od = table["on-demand"].to_dict()
+
+    def prices(st: ClusterState) -> dict[str, float | None]:
+        out: dict[str, float | None] = {}
+        f = st.fleet
+        for gi, g in enumerate(f.groups):
+            if g.max_count is None:
+                continue
+            value = od.get(g.instance_type)
+            price = None if value is None or math.isnan(float(value)) else float(value)
+            for name in f.names[f.group == gi]:
+                out[str(name)] = price
+        return out
+
+    cost_before = _total(prices(state).values())
+    work = _quiet(state)
+    commands: list[dict[str, Any]] = []
+    removed: list[str] = []
+    kept: dict[str, str] = {}
+    result: SimulationResult | None = None
+    while len(commands) < max_commands:
+        fleet = work.fleet
+        util = _utilization(work)
+        system = _system_pods(work) if config.skip_nodes_with_system_pods else None
+        bare = _bare_pods(work)
+        blocked = _pdb_blocked(work)
+        counts = {g.name: g.count for g in work.cluster.node_groups}
+        kept.clear()
+        candidates = []
+        for i, name in enumerate(str(n) for n in fleet.names):
+            g = fleet.groups[int(fleet.group[i])]
+            if g.max_count is None:
+                continue
+            if counts[g.name] <= (g.min_count or 0):
+                kept[name] = f"node group {g.name} is at its min size"
+            elif util[i] >= config.scale_down_utilization_threshold:
+                kept[name] = (
+                    f"utilization {util[i]:.2f} >= {config.scale_down_utilization_threshold}"
+                )
+            elif system is not None and system[i]:
+                kept[name] = "runs kube-system pods (--skip-nodes-with-system-pods)"
+            elif bare[i]:
+                kept[name] = "runs a pod no controller recreates"
+            elif blocked[i]:
+                kept[name] = "a PodDisruptionBudget allows no disruption of a pod on it"
+            else:
+                candidates.append((float(util[i]), name, g))
+        candidates.sort(key=lambda t: (t[0], t[1]))
+        done = False
+        for _share, name, g in candidates:
+            before = _pending(work)
+            nxt, res = settle(work.remove_nodes([name]), **options)
+            if _pending(nxt) > before:
+                kept[name] = "its pods would not all fit on other nodes"
+                continue
+            price = prices(work).get(name)
+            commands.append(
+                {
+                    "command": len(commands),
+                    "method": "scale-down",
+                    "action": "delete",
+                    "nodes": name,
+                    "nodepools": g.name,
+                    "instance_types": g.instance_type,
+                    "replacement": "",
+                    "price_before": price,
+                    "price_after": 0.0,
+                }
+            )
+            removed.append(name)
+            work, result = nxt, res
+            done = True
+            break
+        if not done:
+            break
+    final = replace(work, cluster_autoscaler=config, karpenter=state.karpenter)
+    return ConsolidationResult(
+        commands=pd.DataFrame(commands, columns=list(COMMAND_COLUMNS)),
+        removed=removed,
+        cost_before=cost_before,
+        cost_after=_total(prices(final).values()),
+        not_candidates=pd.DataFrame(
+            {"node": list(kept), "reason": list(kept.values())}, columns=["node", "reason"]
+        ),
+        state=final,
+        result=result,
+    )
+
+
+def _quiet(state: ClusterState) -> ClusterState:
+    """The state with no autoscaler acting, for removal checks (a pod must fit the nodes
+    left, not new ones)."""
+    return replace(state, cluster_autoscaler=None, karpenter=None)

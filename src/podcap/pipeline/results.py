@@ -16,10 +16,12 @@ from podcap.scheduler.framework import Filters, NodeState, PodClass
 __all__ = [
     "NODECLAIM_COLUMNS",
     "OUTCOMES",
+    "SCALE_UP_COLUMNS",
     "WORKLOAD_COLUMNS",
     "SimulationResult",
     "binding_limit",
     "empty_nodeclaims",
+    "empty_scale_ups",
     "node_usage_frame",
     "nodeclaims_frame",
     "nodes_frame",
@@ -59,6 +61,24 @@ NODECLAIM_COLUMNS = (
     "memory_allocatable_mib",
     "price_per_hour",
 )
+
+
+#: Columns of ``SimulationResult.scale_ups``.
+SCALE_UP_COLUMNS = (
+    "batch",
+    "node_group",
+    "instance_type",
+    "nodes",
+    "pods",
+    "expander",
+    "options",
+    "price_per_hour",
+)
+
+
+def empty_scale_ups() -> pd.DataFrame:
+    """A scale_ups frame without rows."""
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in SCALE_UP_COLUMNS})
 
 
 def empty_nodeclaims() -> pd.DataFrame:
@@ -135,6 +155,11 @@ class SimulationResult:
         ``memory_requested_mib``, ``memory_allocatable_mib`` (requests include the DaemonSet
         overhead) and ``price_per_hour`` [USD/h] (None when unknown, e.g. spot without the
         user's spot prices).  Empty without NodePools.
+    scale_ups : pandas.DataFrame
+        cluster-autoscaler's scale-ups (one row each, in order): ``batch, node_group,
+        instance_type, nodes`` (added), ``pods`` (its estimate of the pending pods they take),
+        ``expander``, ``options`` (the node groups that would have helped) and
+        ``price_per_hour`` of one node [USD/h].  Empty without a cluster-autoscaler.
     """
 
     workloads: pd.DataFrame
@@ -144,14 +169,17 @@ class SimulationResult:
     subnets: pd.DataFrame = field(default_factory=pd.DataFrame)
     node_groups: pd.DataFrame = field(default_factory=pd.DataFrame)
     nodeclaims: pd.DataFrame = field(default_factory=empty_nodeclaims)
+    scale_ups: pd.DataFrame = field(default_factory=empty_scale_ups)
 
     @property
     def cost_per_hour(self) -> float | None:
-        """Hourly price of the NodeClaims launched [USD/h] (None when a price is unknown)."""
+        """Hourly price of the nodes the autoscalers added: Karpenter's NodeClaims and
+        cluster-autoscaler's scale-ups [USD/h] (None when a price is unknown)."""
         prices = self.nodeclaims["price_per_hour"]
-        if prices.isna().any():
+        ups = self.scale_ups
+        if prices.isna().any() or ups["price_per_hour"].isna().any():
             return None
-        return float(prices.sum())
+        return float(prices.sum()) + float((ups["price_per_hour"] * ups["nodes"]).sum())
 
     def __repr__(self) -> str:
         w = self.workloads
@@ -176,6 +204,16 @@ class SimulationResult:
             lines.append("why:")
             for _, row in problems.iterrows():
                 lines.append(f"  {row['namespace']}/{row['name']}: {row['reason']}")
+        ups = self.scale_ups
+        if len(ups):
+            lines.append("")
+            lines.append(f"cluster-autoscaler added {int(ups['nodes'].sum())} node(s):")
+            with pd.option_context("display.width", 200, "display.max_columns", None):
+                lines.append(
+                    ups[
+                        ["batch", "node_group", "instance_type", "nodes", "pods", "expander"]
+                    ].to_string(index=False)
+                )
         claims = self.nodeclaims
         if len(claims):
             lines.append("")

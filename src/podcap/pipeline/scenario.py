@@ -27,7 +27,7 @@ from podcap import _yaml
 from podcap.errors import InvalidManifestError, InvalidSpecError
 from podcap.io.manifests import load_manifests
 from podcap.io.readers import load_cluster
-from podcap.pipeline.consolidation import consolidate
+from podcap.pipeline.consolidation import consolidate, scale_down
 from podcap.pipeline.results import WORKLOAD_COLUMNS, SimulationResult
 from podcap.pipeline.state import AutoscalingMode, ClusterState, CronJobMode, RolloutMode
 from podcap.pipeline.step import Engine, ScoringStrategy, _check_options, settle
@@ -44,6 +44,7 @@ _STEP_KINDS = (
     "drain",
     "removeNodes",
     "consolidate",
+    "scaleDown",
 )
 Change = Callable[[ClusterState], ClusterState]
 
@@ -304,6 +305,17 @@ class Scenario:
         self._steps.append((description or "Karpenter consolidation", change, ()))
         return self
 
+    def scale_down(self, *, description: str | None = None) -> Scenario:
+        """cluster-autoscaler's scale-down: the underused nodes it would remove are
+        (:func:`podcap.scale_down`)."""
+        options = self.options
+
+        def change(st: ClusterState) -> ClusterState:
+            return scale_down(st, **options).state
+
+        self._steps.append((description or "cluster-autoscaler scale-down", change, ()))
+        return self
+
     @classmethod
     def from_yaml(
         cls, path: str | os.PathLike[str], *, table: pd.DataFrame | None = None
@@ -320,6 +332,7 @@ class Scenario:
           - setCni: {env: {WARM_IP_TARGET: "5"}, nodeGroup: workers}
           - removeNodes: [workers-0, workers-1]
           - consolidate: {}               # Karpenter's consolidation (NodePools needed)
+          - scaleDown: {}                 # cluster-autoscaler's scale-down
 
         ``table`` is the instance table of the cluster (see :class:`podcap.Cluster`).
         """
@@ -404,6 +417,8 @@ class Scenario:
                     sc.remove_nodes(body, description=desc)
                 elif kind == "consolidate":
                     sc.consolidate(description=desc)
+                elif kind == "scaleDown":
+                    sc.scale_down(description=desc)
                 else:
                     raise InvalidManifestError(
                         f"{where}: unknown step {kind!r}; valid: {', '.join(_STEP_KINDS)}"

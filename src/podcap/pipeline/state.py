@@ -23,6 +23,7 @@ from podcap.io.clusters import ClusterInput
 from podcap.io.manifests import Manifests, load_manifests
 from podcap.io.snapshot import EXISTING_COLUMNS
 from podcap.model.admission import AdmittedPod
+from podcap.model.cluster_autoscaler import ClusterAutoscaler, Expander
 from podcap.model.disruption import DisruptionBudget
 from podcap.model.fleet import RESOURCES, Fleet, build_fleet
 from podcap.model.karpenter import Karpenter, NodeClass, NodePool
@@ -150,6 +151,8 @@ class ClusterState:
     karpenter : Karpenter, optional
         Karpenter's NodePools and EC2NodeClasses: when the state settles, pods the scheduler
         leaves pending get new nodes as Karpenter would launch them.
+    cluster_autoscaler : ClusterAutoscaler, optional
+        cluster-autoscaler: node groups with ``max_count`` grow for pods left pending.
     source : str
         What the state was read from (``"podcap cluster file"``, ``"kubectl JSON snapshot"``,
         ...; empty for a state built in code).
@@ -180,6 +183,7 @@ class ClusterState:
     implied: tuple[str, ...] = ()
     full_fleet: Fleet | None = None
     karpenter: Karpenter | None = None
+    cluster_autoscaler: ClusterAutoscaler | None = None
 
     # ---- construction --------------------------------------------------------------------
     @classmethod
@@ -636,6 +640,47 @@ class ClusterState:
                 )
         return replace(self, karpenter=karpenter)
 
+    def with_cluster_autoscaler(
+        self,
+        expander: Expander = "least-waste",
+        *,
+        priorities: Mapping[int, Iterable[str]] | None = None,
+        scale_down_utilization_threshold: float = 0.5,
+        region: str = "us-east-1",
+        seed: int = 0,
+    ) -> ClusterState:
+        """cluster-autoscaler in the cluster: node groups with ``max_count`` grow (up to it) for
+        pods the scheduler leaves pending.
+
+        Parameters
+        ----------
+        expander : {"least-waste", "most-pods", "price", "priority", "random"}
+            ``--expander``.
+        priorities : mapping of int to iterable of str, optional
+            The priority expander's priorities (priority -> node-group name regexes).
+        scale_down_utilization_threshold : float
+            ``--scale-down-utilization-threshold`` [fraction].
+        region : str
+            Region for node prices.
+        seed : int
+            Seed of the random choice among equally good node groups.
+        """
+        if not any(g.max_count is not None for g in self.cluster.node_groups):
+            warnings.warn(
+                "no node group has max_count (an Auto Scaling group's max size): the "
+                "cluster-autoscaler has nothing to scale",
+                PodcapWarning,
+                stacklevel=2,
+            )
+        config = ClusterAutoscaler(
+            expander=expander,
+            priorities={k: tuple(v) for k, v in (priorities or {}).items()},
+            scale_down_utilization_threshold=scale_down_utilization_threshold,
+            region=region,
+            seed=seed,
+        )
+        return replace(self, cluster_autoscaler=config)
+
     def drain(self, node_group: str) -> ClusterState:
         """``kubectl drain --ignore-daemonsets`` of every node of a group: the nodes are cordoned
         and their pods evicted, except DaemonSet pods."""
@@ -671,6 +716,7 @@ def _from_input(ci: ClusterInput) -> ClusterState:
     return replace(
         state,
         karpenter=ci.karpenter,
+        cluster_autoscaler=ci.cluster_autoscaler,
         source=str(ci.format),
         skipped=tuple(ci.skipped),
         implied=tuple(ci.implied),

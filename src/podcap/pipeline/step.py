@@ -29,6 +29,7 @@ import pandas as pd
 from podcap.errors import InvalidOptionError, PodcapWarning
 from podcap.io.manifests import Manifests, load_manifests
 from podcap.model.admission import AdmittedPod, QuotaState, admit, pod_tolerations
+from podcap.model.cluster_autoscaler import ClusterAutoscaler
 from podcap.model.disruption import SCALABLE_KINDS, DisruptionBudget
 from podcap.model.fleet import POD_ENI, Fleet
 from podcap.model.specs import Cluster, NodeGroup
@@ -41,9 +42,11 @@ from podcap.model.workloads import (
 )
 from podcap.pipeline.addresses import CNI_ERROR, launch, pod_address_limits, subnet_error
 from podcap.pipeline.addresses import subnets_frame as _subnets_frame
+from podcap.pipeline.cluster_autoscaler import grown, scale_up
 from podcap.pipeline.provision import NodeClaim, PendingPods, provision
 from podcap.pipeline.results import (
     OUTCOMES,
+    SCALE_UP_COLUMNS,
     WORKLOAD_COLUMNS,
     SimulationResult,
     nodeclaims_frame,
@@ -305,6 +308,9 @@ def settle(
     )
     nxt, result = _settle_once(state, **options)
     karpenter = state.karpenter
+    ca = state.cluster_autoscaler
+    if ca is not None:
+        nxt, result = _cluster_autoscaler(nxt, result, ca, options)
     if karpenter is None or not karpenter.node_pools:
         return nxt, result
     launched: list[NodeClaim] = []
@@ -349,6 +355,52 @@ def settle(
 
 
 _PROVISION_ROUNDS = 5
+
+
+def _cluster_autoscaler(
+    state: ClusterState,
+    result: SimulationResult,
+    config: ClusterAutoscaler,
+    options: dict[str, Any],
+) -> tuple[ClusterState, SimulationResult]:
+    """cluster-autoscaler's loop: scale one node group up, let the scheduler place the pods,
+    again while a group helps (at most ``_PROVISION_ROUNDS`` times)."""
+    rows: list[dict[str, Any]] = []
+    preempted = result.workloads.set_index(["namespace", "kind", "name"])["preempted"]
+    reasons: dict[Key, str] = {}
+    for batch in range(_PROVISION_ROUNDS):
+        up, reasons = scale_up(state, config)
+        if up is None:
+            break
+        state = grown(state, up.group, up.nodes)
+        rows.append(
+            {
+                "batch": batch,
+                "node_group": up.group,
+                "instance_type": up.instance_type,
+                "nodes": up.nodes,
+                "pods": up.pods,
+                "expander": config.expander,
+                "options": ",".join(up.options),
+                "price_per_hour": up.price_per_hour,
+            }
+        )
+        state, result = _settle_once(state, **options)
+        again = result.workloads.set_index(["namespace", "kind", "name"])["preempted"]
+        preempted = again.add(preempted, fill_value=0).astype(np.int64)
+    frame = result.workloads.copy()
+    keys = list(zip(frame["namespace"], frame["kind"], frame["name"], strict=True))
+    frame["preempted"] = [int(preempted.get(k, 0)) for k in keys]
+    pending_now = frame["pending"].to_numpy(dtype=np.int64)
+    for i, key in enumerate(keys):
+        why = reasons.get(key)
+        if why and pending_now[i] > 0:
+            text = str(frame.at[i, "reason"])
+            frame.at[i, "reason"] = f"{text}; {why}" if text else why
+            codes = {c for c in str(frame.at[i, "limits"]).split(",") if c} | {"autoscaler"}
+            frame.at[i, "limits"] = ",".join(sorted(codes))
+    scale_ups = pd.DataFrame(rows, columns=list(SCALE_UP_COLUMNS))
+    return state, replace(result, workloads=frame, scale_ups=scale_ups)
 
 
 def _provisionable(state: ClusterState) -> list[PendingPods]:
