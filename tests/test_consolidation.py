@@ -87,13 +87,16 @@ def three_half_empty_nodes(**pool: object) -> ClusterState:
     return state
 
 
-def test_multi_node_consolidation_merges_three_nodes_into_one():
-    # multinodeconsolidation.go: the longest prefix that one cheaper node can replace: one
-    # m5.large (1,930m) holds all three pods (1,800m) for $0.096/h instead of $0.288/h
+def test_multi_node_consolidation_deletes_two_nodes_rather_than_replace_three_by_their_type():
+    # multinodeconsolidation.go: the longest prefix that can be deleted or replaced by one
+    # cheaper node; a replacement of the candidates' own type must be cheaper than the dearest
+    # of them (filterOutSameInstanceType).  Three m5.large at 600m each: replacing all three by
+    # an m5.large is filtered out, deleting two (their pods fit the third: 1,800m of 1,930m)
+    # is valid.
     c = podcap.consolidate(three_half_empty_nodes(budgets=("100%",)))
     row = c.commands.iloc[0]
-    assert (row.method, row.action, row.replacement) == ("multi-node", "replace", "m5.large")
-    assert len(row.nodes.split(",")) == 3
+    assert (row.method, row.action, row.replacement) == ("multi-node", "delete", "")
+    assert len(row.nodes.split(",")) == 2
     assert c.cost_before == pytest.approx(0.288)
     assert c.cost_after == pytest.approx(0.096)
 

@@ -395,3 +395,150 @@ def test_eks_auto_mode_preset_and_eksctl_switch(tmp_path):
     r = podcap.simulate(state, [deployment("web", 2, "1", "1Gi")])
     assert int(r.workloads["running"].sum()) == 2
     assert set(r.nodes["zone"]) <= {"us-west-2a", "us-west-2b"}
+
+
+def test_min_values_keeps_enough_instance_types_open():
+    # instance_selection_test.go "should schedule respecting the minValues from instance-type
+    # requirement".  Nine m5 types; with minValues 8 a NodeClaim keeps pods only while 8 of its
+    # types hold them all: m5.xlarge and larger (8 types, 3,920m and up) hold 3 pods of 1 cpu,
+    # 4 pods need m5.2xlarge and larger (7 types).  So 6 pods make two NodeClaims of 3, each
+    # launched as its cheapest type, m5.xlarge; minValues 10 cannot be met by 9 types.
+    family = Requirement(
+        "node.kubernetes.io/instance-type",
+        "In",
+        tuple(
+            f"m5.{s}"
+            for s in (
+                "large",
+                "xlarge",
+                "2xlarge",
+                "4xlarge",
+                "8xlarge",
+                "12xlarge",
+                "16xlarge",
+                "24xlarge",
+                "metal",
+            )
+        ),
+        min_values=8,
+    )
+    pool = NodePool(
+        "default", (family, Requirement("karpenter.sh/capacity-type", "In", ("on-demand",)))
+    )
+    r = run([pool], [deployment("web", 6, "1", "1Gi")])
+    assert list(r.nodeclaims["pods"]) == [3, 3]
+    assert list(r.nodeclaims["instance_type"]) == ["m5.xlarge", "m5.xlarge"]
+    # minValues 9: only one pod per NodeClaim keeps all nine types open
+    nine = Requirement(family.key, "In", family.values, min_values=9)
+    r = run([NodePool("default", (nine, M5_OD[1]))], [deployment("web", 3, "1", "1Gi")])
+    assert list(r.nodeclaims["pods"]) == [1, 1, 1]
+    # a pod that narrows the types below minValues is refused with Karpenter's reason
+    two = {"nodeSelector": {"node.kubernetes.io/instance-type": "m5.large"}}
+    r = run([pool], [deployment("one", 1, "1", "1Gi", **two)])
+    assert "minValues requirement is not met" in r.workloads.iloc[0].reason
+    # the CRD refuses minValues above the number of values given
+    with pytest.raises(InvalidSpecError, match="minValues 10 is more than the 9 value"):
+        Requirement(family.key, "In", family.values, min_values=10)
+
+
+NODECLASS = (
+    "---\napiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata: {name: default}\n"
+    "spec: {amiSelectorTerms: [{alias: al2023@latest}]}\n"
+)
+
+
+def pool_yaml(spec: str = "", template: str = "", meta: str = "{name: a}") -> str:
+    return (
+        f"apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {meta}\nspec:\n"
+        f"  template:\n    spec:\n      nodeClassRef: {{name: default}}\n{template}{spec}"
+        + NODECLASS
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (pool_yaml(meta="[a]"), r"expected a mapping"),
+        (
+            pool_yaml(template="    metadata: {labels: {team: null}}\n"),
+            r"labels.team: a label value must be a string",
+        ),
+        (
+            pool_yaml(template="      requirements: [{key: team, operator: In}]\n"),
+            r"operator In needs at least one value",
+        ),
+        (
+            pool_yaml(
+                template="      requirements: [{key: karpenter.k8s.aws/instance-cpu, "
+                "operator: Gt, values: ['-1']}]\n"
+            ),
+            r"one integer >= 0",
+        ),
+        (
+            pool_yaml(
+                template="      requirements: [{key: kubernetes.io/hostname, operator: In, "
+                "values: [a]}]\n"
+            ),
+            r"'kubernetes.io/hostname' is restricted",
+        ),
+        (
+            pool_yaml(spec="  disruption: {budgets: [{nodes: '10%', reasons: [Bored]}]}\n"),
+            r"budgets\[0\]\.reasons",
+        ),
+    ],
+)
+def test_hostile_node_pools_are_clear_errors(tmp_path, text, message):
+    f = tmp_path / "pools.yaml"
+    f.write_text(text)
+    with pytest.raises(InvalidManifestError, match=message):
+        podcap.read_cluster(f)
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("{amiSelectorTerms: [{id: ami-123}]}", r"amiFamily: required unless"),
+        ("{amiFamily: AL2023, amiSelectorTerms: abc}", r"amiSelectorTerms: expected a list"),
+        ("{amiFamily: AL2023, kubelet: {kubeReserved: {cpu: lots}}}", r"kubeReserved.cpu"),
+    ],
+)
+def test_hostile_node_classes_are_clear_errors(tmp_path, spec, message):
+    f = tmp_path / "pools.yaml"
+    f.write_text(
+        pool_yaml().split("---")[0]
+        + f"---\napiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata: {{name: default}}\n"
+        f"spec: {spec}\n"
+    )
+    with pytest.raises(InvalidManifestError, match=message):
+        podcap.read_cluster(f)
+
+
+def test_budgets_limited_to_a_reason_apply_to_that_reason_only():
+    # nodepool.go: a budget with reasons applies to those reasons; a 0-node Drifted budget
+    # does not stop emptiness
+    pool = NodePool("default", M5_OD, budgets=("100%", ("0", ("Drifted",))))
+    anti = {
+        "affinity": {
+            "podAntiAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": [
+                    {
+                        "labelSelector": {"matchLabels": {"app": "db"}},
+                        "topologyKey": "kubernetes.io/hostname",
+                    }
+                ]
+            }
+        }
+    }
+    state = ClusterState.of(Cluster([])).with_node_pools([pool], zones=ZONES)
+    state, _ = podcap.step(state, [deployment("db", 2, "100m", "100Mi", **anti)])
+    state, _ = podcap.settle(state.scale(state.find("db"), 0))
+    c = podcap.consolidate(state)
+    assert [len(n.split(",")) for n in c.commands["nodes"]] == [2]
+
+
+def test_gpu_shortage_names_the_gpus():
+    pool = NodePool("default", M5_OD)
+    r = run([pool], [gpu_pod("train", 1)])
+    assert '"nvidia.com/gpu":"1"' in r.workloads.iloc[0].reason or (
+        "no instance type met" in r.workloads.iloc[0].reason
+    )

@@ -16,6 +16,7 @@ from typing import Any
 from podcap.errors import InvalidManifestError, PodcapError, PodcapWarning
 from podcap.model.karpenter import (
     AMI_FAMILIES,
+    DISRUPTION_REASONS,
     OPERATORS,
     Karpenter,
     NodeClass,
@@ -123,6 +124,20 @@ def _duration(value: Any, where: str) -> float | None:
     return sum(float(n) * scale[u] for n, u in parts)
 
 
+#: Keys a NodePool may not set (``pkg/apis/v1/labels.go`` RestrictedLabels and the
+#: ``karpenter.sh`` domain, except the labels Karpenter itself lets users select on).
+_RESTRICTED = frozenset({"kubernetes.io/hostname", "karpenter.sh/nodepool"})
+_ALLOWED_KARPENTER = frozenset({"karpenter.sh/capacity-type"})
+
+
+def _restricted(key: str, where: str) -> None:
+    if key in _RESTRICTED or (key.startswith("karpenter.sh/") and key not in _ALLOWED_KARPENTER):
+        raise InvalidManifestError(
+            f"{where}: label {key!r} is restricted; a NodePool may not set it (Karpenter "
+            "rejects it)"
+        )
+
+
 def _requirement(raw: Any, where: str) -> Requirement:
     if not isinstance(raw, Mapping):
         raise InvalidManifestError(f"{where}: expected {{key, operator, values}}")
@@ -133,6 +148,7 @@ def _requirement(raw: Any, where: str) -> Requirement:
     values = raw.get("values") or []
     if not isinstance(values, list):
         raise InvalidManifestError(f"{where}.values: expected a list")
+    _restricted(str(raw.get("key", "")), where)
     try:
         return Requirement(
             str(raw.get("key", "")), op, tuple(str(v) for v in values), raw.get("minValues")
@@ -226,9 +242,25 @@ def _node_pool(doc: Mapping[str, Any], where: str) -> NodePool | None:
                 f"{where}, spec.disruption.budgets[{j}].nodes: {nodes!r}; valid: a count such "
                 "as 5 or a percentage from 0% to 100%"
             )
-        budgets.append(nodes)
+        reasons = b.get("reasons") or []
+        if not isinstance(reasons, list) or not set(reasons) <= set(DISRUPTION_REASONS):
+            raise InvalidManifestError(
+                f"{where}, spec.disruption.budgets[{j}].reasons: {reasons!r}; valid: a list of "
+                f"{', '.join(DISRUPTION_REASONS)}"
+            )
+        budgets.append((nodes, tuple(reasons)) if reasons else nodes)
     weight = spec.get("weight", 0)
-    labels = {str(k): str(v) for k, v in _mapping(tmeta.get("labels"), f"{where}, labels").items()}
+    labels = {}
+    for key, value in _mapping(
+        tmeta.get("labels"), f"{where}, spec.template.metadata.labels"
+    ).items():
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise InvalidManifestError(
+                f"{where}, spec.template.metadata.labels.{key}: a label value must be a string, "
+                f"got {value!r}"
+            )
+        _restricted(str(key), f"{where}, spec.template.metadata.labels")
+        labels[str(key)] = str(value)
     try:
         return NodePool(
             name=name,
@@ -253,12 +285,22 @@ def _node_pool(doc: Mapping[str, Any], where: str) -> NodePool | None:
         raise InvalidManifestError(f"{where}: {exc}") from None
 
 
-def _quantities(raw: Any, where: str) -> dict[str, str]:
+def _quantities(raw: Any, where: str, *, eviction: bool = False) -> dict[str, str]:
     out = {}
     for key, value in _mapping(raw, where).items():
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
             raise InvalidManifestError(f"{where}.{key}: expected a quantity, got {value!r}")
-        out[str(key)] = str(value)
+        text = str(value)
+        try:
+            if eviction and text.endswith("%"):
+                float(text[:-1])
+            elif key == "cpu":
+                parse_cpu(text, field=f"{where}.{key}")
+            else:
+                parse_memory(text, field=f"{where}.{key}")
+        except (PodcapError, ValueError) as exc:
+            raise InvalidManifestError(f"{where}.{key}: {exc}") from None
+        out[str(key)] = text
     return out
 
 
@@ -271,6 +313,9 @@ def _node_class(doc: Mapping[str, Any], where: str) -> NodeClass:
     spec = _mapping(doc.get("spec"), f"{where}.spec")
     _warn(f"{where}, spec", spec, _NODECLASS_SPEC)
     family = spec.get("amiFamily")
+    for field_name in ("amiSelectorTerms", "blockDeviceMappings"):
+        if spec.get(field_name) is not None and not isinstance(spec.get(field_name), list):
+            raise InvalidManifestError(f"{where}, spec.{field_name}: expected a list")
     for i, term in enumerate(spec.get("amiSelectorTerms") or []):
         alias = str((term or {}).get("alias", "")) if isinstance(term, Mapping) else ""
         if alias:
@@ -281,7 +326,11 @@ def _node_class(doc: Mapping[str, Any], where: str) -> NodeClass:
                     f"{', '.join(_ALIASES)} (as family@version)"
                 )
             family = family or _ALIASES[head]
-    family = family or "Custom" if spec.get("amiSelectorTerms") else family or "AL2023"
+    if family is None:
+        raise InvalidManifestError(
+            f"{where}, spec.amiFamily: required unless spec.amiSelectorTerms has an alias "
+            f"(such as al2023@latest); valid families: {', '.join(AMI_FAMILIES)}"
+        )
     if family not in AMI_FAMILIES:
         raise InvalidManifestError(
             f"{where}, spec.amiFamily: {family!r} is not one of {', '.join(AMI_FAMILIES)}"
@@ -362,7 +411,8 @@ def read_karpenter(
         where = f"{source}, document {i}"
         api = str(doc.get("apiVersion", ""))
         kind = doc.get("kind")
-        name = (doc.get("metadata") or {}).get("name", "?")
+        meta = doc.get("metadata")
+        name = meta.get("name", "?") if isinstance(meta, Mapping) else "?"
         if kind == "NodePool" and api != "karpenter.sh/v1":
             raise InvalidManifestError(
                 f"{where}: NodePool {name} is {api}; podcap reads karpenter.sh/v1 (convert it as "

@@ -36,6 +36,7 @@ from podcap.model.specs import Taint
 __all__ = [
     "AMI_FAMILIES",
     "CAPACITY_TYPE",
+    "DISRUPTION_REASONS",
     "OPERATORS",
     "WELL_KNOWN",
     "Karpenter",
@@ -57,6 +58,8 @@ AMI_FAMILIES = (
     "Windows2022",
     "Windows2025",
 )
+#: Reasons a disruption budget can be limited to (``pkg/apis/v1/nodepool.go``).
+DISRUPTION_REASONS = ("Empty", "Underutilized", "Drifted")
 ConsolidationPolicy = Literal["WhenEmptyOrUnderutilized", "WhenEmpty", "Balanced"]
 
 ZONE = "topology.kubernetes.io/zone"
@@ -147,11 +150,13 @@ class Requirement:
             )
         values = tuple(str(v) for v in (self.values or ()))
         object.__setattr__(self, "values", values)
+        if self.operator in ("In", "NotIn") and not values:
+            raise InvalidSpecError(f"{where}: operator {self.operator} needs at least one value")
         if self.operator in _INTEGER_OPS and (
-            len(values) != 1 or not re.fullmatch(r"-?\d+", values[0])
+            len(values) != 1 or not re.fullmatch(r"\d+", values[0])
         ):
             raise InvalidSpecError(
-                f"{where}: operator {self.operator} takes exactly one integer value, got "
+                f"{where}: operator {self.operator} takes exactly one integer >= 0, got "
                 f"{list(values)}"
             )
         if self.operator in ("Exists", "DoesNotExist") and values:
@@ -165,6 +170,11 @@ class Requirement:
         ):
             raise InvalidSpecError(
                 f"{where}: minValues must be an integer from 1 to 50, got {self.min_values!r}"
+            )
+        if self.min_values is not None and self.operator == "In" and self.min_values > len(values):
+            raise InvalidSpecError(
+                f"{where}: minValues {self.min_values} is more than the {len(values)} value(s) "
+                "given"
             )
 
     def matches(self, value: str | None) -> bool:
@@ -253,8 +263,10 @@ class NodePool:
     consolidation_policy : {"WhenEmptyOrUnderutilized", "WhenEmpty", "Balanced"}
     consolidate_after : float or None
         ``consolidateAfter`` [s]; None is ``Never``.
-    budgets : tuple of str
-        ``disruption.budgets[].nodes`` (``"10%"`` or a count), the always-active ones.
+    budgets : tuple of str or (str, tuple of str)
+        ``disruption.budgets[].nodes`` (``"10%"`` or a count) of the always-active budgets, each
+        alone (every reason) or with the ``reasons`` it applies to (``Empty``,
+        ``Underutilized``, ``Drifted``).
     """
 
     name: str
@@ -267,7 +279,7 @@ class NodePool:
     node_class: str = "default"
     consolidation_policy: ConsolidationPolicy = "WhenEmptyOrUnderutilized"
     consolidate_after: float | None = 0.0
-    budgets: tuple[str, ...] = ("10%",)
+    budgets: tuple[str | tuple[str, tuple[str, ...]], ...] = ("10%",)
 
     def __post_init__(self) -> None:
         where = f"NodePool {self.name!r}"
@@ -276,9 +288,14 @@ class NodePool:
         if not 0 <= self.weight <= 100:
             raise InvalidSpecError(f"{where}: weight must be from 0 to 100, got {self.weight}")
         for b in self.budgets:
-            if not isinstance(b, str) or not re.fullmatch(r"\d+%?", b):
+            nodes, reasons = (b, ()) if isinstance(b, str) else b
+            if not isinstance(nodes, str) or not re.fullmatch(r"\d+%?", nodes):
                 raise InvalidSpecError(
                     f"{where}: budgets take node counts or percentages ('10%', '5'), got {b!r}"
+                )
+            if not set(reasons) <= set(DISRUPTION_REASONS):
+                raise InvalidSpecError(
+                    f"{where}: budget reasons are {', '.join(DISRUPTION_REASONS)}, got {reasons!r}"
                 )
         for key, amount in self.limits.items():
             if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
@@ -551,6 +568,7 @@ def candidate_types(
         )
         * _MIB,
     }
+    capacity["pods"] = alloc_frame["pods"].to_numpy(dtype=np.int64)
     for j, name in enumerate(names):
         for key, amount in device_resources(str(name), table=table).items():
             capacity.setdefault(key, np.zeros(n, dtype=np.int64))[j] = amount

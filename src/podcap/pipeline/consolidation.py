@@ -187,11 +187,15 @@ def _pdb_blocked(state: ClusterState) -> np.ndarray:
     return blocked
 
 
-def _budget(pool: NodePool, total: int) -> int:
-    """Nodes of a NodePool that may be disrupted at once: the smallest always-active budget,
+def _budget(pool: NodePool, total: int, reason: str) -> int:
+    """Nodes of a NodePool that may be disrupted at once for ``reason`` (``Empty`` or
+    ``Underutilized``): the smallest always-active budget that applies to the reason,
     percentages of the NodePool's nodes rounded up (``BuildDisruptionBudgetMapping``)."""
     allowed = total
-    for text in pool.budgets:
+    for entry in pool.budgets:
+        text, reasons = (entry, ()) if isinstance(entry, str) else entry
+        if reasons and reason not in reasons:
+            continue
         value = math.ceil(int(text[:-1]) * total / 100) if text.endswith("%") else int(text)
         allowed = min(allowed, value)
     return allowed
@@ -303,20 +307,24 @@ def _next_command(
     for pool in pools.values():
         per_pool[pool.name] = per_pool.get(pool.name, 0) + 1
         by_name[pool.name] = pool
-    budgets = {p: _budget(pool, per_pool[p]) for p, pool in by_name.items()}
+    budgets = {
+        (p, reason): _budget(pool, per_pool[p], reason)
+        for p, pool in by_name.items()
+        for reason in ("Empty", "Underutilized")
+    }
 
-    def within(chosen: Sequence[str]) -> list[str]:
+    def within(chosen: Sequence[str], reason: str) -> list[str]:
         used: dict[str, int] = {}
         out = []
         for n in chosen:
             p = pools[n].name
-            if used.get(p, 0) < budgets[p]:
+            if used.get(p, 0) < budgets[(p, reason)]:
                 used[p] = used.get(p, 0) + 1
                 out.append(n)
         return out
 
     # 1. emptiness
-    empty = within([n for n in names if pods[index[n]] == 0])
+    empty = within([n for n in names if pods[index[n]] == 0], "Empty")
     if empty:
         tried = _try(state, empty, prices, options)
         if tried is not None and tried[0]["action"] == "delete":
@@ -334,14 +342,14 @@ def _next_command(
             n,
         ),
     )
-    ranked = within(ranked)
+    ranked = within(ranked, "Underutilized")
     # 2. multi-node: binary search for the longest valid prefix
     if len(ranked) >= 2:
         best = None
         lo, hi = 1, min(len(ranked), _MAX_MULTI) - 1
         while lo <= hi:
             mid = (lo + hi) // 2
-            tried = _try(state, ranked[: mid + 1], prices, options)
+            tried = _try(state, ranked[: mid + 1], prices, options, multi=True)
             if tried is not None:
                 best = tried
                 lo = mid + 1
@@ -366,9 +374,13 @@ def _try(
     nodes: Sequence[str],
     prices: dict[str, float | None],
     options: dict[str, Any],
+    *,
+    multi: bool = False,
 ) -> tuple[dict[str, Any], ClusterState, SimulationResult] | None:
     """Remove ``nodes`` and settle: a command when every pod fits without a new node
-    (delete) or with one new node cheaper than the nodes removed (replace)."""
+    (delete) or with one new node cheaper than the nodes removed (replace).  A multi-node
+    replacement of one of the candidates' own types must also be cheaper than the dearest
+    candidate of that type (``multinodeconsolidation.go`` ``filterOutSameInstanceType``)."""
     pending = _pending(state)
     nxt, result = settle(state.remove_nodes(nodes), **options)
     if _pending(nxt) > pending:
@@ -396,11 +408,18 @@ def _try(
     price = claims["price_per_hour"].iloc[0]
     if before is None or price is None or pd.isna(price) or not float(price) < before:
         return None
-    row.update(
-        action="replace",
-        replacement=str(claims["instance_type"].iloc[0]),
-        price_after=float(price),
-    )
+    replacement = str(claims["instance_type"].iloc[0])
+    if multi:
+        index = {str(n): i for i, n in enumerate(state.fleet.names)}
+        same = [
+            prices.get(n)
+            for n in nodes
+            if state.fleet.groups[int(state.fleet.group[index[n]])].instance_type == replacement
+        ]
+        known = [p for p in same if p is not None]
+        if known and not float(price) < max(known):
+            return None
+    row.update(action="replace", replacement=replacement, price_after=float(price))
     return row, nxt, result
 
 

@@ -118,6 +118,17 @@ class _Pool:
     zone_known: bool
     remaining: dict[str, int]  # limits left (cpu m, memory B, nodes, ...)
     capacity_types: set[str]
+    # minValues: (key, at least this many distinct values, the value code of each type)
+    min_values: list[tuple[str, int, IntArray]] = field(default_factory=list)
+    ds_ports: set[tuple[str, str, int]] = field(default_factory=set)  # DaemonSet host ports
+    resources: tuple[str, ...] = ()
+
+    def min_values_problem(self, mask: npt.NDArray[np.bool_]) -> str:
+        """The minValues requirements the types in ``mask`` fail (``SatisfiesMinValues``)."""
+        short = [key for key, n, codes in self.min_values if np.unique(codes[mask]).size < n]
+        if short:
+            return f"minValues requirement is not met for label(s) (label(s)=[{', '.join(short)}])"
+        return ""
 
 
 @dataclass
@@ -131,7 +142,8 @@ class _Claim:
     pods: int = 0
     own: dict[tuple[str, str, str], int] = field(default_factory=dict)
     ports: set[tuple[str, str, int]] = field(default_factory=set)
-    custom: dict[str, str] = field(default_factory=dict)
+    # custom label keys: allowed values (None: any) and excluded values, narrowed by the pods
+    custom: dict[str, tuple[frozenset[str] | None, frozenset[str]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -192,40 +204,42 @@ def _levels(wl: Workload) -> list[_Wants]:
         w.term.topology_key in _ZONE_KEYS and _own(w.term.selector, t)
         for w in t.preferred_pod_anti_affinity
     )
-    preferred: tuple[Requirement, ...] = ()
-    if t.preferred_node_affinity:
-        best = max(t.preferred_node_affinity, key=lambda p: p.weight)
-        preferred = tuple(Requirement(r.key, r.operator, r.values) for r in best.requirements)
-    terms = max(len(t.node_affinity), 1)
-    levels: list[_Wants] = []
-    # required node-affinity OR-terms, tried in turn
-    for term in range(terms):
-        base = _requirements(t, term)
-        strict = _Wants(
-            reqs=base + preferred,
-            tolerate_prefer=False,
-            zone_spread=zone_spread or soft_zone,
-            host_spread=_least(host_spread, soft_host, 1 if soft_anti_host else None),
-            zone_single=zone_single or soft_anti_zone,
-        )
-        levels.append(strict)
-    base = _requirements(t, terms - 1) if t.node_affinity else _requirements(t, 0)
-    steps = [
-        _Wants(
-            base + preferred,
-            False,
-            zone_spread or soft_zone,
-            _least(host_spread, soft_host),
-            zone_single,
-        ),
-        _Wants(base, False, zone_spread or soft_zone, _least(host_spread, soft_host), zone_single),
-        _Wants(base, False, zone_spread, host_spread, zone_single),
-        _Wants(base, True, zone_spread, host_spread, zone_single),
+    prefs = [
+        tuple(Requirement(r.key, r.operator, r.values) for r in p.requirements)
+        for p in sorted(t.preferred_node_affinity, key=lambda p: -p.weight)
     ]
-    for s in steps:
-        if s != levels[-1]:
-            levels.append(s)
-    return levels
+    terms = max(len(t.node_affinity), 1)
+    # Relax removes one thing at a time, in this order: a required node-affinity OR-term
+    # (while several are left), the preferred pod anti-affinity, the heaviest preferred
+    # node-affinity term (the next heaviest then applies), ScheduleAnyway spreading, and last
+    # tolerates PreferNoSchedule taints
+    term, anti, pref, soft, tolerate = 0, True, 0, True, False
+    levels: list[_Wants] = []
+    while True:
+        reqs = _requirements(t, term) + (prefs[pref] if pref < len(prefs) else ())
+        level = _Wants(
+            reqs=reqs,
+            tolerate_prefer=tolerate,
+            zone_spread=zone_spread or (soft_zone if soft else None),
+            host_spread=_least(
+                host_spread, soft_host if soft else None, 1 if anti and soft_anti_host else None
+            ),
+            zone_single=zone_single or (anti and soft_anti_zone),
+        )
+        if not levels or level != levels[-1]:
+            levels.append(level)
+        if term < terms - 1:
+            term += 1
+        elif anti and (soft_anti_host or soft_anti_zone):
+            anti = False
+        elif pref < len(prefs):
+            pref += 1
+        elif soft and (soft_zone is not None or soft_host is not None):
+            soft = False
+        elif not tolerate:
+            tolerate = True
+        else:
+            return levels
 
 
 def _least(*values: int | None) -> int | None:
@@ -297,6 +311,75 @@ def _custom_problem(pool: NodePool, reqs: Sequence[Requirement]) -> str:
     return ""
 
 
+def _is_custom(key: str) -> bool:
+    return key not in TYPE_KEYS and key not in (*_ZONE_KEYS, CAPACITY_TYPE, NODEPOOL, _HOST)
+
+
+def _custom_start(pool: NodePool) -> dict[str, tuple[frozenset[str] | None, frozenset[str]]]:
+    """The custom keys a NodePool defines (labels and requirements), as a new NodeClaim has
+    them (``NewNodeClaimTemplate``: template labels and requirements together)."""
+    out: dict[str, tuple[frozenset[str] | None, frozenset[str]]] = {}
+    for key, value in pool.labels.items():
+        if _is_custom(key):
+            out[key] = (frozenset({value}), frozenset())
+    for r in pool.requirements:
+        if not _is_custom(r.key):
+            continue
+        allowed, excluded = out.get(r.key, (None, frozenset()))
+        if r.operator == "In":
+            allowed = frozenset(r.values) if allowed is None else allowed & set(r.values)
+        elif r.operator == "NotIn":
+            excluded = excluded | set(r.values)
+        elif r.operator != "Exists":
+            continue
+        out[r.key] = (allowed, excluded)
+    return out
+
+
+def _custom_narrow(
+    current: dict[str, tuple[frozenset[str] | None, frozenset[str]]],
+    reqs: Sequence[Requirement],
+) -> dict[str, tuple[frozenset[str] | None, frozenset[str]]] | None:
+    """A NodeClaim's custom keys once a pod with ``reqs`` joins (``CanAdd`` intersects the
+    requirements); None when they no longer allow any value."""
+    out = dict(current)
+    for r in reqs:
+        if not _is_custom(r.key):
+            continue
+        if r.key not in out:
+            if r.operator in ("In", "Exists", "Gt", "Lt", "Gte", "Lte"):
+                return None  # the key is not on the node (the NodePool does not define it)
+            continue
+        allowed, excluded = out[r.key]
+        if r.operator == "DoesNotExist":
+            return None
+        if r.operator == "In":
+            allowed = frozenset(r.values) if allowed is None else allowed & set(r.values)
+        elif r.operator == "NotIn":
+            excluded = excluded | set(r.values)
+        elif r.operator != "Exists" and allowed is not None:
+            allowed = frozenset(v for v in allowed if r.matches(v))
+        if allowed is not None and not allowed - excluded:
+            return None
+        out[r.key] = (allowed, excluded)
+    return out
+
+
+def _custom_labels(
+    custom: dict[str, tuple[frozenset[str] | None, frozenset[str]]],
+) -> dict[str, str]:
+    """The node labels of a NodeClaim's custom keys: one allowed value each
+    (``resolveCustomLabelsFromRequirements``; Karpenter takes any allowed value, podcap the
+    first in sorted order, and for a key that allows any value a placeholder)."""
+    out = {}
+    for key, (allowed, excluded) in custom.items():
+        if allowed is None:
+            out[key] = "any"  # Exists / NotIn only: Karpenter makes up a value
+        else:
+            out[key] = sorted(allowed - excluded)[0]
+    return out
+
+
 def _vector(requests: Mapping[str, int], resources: Sequence[str]) -> IntArray:
     return np.array([int(requests.get(r, 0)) for r in resources], dtype=np.int64)
 
@@ -307,28 +390,33 @@ def _daemon_overhead(
     daemons: Sequence[tuple[Workload, AdmittedPod]],
     resources: Sequence[str],
     zones: Sequence[str],
-) -> tuple[IntArray, IntArray]:
-    """DaemonSet requests (and pods) each candidate type would carry in this NodePool: the
+) -> tuple[IntArray, IntArray, set[tuple[str, str, int]]]:
+    """DaemonSet requests (and pods, and host ports) each candidate type would carry in this
+    NodePool: the
     DaemonSets whose pods tolerate the NodePool's taints and whose node selector and required
     node affinity (any OR-term) fit the NodePool and the type
     (``buildDaemonOverheadGroups``)."""
     t_count = len(cand.names)
     overhead = np.zeros((len(resources), t_count), dtype=np.int64)
     pods = np.zeros(t_count, dtype=np.int64)
+    ports: set[tuple[str, str, int]] = set()
     for wl, pod in daemons:
         if _taint_problem(pool, wl, True):
             continue
         fits = np.zeros(t_count, dtype=bool)
         for term in range(max(len(wl.template.node_affinity), 1)):
             reqs = _requirements(wl.template, term)
-            if _custom_problem(pool, reqs) or not _zones_for(reqs, zones, True):
+            allowed = _zones_for(reqs, zones, bool(zones))
+            if _custom_problem(pool, reqs) or (allowed is not None and not allowed):
                 continue
             if not _capacity_ok(reqs, capacity_types(pool)):
                 continue
             fits |= _type_mask(cand, reqs)
         overhead += np.outer(_vector(pod.requests, resources), fits.astype(np.int64))
         pods += fits
-    return overhead, pods
+        if fits.any():
+            ports |= set(wl.template.host_ports)
+    return overhead, pods, ports
 
 
 def _type_mask(cand: Candidates, reqs: Sequence[Requirement]) -> npt.NDArray[np.bool_]:
@@ -343,15 +431,13 @@ def _type_mask(cand: Candidates, reqs: Sequence[Requirement]) -> npt.NDArray[np.
 def _zones_for(
     reqs: Sequence[Requirement], zones: Sequence[str], known: bool
 ) -> frozenset[str] | None:
-    """Zones a pod's requirements allow among the NodePool's (empty: none)."""
-    out = set(zones)
-    for r in reqs:
-        if r.key in _ZONE_KEYS:
-            if not known:
-                # zones unknown offline: only a requirement a zone-less node can satisfy passes
-                return frozenset() if not r.matches(None) else frozenset(out)
-            out = {z for z in out if r.matches(z)}
-    return frozenset(out)
+    """Zones a pod's requirements allow among the NodePool's (empty: none).  None when the
+    zones are not known offline and the requirements do not need one; empty when they need a
+    zone podcap cannot know."""
+    zone_reqs = [r for r in reqs if r.key in _ZONE_KEYS]
+    if not known:
+        return frozenset() if any(not r.matches(None) for r in zone_reqs) else None
+    return frozenset(z for z in zones if all(r.matches(z) for r in zone_reqs))
 
 
 def _capacity_ok(reqs: Sequence[Requirement], allowed: set[str]) -> set[str]:
@@ -382,7 +468,7 @@ def _pools(
             )
         cand = candidate_types(pool, node_class, fleet.resources, prices, table)
         zones, known = _pool_zones(pool, karpenter, fleet)
-        overhead, ds_pods = _daemon_overhead(pool, cand, daemons, fleet.resources, zones)
+        overhead, ds_pods, ds_ports = _daemon_overhead(pool, cand, daemons, fleet.resources, zones)
         remaining = dict(pool.limits)
         if remaining:
             mine = np.array(
@@ -400,6 +486,11 @@ def _pools(
                     if key == "nodes":
                         continue
                     remaining[key] -= n_g * _group_capacity(g.instance_type, key, cand, cap)
+        min_values = [
+            (r.key, r.min_values, pd.factorize(cand.labels[r.key].to_numpy())[0].astype(np.int64))
+            for r in pool.all_requirements()
+            if r.min_values is not None and r.key in cand.labels.columns
+        ]
         out.append(
             _Pool(
                 pool,
@@ -411,6 +502,9 @@ def _pools(
                 known,
                 remaining,
                 capacity_types(pool),
+                min_values,
+                ds_ports,
+                tuple(fleet.resources),
             )
         )
     return out
@@ -591,7 +685,14 @@ def _place(
         zones = _zones_for(
             wants.reqs, sorted(c.zones) if c.zones is not None else pl.zones, pl.zone_known
         )
-        if not mask.any() or not cts or (pl.zone_known and not zones) or ports & c.ports:
+        narrowed = _custom_narrow(c.custom, wants.reqs)
+        if (
+            narrowed is None
+            or not mask.any()
+            or not cts
+            or (zones is not None and not zones)
+            or ports & c.ports
+        ):
             level.skip.add(c.order)
             continue
         own = c.own.get(pp.key, 0)
@@ -614,9 +715,13 @@ def _place(
         # one more than the next; topology and per-node caps take pods one at a time
         others = [o.pods for o in claims if o is not c]
         gap = (min(others) - c.pods + 1) if others else left
-        take = 1 if (topo or ports) else max(1, min(left, int(fit.max()), gap))
+        take = 1 if (topo or ports or pl.min_values) else max(1, min(left, int(fit.max()), gap))
         if wants.host_spread is not None:
             take = min(take, wants.host_spread - own)
+        if pl.min_values and pl.min_values_problem(mask & (fit >= take)):
+            level.skip.add(c.order)  # joining would leave too few distinct values
+            continue
+        c.custom = narrowed
         _add(c, pl, mask, fit, cts, zones, pick, pp, r, take, ports, counts)
         return take, []
     # 2. a new NodeClaim, NodePools by weight
@@ -660,8 +765,15 @@ def _open(
     if not cts:
         return f"{head}, incompatible requirements, key {CAPACITY_TYPE}"
     zones = _zones_for(wants.reqs, pl.zones, pl.zone_known)
-    if pl.zone_known and not zones:
+    if zones is not None and not zones:
+        if not pl.zone_known:
+            return (
+                f"{head}, the pod needs a zone and the NodePool's zones are not known offline "
+                "(give them: zones=... or --zones)"
+            )
         return f"{head}, incompatible requirements, key {ZONE}"
+    if ports & pl.ds_ports:
+        return f"{head}, a DaemonSet on its nodes uses the pod's host port"
     pick: str | None = None
     if topo:
         if not pl.zone_known:
@@ -685,6 +797,9 @@ def _open(
     limited = any(k in pl.cand.capacity for k in pl.remaining)
     if limited and not mask.any() and _type_mask(pl.cand, wants.reqs).any():
         return f'all available instance types exceed limits for nodepool: "{name}"'
+    custom = _custom_narrow(_custom_start(pl.pool), wants.reqs)
+    if custom is None:
+        return f"{head}, incompatible requirements on a label the NodePool defines"
     c = _Claim(
         p=p_i,
         order=len(claims),
@@ -692,12 +807,17 @@ def _open(
         zones=None,
         cts=cts,
         used=np.zeros(r.shape[0], dtype=np.int64),
+        ports=set(pl.ds_ports),
+        custom=custom,
     )
     fit = _fit_counts(pl, c, r, mask)
     if fit.max(initial=0) < 1:
         overhead = _fmt_requests(pl, mask, r)
         return f"{head}, {overhead}"
-    take = 1 if (topo or ports) else max(1, min(left, int(fit.max())))
+    short = pl.min_values_problem(mask & (fit >= 1))
+    if short:
+        return f"{head}, {short}"
+    take = 1 if (topo or ports or pl.min_values) else max(1, min(left, int(fit.max())))
     if wants.host_spread is not None:
         take = min(take, wants.host_spread)
     _add(c, pl, mask, fit, cts, zones, pick, pp, r, take, ports, counts)
@@ -714,13 +834,21 @@ def _open(
 def _fmt_requests(pl: _Pool, mask: npt.NDArray[np.bool_], r: IntArray) -> str:
     if not mask.any():
         return "no instance type met the scheduling requirements or had a required offering"
-    ds = pl.overhead[:, mask].min(axis=1) if mask.any() else np.zeros_like(r)
-    parts = {
-        "cpu": f"{int(r[0] + ds[0])}m",
-        "memory": f"{int((r[1] + ds[1]) // (1 << 20))}Mi",
-        "pods": str(1 + int(pl.ds_pods[mask].min())),
-    }
-    text = ", ".join(f'"{k}":"{v}"' for k, v in parts.items())
+    ds = pl.overhead[:, mask].min(axis=1)
+    total = r + ds
+    resources = pl.resources
+    parts = {}
+    for i, name in enumerate(resources):
+        if total[i] <= 0:
+            continue
+        if name == "cpu":
+            parts[name] = f"{int(total[i])}m"
+        elif name in ("memory", "ephemeral-storage"):
+            parts[name] = f"{int(total[i]) // (1 << 20)}Mi"
+        else:
+            parts[name] = str(int(total[i]))
+    parts["pods"] = str(1 + int(pl.ds_pods[mask].min()))
+    text = ",".join(f'"{k}":"{v}"' for k, v in parts.items())
     return f"no instance type has enough resources, resources={{{text}}}"
 
 
@@ -770,7 +898,7 @@ def _launch(
         cand = pl.cand
         ok = c.mask.copy()
         exotic = _exotic(cand.labels)
-        if (ok & ~exotic).any():
+        if (ok & ~exotic).any() and not pl.min_values:  # the filter is skipped with minValues
             ok &= ~exotic
         ct = "spot" if "spot" in c.cts else "on-demand"
         od = cand.price["on-demand"]
@@ -793,6 +921,7 @@ def _launch(
         alloc = np.append(cand.alloc[:, best], cand.pods[best])
         labels = {
             **pl.pool.labels,
+            **_custom_labels(c.custom),
             NODEPOOL: pl.pool.name,
             CAPACITY_TYPE: ct,
             "karpenter.k8s.aws/ec2nodeclass": pl.node_class.name,
