@@ -542,3 +542,18 @@ def test_gpu_shortage_names_the_gpus():
     assert '"nvidia.com/gpu":"1"' in r.workloads.iloc[0].reason or (
         "no instance type met" in r.workloads.iloc[0].reason
     )
+
+
+def test_fleet_plot_shows_the_nodes_added():
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    r = run([NodePool("default", M5_OD)], [deployment("web", 30, "1", "1Gi")])
+    ax = podcap.plot.fleet(r)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["default\nm5.8xlarge (on-demand)"]
+    assert [p.get_height() for p in ax.patches] == [1]
+    assert "$1.536/h" in ax.get_title()
+    empty = podcap.simulate(Cluster([]), [deployment("web", 1, "1", "1Gi")])
+    with pytest.raises(podcap.InvalidOptionError, match="no nodes were added"):
+        podcap.plot.fleet(empty)

@@ -6,6 +6,8 @@
   (``frame.pipe(podcap.plot.sweep, x="workers.count")``); :func:`sweep_heatmap` for two
   parameters.
 * :func:`timeline`: outcomes of a workload after each step of a scenario (``result.plot()``).
+* :func:`fleet`: the nodes the autoscalers added (Karpenter's NodeClaims, cluster-autoscaler's
+  scale-ups): nodes per instance type, their pods and hourly cost.
 
 Every function returns the matplotlib Axes it drew on.
 """
@@ -24,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from podcap.pipeline.results import SimulationResult
     from podcap.pipeline.scenario import ScenarioResult
 
-__all__ = ["MissingDependencyError", "nodes", "sweep", "sweep_heatmap", "timeline"]
+__all__ = ["MissingDependencyError", "fleet", "nodes", "sweep", "sweep_heatmap", "timeline"]
 
 _OUTCOMES = ("running", "pending", "container_creating", "not_created", "rejected")
 _COLORS = {
@@ -100,6 +102,63 @@ def nodes(result: SimulationResult, *, max_nodes: int = 40, ax: Any = None) -> A
     ax.set_ylim(0, 1.15)
     ax.set_title("Pods per node against each limit (binding limit in brackets)")
     ax.legend(loc="upper right", fontsize=8, ncols=4)
+    return ax
+
+
+def fleet(result: SimulationResult, *, ax: Any = None) -> Any:
+    """The nodes the autoscalers added: one bar per (node pool or group, instance type,
+    capacity type) with its node count, labelled with the pods planned on them and the hourly
+    cost.
+
+    Parameters
+    ----------
+    result : SimulationResult
+        With ``nodeclaims`` (Karpenter) or ``scale_ups`` (cluster-autoscaler) rows.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    rows = []
+    claims = result.nodeclaims
+    if len(claims):
+        grouped = claims.assign(price=claims["price_per_hour"].astype(float)).groupby(
+            ["nodepool", "instance_type", "capacity_type"], sort=False
+        )
+        for (pool, itype, ct), g in grouped:
+            rows.append((f"{pool}\n{itype} ({ct})", len(g), int(g["pods"].sum()), g["price"].sum()))
+    ups = result.scale_ups
+    if len(ups):
+        for (group, itype), g in ups.groupby(["node_group", "instance_type"], sort=False):
+            price = (g["price_per_hour"].astype(float) * g["nodes"]).sum()
+            rows.append((f"{group}\n{itype}", int(g["nodes"].sum()), int(g["pods"].sum()), price))
+    if not rows:
+        raise InvalidOptionError(
+            "no nodes were added: the result has no Karpenter NodeClaims or cluster-autoscaler "
+            "scale-ups to plot"
+        )
+    ax = _axes(ax, (max(6.0, 1.2 * len(rows) + 2), 4.0))
+    x = np.arange(len(rows))
+    bars = ax.bar(x, [r[1] for r in rows], color="#2a9d8f")
+    for bar, (_, _, pods, price) in zip(bars, rows, strict=True):
+        cost = "price unknown" if np.isnan(price) else f"${price:.3f}/h"
+        ax.annotate(
+            f"{pods} pods\n{cost}",
+            (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
+    ax.set_xticks(x)
+    ax.set_xticklabels([r[0] for r in rows], fontsize=8)
+    ax.set_ylabel("nodes added")
+    total = result.cost_per_hour
+    ax.set_title(
+        "Nodes the autoscalers added"
+        + (f" (${total:.3f}/h)" if total is not None else " (some prices unknown)")
+    )
+    ax.set_ylim(0, max(r[1] for r in rows) * 1.3 + 0.5)
     return ax
 
 
