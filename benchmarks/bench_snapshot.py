@@ -18,20 +18,25 @@ Each case runs in a fresh child process (best of ``--repeat``).  Timed:
 * ``read_cluster(dir)``: the files to a :class:`podcap.ClusterState` (pods bound, the state's
   arrays built).
 
-Prints a table and writes JSON to ``benchmarks/results/snapshot.json``.
+With ``--before SRC`` (the ``src`` directory of another version of podcap, e.g. one
+extracted with ``git archive``), every case also runs on that code, side by side in the same
+run on the same files.  Prints a table and writes JSON to ``benchmarks/results/snapshot.json``.
 
 Usage::
 
     python benchmarks/bench_snapshot.py [--nodes 10000] [--pods 100000] [--repeat 3]
+        [--before path/to/src]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import multiprocessing as mp
 import platform
 import random
+import sys
 import tempfile
 import time
 import warnings
@@ -310,7 +315,10 @@ def make_snapshot(
 
 
 def _check(snap: Any, expected: dict[str, dict[str, int]]) -> dict[str, Any]:
-    """podcap's totals per node against the generator's integers."""
+    """podcap's totals per node against the generator's integers, and a digest of the whole
+    snapshot read (existing pods with their dtypes, node groups, manifests, skipped)."""
+    import pandas as pd
+
     e = snap.existing
     per_node = (
         e.assign(cpu=e["cpu_millicores"] * e["pods"], memory=e["memory_bytes"] * e["pods"])
@@ -321,6 +329,11 @@ def _check(snap: Any, expected: dict[str, dict[str, int]]) -> dict[str, Any]:
         str(k): {c: int(v[c]) for c in ("pods", "cpu", "memory")} for k, v in per_node.iterrows()
     }
     want = {k: v for k, v in expected.items() if v["pods"]}
+    digest = hashlib.sha256()  # the whole result, to compare versions by
+    digest.update(pd.util.hash_pandas_object(e).to_numpy().tobytes())
+    for part in (list(e.columns), [str(t) for t in e.dtypes], snap.cluster.node_groups):
+        digest.update(repr(part).encode())
+    digest.update(repr((snap.manifests, snap.skipped)).encode())
     return {
         "nodes": snap.cluster.node_count,
         "node_groups": len(snap.cluster.node_groups),
@@ -328,13 +341,16 @@ def _check(snap: Any, expected: dict[str, dict[str, int]]) -> dict[str, Any]:
         "rows": len(e),
         "skipped": len(snap.skipped),
         "totals_match_generator": got == want,
+        "result_sha256": digest.hexdigest(),
     }
 
 
-def _run(directory: str, case: str, repeat: int, queue: Any) -> None:
-    """Time one case in this (fresh) process; best of ``repeat``."""
+def _run(directory: str, case: str, repeat: int, queue: Any, src: str | None = None) -> None:
+    """Time one case in this (fresh) process; best of ``repeat`` (podcap from ``src`` if given)."""
     import gc
 
+    if src:
+        sys.path.insert(0, src)
     import podcap
 
     nodes_path, pods_path = Path(directory) / "nodes.json", Path(directory) / "pods.json"
@@ -372,13 +388,15 @@ def _run(directory: str, case: str, repeat: int, queue: Any) -> None:
     queue.put(out)
 
 
-def _in_child(directory: str, case: str, repeat: int) -> dict[str, Any]:
+def _in_child(directory: str, case: str, repeat: int, src: str | None = None) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     queue: Any = ctx.Queue()
-    proc = ctx.Process(target=_run, args=(directory, case, repeat, queue))
+    proc = ctx.Process(target=_run, args=(directory, case, repeat, queue, src))
     proc.start()
-    out: dict[str, Any] = queue.get()
     proc.join()
+    if queue.empty():
+        raise SystemExit(f"case {case} failed (src {src or 'this checkout'}): see above")
+    out: dict[str, Any] = queue.get()
     return out
 
 
@@ -387,6 +405,7 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=10_000)
     parser.add_argument("--pods", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--before", type=Path, help="src directory of the code to compare with")
     parser.add_argument(
         "--out", type=Path, default=Path(__file__).parent / "results" / "snapshot.json"
     )
@@ -399,13 +418,18 @@ def main() -> None:
         size = sum((Path(tmp) / f).stat().st_size for f in ("nodes.json", "pods.json"))
         del nodes, pods, expected
         row: dict[str, Any] = {}
+        before: dict[str, Any] = {}
         for case in ("json", "objects", "files", "read_cluster"):
+            if args.before:  # the two versions alternate, case by case
+                before.update(_in_child(tmp, case, args.repeat, str(args.before.resolve())))
             row.update(_in_child(tmp, case, args.repeat))
+    if before:
+        row["before"] = {"src": str(args.before), **before}
     row.update(
         {"nodes_in_snapshot": args.nodes, "pods_in_snapshot": args.pods, "json_mib": size / 2**20}
     )
     print(f"snapshot: {args.nodes:,} nodes, {args.pods:,} pods, {size / 2**20:.0f} MiB of JSON")
-    print(f"{'step':<28} {'seconds':>8}")
+    print(f"{'step':<28} {'before s' if before else '':>8} {'seconds':>8}")
     for label, key in (
         ("json.loads (Python)", "json_seconds"),
         ("json.loads, collector paused", "json_gc_paused_seconds"),
@@ -413,7 +437,15 @@ def main() -> None:
         ("read_snapshot(files)", "files_seconds"),
         ("read_cluster(directory)", "read_cluster_seconds"),
     ):
-        print(f"{label:<28} {row[key]:8.3f}")
+        was = f"{before[key]:8.3f}" if before else ""
+        print(f"{label:<28} {was:>8} {row[key]:8.3f}")
+    if before:
+        print(
+            f"before: {before['node_groups']} node groups, {before['pods']:,} pods in "
+            f"{before['rows']:,} rows; totals match the generator: "
+            f"{before['totals_match_generator']}; the same result as now: "
+            f"{before['result_sha256'] == row['result_sha256']}"
+        )
     print(
         f"{row['node_groups']} node groups, {row['pods']:,} pods in {row['rows']:,} rows, "
         f"{row['skipped']} skipped; totals match the generator: {row['totals_match_generator']}"

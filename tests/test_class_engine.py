@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -36,6 +37,13 @@ SETTINGS = settings(
 SPREAD_KINDS = ["Deployment", "StatefulSet", "Job"]
 
 
+def group_zones() -> st.SearchStrategy[tuple[str, ...] | None]:
+    """A group's zones, or None (about one group in four): its nodes have no zone label, so
+    fleets mix zoned and zone-less nodes."""
+    some = st.lists(st.sampled_from(ZONES), min_size=1, max_size=3, unique=True).map(tuple)
+    return st.one_of(some, some, some, st.none())
+
+
 @st.composite
 def fleets(draw: st.DrawFn) -> podcap.Cluster:
     """Up to 99 nodes in a few groups (identical nodes: the classes have many members)."""
@@ -44,13 +52,12 @@ def fleets(draw: st.DrawFn) -> podcap.Cluster:
     for g in range(draw(st.integers(1, 5))):
         count = min(draw(st.integers(0, 40)), 99 - total)
         total += count
-        zones = draw(st.lists(st.sampled_from(ZONES), min_size=1, max_size=3, unique=True))
         groups.append(
             podcap.NodeGroup(
                 f"ng{g}",
                 draw(st.sampled_from(INSTANCE_TYPES)),
                 count,
-                zones=tuple(zones),
+                zones=draw(group_zones()),
                 max_pods=draw(st.integers(4, 30)),
             )
         )
@@ -203,13 +210,12 @@ def large_fleets(draw: st.DrawFn) -> podcap.Cluster:
     """100-260 nodes: kube-scheduler samples them (percentageOfNodesToScore)."""
     groups = []
     for g in range(draw(st.integers(2, 4))):
-        zones = draw(st.lists(st.sampled_from(ZONES), min_size=1, max_size=3, unique=True))
         groups.append(
             podcap.NodeGroup(
                 f"ng{g}",
                 draw(st.sampled_from(INSTANCE_TYPES)),
                 draw(st.integers(30, 65)),
-                zones=tuple(zones),
+                zones=draw(group_zones()),
                 max_pods=draw(st.integers(4, 30)),
             )
         )
@@ -580,3 +586,90 @@ def test_volumes_under_preemption_equal_the_reference(
         out.append(last)
     pd.testing.assert_frame_equal(out[0].workloads, out[1].workloads)
     pd.testing.assert_frame_equal(out[0].placements, out[1].placements)
+
+
+# ---------------------------------------------------------------------------------------------
+# Nodes whose zone is unknown: no topology.kubernetes.io/zone label
+
+
+def _zoned_and_zoneless(zoneless: int = 2) -> podcap.Cluster:
+    return podcap.Cluster(
+        [
+            podcap.NodeGroup("a", "m5.large", 1, zones=("z1",)),
+            podcap.NodeGroup("b", "m5.large", zoneless),
+        ]
+    )
+
+
+@pytest.mark.parametrize("engine", ["fast", "reference"])
+def test_default_spreading_scores_zoneless_nodes_without_a_zone_term(engine: str) -> None:
+    # kube-scheduler v1.34.1 podtopologyspread/scoring.go: the system default constraints do
+    # not require every topology key (requireAllTopologies is false), so a node without the
+    # zone label keeps its hostname term and has no zone term; its value "" still counts as a
+    # zone in the topology size.  By hand, nodes a-0 (z1), b-0, b-1 (no zone), pods of 100m:
+    # w_host = ln(3 + 2), w_zone = ln(2 + 2) (domains z1 and ""); raw = host * w_host + 2
+    # (+ zone * w_zone + 4 on a-0), normalised 100 * (max + min - raw) // max, weight 2.
+    # Pod 1: a-0 raw 6, b nodes 2 -> b-0; pod 2 -> b-1 (b-0 raw round(3.61) = 4); pods 3-6
+    # alternate on b-0 / b-1 until they hold 3 each (raw round(3 * 1.61 + 2) = 7 > a-0's 6);
+    # pod 7 -> a-0.
+    deploy = _spread_deployment(7, "100m", "", 1, name="web")
+    deploy["spec"]["template"]["spec"].pop("topologySpreadConstraints")
+    res = podcap.simulate(_zoned_and_zoneless(), [deploy], engine=engine)  # type: ignore[arg-type]
+    pods = dict(zip(res.placements["node"], res.placements["pods"], strict=True))
+    assert pods == {"a-0": 1, "b-0": 3, "b-1": 3}
+    assert res.nodes.set_index("node")["zone"].to_dict() == {"a-0": "z1", "b-0": None, "b-1": None}
+
+
+@pytest.mark.parametrize("engine", ["fast", "reference"])
+def test_zone_do_not_schedule_rejects_nodes_without_the_label(engine: str) -> None:
+    # podtopologyspread/filtering.go Filter: a node without the constraint's key is
+    # UnschedulableAndUnresolvable, ErrReasonNodeLabelNotMatch "node(s) didn't match pod
+    # topology spread constraints (missing required label)"; the domains counted are z1 only.
+    cluster = _zoned_and_zoneless()
+    deploy = _spread_deployment(20, "100m", "topology.kubernetes.io/zone", 1)
+    res = podcap.simulate(cluster, [deploy], engine=engine)  # type: ignore[arg-type]
+    assert res.placements["node"].tolist() == ["a-0"]
+    row = res.workloads.iloc[0]
+    assert int(row["running"]) + int(row["container_creating"]) == int(
+        res.nodes.set_index("node").loc["a-0", "pods"]
+    )
+    assert (
+        "2 node(s) didn't match pod topology spread constraints (missing required label)"
+        in (row["reason"])
+    )
+    _same(cluster, [deploy])
+
+
+@pytest.mark.parametrize(
+    ("operator", "nodes"), [("In", ["a-0"]), ("NotIn", ["b-0", "b-1"]), ("Exists", ["a-0"])]
+)
+def test_zone_node_affinity_and_zoneless_nodes(operator: str, nodes: list[str]) -> None:
+    # component-helpers nodeaffinity: In and Exists need the label; NotIn matches a node
+    # without it (labels.Selector semantics)
+    deploy = _spread_deployment(3, "100m", "", 1, name="web")
+    spec = deploy["spec"]["template"]["spec"]
+    spec.pop("topologySpreadConstraints")
+    req: dict[str, Any] = {"key": "topology.kubernetes.io/zone", "operator": operator}
+    if operator != "Exists":
+        req["values"] = ["z1"]
+    spec["affinity"] = {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [{"matchExpressions": [req]}]
+            }
+        }
+    }
+    cluster = _zoned_and_zoneless()
+    res = podcap.simulate(cluster, [deploy])
+    assert sorted(res.placements["node"]) == nodes
+    _same(cluster, [deploy])
+
+
+def test_zoneless_nodes_form_one_zone_of_the_node_tree() -> None:
+    # nodeTree (pkg/scheduler/backend/cache/node_tree.go): nodes without zone and region
+    # labels are one zone, key ""; zones take turns in the order their first node came
+    from podcap.scheduler.fast import tree_positions
+
+    zone = np.array([-1, 0, -1, 1, 0], dtype=np.int64)
+    # zones in order: "" (nodes 0, 2), z0 (1, 4), z1 (3): list 0, 1, 3, 2, 4
+    assert tree_positions(zone).tolist() == [0, 1, 3, 2, 4]

@@ -185,3 +185,28 @@ def test_warnings_are_one_line_without_python_source(
         "podcap: warning: skipped 1 object(s) of kinds podcap does not simulate: Service (1)" in err
     )
     assert ".py:" not in err
+
+
+def test_ebs_csi_flags(capsys: pytest.CaptureFixture[str]) -> None:
+    # --volume-attach-limit 3 on every node: the seed's pods use no volumes, nothing changes
+    status, out = run_main("--cluster", CLUSTER, MANIFESTS, "--volume-attach-limit", "3")
+    assert status == 0
+    assert "nginx       80       33       47" in out
+    # aws-ebs-csi-driver pkg/driver/options.go Validate: one or the other
+    status, _ = run_main(
+        "--cluster",
+        CLUSTER,
+        MANIFESTS,
+        "--volume-attach-limit",
+        "3",
+        "--reserved-volume-attachments",
+        "2",
+    )
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "only one of --volume-attach-limit and --reserved-volume-attachments" in err
+    status, _ = run_main("--cluster", CLUSTER, MANIFESTS, "--volume-attach-limit", "-3")
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "--volume-attach-limit" in err
+    assert "integer >= 0" in err

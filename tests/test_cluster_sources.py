@@ -525,3 +525,136 @@ def test_snapshot_ambiguous_object_is_refused(tmp_path: Path) -> None:
     assert "x.json, items[1]" in msg
     assert "LimitRange and a ResourceQuota" in msg
     assert "kind" in msg
+
+
+# ---------------------------------------------------------------------------------------------
+# zones the source does not say: no zone label, and the reader says so
+
+
+def test_podcap_cluster_file_without_zones(tmp_path: Path) -> None:
+    path = tmp_path / "cluster.yaml"
+    path.write_text(
+        "nodeGroups:\n"
+        "  - {name: web, instanceType: m5.large, count: 2}\n"
+        "  - {name: db, instanceType: m5.large, count: 1, zones: [us-east-1a]}\n"
+    )
+    ci = read_cluster_input(path)
+    by_name = {g.name: g for g in ci.cluster.node_groups}
+    assert by_name["web"].zones is None
+    assert by_name["db"].zones == ("us-east-1a",)
+    (note,) = [s for s in ci.skipped if "zone unknown" in s]
+    assert "web" in note
+    assert "db" not in note
+    result = podcap.simulate(ci.cluster, [])
+    assert result.nodes.set_index("node")["zone"].to_dict() == {
+        "web-0": None,
+        "web-1": None,
+        "db-0": "us-east-1a",
+    }
+
+
+def test_kops_instance_group_without_subnets_has_no_zone(tmp_path: Path) -> None:
+    path = kops(tmp_path, "amazonvpc: {}")
+    path.write_text(path.read_text().replace("  subnets: [us-east-1a]\n", ""))
+    ci = read_cluster_input(path)
+    (g,) = ci.cluster.node_groups
+    assert g.zones is None
+    assert any("zone unknown" in s and "nodes" in s for s in ci.skipped)
+
+
+def test_subnets_without_zones_are_an_error() -> None:
+    with pytest.raises(podcap.InvalidSpecError) as info:
+        podcap.NodeGroup("a", "m5.large", 1, subnets=(podcap.Subnet("10.0.0.0/24", "z1"),))
+    assert "subnets need the group's zones" in str(info.value)
+    assert "zones=[...]" in str(info.value)
+    assert "(z1)" in str(info.value)
+    with pytest.raises(podcap.InvalidSpecError, match="node_zones needs the group's zones"):
+        podcap.NodeGroup("a", "m5.large", 1, node_zones=("z1",))
+
+
+# ---------------------------------------------------------------------------------------------
+# the EBS CSI driver's node flags: chart values, eksctl and Terraform add-ons, the CLI
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        # charts/aws-ebs-csi-driver: templates render each flag with {{- with }} (not for null
+        # or 0); -1 is the driver's own "unset" (pkg/driver/options.go)
+        ({"node": {"volumeAttachLimit": 20}}, podcap.EbsCsiDriver(volume_attach_limit=20)),
+        (
+            {"node": {"reservedVolumeAttachments": 2}},
+            podcap.EbsCsiDriver(reserved_volume_attachments=2),
+        ),
+        ({"node": {"volumeAttachLimit": 0}}, None),
+        ({"node": {"reservedVolumeAttachments": -1, "volumeAttachLimit": None}}, None),
+        (
+            {"node": {"reservedVolumeAttachments": 0, "volumeAttachLimit": 5}},
+            podcap.EbsCsiDriver(volume_attach_limit=5),
+        ),
+        ({"controller": {"replicaCount": 1}}, None),
+    ],
+)
+def test_ebs_csi_from_chart_values(values: dict[str, Any], expected: Any) -> None:
+    assert podcap.EbsCsiDriver.from_helm_values(values) == expected
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        # values.schema.json: integers or null, volumeAttachLimit >= 0, reserved >= -1
+        ({"node": {"volumeAttachLimit": -1}}, "node.volumeAttachLimit: expected an integer >= 0"),
+        ({"node": {"volumeAttachLimit": "20"}}, "node.volumeAttachLimit: expected an integer >= 0"),
+        (
+            {"node": {"reservedVolumeAttachments": -2}},
+            "node.reservedVolumeAttachments: expected an integer >= -1",
+        ),
+        ({"node": "x"}, "node: expected a mapping"),
+        # pkg/driver/options.go Validate: the node plugin refuses both
+        (
+            {"node": {"volumeAttachLimit": 20, "reservedVolumeAttachments": 2}},
+            "only one of --volume-attach-limit and --reserved-volume-attachments",
+        ),
+    ],
+)
+def test_ebs_csi_chart_value_errors(values: dict[str, Any], message: str) -> None:
+    with pytest.raises(podcap.InvalidSpecError, match="here") as info:
+        podcap.EbsCsiDriver.from_helm_values(values, "here")
+    assert message in str(info.value)
+
+
+def test_eksctl_ebs_csi_addon_configuration_values(tmp_path: Path) -> None:
+    path = eksctl(
+        tmp_path,
+        """\
+        addons:
+          - name: aws-ebs-csi-driver
+            configurationValues: '{"node": {"volumeAttachLimit": 12}}'
+        nodeGroups:
+          - {name: ng-1, instanceType: m5.large, desiredCapacity: 2}
+        """,
+    )
+    (g,) = read_cluster_input(path).cluster.node_groups
+    assert g.ebs_csi == podcap.EbsCsiDriver(volume_attach_limit=12)
+    bad = eksctl(
+        tmp_path,
+        """\
+        addons:
+          - name: aws-ebs-csi-driver
+            configurationValues: '{"node": {"volumeAttachLimit": "many"}}'
+        nodeGroups:
+          - {name: ng-1, instanceType: m5.large}
+        """,
+    )
+    with pytest.raises(podcap.InvalidManifestError) as info:
+        read_cluster_input(bad)
+    msg = str(info.value)
+    assert "eksctl.yaml, addons[0] (aws-ebs-csi-driver).configurationValues" in msg
+    assert "node.volumeAttachLimit: expected an integer >= 0 or null" in msg
+
+
+def test_read_cluster_ebs_csi_overrides_every_group(tmp_path: Path) -> None:
+    path = eksctl(tmp_path, "nodeGroups:\n  - {name: ng-1, instanceType: m5.large}\n")
+    driver = podcap.EbsCsiDriver(reserved_volume_attachments=3)
+    state = podcap.read_cluster(path, ebs_csi=driver)
+    assert [g.ebs_csi for g in state.cluster.node_groups] == [driver]

@@ -606,8 +606,8 @@ def test_adding_an_ip_poor_node_can_lower_running() -> None:
     """
     before = podcap.Cluster(
         [
-            podcap.NodeGroup("big", "m5.2xlarge", 1, max_pods=30),
-            podcap.NodeGroup("small", "t3.medium", 0, max_pods=30),
+            podcap.NodeGroup("big", "m5.2xlarge", 1, max_pods=30, zones=("zone-a",)),
+            podcap.NodeGroup("small", "t3.medium", 0, max_pods=30, zones=("zone-a",)),
         ]
     )
     after = before.with_group("small", count=1)

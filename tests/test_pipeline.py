@@ -656,7 +656,9 @@ def test_kept_addresses_never_overcommit_a_subnet() -> None:
         "    spec:\n      containers: [{name: c, image: x, resources: {requests: {cpu: 10m}}}]\n"
     )
     subnet = podcap.Subnet("10.0.0.0/27", "zone-a")
-    cluster = podcap.Cluster([podcap.NodeGroup("b", "m5.large", 1, subnets=(subnet,))])
+    cluster = podcap.Cluster(
+        [podcap.NodeGroup("b", "m5.large", 1, zones=("zone-a",), subnets=(subnet,))]
+    )
     result = podcap.Scenario(cluster).apply(deploy).change_node_group("b", count=3).run()
     last = result.results[-1]
     assert (last.subnets[["used_by_nodes", "used_by_pods", "held_warm", "free"]] >= 0).all().all()

@@ -193,8 +193,10 @@ def test_reservation_bad_type_rejected() -> None:
 
 
 def test_overlapping_subnets_in_one_cluster_rejected() -> None:
-    a = NodeGroup("a", "m5.large", 1, subnets=(Subnet("10.0.0.0/24", "zone-a"),))
-    b = NodeGroup("b", "m5.large", 1, subnets=(Subnet("10.0.0.128/25", "zone-a"),))
+    a = NodeGroup("a", "m5.large", 1, zones=("zone-a",), subnets=(Subnet("10.0.0.0/24", "zone-a"),))
+    b = NodeGroup(
+        "b", "m5.large", 1, zones=("zone-a",), subnets=(Subnet("10.0.0.128/25", "zone-a"),)
+    )
     with pytest.raises(podcap.InvalidSpecError) as info:
         podcap.simulate(Cluster([a, b]), [])
     assert "10.0.0.0/24" in str(info.value)
@@ -204,15 +206,17 @@ def test_overlapping_subnets_in_one_cluster_rejected() -> None:
 
 def test_node_and_pod_subnets_overlapping_rejected() -> None:
     cni = VpcCni(custom_networking=True, pod_subnets=(Subnet("10.0.0.0/25", "zone-a"),))
-    g = NodeGroup("a", "m5.large", 1, subnets=(Subnet("10.0.0.0/24", "zone-a"),), cni=cni)
+    g = NodeGroup(
+        "a", "m5.large", 1, zones=("zone-a",), subnets=(Subnet("10.0.0.0/24", "zone-a"),), cni=cni
+    )
     with pytest.raises(podcap.InvalidSpecError, match=r"10\.0\.0\.0/25"):
         podcap.simulate(Cluster([g]), [])
 
 
 def test_shared_subnet_between_groups_is_allowed() -> None:
     sn = Subnet("10.0.0.0/24", "zone-a")
-    a = NodeGroup("a", "m5.large", 1, subnets=(sn,))
-    b = NodeGroup("b", "m5.large", 1, subnets=(sn,))
+    a = NodeGroup("a", "m5.large", 1, zones=("zone-a",), subnets=(sn,))
+    b = NodeGroup("b", "m5.large", 1, zones=("zone-a",), subnets=(sn,))
     result = podcap.simulate(Cluster([a, b]), [])
     assert len(result.subnets) == 1
     # two idle m5.large nodes: 1 ENI + 9 IPs each = 10 addresses each -> 20
@@ -524,7 +528,9 @@ def _workload(result: podcap.SimulationResult, name: str) -> Any:
 def test_nodes_without_a_primary_address_do_not_start() -> None:
     # /28: 11 usable, 9 in use -> 2 free: nodes ng-0 and ng-1 get a primary address, ng-2 none.
     sn = Subnet("10.0.0.0/28", "zone-a", used=9)
-    result = podcap.simulate(Cluster([NodeGroup("ng", "m5.large", 3, subnets=(sn,))]), [])
+    result = podcap.simulate(
+        Cluster([NodeGroup("ng", "m5.large", 3, zones=("zone-a",), subnets=(sn,))]), []
+    )
     g = result.node_groups.set_index("node_group").loc["ng"]
     assert (int(g["nodes"]), int(g["started"]), int(g["not_started"])) == (3, 2, 1)
     assert "InsufficientFreeAddressesInSubnet" in g["reason"]
@@ -534,7 +540,9 @@ def test_nodes_without_a_primary_address_do_not_start() -> None:
 
 def test_all_nodes_start_when_the_subnet_has_room() -> None:
     sn = Subnet("10.0.0.0/24", "zone-a")
-    result = podcap.simulate(Cluster([NodeGroup("ng", "m5.large", 3, subnets=(sn,))]), [])
+    result = podcap.simulate(
+        Cluster([NodeGroup("ng", "m5.large", 3, zones=("zone-a",), subnets=(sn,))]), []
+    )
     g = result.node_groups.set_index("node_group").loc["ng"]
     assert (int(g["started"]), int(g["not_started"]), g["reason"]) == (3, 0, "")
 
@@ -544,7 +552,9 @@ def test_pods_beyond_subnet_addresses_secondary_ip() -> None:
     # /28 with 5 in use: 11 - 5 = 6 free; node primary -> 5 left -> 5 pod IPs.
     # 5 running, 8 - 5 = 3 ContainerCreating with InsufficientFreeAddressesInSubnet.
     sn = Subnet("10.0.0.0/28", "zone-a", used=5)
-    g = NodeGroup("ng", "m5.large", 1, subnets=(sn,), cni=VpcCni(warm_ip_target=1))
+    g = NodeGroup(
+        "ng", "m5.large", 1, zones=("zone-a",), subnets=(sn,), cni=VpcCni(warm_ip_target=1)
+    )
     result = podcap.simulate(Cluster([g]), [_deployment("app", 8)])
     w = _workload(result, "app")
     assert (int(w["running"]), int(w["container_creating"])) == (5, 3)
@@ -562,7 +572,7 @@ def test_pods_beyond_subnet_addresses_fill_attached_eni_first() -> None:
     # address and IPs: at most the last address goes to its primary, none to pods.
     # -> 9 pods get an address, 1 ContainerCreating.
     sn = Subnet("10.0.0.0/28", "zone-a")
-    g = NodeGroup("ng", "m5.large", 1, subnets=(sn,))
+    g = NodeGroup("ng", "m5.large", 1, zones=("zone-a",), subnets=(sn,))
     result = podcap.simulate(Cluster([g]), [_deployment("app", 10)])
     w = _workload(result, "app")
     assert (int(w["running"]), int(w["container_creating"])) == (9, 1)
@@ -574,7 +584,13 @@ def test_pods_beyond_subnet_prefix_delegation_insufficient_cidr_blocks() -> None
     # 32 running, 8 ContainerCreating with InsufficientCidrBlocks.
     sn = Subnet("10.0.0.0/26", "zone-a")
     g = NodeGroup(
-        "ng", "m5.large", 1, max_pods=110, subnets=(sn,), cni=VpcCni(prefix_delegation=True)
+        "ng",
+        "m5.large",
+        1,
+        max_pods=110,
+        zones=("zone-a",),
+        subnets=(sn,),
+        cni=VpcCni(prefix_delegation=True),
     )
     result = podcap.simulate(Cluster([g]), [_deployment("app", 40)])
     w = _workload(result, "app")
@@ -592,7 +608,13 @@ def test_pd_node_in_a_slash_28_gets_no_prefix() -> None:
     # PD node in it waits (InsufficientCidrBlocks) while 10 single addresses are still free.
     sn = Subnet("10.0.0.0/28", "zone-a")
     g = NodeGroup(
-        "ng", "m5.large", 1, max_pods=110, subnets=(sn,), cni=VpcCni(prefix_delegation=True)
+        "ng",
+        "m5.large",
+        1,
+        max_pods=110,
+        zones=("zone-a",),
+        subnets=(sn,),
+        cni=VpcCni(prefix_delegation=True),
     )
     result = podcap.simulate(Cluster([g]), [_deployment("app", 5)])
     w = _workload(result, "app")
@@ -608,7 +630,8 @@ def test_subnets_frame_in_a_roomy_subnet() -> None:
     # .4-.33, so blocks 0, 1, 2 and 15 (.255) are not free: 16 - 4 = 12 free /28 blocks.
     sn = Subnet("10.0.0.0/24", "zone-a", name="nodes-a")
     result = podcap.simulate(
-        Cluster([NodeGroup("ng", "m5.large", 1, subnets=(sn,))]), [_deployment("app", 10)]
+        Cluster([NodeGroup("ng", "m5.large", 1, zones=("zone-a",), subnets=(sn,))]),
+        [_deployment("app", 10)],
     )
     assert int(_workload(result, "app")["running"]) == 10
     _check_adds_up(result)
@@ -637,7 +660,7 @@ def test_custom_networking_pod_addresses_from_the_pod_subnet() -> None:
     node_sn = Subnet("10.0.0.0/24", "zone-a", name="nodes")
     pod_sn = Subnet("100.64.0.0/24", "zone-a", name="pods")
     cni = VpcCni(custom_networking=True, pod_subnets=(pod_sn,))
-    g = NodeGroup("ng", "m5.large", 1, subnets=(node_sn,), cni=cni)
+    g = NodeGroup("ng", "m5.large", 1, zones=("zone-a",), subnets=(node_sn,), cni=cni)
     result = podcap.simulate(Cluster([g]), [_deployment("app", 10)])
     assert int(_workload(result, "app")["running"]) == 10
     _check_adds_up(result)

@@ -867,3 +867,116 @@ def test_hostile_expressions_end_in_an_error(tmp_path: Path) -> None:
                 directory, f"eks_managed_node_groups = {{ a = {{ desired_size = {expr} }} }}"
             )
         assert expected in str(err.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# accelerated AMI types, the EBS CSI add-on, zones
+
+
+@pytest.mark.parametrize(
+    ("ami_type", "itype", "offered", "named"),
+    [
+        # EKS User Guide, "Install Kubernetes device plugin for GPUs": Bottlerocket's NVIDIA
+        # AMIs include the NVIDIA device plugin; g5.xlarge has 1 A10G (karpenter-provider-aws
+        # instance-types.md), g5.12xlarge 4
+        ("BOTTLEROCKET_x86_64_NVIDIA", "g5.xlarge", {"nvidia.com/gpu": 1}, False),
+        ("BOTTLEROCKET_x86_64_NVIDIA", "g5.12xlarge", {"nvidia.com/gpu": 4}, False),
+        # the AL2023 NVIDIA AMIs need the plugin installed; so did AL2's GPU AMI ("you must
+        # apply the NVIDIA device plugin for Kubernetes as a daemon set")
+        ("AL2023_x86_64_NVIDIA", "g5.xlarge", {}, True),
+        ("AL2_x86_64_GPU", "g5.xlarge", {}, True),
+        # Inferentia / Trainium on AL2023 or Bottlerocket: the Neuron plugin is installed
+        # separately; inf2.xlarge has 1 Inferentia2 device with 2 NeuronCores
+        ("AL2023_x86_64_NEURON", "inf2.xlarge", {}, True),
+        ("BOTTLEROCKET_x86_64", "inf2.xlarge", {}, True),
+        ("AL2023_x86_64_STANDARD", "m5.large", {}, False),
+    ],
+)
+def test_accelerated_ami_types_offer_what_their_plugin_advertises(
+    tmp_path: Path, ami_type: str, itype: str, offered: dict[str, int], named: bool
+) -> None:
+    write(
+        tmp_path,
+        MODULE.format(
+            body=f'  eks_managed_node_groups = {{ gpu = {{ ami_type = "{ami_type}"\n'
+            f'    instance_types = ["{itype}"] }} }}\n'
+        ),
+    )
+    (tc,) = read_terraform(tmp_path)
+    (g,) = tc.cluster.node_groups
+    assert dict(g.extended_resources or {}) == offered
+    notes = [s for s in tc.skipped if "runs no device plugin" in s]
+    assert bool(notes) == named
+    if named:
+        assert itype in notes[0]
+        assert ami_type in notes[0]
+
+
+def test_gpu_pods_run_on_a_bottlerocket_nvidia_group(tmp_path: Path) -> None:
+    cluster = cluster_of(
+        tmp_path,
+        """
+        eks_managed_node_groups = {
+          gpu = {
+            ami_type       = "BOTTLEROCKET_x86_64_NVIDIA"
+            instance_types = ["g5.xlarge"]
+            desired_size   = 2
+          }
+        }
+        """,
+    )
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "cuda"},
+        "spec": {"containers": [{"name": "c", "resources": {"limits": {"nvidia.com/gpu": 1}}}]},
+    }
+    docs = [{**pod, "metadata": {"name": f"cuda-{i}"}} for i in range(3)]
+    res = podcap.simulate(cluster, docs)
+    assert int(res.workloads["running"].sum()) == 2  # one GPU per g5.xlarge
+    assert int(res.workloads["pending"].sum()) == 1
+
+
+def test_ebs_csi_addon_configuration_values(tmp_path: Path) -> None:
+    # the aws-ebs-csi-driver chart's node.volumeAttachLimit -> --volume-attach-limit
+    cluster = cluster_of(
+        tmp_path,
+        """
+        addons = {
+          aws-ebs-csi-driver = {
+            configuration_values = jsonencode({ node = { volumeAttachLimit = 8 } })
+          }
+        }
+        eks_managed_node_groups = { a = {}, b = {} }
+        """,
+    )
+    assert [g.ebs_csi for g in cluster.node_groups] == [
+        podcap.EbsCsiDriver(volume_attach_limit=8)
+    ] * 2
+
+
+def test_ebs_csi_addon_bad_value_is_named(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        MODULE.format(
+            body="""  addons = {
+    aws-ebs-csi-driver = {
+      configuration_values = jsonencode({ node = { reservedVolumeAttachments = -5 } })
+    }
+  }
+"""
+        ),
+    )
+    with pytest.raises(podcap.InvalidManifestError) as info:
+        read_terraform(tmp_path)
+    msg = str(info.value)
+    assert "main.tf" in msg
+    assert "addons.aws-ebs-csi-driver.configuration_values.node.reservedVolumeAttachments" in msg
+    assert "expected an integer >= -1 or null" in msg
+
+
+def test_zones_are_unknown_and_said(tmp_path: Path) -> None:
+    write(tmp_path, MODULE.format(body="  eks_managed_node_groups = { a = {} }\n"))
+    (tc,) = read_terraform(tmp_path)
+    assert [g.zones for g in tc.cluster.node_groups] == [None]
+    assert any(s.startswith("zone unknown for node group(s) a:") for s in tc.skipped)

@@ -42,7 +42,7 @@ from podcap.io.manifests import load_manifests
 from podcap.model.capacity import DEFAULT_CNI_VERSION
 from podcap.model.instances import instance_types, load_instance_table
 from podcap.model.ipam import compare_warm_settings, rollout_addresses, subnet_capacity
-from podcap.model.specs import VpcCni
+from podcap.model.specs import EbsCsiDriver, VpcCni
 from podcap.model.subnets import Subnet
 from podcap.pipeline.consolidation import consolidate, scale_down
 from podcap.pipeline.scenario import Scenario
@@ -176,10 +176,22 @@ def _read_cluster(args: argparse.Namespace) -> ClusterState:
         zones=tuple(z.strip() for z in (args.zones or "").split(",") if z.strip()),
         region=args.region,
         prices=_prices(args.prices) if args.prices else None,
+        ebs_csi=_ebs_csi(args),
     )
     if args.cluster_autoscaler:
         state = state.with_cluster_autoscaler(args.cluster_autoscaler, region=args.region)
     return state
+
+
+def _ebs_csi(args: argparse.Namespace) -> EbsCsiDriver | None:
+    """The EBS CSI driver's node flags given on the command line (None: the file's)."""
+    limit, reserved = args.volume_attach_limit, args.reserved_volume_attachments
+    if limit is None and reserved is None:
+        return None
+    try:
+        return EbsCsiDriver(volume_attach_limit=limit, reserved_volume_attachments=reserved)
+    except PodcapError as exc:
+        raise PodcapError(f"--volume-attach-limit, --reserved-volume-attachments: {exc}") from None
 
 
 def _prices(path: str) -> pd.DataFrame:
@@ -245,6 +257,19 @@ def _add_cluster_options(sub: argparse.ArgumentParser) -> None:
         metavar="CSV",
         help="Karpenter: your prices (instance_type, capacity_type, usd_per_hour); the only "
         "source of spot prices",
+    )
+    sub.add_argument(
+        "--volume-attach-limit",
+        type=int,
+        metavar="N",
+        help="the EBS CSI driver's --volume-attach-limit on every node (EBS volumes per node)",
+    )
+    sub.add_argument(
+        "--reserved-volume-attachments",
+        type=int,
+        metavar="N",
+        help="the EBS CSI driver's --reserved-volume-attachments on every node (default: the "
+        "instance's block device mappings + 1)",
     )
     sub.add_argument(
         "--node-config",

@@ -39,7 +39,7 @@ from podcap.io.nodeadm import (
     apply_to_cluster,
     read_node_configs,
 )
-from podcap.io.readers import load_cluster
+from podcap.io.readers import load_cluster, zone_unknown_note
 from podcap.io.snapshot import read_snapshot
 from podcap.io.terraform import read_terraform, select_cluster
 from podcap.model.addons import eks_system_pods, kops_system_pods
@@ -47,7 +47,7 @@ from podcap.model.cluster_autoscaler import ClusterAutoscaler
 from podcap.model.instances import check_instance_type, device_resources
 from podcap.model.karpenter import Karpenter
 from podcap.model.presets import AUTO_MODE_NODE_POOLS, eks_auto_mode
-from podcap.model.specs import Cluster, NodeGroup, VpcCni
+from podcap.model.specs import Cluster, EbsCsiDriver, NodeGroup, VpcCni
 from podcap.model.subnets import DEFAULT_NODE_CIDR_MASK_SIZE, PodNetwork, Subnet
 
 __all__ = ["ClusterInput", "read_cluster_input", "read_eksctl", "read_kops", "read_node_pools"]
@@ -122,7 +122,8 @@ def _taints(value: Any, where: str) -> list[Any]:
     raise InvalidManifestError(f"{where}: expected a list of taints, got {value!r}")
 
 
-def _config_env(addon: Mapping[str, Any], where: str) -> dict[str, str]:
+def _config_values(addon: Mapping[str, Any], where: str) -> Mapping[str, Any]:
+    """An eksctl add-on's ``configurationValues`` (JSON or YAML text, or a mapping)."""
     raw = addon.get("configurationValues")
     if not raw:
         return {}
@@ -134,6 +135,11 @@ def _config_env(addon: Mapping[str, Any], where: str) -> dict[str, str]:
         ) from None
     if not isinstance(values, Mapping):
         raise InvalidManifestError(f"{where}.configurationValues: expected a mapping")
+    return values
+
+
+def _config_env(addon: Mapping[str, Any], where: str) -> dict[str, str]:
+    values = _config_values(addon, where)
     env = values.get("env") or {}
     if not isinstance(env, Mapping):
         raise InvalidManifestError(
@@ -329,12 +335,23 @@ def read_eksctl(
     addons = doc.get("addons") or []
     env: dict[str, str] = {}
     addon_names = set()
+    ebs_csi: EbsCsiDriver | None = None
     for i, a in enumerate(addons):
         if not isinstance(a, Mapping) or "name" not in a:
             raise InvalidManifestError(f"{source}, addons[{i}]: expected a mapping with 'name'")
         addon_names.add(str(a["name"]))
         if a["name"] == "vpc-cni":
             env = _config_env(a, f"{source}, addons[{i}]")
+        if a["name"] == "aws-ebs-csi-driver":
+            where_ebs = f"{source}, addons[{i}] (aws-ebs-csi-driver).configurationValues"
+            try:
+                ebs_csi = EbsCsiDriver.from_helm_values(
+                    _config_values(a, f"{source}, addons[{i}]"), where_ebs
+                )
+            except InvalidManifestError:
+                raise
+            except PodcapError as exc:
+                raise InvalidManifestError(str(exc)) from None
     cni = VpcCni.from_env(env)
     family = ((doc.get("kubernetesNetworkConfig") or {}).get("ipFamily") or "IPv4").lower()
     if family not in ("ipv4", "ipv6"):
@@ -488,12 +505,11 @@ def read_eksctl(
                 except PodcapError as exc:
                     raise InvalidManifestError(f"{where}: {exc}") from None
     if unknown_zones:
-        note = (
-            f"zone unknown for node group(s) {', '.join(unknown_zones)}: neither the group nor "
-            "the ClusterConfig names availabilityZones or subnets with an az (eksctl asks EC2 "
-            "for the region's zones at creation); give availabilityZones to spread pods by zone"
+        why = (
+            "neither the group nor the ClusterConfig names availabilityZones or subnets with an "
+            "az (eksctl asks EC2 for the region's zones at creation); give availabilityZones"
         )
-        skipped.append(note)
+        skipped.append(zone_unknown_note(unknown_zones, why))
     auto = _mapping_field(doc.get("autoModeConfig"), f"{source}.autoModeConfig")
     karpenter = None
     if auto.get("enabled") is True:
@@ -506,6 +522,8 @@ def read_eksctl(
     elif not groups:
         # a valid cluster: no nodes yet, or nodes Karpenter provisions
         skipped.append(f"{source}: no nodeGroups or managedNodeGroups (a cluster of 0 nodes)")
+    if ebs_csi is not None:  # the add-on's node plugin runs on every node
+        groups = [replace(g, ebs_csi=ebs_csi) for g in groups]
     return ClusterInput(
         _cluster(groups, table, source),
         "eksctl ClusterConfig" + (" (EKS Auto Mode)" if karpenter else ""),
@@ -914,6 +932,10 @@ def read_kops(
             )
         except (PodcapError, TypeError, ValueError) as exc:
             raise InvalidManifestError(f"{where_c}, spec.clusterAutoscaler: {exc}") from None
+    zoneless = [g.name for g in groups if not g.zones]
+    if zoneless:
+        why = "the InstanceGroup names no spec.subnets with a zone in the Cluster's spec.subnets"
+        skipped.append(zone_unknown_note(zoneless, why))
     return ClusterInput(
         _cluster(groups, table, source),
         "kOps Cluster + InstanceGroups",
@@ -1068,6 +1090,7 @@ def read_cluster_input(
     var_files: Sequence[str | os.PathLike[str]] = (),
     cluster_name: str | None = None,
     node_config: NodeConfigSource | Mapping[str, NodeConfigSource] | None = None,
+    ebs_csi: EbsCsiDriver | None = None,
 ) -> ClusterInput:
     """Read a cluster file as written, detecting its format (:func:`podcap.read_cluster` turns
     this into a cluster state).
@@ -1096,6 +1119,8 @@ def read_cluster_input(
         nodeadm NodeConfig(s) the nodes boot with: a file or text (YAML or MIME user data) or a
         parsed document, for every node group; or a mapping of node-group name (``"*"`` for
         every group) to one of those.
+    ebs_csi : EbsCsiDriver, optional
+        The EBS CSI driver's node flags for every node group, over what the file says.
 
     Raises
     ------
@@ -1146,6 +1171,9 @@ def read_cluster_input(
                 "not apply to them"
             )
         result.cluster = apply_to_cluster(result.cluster, _node_configs(node_config), table=table)
+    if ebs_csi is not None:
+        groups = [replace(g, ebs_csi=ebs_csi) for g in result.cluster.node_groups]
+        result.cluster = Cluster(groups, table=result.cluster.table)
     if not system_pods:
         result.system_pods = []
     return result
@@ -1314,9 +1342,10 @@ def _read_docs(
     elif any(a.startswith("kops.k8s.io/") for a in api):
         result = read_kops(maps, str(path), table=table)
     elif len(maps) == 1 and "nodeGroups" in maps[0] and not maps[0].get("apiVersion"):
-        result = ClusterInput(
-            load_cluster(path if whole else maps[0], table=table), "podcap cluster file", []
-        )
+        cluster = load_cluster(path if whole else maps[0], table=table)
+        zoneless = [g.name for g in cluster.node_groups if not g.zones]
+        notes = [zone_unknown_note(zoneless, "no zones given")] if zoneless else []
+        result = ClusterInput(cluster, "podcap cluster file", [], skipped=notes)
     else:
         reasons.append("podcap cluster file: needs a top-level 'nodeGroups' list and no apiVersion")
         reasons.append(

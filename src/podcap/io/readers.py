@@ -44,7 +44,17 @@ from podcap.model.instances import check_instance_type
 from podcap.model.specs import Cluster, NodeGroup, VpcCni
 from podcap.model.subnets import Subnet
 
-__all__ = ["load_cluster"]
+__all__ = ["load_cluster", "zone_unknown_note"]
+
+
+def zone_unknown_note(groups: list[str], why: str) -> str:
+    """What a reader tells the user about node groups whose zone its source does not say: their
+    nodes have no zone label (``why``: what the source lacks, and how to give the zones)."""
+    return (
+        f"zone unknown for node group(s) {', '.join(groups)}: {why}; their nodes have no "
+        "topology.kubernetes.io/zone label (zone spreading and zone affinity skip them)"
+    )
+
 
 _FIELDS = {
     "name",

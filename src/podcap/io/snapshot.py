@@ -14,7 +14,6 @@ import json
 import os
 import re
 import warnings
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -176,7 +175,7 @@ def _items(doc: Any, source: str) -> list[_Located]:
         if not isinstance(items, list):
             raise InvalidManifestError(f"{source}, field items: expected a list")
         for i, item in enumerate(items):
-            if not isinstance(item, Mapping):
+            if type(item) is not dict and not isinstance(item, Mapping):
                 raise InvalidManifestError(f"{source}, items[{i}]: expected an object")
         return [(source, i, item) for i, item in enumerate(items)]
     return [(source, -1, doc)]
@@ -416,7 +415,9 @@ def _read_snapshot(sources: Any, cni: VpcCni | None, table: pd.DataFrame | None)
         list_kind = list_kind if isinstance(list_kind, str) else None
         for located in _items(doc, source):
             item = located[2]
-            kind = object_kind(item, _where(located[0], located[1]), list_kind)
+            kind = item.get("kind")  # as kubectl prints it; else from the List or the shape
+            if type(kind) is not str or not kind:
+                kind = object_kind(item, _where(located[0], located[1]), list_kind)
             if kind == "Pod":
                 pods.append(located)
             elif kind == "Node":
@@ -689,16 +690,22 @@ def _existing(
     pods: list[_Located], node_set: set[str], skipped: list[str], typed: bool = False
 ) -> pd.DataFrame:
     """Pods bound to the snapshot's nodes, one row per node, owner and requests (columns
-    :data:`EXISTING_COLUMNS`); finished, unbound and stray pods are named in ``skipped``.
+    :data:`EXISTING_COLUMNS`, rows in the order their first pod comes); finished, unbound and
+    stray pods are named in ``skipped``.
 
     One pass over the pods builds hashable keys of what decides their requests (the common
-    one-container pod inline); each distinct key is then parsed once, its quantities in bulk.
+    one-container pod inline) and numbers each pod's node and shape (owner, requests key,
+    host network); each distinct key is then parsed once, its quantities in bulk, and the pods
+    are counted per node and shape with numpy.
     """
-    rows: list[tuple[Any, ...]] = []  # per pod used: node, namespace, owner, requests key id
+    node_index = {name: i for i, name in enumerate(node_set)}
+    at: list[int] = []  # per pod used: its node's number
+    shape_of: list[int] = []  # per pod used: its shape's number
+    shape_ids: dict[tuple[Any, ...], int] = {}  # (namespace, kind, owner, key id, host)
     key_ids: dict[tuple[Any, ...], int] = {}
     first: list[int] = []  # per distinct requests key, the first pod that has it
     not_used: list[str] = []
-    add_row = rows.append
+    add_at, add_shape = at.append, shape_of.append
     for k, (_, _, pod) in enumerate(pods):
         try:
             try:  # a pod as kubectl prints it
@@ -712,7 +719,8 @@ def _existing(
                 owner_name = owner["name"]
             except (KeyError, IndexError, TypeError):  # fields left out: their defaults
                 meta, spec, bound_to, phase, namespace, owner_kind, owner_name = _pod_fields(pod)
-            if phase in _FINISHED or bound_to not in node_set:
+            node = None if phase in _FINISHED else node_index.get(bound_to)
+            if node is None:
                 not_used.append(_skip(pod))
                 continue
             if type(namespace) is not str or type(owner_kind) is not str:
@@ -748,16 +756,18 @@ def _existing(
             if rid is None:
                 rid = key_ids[key] = len(first)
                 first.append(k)
-            add_row(
-                (
-                    bound_to,
-                    namespace,
-                    owner_kind,
-                    owner_name,
-                    rid,
-                    "hostNetwork" in spec and bool(spec["hostNetwork"]),
-                )
+            shape = (
+                namespace,
+                owner_kind,
+                owner_name,
+                rid,
+                "hostNetwork" in spec and bool(spec["hostNetwork"]),
             )
+            sid = shape_ids.get(shape)
+            if sid is None:
+                sid = shape_ids[shape] = len(shape_ids)
+            add_at(node)
+            add_shape(sid)
         except (AttributeError, TypeError, KeyError, IndexError):
             raise InvalidManifestError(
                 f"{_pod_where(pods[k])}: expected a Pod object (metadata, spec, status as "
@@ -767,30 +777,44 @@ def _existing(
     if not typed and not _only_text(key_ids):  # numbers as quantities: keys with their types
         return _existing(pods, node_set, skipped, typed=True)
     skipped.extend(not_used)
-    counts = Counter(rows)  # pods per node, owner and requests key
     requests = [_pod_requests(_pod_where(pods[k]), pods[k][2].get("spec") or {}) for k in first]
-    if not counts:
+    if not at:
         return pd.DataFrame([], columns=list(EXISTING_COLUMNS))
-    # keys spelt differently ("1", "1000m") with the same requests make one row
+    # keys spelt differently ("1", "1000m") with the same requests make one shape
     canonical: dict[tuple[int, ...], int] = {}
     same = [canonical.setdefault(req, rid) for rid, req in enumerate(requests)]
-    if len(canonical) < len(requests):
-        merged: Counter[tuple[Any, ...]] = Counter()
-        for (node, ns, kind, owner, rid, host), n in counts.items():
-            merged[(node, ns, kind, owner, same[rid], host)] += n
-        counts = merged
-    node, ns, kind, owner, rids, host = zip(*counts, strict=True)
-    amounts = np.array(requests, dtype=np.int64).reshape(-1, 6)[np.array(rids, dtype=np.int64)]
+    merged: dict[tuple[Any, ...], int] = {}
+    merged_of = np.array(
+        [
+            merged.setdefault((ns, kind, owner, same[rid], host), len(merged))
+            for ns, kind, owner, rid, host in shape_ids
+        ],
+        dtype=np.int64,
+    )
+    # one row per (node, shape), in the order of its first pod, with its number of pods
+    combined = np.array(at, dtype=np.int64) * len(merged) + merged_of[np.array(shape_of)]
+    uniques, first_pod, counts = np.unique(combined, return_index=True, return_counts=True)
+    order = np.argsort(first_pod, kind="stable")
+    row_node, row_shape = np.divmod(uniques[order], len(merged))
+    shapes = list(merged)
+
+    def strings(values: list[str], rows: Any) -> pd.Series:
+        # each distinct string once, as pandas stores strings, then taken per row
+        return pd.Series(values).take(rows).reset_index(drop=True)
+
+    amounts = np.array(requests, dtype=np.int64).reshape(-1, 6)[
+        np.array([s[3] for s in shapes], dtype=np.int64)[row_shape]
+    ]
     columns: dict[str, Any] = {
-        "node": list(node),
-        "namespace": list(ns),
-        "owner_kind": list(kind),
-        "owner": list(owner),
-        "pods": np.fromiter(counts.values(), dtype=np.int64, count=len(counts)),
+        "node": strings(list(node_index), row_node),
+        "namespace": strings([s[0] for s in shapes], row_shape),
+        "owner_kind": strings([s[1] for s in shapes], row_shape),
+        "owner": strings([s[2] for s in shapes], row_shape),
+        "pods": counts[order],
     }
     for i, name in enumerate(EXISTING_COLUMNS[5:11]):
         columns[name] = amounts[:, i]
-    columns["host_network"] = np.array(host, dtype=bool)
+    columns["host_network"] = np.array([s[4] for s in shapes], dtype=bool)[row_shape]
     return pd.DataFrame(columns)
 
 

@@ -70,9 +70,10 @@ from podcap.io.nodeadm import (
     node_overrides,
     read_node_configs,
 )
+from podcap.io.readers import zone_unknown_note
 from podcap.model.capacity import MaxPodsPolicy, managed_node_group_max_pods, max_pods
-from podcap.model.instances import check_instance_type, type_facts
-from podcap.model.specs import Cluster, NodeGroup, Taint, VpcCni
+from podcap.model.instances import check_instance_type, device_resources, type_facts
+from podcap.model.specs import Cluster, EbsCsiDriver, NodeGroup, Taint, VpcCni
 
 __all__ = ["TerraformCluster", "read_terraform", "select_cluster"]
 
@@ -568,6 +569,16 @@ def _ami_arch(ami_type: str) -> str | None:
     return None
 
 
+def _ami_device_plugins(ami_type: str) -> tuple[str, ...]:
+    """The device plugins an EKS AMI type runs by itself (EKS User Guide, "Install Kubernetes
+    device plugin for GPUs"): Bottlerocket's NVIDIA variants ship NVIDIA's plugin; the AL2 GPU,
+    AL2023 NVIDIA and AL2023 Neuron AMIs ship the drivers only, the plugin is installed
+    separately (a DaemonSet or Helm chart podcap does not see)."""
+    if ami_type.startswith("BOTTLEROCKET_") and "_NVIDIA" in ami_type:
+        return ("nvidia",)
+    return ()
+
+
 def _group_name(key: str) -> str:
     name = re.sub(r"[^a-z0-9.-]+", "-", key.lower()).strip("-.")
     return name or "group"
@@ -834,10 +845,19 @@ def _node_groups(
             )
     else:
         explicit = args.max_pods
+    plugins = _ami_device_plugins(ami_type)
     out = []
     n = len(types)
     for k, t in enumerate(types):
         share = count // n + (1 if k < count % n else 0)
+        devices = device_resources(t, plugins, c.table)
+        lacking = sorted(set(device_resources(t, table=c.table)) - set(devices))
+        if lacking:
+            c.skipped.append(
+                f"{group.label}: {t} has devices ({', '.join(lacking)}) but {ami_type} runs no "
+                "device plugin for them (only Bottlerocket's NVIDIA AMIs ship one; install it "
+                "and give the resources with a podcap cluster file): the nodes offer none"
+            )
         name = group.key_name if n == 1 else f"{group.key_name}-{t.replace('.', '-')}"
         try:
             g = NodeGroup(
@@ -854,6 +874,7 @@ def _node_groups(
                 # a mixed group's bounds are the whole group's)
                 min_count=bounds[0] if n == 1 else None,
                 max_count=bounds[1] if n == 1 else None,
+                extended_resources=devices or None,
             )
             if family == "AL2023":
                 g = apply_node_config(
@@ -1086,32 +1107,73 @@ def _skip_requirements(group: _Group, c: _Cluster) -> list[str]:
     return []
 
 
-def _cni(inst: _Instance, version: int) -> tuple[VpcCni, frozenset[str]]:
+def _addons(inst: _Instance, version: int) -> list[tuple[str, list[str]]]:
+    """The cluster's add-ons: (name, attribute path) each (the map key, or its ``name``)."""
     section = "addons" if version >= 21 else "cluster_addons"
     raw = inst.get(section)
+    if raw is _MISSING:
+        return []
+    addons = inst.need([section], raw, deep=False)
+    if not isinstance(addons, Mapping):
+        raise inst.fail([section], f"expected a map of add-ons, got {short_repr(addons)}")
+    out = []
+    for key, spec in addons.items():
+        name = str(key)
+        own = spec.get("name") if isinstance(spec, Mapping) else None
+        if own is not None:
+            name = inst.string([section, str(key), "name"], own)
+        out.append((name, [section, str(key)]))
+    return out
+
+
+def _addon_values(inst: _Instance, path: list[str]) -> Mapping[str, Any]:
+    """An add-on's ``configuration_values`` (JSON or YAML text), parsed; {} when not set."""
+    raw = inst.get(*path, "configuration_values")
+    if raw is _MISSING:
+        return {}
+    text = inst.string([*path, "configuration_values"], raw)
+    where = f"{inst.location(path[0])}, {'.'.join([*path, 'configuration_values'])}"
+    try:
+        values = _yaml.load(text, where) if text.strip() else {}
+    except yaml.YAMLError as exc:
+        raise InvalidManifestError(f"{where}: not valid JSON or YAML: {exc}") from None
+    if values is None:
+        return {}
+    if not isinstance(values, Mapping):
+        raise InvalidManifestError(
+            f"{where}: expected a JSON object (the add-on's configuration values), got "
+            f"{short_repr(values)}"
+        )
+    return values
+
+
+def _ebs_csi(inst: _Instance, version: int) -> EbsCsiDriver | None:
+    """The node plugin flags of the ``aws-ebs-csi-driver`` add-on's configuration values."""
+    for name, path in _addons(inst, version):
+        if name == "aws-ebs-csi-driver":
+            where = f"{inst.location(path[0])}, {'.'.join([*path, 'configuration_values'])}"
+            try:
+                return EbsCsiDriver.from_helm_values(_addon_values(inst, path), where)
+            except InvalidManifestError:
+                raise
+            except PodcapError as exc:
+                raise InvalidManifestError(str(exc)) from None
+    return None
+
+
+def _cni(inst: _Instance, version: int) -> tuple[VpcCni, frozenset[str]]:
+    section = "addons" if version >= 21 else "cluster_addons"
     names: set[str] = set()
     env: dict[str, str] = {}
     cni_version: str | None = None
-    if raw is not _MISSING:
-        addons = inst.need([section], raw, deep=False)
-        if not isinstance(addons, Mapping):
-            raise inst.fail([section], f"expected a map of add-ons, got {short_repr(addons)}")
-        for key, spec in addons.items():
-            name = str(key)
-            own = spec.get("name") if isinstance(spec, Mapping) else None
-            if own is not None:
-                name = inst.string([section, str(key), "name"], own)
-            names.add(name)
-            if name != "vpc-cni":
-                continue
-            path = [section, str(key)]
-            values = inst.get(section, str(key), "configuration_values")
-            if values is not _MISSING:
-                text = inst.string([*path, "configuration_values"], values)
-                env = _cni_env(inst, [*path, "configuration_values"], text)
-            addon_version = inst.get(section, str(key), "addon_version")
-            if addon_version is not _MISSING:
-                cni_version = inst.string([*path, "addon_version"], addon_version)
+    for name, path in _addons(inst, version):
+        names.add(name)
+        if name != "vpc-cni":
+            continue
+        env = _cni_env(inst, path)
+        addon_version = inst.get(*path, "addon_version")
+        if addon_version is not _MISSING:
+            cni_version = inst.string([*path, "addon_version"], addon_version)
     family_attr = "ip_family" if version >= 21 else "cluster_ip_family"
     family_raw = inst.get(family_attr)
     family = "ipv4" if family_raw is _MISSING else inst.string([family_attr], family_raw)
@@ -1128,17 +1190,10 @@ def _cni(inst: _Instance, version: int) -> tuple[VpcCni, frozenset[str]]:
     return cni, frozenset(names)
 
 
-def _cni_env(inst: _Instance, path: list[str], text: str) -> dict[str, str]:
-    where = f"{inst.location(path[0])}, {'.'.join(path)}"
-    try:
-        values = _yaml.load(text, where) if text.strip() else {}
-    except yaml.YAMLError as exc:
-        raise InvalidManifestError(f"{where}: not valid JSON or YAML: {exc}") from None
-    if values is None:
-        return {}
-    if not isinstance(values, Mapping):
-        raise InvalidManifestError(f'{where}: expected a JSON object such as {{"env": {{...}}}}')
-    env = values.get("env") or {}
+def _cni_env(inst: _Instance, path: list[str]) -> dict[str, str]:
+    """aws-node's environment from the ``vpc-cni`` add-on's ``configuration_values``."""
+    where = f"{inst.location(path[0])}, {'.'.join([*path, 'configuration_values'])}"
+    env = _addon_values(inst, path).get("env") or {}
     if not isinstance(env, Mapping):
         raise InvalidManifestError(f"{where}.env: expected a map of aws-node variables")
     return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in env.items()}
@@ -1187,6 +1242,7 @@ def _read_cluster(
     for attr in ("fargate_profiles", "fargate_profile_defaults"):
         if inst.get(attr) not in (_MISSING, {}):
             c.skipped.append(f"{address}.{attr}: Fargate pods run on their own nodes, not modelled")
+    _cluster_wide(c, _ebs_csi(inst, version))
     try:
         cluster = Cluster(c.groups, table=table)
     except PodcapError as exc:
@@ -1194,6 +1250,19 @@ def _read_cluster(
     return TerraformCluster(
         name, address, block.where, version, cluster, addons, c.skipped, auto_mode
     )
+
+
+def _cluster_wide(c: _Cluster, ebs_csi: EbsCsiDriver | None) -> None:
+    """What the cluster gives every group: the EBS CSI add-on's node flags; and the zones it
+    does not say."""
+    if ebs_csi is not None:  # the add-on's node plugin runs on every node
+        c.groups = [replace(g, ebs_csi=ebs_csi) for g in c.groups]
+    if c.groups:
+        why = (
+            "subnet_ids come from the VPC's resources, which podcap does not read; give "
+            "zones in a podcap cluster file to spread pods by zone"
+        )
+        c.skipped.append(zone_unknown_note([g.name for g in c.groups], why))
 
 
 def _instances(module: Module, block: Block, base: str) -> list[tuple[str, dict[str, Any]]]:
@@ -1363,6 +1432,7 @@ def _attach(
         _managed_group(c, _BlockGroup(inst, "eks_managed_node_groups"))
     else:
         _self_managed_group(c, _BlockGroup(inst, "self_managed_node_groups"))
+    _cluster_wide(c, next((g.ebs_csi for g in groups if g.ebs_csi is not None), None))
     try:
         target.cluster = Cluster([*groups, *c.groups], table=table)
     except PodcapError as exc:

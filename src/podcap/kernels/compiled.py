@@ -104,13 +104,15 @@ def level_score(
     return score
 
 
-def spread_raw(host_count: int, zone_count: int, w_host: float, w_zone: float) -> int:
+def spread_raw(host_count: int, zone_count: int, w_host: float, w_zone: float, zoned: bool) -> int:
     """PodTopologySpread's raw score with the system default constraints, summed in their order
     (hostname maxSkew 3, then zone maxSkew 5): ``count * weight + (maxSkew - 1)`` each, rounded
-    half away from zero (Go's ``math.Round``)."""
+    half away from zero (Go's ``math.Round``).  A node without a zone label (``zoned`` False)
+    has no zone term."""
     v = 0.0
     v += float(host_count) * w_host + 2.0
-    v += float(zone_count) * w_zone + 4.0
+    if zoned:
+        v += float(zone_count) * w_zone + 4.0
     return math.floor(v + 0.5)
 
 
@@ -317,6 +319,7 @@ def _place_heaps(
     placed: IntArray,
     n: int,
     zone_all: IntArray,
+    zoned: BoolArray,
     aff_host: int,
     aff_zone: int,
     req_cpu: int,
@@ -431,9 +434,8 @@ def _place_heaps(
             for g in range(n_groups):
                 if not feasible[g]:
                     continue
-                r = spread_raw(
-                    g // n_cells + base, zone_count[cell_zone[g % n_cells]], w_host, w_zone
-                )
+                z = cell_zone[g % n_cells]
+                r = spread_raw(g // n_cells + base, zone_count[z], w_host, w_zone, zoned[z])
                 raw[g] = r
                 if first or r < low_raw:
                     low_raw = r
@@ -447,7 +449,10 @@ def _place_heaps(
             for g in range(n_groups):
                 if not feasible[g]:
                     continue
-                r = aff_host * (g // n_cells + base) + aff_zone * zone_all[cell_zone[g % n_cells]]
+                z = cell_zone[g % n_cells]
+                r = aff_host * (g // n_cells + base)
+                if zoned[z]:
+                    r += aff_zone * zone_all[z]
                 raw_aff[g] = r
                 if first or r < low_aff:
                     low_aff = r
@@ -553,6 +558,7 @@ def _place_sampled(
     to_find: int,
     start: int,
     zone_all: IntArray,
+    zoned: BoolArray,
     aff_host: int,
     aff_zone: int,
     req_cpu: int,
@@ -570,7 +576,8 @@ def _place_sampled(
     pods of the workload before this call; ``cap`` pods of the workload it can take; ``zone``
     code; ``counted``: its node affinity admits the pod (topology counts); ``tie_key``.
     ``order``: the scheduler's node list (node indices).  ``zone_count[z]``: pods of the
-    workload in zone ``z`` on counted nodes.  ``host_skew`` > 0: a DoNotSchedule hostname
+    workload in zone ``z`` on counted nodes; ``zoned[z]``: ``z`` is a zone (False: the code of
+    the nodes without a zone label, a domain of its own that scores no zone term).  ``host_skew`` > 0: a DoNotSchedule hostname
     constraint.  ``dom[h, i]``, ``dom_skew[h]``, ``dom_count[h, d]``, ``dom_present[h, d]``:
     the other DoNotSchedule constraints (domain code, -1 without the label).  ``placed`` (N)
     receives the pods placed; ``zone_count`` and ``dom_count`` are updated in place.
@@ -627,7 +634,9 @@ def _place_sampled(
             w_zone = math.log(n_seen + 2)
             for s in range(found):
                 i = sample[s]
-                r = spread_raw(own[i] + placed[i], zone_count[zone[i]], w_host, w_zone)
+                r = spread_raw(
+                    own[i] + placed[i], zone_count[zone[i]], w_host, w_zone, zoned[zone[i]]
+                )
                 raw[s] = r
                 if s == 0 or r < low_raw:
                     low_raw = r
@@ -638,7 +647,9 @@ def _place_sampled(
         if scored_aff:
             for s in range(found):
                 i = sample[s]
-                r = aff_host * (own[i] + placed[i]) + aff_zone * zone_all[zone[i]]
+                r = aff_host * (own[i] + placed[i])
+                if zoned[zone[i]]:
+                    r += aff_zone * zone_all[zone[i]]
                 raw_aff[s] = r
                 if s == 0 or r < low_aff:
                     low_aff = r

@@ -19,11 +19,13 @@ from podcap.model.instances import TypeFacts, type_facts
 from podcap.model.memory import check_simulation_size
 from podcap.model.specs import Cluster, NodeGroup
 
-__all__ = ["POD_ENI", "RESOURCES", "Fleet", "build_fleet"]
+__all__ = ["NO_ZONE", "POD_ENI", "RESOURCES", "Fleet", "build_fleet"]
 
 POD_ENI = "vpc.amazonaws.com/pod-eni"
 #: Resources tracked per node, in this order: cpu [m], memory [B], ephemeral-storage [B], pod-eni.
 RESOURCES = ("cpu", "memory", "ephemeral-storage", POD_ENI)
+#: The zone code of a node whose zone is unknown: it has no ``topology.kubernetes.io/zone`` label.
+NO_ZONE = -1
 _MIB = 1 << 20
 _GIB = 1 << 30
 
@@ -34,7 +36,7 @@ class Fleet:
 
     names: npt.NDArray[np.object_]
     group: npt.NDArray[np.int64]  # index into groups
-    zone: npt.NDArray[np.int64]  # index into zones
+    zone: npt.NDArray[np.int64]  # index into zones; NO_ZONE (-1): no zone label
     groups: tuple[NodeGroup, ...]
     zones: tuple[str, ...]
     alloc: npt.NDArray[np.int64]  # (len(resources), n)
@@ -63,6 +65,27 @@ class Fleet:
             resources=self.resources,
         )
 
+    def zone_of(self, i: int) -> str | None:
+        """The zone of node ``i`` (None: unknown, the node has no zone label)."""
+        code = int(self.zone[i])
+        return None if code == NO_ZONE else self.zones[code]
+
+    def zone_names(self) -> npt.NDArray[np.object_]:
+        """Per node, its zone name (None where unknown)."""
+        names = np.array([*self.zones, None], dtype=object)
+        return names[np.where(self.zone == NO_ZONE, len(self.zones), self.zone)]
+
+    def cells(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """The nodes grouped by (group, zone), on which every label but the hostname depends:
+        the first node of each cell and each node's cell."""
+        if not self.size:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        width = len(self.zones) + 1
+        _, first, inverse = np.unique(
+            self.group * width + (self.zone + 1), return_index=True, return_inverse=True
+        )
+        return first.astype(np.int64), inverse.reshape(-1).astype(np.int64)
+
     def group_labels(self, g: int) -> dict[str, str]:
         """Labels shared by every node of group ``g`` (without hostname and zone)."""
         grp = self.groups[g]
@@ -86,10 +109,12 @@ class Fleet:
         return labels
 
     def labels_of(self, i: int) -> dict[str, str]:
-        """All labels of node ``i``."""
-        zone = self.zones[int(self.zone[i])]
+        """All labels of node ``i`` (no zone labels where the zone is unknown)."""
+        zone = self.zone_of(i)
         labels = self.group_labels(int(self.group[i]))
         labels["kubernetes.io/hostname"] = str(self.names[i])
+        if zone is None:
+            return labels
         labels["topology.kubernetes.io/zone"] = zone
         labels["failure-domain.beta.kubernetes.io/zone"] = zone
         if len(zone) > 1 and zone[-1].isalpha() and zone[-2].isdigit():
@@ -189,7 +214,8 @@ def build_fleet(cluster: Cluster, extra_resources: tuple[str, ...] = ()) -> Flee
     Returns
     -------
     Fleet
-        Nodes named ``<group>-<i>``; zones assigned round-robin within each group.
+        Nodes named ``<group>-<i>``; zones assigned round-robin within each group (code
+        :data:`NO_ZONE` for the nodes of a group without zones).
 
     Raises
     ------
@@ -211,7 +237,7 @@ def build_fleet(cluster: Cluster, extra_resources: tuple[str, ...] = ()) -> Flee
     within = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(
         np.cumsum(counts) - counts, counts
     )
-    zone_codes = np.zeros(len(group_idx), dtype=np.int64)
+    zone_codes = np.full(len(group_idx), NO_ZONE, dtype=np.int64)
     names = np.empty(len(group_idx), dtype=object)
     per_group_alloc = np.zeros((len(resources), len(groups)), dtype=np.int64)
     per_group_pods = np.zeros(len(groups), dtype=np.int64)
@@ -222,7 +248,7 @@ def build_fleet(cluster: Cluster, extra_resources: tuple[str, ...] = ()) -> Flee
         zmap = np.array([zones.index(z) for z in g.zone_list], dtype=np.int64)
         if g.node_zones:
             zone_codes[sel] = np.array([zones.index(z) for z in g.node_zones], dtype=np.int64)
-        else:
+        elif zmap.size:
             zone_codes[sel] = zmap[within[sel] % len(zmap)]
         if g.node_names:
             names[sel] = np.array(g.node_names, dtype=object)

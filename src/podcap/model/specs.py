@@ -489,6 +489,71 @@ class EbsCsiDriver:
     reserved_volume_attachments: int | None = None
     block_device_mappings: int = 0
 
+    @classmethod
+    def from_helm_values(
+        cls, values: Any, where: str = "configurationValues"
+    ) -> EbsCsiDriver | None:
+        """The node plugin's flags from the aws-ebs-csi-driver chart's values (also the EKS
+        add-on's configuration values): ``node.volumeAttachLimit`` and
+        ``node.reservedVolumeAttachments``.
+
+        The chart (``charts/aws-ebs-csi-driver``: ``values.schema.json``, integers or null,
+        ``volumeAttachLimit`` >= 0, ``reservedVolumeAttachments`` >= -1; the node template
+        renders each with ``{{- with }}``) passes ``--volume-attach-limit`` and
+        ``--reserved-volume-attachments`` only for a value other than null and 0, and -1 is the
+        driver's own "not set".  The two cannot be given together.
+
+        Parameters
+        ----------
+        values : mapping
+            The parsed values document.
+        where : str
+            Where the values come from, for messages.
+
+        Returns
+        -------
+        EbsCsiDriver or None
+            None when the values set neither flag.
+
+        Raises
+        ------
+        InvalidSpecError
+            For a value that is not an integer in range, a ``node`` that is not a mapping, or
+            both flags at once.
+        """
+        if not isinstance(values, Mapping):
+            raise InvalidSpecError(
+                f"{where}: expected a mapping of chart values, got {short_repr(values)}"
+            )
+        node = values.get("node")
+        if node is None:
+            return None
+        if not isinstance(node, Mapping):
+            raise InvalidSpecError(f"{where}.node: expected a mapping, got {short_repr(node)}")
+        flags: dict[str, int] = {}
+        for key, attr, low in (
+            ("volumeAttachLimit", "volume_attach_limit", 0),
+            ("reservedVolumeAttachments", "reserved_volume_attachments", -1),
+        ):
+            value = node.get(key)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise InvalidSpecError(
+                    f"{where}.node.{key}: expected an integer >= {low} or null (the chart's "
+                    f"values.schema.json), got {short_repr(value)}"
+                )
+            if value not in (0, -1):  # rendered as a flag only when set (and -1 is unset)
+                flags[attr] = value
+        if not flags:
+            return None
+        try:
+            return cls(**flags)
+        except InvalidSpecError as exc:
+            raise InvalidSpecError(
+                f"{where}.node (volumeAttachLimit, reservedVolumeAttachments): {exc}"
+            ) from None
+
     def __post_init__(self) -> None:
         for name in ("volume_attach_limit", "reserved_volume_attachments", "block_device_mappings"):
             value = getattr(self, name)
@@ -498,6 +563,13 @@ class EbsCsiDriver:
                 raise InvalidSpecError(
                     f"EbsCsiDriver.{name} must be an integer >= 0, got {short_repr(value)}"
                 )
+        if self.volume_attach_limit is not None and self.reserved_volume_attachments is not None:
+            # aws-ebs-csi-driver pkg/driver/options.go Validate: the node plugin does not start
+            raise InvalidSpecError(
+                "the EBS CSI driver takes a volume attach limit or reserved volume attachments, "
+                "not both (only one of --volume-attach-limit and --reserved-volume-attachments "
+                "may be specified); keep one"
+            )
 
 
 @dataclass(frozen=True)
@@ -513,7 +585,9 @@ class NodeGroup:
     count : int
         Nodes in the group [count].
     zones : sequence of str, optional
-        Availability zones, assigned round-robin; default one zone ``"zone-a"``.
+        Availability zones, assigned round-robin; None: the zone is unknown, and the nodes
+        have no ``topology.kubernetes.io/zone`` label (zone spreading and zone affinity then
+        skip them, as the scheduler does).
     max_pods : int, optional
         kubelet ``maxPods`` [pods]; None uses ``max_pods_policy``.
     max_pods_policy : str, optional
@@ -665,6 +739,12 @@ class NodeGroup:
         for i, sn in enumerate(subnets):
             if not isinstance(sn, Subnet):
                 raise InvalidSpecError(f"{where}.subnets[{i}] must be a podcap.Subnet, got {sn!r}")
+        if subnets and not self.zone_list:
+            raise InvalidSpecError(
+                f"{where}: subnets need the group's zones (one subnet per zone); give "
+                f"zones=[...] naming the zones of the subnets "
+                f"({', '.join(sorted({sn.zone for sn in subnets}))})"
+            )
         if subnets:
             sn_zones = [sn.zone for sn in subnets]
             dup = _repeated(sn_zones)
@@ -719,6 +799,10 @@ class NodeGroup:
             raise InvalidSpecError(
                 f"{where}: node_zones has {len(node_zones)} zones for count={self.count}"
             )
+        if node_zones and not self.zone_list:
+            raise InvalidSpecError(
+                f"{where}: node_zones needs the group's zones; give zones=[...] too"
+            )
         stray_zones = sorted(set(node_zones) - set(self.zone_list))
         if stray_zones:
             raise InvalidSpecError(
@@ -748,8 +832,8 @@ class NodeGroup:
 
     @property
     def zone_list(self) -> tuple[str, ...]:
-        """Zones used for round-robin assignment."""
-        return self.zones or ("zone-a",)
+        """Zones used for round-robin assignment (empty: the zone is unknown)."""
+        return self.zones or ()
 
     @property
     def cni_settings(self) -> VpcCni:

@@ -7,6 +7,8 @@ then every node's warm pool; pods beyond what a node can get stay in ContainerCr
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -25,20 +27,31 @@ CNI_ERROR = (
 
 
 def _node_subnets(fleet: Fleet) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]]:
-    """Per node: the CIDR of its node subnet and of its pod subnet ('' when none is modelled)."""
-    node_sn = np.full(fleet.size, "", dtype=object)
-    pod_sn = np.full(fleet.size, "", dtype=object)
+    """Per node: the CIDR of its node subnet and of its pod subnet ('' when none is modelled):
+    the last subnet a node's group gives for its zone (its CNI's pod subnets win for pods)."""
+    width = len(fleet.zones) + 1  # a column for nodes of unknown zone, which have none
+    node_of = np.full((len(fleet.groups), width), "", dtype=object)
+    pod_of = np.full((len(fleet.groups), width), "", dtype=object)
     for gi, g in enumerate(fleet.groups):
         cni = g.cni_settings
         for sn in g.subnets:
-            sel = (fleet.group == gi) & (fleet.zone == fleet.zones.index(sn.zone))
-            node_sn[sel] = sn.cidr
-            pod_sn[sel] = sn.cidr
+            z = fleet.zones.index(sn.zone)
+            node_of[gi, z] = sn.cidr
+            pod_of[gi, z] = sn.cidr
         for sn in cni.pod_subnets:
             if sn.zone in fleet.zones:
-                sel = (fleet.group == gi) & (fleet.zone == fleet.zones.index(sn.zone))
-                pod_sn[sel] = sn.cidr
-    return node_sn, pod_sn
+                pod_of[gi, fleet.zones.index(sn.zone)] = sn.cidr
+    zone = np.where(fleet.zone < 0, width - 1, fleet.zone)
+    return node_of[fleet.group, zone], pod_of[fleet.group, zone]
+
+
+def _positions(values: npt.NDArray[Any]) -> dict[Any, npt.NDArray[np.intp]]:
+    """Per distinct value, the positions that hold it, in order (one pass over ``values``
+    instead of one comparison of every node per subnet or group)."""
+    codes, uniques = pd.factorize(values)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    return {value: order[bounds[u] : bounds[u + 1]] for u, value in enumerate(uniques.tolist())}
 
 
 def launch(fleet: Fleet) -> tuple[Fleet, SubnetState | None, pd.DataFrame]:
@@ -50,8 +63,10 @@ def launch(fleet: Fleet) -> tuple[Fleet, SubnetState | None, pd.DataFrame]:
     if all_subnets:
         subnet_state = SubnetState.of(all_subnets)
         node_sn, _ = _node_subnets(fleet)
+        on_subnet = _positions(node_sn)
+        none = np.zeros(0, dtype=np.intp)
         for cidr, st in subnet_state.state.items():
-            sel = np.flatnonzero(node_sn == cidr)
+            sel = on_subnet.get(cidr, none)
             granted = allocate_singles(st, np.ones(sel.shape[0], dtype=np.int64), NODE)
             failed = sel[granted == 0]
             started[failed] = False
@@ -113,9 +128,11 @@ def pod_address_limits(
     """Per node: pods that can get a VPC address, and whether the subnet was the limit."""
     limit = fleet.pod_ips.copy()
     short = np.zeros(fleet.size, dtype=bool)
-    pools: list[tuple[npt.NDArray[np.int64], NodePool]] = []
+    pools: list[tuple[npt.NDArray[np.intp], NodePool]] = []
+    in_group = _positions(fleet.group)
+    none = np.zeros(0, dtype=np.intp)
     for gi, g in enumerate(fleet.groups):
-        idx = np.flatnonzero(fleet.group == gi)
+        idx = in_group.get(gi, none)
         if idx.size == 0 or g.pod_network is not None:
             continue  # an overlay's pods take node-CIDR addresses (fleet.pod_ips), no VPC ones
         cni = g.cni_settings
@@ -169,8 +186,10 @@ def pod_address_limits(
     need_eni_pfx = np.maximum(-(-need_pfx // slots) - np.where(first_free > 0, 1, 0), 0)
     got_pod_ips = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
     wants_v4 = ~ipv6
+    on_pod_subnet, on_node_subnet = _positions(pod_sn), _positions(node_sn)
     for cidr, st in subnet_state.state.items():
-        sel = np.flatnonzero((pod_sn == cidr) & wants_v4)
+        sel = on_pod_subnet.get(cidr, none)
+        sel = sel[wants_v4[sel]]
         if sel.size:
             pdm = prefix_mode[sel]
             sec = ~pdm
@@ -194,7 +213,7 @@ def pod_address_limits(
             allocate_singles(st, np.where(sec, secondary[sel] - need_ips[sel], 0), POD)
             allocate_prefixes(st, np.where(pdm, prefixes[sel] - need_pfx[sel], 0), POD)
         # trunk and branch ENIs take their addresses in the node's own subnet
-        nodes_here = np.flatnonzero(node_sn == cidr)
+        nodes_here = on_node_subnet.get(cidr, none)
         if nodes_here.size:
             allocate_singles(st, trunk[nodes_here] + branch_pods[nodes_here], NODE)
     short = got_pod_ips < np.minimum(ip_pods, np.where(prefix_mode, prefixes * 16, secondary))
@@ -241,8 +260,11 @@ def subnets_frame(
     )
     v4 = np.array([g.cni_settings.ip_family != "ipv6" for g in fleet.groups], dtype=bool)
     v4_nodes = v4[fleet.group] if fleet.size else np.zeros(0, dtype=bool)
+    on_subnet = _positions(pod_sn)
+    none = np.zeros(0, dtype=np.intp)
     for r in rows:
-        used = int(ips_used[(pod_sn == r["subnet"]) & v4_nodes].sum())
+        sel = on_subnet.get(r["subnet"], none)
+        used = int(ips_used[sel[v4_nodes[sel]]].sum())
         r["used_by_pods"] = used
         r["held_warm"] = r.pop("pod_addresses") - used
     return pd.DataFrame(rows, columns=columns)

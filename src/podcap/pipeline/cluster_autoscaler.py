@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from podcap.model.admission import AdmittedPod, admit, pod_tolerations
+from podcap.model.admission import pod_tolerations
 from podcap.model.cluster_autoscaler import ClusterAutoscaler, Option, best_option
 from podcap.model.fleet import RESOURCES, build_fleet
 from podcap.model.instances import instance_types
@@ -54,22 +54,6 @@ class ScaleUp:
     pods: int
     price_per_hour: float | None
     options: tuple[str, ...]
-
-
-def _daemon_pods(state: ClusterState) -> list[tuple[Workload, AdmittedPod]]:
-    out = []
-    for key, wl in state.workloads.items():
-        if wl.kind != "DaemonSet":
-            continue
-        mine = [c for c in state.cohorts if c.key == key]
-        if mine:
-            pod = max(mine, key=lambda c: c.seq).pod
-        else:
-            lrs = [lr for (ns, _), lr in state.limit_ranges.items() if ns == key[0]]
-            pod = admit(wl.template, lrs)
-        if pod.ok:
-            out.append((wl, pod))
-    return out
 
 
 def _room(spare: IntArray, spare_pods: int, req: IntArray, cap: int | None, own: int) -> int:
@@ -124,7 +108,7 @@ def scale_up(
     table = state.cluster.table
     facts = instance_types(table)
     prices = price_table(config.region)
-    daemons = _daemon_pods(state)
+    daemons = state.daemonset_pods()
     options: list[Option] = []
     sizes: dict[str, ScaleUp] = {}
     why: dict[Key, dict[str, int]] = {}

@@ -128,9 +128,10 @@ class SimulationResult:
         spec, an autoscaler as it starts or a what-if, a CronJob's run, eligible nodes for a
         DaemonSet, the pods observed in a snapshot).
     nodes : pandas.DataFrame
-        One row per node: ``node, node_group, instance_type, zone, pods, pods_allocatable,
-        cpu_requested_millicores, cpu_allocatable_millicores, memory_requested_mib,
-        memory_allocatable_mib, pod_ips_used, pod_ips_capacity, binding_limit``.
+        One row per node: ``node, node_group, instance_type, zone`` (None: unknown),
+        ``pods, pods_allocatable, cpu_requested_millicores, cpu_allocatable_millicores,
+        memory_requested_mib, memory_allocatable_mib, pod_ips_used, pod_ips_capacity,
+        binding_limit``.
     placements : pandas.DataFrame
         Pods per (workload, node): ``namespace, kind, name, node, pods, running,
         container_creating`` (rows with pods only).
@@ -262,13 +263,12 @@ def node_usage_frame(fleet: Fleet, state: NodeState) -> pd.DataFrame:
     """Per node: group, type, zone, pods and cpu / memory requested against allocatable."""
     groups = np.array([g.name for g in fleet.groups], dtype=object)
     types = np.array([g.instance_type for g in fleet.groups], dtype=object)
-    zones = np.array(fleet.zones, dtype=object)
     return pd.DataFrame(
         {
             "node": fleet.names,
             "node_group": groups[fleet.group] if fleet.size else [],
             "instance_type": types[fleet.group] if fleet.size else [],
-            "zone": zones[fleet.zone] if fleet.size else [],
+            "zone": pd.Series(fleet.zone_names(), dtype=object),  # None: zone unknown
             "pods": state.pods,
             "pods_allocatable": state.pods_alloc,
             "cpu_requested_millicores": state.used[0],

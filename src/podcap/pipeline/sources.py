@@ -11,7 +11,7 @@ import pandas as pd
 
 from podcap.errors import InvalidManifestError
 from podcap.io.clusters import NodeConfigSource, read_cluster_input, read_node_pools
-from podcap.model.specs import VpcCni
+from podcap.model.specs import EbsCsiDriver, VpcCni
 from podcap.pipeline.state import ClusterState
 
 __all__ = ["read_cluster"]
@@ -31,6 +31,7 @@ def read_cluster(
     zones: Sequence[str] = (),
     region: str = "us-east-1",
     prices: pd.DataFrame | None = None,
+    ebs_csi: EbsCsiDriver | None = None,
 ) -> ClusterState:
     """Read a cluster from any supported file, detecting its format.
 
@@ -74,6 +75,9 @@ def read_cluster(
     prices : pandas.DataFrame, optional
         Karpenter: the user's prices (``instance_type, capacity_type, usd_per_hour``); the only
         source of spot prices.
+    ebs_csi : EbsCsiDriver, optional
+        The EBS CSI driver's node flags (``--volume-attach-limit``,
+        ``--reserved-volume-attachments``) for every node group, over what the file says.
 
     Returns
     -------
@@ -99,6 +103,7 @@ def read_cluster(
         var_files=var_files,
         cluster_name=cluster_name,
         node_config=node_config,
+        ebs_csi=ebs_csi,
     )
     if node_pools is not None:
         extra, skipped = read_node_pools(node_pools)

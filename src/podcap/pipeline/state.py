@@ -22,7 +22,7 @@ from podcap.errors import InvalidOptionError, InvalidSpecError, PodcapWarning
 from podcap.io.clusters import ClusterInput
 from podcap.io.manifests import Manifests, load_manifests
 from podcap.io.snapshot import EXISTING_COLUMNS
-from podcap.model.admission import AdmittedPod
+from podcap.model.admission import AdmittedPod, admit
 from podcap.model.cluster_autoscaler import ClusterAutoscaler, Expander
 from podcap.model.disruption import DisruptionBudget
 from podcap.model.fleet import RESOURCES, Fleet, build_fleet
@@ -225,6 +225,24 @@ class ClusterState:
         for c in self.cohorts:
             if c.key == key:
                 out += c.bound
+        return out
+
+    def daemonset_pods(self) -> list[tuple[Workload, AdmittedPod]]:
+        """Each DaemonSet with its pod: its newest pod (so admission defaults count), else its
+        template admitted now; DaemonSets whose pods admission refuses are left out.  What
+        an autoscaler adds to every new node the DaemonSet would run on."""
+        out = []
+        for key, wl in self.workloads.items():
+            if wl.kind != "DaemonSet":
+                continue
+            mine = [c for c in self.cohorts if c.key == key]
+            if mine:
+                pod = max(mine, key=lambda c: c.seq).pod
+            else:
+                lrs = [lr for (ns, _), lr in self.limit_ranges.items() if ns == key[0]]
+                pod = admit(wl.template, lrs)
+            if pod.ok:
+                out.append((wl, pod))
         return out
 
     def priority_of(self, template: PodTemplate) -> int | None:
@@ -582,16 +600,14 @@ class ClusterState:
                 continue
             keep = tuple(n for n in names_g if n not in drop)
             if keep:
-                zone_of = {
-                    str(n): self.fleet.zones[int(z)]
-                    for n, z in zip(self.fleet.names, self.fleet.zone, strict=True)
-                }
+                names = self.fleet.names.astype(str)
+                zone_of = dict(zip(names, self.fleet.zone_names(), strict=True))
                 groups.append(
                     replace(
                         g,
                         count=len(keep),
                         node_names=keep,
-                        node_zones=tuple(zone_of[n] for n in keep),
+                        node_zones=tuple(zone_of[n] for n in keep) if g.zones else (),
                     )
                 )
         for g in self.cluster.node_groups:  # groups that had no started nodes stay
@@ -737,14 +753,25 @@ def with_existing(state: ClusterState, existing: pd.DataFrame) -> ClusterState:
         raise InvalidOptionError(
             f"existing pods on node(s) not in the cluster: {', '.join(unknown[:10])}"
         )
-    frame = existing.assign(_pos=pos)
     shape = [c for c in EXISTING_COLUMNS if c not in ("node", "pods")]
+    # the rows of each shape, shapes in the order they first come (as groupby iterates them;
+    # rows with a missing value in a shape column belong to none)
+    grouped = existing.groupby(shape, sort=False)
+    codes = grouped.ngroup().to_numpy(dtype=np.float64)
+    rows = np.flatnonzero(~np.isnan(codes))
+    rows = rows[np.argsort(codes[rows], kind="stable")]
+    bounds = np.searchsorted(codes[rows], np.arange(grouped.ngroups + 1))
+    row_pos = pos[rows].astype(np.int64)
+    row_pods = existing["pods"].iloc[rows].to_numpy(np.int64)
+    shape_values = [existing[c].to_numpy() for c in shape]
     workloads = dict(state.workloads)
     cohorts = list(state.cohorts)
     observed_pods = dict(state.observed_pods)
     seq = state.seq
-    for group_key, part in frame.groupby(shape, sort=False):
-        values: tuple[Any, ...] = tuple(group_key)
+    for start, stop in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        if start == stop:  # a category no row has
+            continue
+        values: tuple[Any, ...] = tuple(column[rows[start]] for column in shape_values)
         ns, kind, owner = str(values[0]), str(values[1]), str(values[2])
         requests = {
             "cpu": int(values[3]),
@@ -766,7 +793,7 @@ def with_existing(state: ClusterState, existing: pd.DataFrame) -> ClusterState:
         key = (ns, kind, owner)
         observed_pods[key] = pod
         bound = np.zeros(fleet.size, dtype=np.int64)
-        np.add.at(bound, part["_pos"].to_numpy(np.int64), part["pods"].to_numpy(np.int64))
+        np.add.at(bound, row_pos[start:stop], row_pods[start:stop])
         seq += 1
         cohorts.append(Cohort(key, pod, seq, 0, _frozen(bound)))
         old = workloads.get(key)

@@ -326,7 +326,7 @@ def settle(
             karpenter,
             nxt.fleet,
             pending,
-            _daemons(nxt),
+            nxt.daemonset_pods(),
             nxt.cluster.table,
             first_claim=len(launched),
         )
@@ -339,7 +339,19 @@ def settle(
         nxt, result = _settle_once(nxt, **options)
         again = result.workloads.set_index(["namespace", "kind", "name"])["preempted"]
         preempted = again.add(preempted, fill_value=0).astype(np.int64)
-    frame = result.workloads.copy()
+    frame = _with_autoscaler_reasons(
+        result.workloads, preempted, {k: f"Karpenter: {v}" for k, v in reasons.items()}, "karpenter"
+    )
+    result = replace(result, workloads=frame, nodeclaims=nodeclaims_frame(launched, names, batches))
+    return nxt, result
+
+
+def _with_autoscaler_reasons(
+    workloads: pd.DataFrame, preempted: pd.Series, reasons: dict[Key, str], code: str
+) -> pd.DataFrame:
+    """The workloads frame after an autoscaler's batches: the pods preempted in every pass,
+    and the autoscaler's reason (and limit code) for workloads with pods still pending."""
+    frame = workloads.copy()
     keys = list(zip(frame["namespace"], frame["kind"], frame["name"], strict=True))
     frame["preempted"] = [int(preempted.get(k, 0)) for k in keys]
     pending_now = frame["pending"].to_numpy(dtype=np.int64)
@@ -347,11 +359,10 @@ def settle(
         why = reasons.get(key)
         if why and pending_now[i] > 0:
             text = str(frame.at[i, "reason"])
-            frame.at[i, "reason"] = f"{text}; Karpenter: {why}" if text else f"Karpenter: {why}"
-            codes = {c for c in str(frame.at[i, "limits"]).split(",") if c} | {"karpenter"}
+            frame.at[i, "reason"] = f"{text}; {why}" if text else why
+            codes = {c for c in str(frame.at[i, "limits"]).split(",") if c} | {code}
             frame.at[i, "limits"] = ",".join(sorted(codes))
-    result = replace(result, workloads=frame, nodeclaims=nodeclaims_frame(launched, names, batches))
-    return nxt, result
+    return frame
 
 
 _PROVISION_ROUNDS = 5
@@ -388,17 +399,7 @@ def _cluster_autoscaler(
         state, result = _settle_once(state, **options)
         again = result.workloads.set_index(["namespace", "kind", "name"])["preempted"]
         preempted = again.add(preempted, fill_value=0).astype(np.int64)
-    frame = result.workloads.copy()
-    keys = list(zip(frame["namespace"], frame["kind"], frame["name"], strict=True))
-    frame["preempted"] = [int(preempted.get(k, 0)) for k in keys]
-    pending_now = frame["pending"].to_numpy(dtype=np.int64)
-    for i, key in enumerate(keys):
-        why = reasons.get(key)
-        if why and pending_now[i] > 0:
-            text = str(frame.at[i, "reason"])
-            frame.at[i, "reason"] = f"{text}; {why}" if text else why
-            codes = {c for c in str(frame.at[i, "limits"]).split(",") if c} | {"autoscaler"}
-            frame.at[i, "limits"] = ",".join(sorted(codes))
+    frame = _with_autoscaler_reasons(result.workloads, preempted, reasons, "autoscaler")
     scale_ups = pd.DataFrame(rows, columns=list(SCALE_UP_COLUMNS))
     return state, replace(result, workloads=frame, scale_ups=scale_ups)
 
@@ -417,27 +418,10 @@ def _provisionable(state: ClusterState) -> list[PendingPods]:
         zones: dict[str, int] = {}
         if fleet.size:
             own = state.workload_pods(c.key)
-            per_zone = np.bincount(fleet.zone, weights=own, minlength=n_zones)
+            zoned = fleet.zone >= 0  # pods on nodes of unknown zone are in no zone
+            per_zone = np.bincount(fleet.zone[zoned], weights=own[zoned], minlength=n_zones)
             zones = {fleet.zones[z]: int(v) for z, v in enumerate(per_zone) if v}
         out.append(PendingPods(c.key, wl, c.pod, c.pending, c.seq, zones))
-    return out
-
-
-def _daemons(state: ClusterState) -> list[tuple[Workload, AdmittedPod]]:
-    """Each DaemonSet with its pod (its newest pod, so admission defaults count; else its
-    template admitted now), for Karpenter's DaemonSet overhead."""
-    out = []
-    for key, wl in state.workloads.items():
-        if wl.kind != "DaemonSet":
-            continue
-        mine = [c for c in state.cohorts if c.key == key]
-        if mine:
-            pod = max(mine, key=lambda c: c.seq).pod
-        else:
-            lrs = [lr for (ns, _), lr in state.limit_ranges.items() if ns == key[0]]
-            pod = admit(wl.template, lrs, state.runtime_classes)
-        if pod.ok:
-            out.append((wl, pod))
     return out
 
 
@@ -926,7 +910,14 @@ def _settle_once(
         elif c.pinned is not None:
             start = (start + int((c.pinned > 0).sum())) % n  # one cycle per pod, one node each
             free = ~node_ports.blocked(pc, own[c.key])
-            counts = ((c.pinned > 0) & pc.eligible & free & fits_one(nodes, pc)).astype(np.int64)
+            # a DaemonSet pod's DoNotSchedule constraints count only its own node, so they stop
+            # it only where the node lacks a topology key (PodTopologySpread: missing label)
+            labelled = np.ones(n, dtype=bool)
+            for dom in pc.domains:
+                labelled &= dom >= 0
+            counts = ((c.pinned > 0) & pc.eligible & free & labelled & fits_one(nodes, pc)).astype(
+                np.int64
+            )
             left = (c.pinned > 0) & (counts == 0)
             if left.any() and wl.template.preemption_policy != "Never":
                 nodes.add(pc, counts)

@@ -179,7 +179,8 @@ def _greedy(
 class _Topology:
     """What the kernels need of a workload's topology spreading, per node."""
 
-    zone: IntArray  # zone code
+    zone: IntArray  # zone code; the nodes without a zone label share the last code
+    zoned: BoolArray  # per zone code: a real zone (False: the nodes without the label)
     zone_count: IntArray  # pods of the workload per zone, on the nodes its affinity admits
     zone_all: IntArray  # pods of the workload per zone, on every node (InterPodAffinity)
     host_skew: int  # a DoNotSchedule hostname constraint's max skew (0: none)
@@ -192,14 +193,19 @@ class _Topology:
 
 def _topology(pc: PodClass, own: IntArray) -> _Topology:
     size = own.shape[0]
-    zone = pc.zone if pc.zone is not None else np.zeros(size, dtype=np.int64)
+    fleet_zone = pc.zone if pc.zone is not None else np.zeros(size, dtype=np.int64)
+    # the nodes without a zone label are one more domain: the system default spreading counts
+    # the value "" among the zones (its topology size), but scores them without a zone term
+    n_zones = int(fleet_zone.max()) + 2 if size else 1
+    zone = np.where(fleet_zone < 0, n_zones - 1, fleet_zone).astype(np.int64)
+    zoned = np.ones(n_zones, dtype=np.bool_)
+    zoned[n_zones - 1] = False
     host = [c.max_skew for c, d in zip(pc.hard_spread, pc.domains, strict=True) if _is_host(d)]
     other = [
         (c.max_skew, d) for c, d in zip(pc.hard_spread, pc.domains, strict=True) if not _is_host(d)
     ]
     counted = pc.affinity
     hard_counted = pod_topology_spread.counted_nodes(pc)
-    n_zones = int(zone.max()) + 1 if size else 1
     zone_count = np.bincount(zone[counted], weights=own[counted], minlength=n_zones)
     width = max([int(d.max()) + 1 for _, d in other] + [1])
     dom = np.zeros((len(other), size), dtype=np.int64)
@@ -212,6 +218,7 @@ def _topology(pc: PodClass, own: IntArray) -> _Topology:
         dom_present[h] = np.bincount(d[labelled], minlength=width) > 0
     return _Topology(
         zone=zone,
+        zoned=zoned,
         zone_count=zone_count.astype(np.int64),
         zone_all=np.bincount(zone, weights=own, minlength=n_zones).astype(np.int64),
         host_skew=int(min(host)) if host else 0,
@@ -283,6 +290,7 @@ def _by_heaps(
         placed,
         int(n),
         topo.zone_all.copy(),
+        topo.zoned,
         *_pod_args(pc, most, fewest_first),
     )
     return placed
@@ -334,6 +342,7 @@ def place_sampled_nodes(
         int(to_find),
         int(start),
         topo.zone_all.copy(),
+        topo.zoned,
         *_pod_args(pc, most_allocated, rank is None),
     )
     return placed, start
@@ -386,10 +395,12 @@ class Lower:
 
 def tree_positions(zone: IntArray) -> IntArray:
     """Each node's position in the scheduler's node list: zones in the order their first node
-    appears, one node of each zone in turn (``nodeTree.list``)."""
+    appears, one node of each zone in turn (``nodeTree.list``).  The nodes without a zone
+    (code -1) are one zone of the tree, the scheduler's zone key ``""``."""
     n = zone.shape[0]
     if n == 0:
         return np.zeros(0, dtype=np.int64)
+    zone = zone + 1
     _, first = np.unique(zone, return_index=True)
     zone_rank = np.empty(int(zone.max()) + 1, dtype=np.int64)
     zone_rank[zone[np.sort(first)]] = np.arange(first.shape[0])

@@ -50,11 +50,7 @@ def affinity_mask(fleet: Fleet, template: PodTemplate) -> BoolArray:
     only requirements on the node's name are checked per node."""
     if not template.node_selector and not template.node_affinity:
         return np.ones(fleet.size, dtype=bool)
-    width = int(fleet.zone.max()) + 1 if fleet.size else 1
-    _, first, inverse = np.unique(
-        fleet.group * width + fleet.zone, return_index=True, return_inverse=True
-    )
-    inverse = inverse.reshape(-1)
+    first, inverse = fleet.cells()
     by_name = any(k == "kubernetes.io/hostname" for k in template.node_selector) or any(
         req.key in _NODE_KEYS for term in template.node_affinity for req in term
     )

@@ -43,11 +43,7 @@ def topology_masks(fleet: Fleet, template: PodTemplate) -> list[tuple[VolumeTopo
     per node only for terms on the node's name)."""
     if not template.volume_topology:
         return []
-    width = int(fleet.zone.max()) + 1 if fleet.size else 1
-    _, first, inverse = np.unique(
-        fleet.group * width + fleet.zone, return_index=True, return_inverse=True
-    )
-    inverse = inverse.reshape(-1)
+    first, inverse = fleet.cells()
     out = []
     for topo in template.volume_topology:
         by_name = any(
