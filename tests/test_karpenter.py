@@ -557,3 +557,95 @@ def test_fleet_plot_shows_the_nodes_added():
     empty = podcap.simulate(Cluster([]), [deployment("web", 1, "1", "1Gi")])
     with pytest.raises(podcap.InvalidOptionError, match="no nodes were added"):
         podcap.plot.fleet(empty)
+
+
+def test_node_pools_in_a_kubectl_snapshot(tmp_path):
+    import json
+
+    node = {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": "ip-10-0-1-1.ec2.internal",
+            "labels": {
+                "node.kubernetes.io/instance-type": "m5.large",
+                "topology.kubernetes.io/zone": "us-east-1a",
+                "karpenter.sh/nodepool": "default",
+                "karpenter.sh/capacity-type": "on-demand",
+                "kubernetes.io/arch": "amd64",
+            },
+        },
+        "status": {
+            "capacity": {"cpu": "2", "memory": "7935188Ki", "pods": "29"},
+            "allocatable": {
+                "cpu": "1930m",
+                "memory": "7068884Ki",
+                "pods": "29",
+                "ephemeral-storage": "18242267924",
+            },
+        },
+    }
+    pool = {
+        "apiVersion": "karpenter.sh/v1",
+        "kind": "NodePool",
+        "metadata": {"name": "default"},
+        "spec": {
+            "template": {
+                "spec": {
+                    "nodeClassRef": {
+                        "group": "karpenter.k8s.aws",
+                        "kind": "EC2NodeClass",
+                        "name": "default",
+                    },
+                    "requirements": [
+                        {
+                            "key": "karpenter.k8s.aws/instance-family",
+                            "operator": "In",
+                            "values": ["m5"],
+                        },
+                        {
+                            "key": "karpenter.sh/capacity-type",
+                            "operator": "In",
+                            "values": ["on-demand"],
+                        },
+                    ],
+                }
+            },
+            "limits": {"nodes": "2"},
+        },
+    }
+    node_class = {
+        "apiVersion": "karpenter.k8s.aws/v1",
+        "kind": "EC2NodeClass",
+        "metadata": {"name": "default"},
+        "spec": {"amiSelectorTerms": [{"alias": "al2023@latest"}]},
+    }
+    f = tmp_path / "snapshot.json"
+    f.write_text(
+        json.dumps({"apiVersion": "v1", "kind": "List", "items": [node, pool, node_class]})
+    )
+    state = podcap.read_cluster(f)
+    assert state.karpenter is not None
+    assert [p.name for p in state.karpenter.node_pools] == ["default"]
+    # the existing node is one of the NodePool's nodes (its label): with a nodes limit of 2,
+    # one batch may still open NodeClaims for every pod (instance capacity has no "nodes"
+    # entry), the next batch finds the limit used up
+    anti = {
+        "affinity": {
+            "podAntiAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": [
+                    {
+                        "labelSelector": {"matchLabels": {"app": "db"}},
+                        "topologyKey": "kubernetes.io/hostname",
+                    }
+                ]
+            }
+        }
+    }
+    state, r = podcap.step(state, [deployment("db", 3, "100m", "100Mi", **anti)])
+    assert len(r.nodeclaims) == 2
+    assert int(r.workloads.set_index("name").loc["db"].running) == 3
+    state, r = podcap.step(state, [deployment("db", 4, "100m", "100Mi", **anti)])
+    db = r.workloads.set_index("name").loc["db"]
+    assert (db.running, db.pending) == (3, 1)
+    assert "node limits have been exhausted" in db.reason

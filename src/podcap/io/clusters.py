@@ -1267,6 +1267,7 @@ def _read_file(path: Path, *, cni: VpcCni | None, table: pd.DataFrame | None) ->
                 snap.existing,
                 snap.skipped,
             )
+            karpenter_docs = [*snap.karpenter, *karpenter_docs]
         elif other:
             result = _read_docs(path, other, cni=cni, table=table, whole=False)
         else:
@@ -1296,9 +1297,13 @@ def _read_file(path: Path, *, cni: VpcCni | None, table: pd.DataFrame | None) ->
             stripped = ""
     if stripped.startswith(("{", "[")):
         snap = read_snapshot(path, cni=cni, table=table)
-        return ClusterInput(
+        result = ClusterInput(
             snap.cluster, "kubectl JSON snapshot", [], snap.manifests, snap.existing, snap.skipped
         )
+        if snap.karpenter:  # kubectl get nodepools,ec2nodeclasses -o json in the same List
+            result.karpenter, extra = read_karpenter(snap.karpenter, str(path))
+            result.skipped = [*result.skipped, *extra]
+        return result
     try:
         docs = [d for d in _yaml.load_all(text, str(path)) if d is not None]
     except yaml.YAMLError as exc:

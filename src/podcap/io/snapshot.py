@@ -81,12 +81,15 @@ class Snapshot:
         LimitRanges and ResourceQuotas found (pass them to :func:`podcap.simulate`).
     skipped : list of str
         Objects not used (other kinds, pods not bound to a node, finished pods), each named.
+    karpenter : list of (int, dict)
+        Karpenter objects (NodePools, EC2NodeClasses) with their index in their List.
     """
 
     cluster: Cluster
     existing: pd.DataFrame
     manifests: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    karpenter: list[tuple[int, Mapping[str, Any]]] = field(default_factory=list)
 
 
 # An object of the snapshot: (source, index in its List or -1, the object); its location is
@@ -409,6 +412,7 @@ def _read_snapshot(sources: Any, cni: VpcCni | None, table: pd.DataFrame | None)
     pods: list[_Located] = []
     manifests: list[dict[str, Any]] = []
     skipped: list[str] = []
+    karpenter: list[tuple[int, Mapping[str, Any]]] = []
     for n, src in enumerate(sources):
         source, doc = _load(src, n)
         list_kind = doc.get("kind") if isinstance(doc, Mapping) and "items" in doc else None
@@ -424,6 +428,10 @@ def _read_snapshot(sources: Any, cni: VpcCni | None, table: pd.DataFrame | None)
                 nodes.append(located)
             elif kind in ("LimitRange", "ResourceQuota", "PriorityClass"):
                 manifests.append({"apiVersion": "v1", **item, "kind": kind})
+            elif str(item.get("apiVersion", "")).startswith(
+                ("karpenter.sh/", "karpenter.k8s.aws/")
+            ):
+                karpenter.append((located[1], {**item, "kind": kind}))
             else:
                 name = _field(item, "metadata", "name", default="?")
                 skipped.append(f"{kind} {name} ({_where(located[0], located[1])})")
@@ -432,7 +440,7 @@ def _read_snapshot(sources: Any, cni: VpcCni | None, table: pd.DataFrame | None)
     node_groups, node_set, table, notes = _node_groups(nodes, cni, table)
     skipped.extend(notes)
     existing = _existing(pods, node_set, skipped)
-    return Snapshot(Cluster(node_groups, table=table), existing, manifests, skipped)
+    return Snapshot(Cluster(node_groups, table=table), existing, manifests, skipped, karpenter)
 
 
 def _node_groups(
