@@ -649,3 +649,15 @@ def test_node_pools_in_a_kubectl_snapshot(tmp_path):
     db = r.workloads.set_index("name").loc["db"]
     assert (db.running, db.pending) == (3, 1)
     assert "node limits have been exhausted" in db.reason
+
+
+def test_check_says_what_karpenter_launches():
+    state = ClusterState.of(Cluster([])).with_node_pools([NodePool("default", M5_OD)], zones=ZONES)
+    report = podcap.check(state, [deployment("web", 30, "1", "1Gi")])
+    assert report.ok
+    assert str(report).splitlines()[1] == "Karpenter launches 1 node(s) (1 x m5.8xlarge): $1.5360/h"
+    assert report.to_dict()["autoscaling"] == {
+        "nodeclaims": 1,
+        "scale_up_nodes": 0,
+        "cost_per_hour": pytest.approx(1.536),
+    }

@@ -84,11 +84,36 @@ class CheckReport:
     findings: list[dict[str, Any]] = field(default_factory=list)
     combined: list[dict[str, Any]] = field(default_factory=list)
 
+    def _added(self) -> str:
+        """What the autoscalers added for the pods to run ('' when nothing)."""
+        claims, ups = self.result.nodeclaims, self.result.scale_ups
+        parts = []
+        if len(claims):
+            types = ", ".join(
+                f"{n} x {t}" for t, n in claims["instance_type"].value_counts(sort=False).items()
+            )
+            parts.append(f"Karpenter launches {len(claims)} node(s) ({types})")
+        if len(ups):
+            groups = ", ".join(
+                f"{g} +{int(n)}"
+                for g, n in ups.groupby("node_group", sort=False)["nodes"].sum().items()
+            )
+            parts.append(f"cluster-autoscaler adds {int(ups['nodes'].sum())} node(s) ({groups})")
+        if not parts:
+            return ""
+        cost = self.result.cost_per_hour
+        price = f"${cost:.4f}/h" if cost is not None else "price unknown"
+        return "; ".join(parts) + f": {price}"
+
     def __str__(self) -> str:
+        added = self._added()
         if self.ok:
             w = self.result.workloads
-            return f"OK: every replica runs ({int(w['running'].sum())} pods of {len(w)} workloads)."
+            line = f"OK: every replica runs ({int(w['running'].sum())} pods of {len(w)} workloads)."
+            return f"{line}\n{added}" if added else line
         lines = ["FAIL: not every replica would run.", *self.problems]
+        if added:
+            lines.append(added)
         together = [c for c in self.combined if len(c["workloads"]) > 1]
         if together:
             lines.append("would fix them together (each verified by one simulation):")
@@ -97,9 +122,20 @@ class CheckReport:
 
     def to_dict(self) -> dict[str, Any]:
         """The answer as data: ``ok``; per failing workload its outcome, Kubernetes' reason,
-        the limits that stop it (codes), what it needs and the fixes that would work; and the
-        fixes for the whole manifest set (``combined``)."""
-        return {"ok": self.ok, "findings": self.findings, "combined": self.combined}
+        the limits that stop it (codes), what it needs and the fixes that would work; the
+        fixes for the whole manifest set (``combined``); and what the autoscalers add
+        (``autoscaling``: Karpenter NodeClaims, cluster-autoscaler nodes, their hourly cost)."""
+        claims, ups = self.result.nodeclaims, self.result.scale_ups
+        return {
+            "ok": self.ok,
+            "findings": self.findings,
+            "combined": self.combined,
+            "autoscaling": {
+                "nodeclaims": len(claims),
+                "scale_up_nodes": int(ups["nodes"].sum()) if len(ups) else 0,
+                "cost_per_hour": self.result.cost_per_hour,
+            },
+        }
 
     def to_markdown(self) -> str:
         """The answer for a CI job summary or a pull-request comment."""
