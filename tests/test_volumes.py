@@ -298,3 +298,42 @@ def test_the_default_storage_class_is_used_for_a_claim_without_class() -> None:
 def test_bad_storage_input_names_file_document_and_field(doc: dict[str, Any], message: str) -> None:
     with pytest.raises(InvalidManifestError, match=message):
         podcap.load_manifests([doc])
+
+
+def _labelled_volume(value: str) -> list[dict[str, Any]]:
+    """An in-tree EBS volume known only by its zone label (no node affinity), as volumes made
+    before CSI migration are: the VolumeZone plugin's case."""
+    pv, pvc = _bound_claim("unused")
+    del pv["spec"]["nodeAffinity"]
+    pv["metadata"]["labels"] = {"topology.kubernetes.io/zone": value}
+    return [pv, pvc]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_volume_zone_labels_pin_the_pod(engine: str) -> None:
+    # kubernetes plugins/volumezone/volume_zone.go: a bound volume's zone label must match the
+    # node's; "__" separates several zones (LabelZonesToSet)
+    cluster = podcap.Cluster([group("m5.large", 4)])  # w-1, w-3 in us-east-1b
+    r = run(cluster, [*_labelled_volume("us-east-1b"), _deployment("api", "100m", CLAIM)], engine)
+    assert set(r.placements["node"]) <= {"w-1", "w-3"}
+    r = run(
+        cluster,
+        [*_labelled_volume("us-east-1c__us-east-1a"), _deployment("api", "100m", CLAIM)],
+        engine,
+    )
+    assert set(r.placements["node"]) <= {"w-0", "w-2"}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_volume_zone_conflict_is_the_reason_and_zone_less_nodes_pass(engine: str) -> None:
+    cluster = podcap.Cluster([group("m5.large", 2)])  # us-east-1a and us-east-1b
+    r = run(cluster, [*_labelled_volume("us-east-1c"), _deployment("api", "100m", CLAIM)], engine)
+    row = r.workloads.iloc[0]
+    assert row["pending"] == 1
+    assert row["reason"].startswith(
+        "0/2 nodes are available: 2 node(s) had no available volume zone."
+    )
+    # a node with no zone or region label passes (hasAnyNodeConstraint: a single-zone cluster)
+    bare = podcap.Cluster([podcap.NodeGroup("w", "m5.large", 1, max_pods=110, cni=PD)])
+    r = run(bare, [*_labelled_volume("us-east-1c"), _deployment("api", "100m", CLAIM)], engine)
+    assert int(r.workloads.iloc[0]["running"]) == 1

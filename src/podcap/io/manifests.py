@@ -26,6 +26,7 @@ from podcap.model.validation import invalid_label, label_key_errors, label_value
 from podcap.model.volumes import (
     DEFAULT_CLASS_ANNOTATION,
     EBS_PROVISIONERS,
+    VOLUME_ZONE_LABELS,
     Claim,
     PersistentVolume,
     StorageClass,
@@ -1368,8 +1369,20 @@ def _persistent_volume(doc: _Doc) -> PersistentVolume:
     claim = None
     if ref.get("name"):
         claim = (str(ref.get("namespace") or "default"), str(ref["name"]))
+    labels = _mapping(doc, meta.get("labels"), "metadata.labels")
+    zone_labels = tuple(
+        (key, tuple(v for v in str(labels[key]).split("__") if v))
+        for key in VOLUME_ZONE_LABELS
+        if key in labels and str(labels[key])
+    )
     return PersistentVolume(
-        name, bool(ebs), terms, claim, str(spec.get("storageClassName") or ""), doc.where()
+        name,
+        bool(ebs),
+        terms,
+        claim,
+        str(spec.get("storageClassName") or ""),
+        doc.where(),
+        zone_labels,
     )
 
 

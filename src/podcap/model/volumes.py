@@ -65,6 +65,16 @@ DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 
 # Reasons of the VolumeBinding filter (pkg/scheduler/framework/plugins/volumebinding/binder.go)
 NODE_CONFLICT = "node(s) had volume node affinity conflict"
+#: VolumeZone's ``ErrReasonConflict`` (kubernetes ``plugins/volumezone/volume_zone.go``).
+ZONE_CONFLICT = "node(s) had no available volume zone"
+#: The labels VolumeZone reads on a bound PersistentVolume, each with the node label it is
+#: matched against (a beta key also matches the node's GA label, ``translateToGALabel``).
+VOLUME_ZONE_LABELS = {
+    "failure-domain.beta.kubernetes.io/zone": "topology.kubernetes.io/zone",
+    "failure-domain.beta.kubernetes.io/region": "topology.kubernetes.io/region",
+    "topology.kubernetes.io/zone": "topology.kubernetes.io/zone",
+    "topology.kubernetes.io/region": "topology.kubernetes.io/region",
+}
 BIND_CONFLICT = "node(s) didn't find available persistent volumes to bind"
 UNBOUND_IMMEDIATE = "pod has unbound immediate PersistentVolumeClaims"
 
@@ -114,6 +124,23 @@ class PersistentVolume:
     claim: tuple[str, str] | None = None  # (namespace, name)
     storage_class: str = ""
     source: str = ""
+    # VolumeZone: the volume's zone / region labels, each value split on "__"
+    zone_labels: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def zone_topology(self) -> VolumeTopology | None:
+        """Where the VolumeZone plugin lets a pod of this volume run: nodes whose zone and
+        region labels are among the volume's, or nodes with none of those labels at all (a
+        single-zone cluster, ``hasAnyNodeConstraint``)."""
+        if not self.zone_labels:
+            return None
+        matching = tuple(
+            NodeSelectorRequirement(VOLUME_ZONE_LABELS[key], "In", values)
+            for key, values in self.zone_labels
+        )
+        unlabelled = tuple(
+            NodeSelectorRequirement(key, "DoesNotExist") for key in VOLUME_ZONE_LABELS
+        )
+        return VolumeTopology((matching, unlabelled), ZONE_CONFLICT, self.name)
 
 
 @dataclass(frozen=True)
@@ -247,7 +274,7 @@ def _claim_volume(
     vol: PodVolume,
     where: str,
     notes: _Notes,
-) -> tuple[bool, VolumeTopology | None, str]:
+) -> tuple[bool, tuple[VolumeTopology, ...], str]:
     """(an EBS volume, where it lets the pod run, a PreFilter refusal) for one pod volume."""
     if vol.source == "claim":
         claim = storage.claims.get((namespace, vol.name))
@@ -262,7 +289,7 @@ def _claim_volume(
                     f"{where}: PersistentVolumeClaim {namespace}/{vol.name} is not among the "
                     "manifests; assumed to exist, as an EBS volume bound in no particular zone"
                 )
-                return True, None, ""
+                return True, (), ""
         volume_name = claim.volume_name or next(
             (pv.name for pv in storage.volumes.values() if pv.claim == (namespace, claim.name)),
             "",
@@ -275,19 +302,20 @@ def _claim_volume(
                     f"{where}: PersistentVolume {volume_name} (of claim {namespace}/{claim.name}) "
                     "is not among the manifests; assumed an EBS volume in no particular zone"
                 )
-                return True, None, ""
-            topo = (
-                VolumeTopology(pv.node_affinity, NODE_CONFLICT, pv.name)
+                return True, (), ""
+            topos = (
+                (VolumeTopology(pv.node_affinity, NODE_CONFLICT, pv.name),)
                 if pv.node_affinity
-                else None
+                else ()
             )
-            return pv.ebs, topo, ""
+            zone = pv.zone_topology()  # VolumeZone filters after VolumeBinding
+            return pv.ebs, topos + ((zone,) if zone is not None else ()), ""
         sc = _class_of(storage, claim.storage_class, where, notes)
     else:
         sc = _class_of(storage, vol.storage_class, where, notes)
     if sc is None:
         # no class and no volume: nothing will bind it
-        return False, None, UNBOUND_IMMEDIATE
+        return False, (), UNBOUND_IMMEDIATE
     topo = (
         VolumeTopology(sc.allowed_topologies, BIND_CONFLICT, vol.name)
         if sc.allowed_topologies
@@ -297,7 +325,7 @@ def _claim_volume(
         # provisioned before the pod is scheduled, in one of the allowed zones the provisioner
         # picks: the pod can run only where the volume is
         topo = VolumeTopology(sc.allowed_topologies, NODE_CONFLICT, vol.name)
-    return sc.ebs, topo, ""
+    return sc.ebs, (topo,) if topo is not None else (), ""
 
 
 def resolve_volumes(workloads: Mapping[Any, Workload], storage: Storage) -> dict[Any, Workload]:
@@ -320,11 +348,10 @@ def resolve_volumes(workloads: Mapping[Any, Workload], storage: Storage) -> dict
         shared = False
         for vol in tpl.volumes:
             where = f"{wl.kind} {wl.namespace}/{wl.name} volume {vol.name}"
-            ebs, topo, refused = _claim_volume(storage, wl.namespace, vol, where, notes)
+            ebs, topos, refused = _claim_volume(storage, wl.namespace, vol, where, notes)
             attach += int(ebs)
             shared |= ebs and vol.source == "claim" and wl.replicas > 1
-            if topo is not None:
-                topology.append(topo)
+            topology.extend(topos)
             block = block or refused
         if shared:
             notes.assumed.add(

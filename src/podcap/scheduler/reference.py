@@ -394,6 +394,8 @@ class _Cycle:
         labels = node_volume_labels(self.labels[i])
         bound_ok = unbound_ok = True
         for topo in topologies:
+            if topo.reason == "node(s) had no available volume zone":
+                continue  # VolumeZone's, checked by its own filter
             fits = any(
                 all(_requirement(r, self.names[i], labels) for r in term) for term in topo.terms
             )
@@ -409,6 +411,31 @@ class _Cycle:
                 ("node(s) didn't find available persistent volumes to bind", "volumeZone", False)
             )
         return out
+
+    def volume_zone(self, i: int) -> Reasons:
+        """VolumeZone's Filter (``volumezone/volume_zone.go``): a bound volume's zone and region
+        labels must match the node's (a beta key also the node's GA label); a node with none of
+        the four topology labels passes."""
+        zone_keys = (
+            "failure-domain.beta.kubernetes.io/zone",
+            "failure-domain.beta.kubernetes.io/region",
+            "topology.kubernetes.io/zone",
+            "topology.kubernetes.io/region",
+        )
+        topologies = [
+            t
+            for t in self.pod.template.volume_topology
+            if t.reason == "node(s) had no available volume zone"
+        ]
+        lab = self.labels[i]
+        if not topologies or not any(k in lab for k in zone_keys):
+            return []
+        for topo in topologies:
+            # the first term holds the volume's labels as In requirements on the GA keys
+            for req in topo.terms[0]:
+                if lab.get(req.key) not in req.values:
+                    return [("node(s) had no available volume zone", "volumeZone", False)]
+        return []
 
     def pod_topology_spread(self, i: int) -> Reasons:
         lab = self.labels[i]
@@ -463,6 +490,7 @@ class _Cycle:
             self.node_resources_fit,
             self.node_volume_limits,
             self.volume_binding,
+            self.volume_zone,
             self.pod_topology_spread,
             self.inter_pod_affinity,
         ):

@@ -9,7 +9,11 @@
   volumes to bind``).  Node labels include the EBS CSI driver's topology label
   (:func:`podcap.model.volumes.node_volume_labels`).
 
-Both depend on node labels only: a static mask.  The volumes' meaning on the cluster is
+VolumeZone, which filters next, is folded in here: a bound volume's zone and region labels
+admit the nodes with the same labels or none at all (``node(s) had no available volume zone``,
+for nodes VolumeBinding admitted).
+
+All depend on node labels only: a static mask.  The volumes' meaning on the cluster is
 resolved once per step (:func:`podcap.model.volumes.resolve_volumes`) into the template.
 """
 
@@ -21,7 +25,7 @@ import numpy as np
 
 from podcap.model.fleet import Fleet
 from podcap.model.specs import Toleration
-from podcap.model.volumes import NODE_CONFLICT, node_volume_labels
+from podcap.model.volumes import NODE_CONFLICT, ZONE_CONFLICT, node_volume_labels
 from podcap.model.workloads import PodTemplate, VolumeTopology
 from podcap.scheduler.framework import BoolArray, FilterContext, FilterPlugin, Reason
 from podcap.scheduler.plugins.node_affinity import requirement_ok
@@ -85,8 +89,16 @@ def conflicts(fleet: Fleet, template: PodTemplate) -> tuple[tuple[str, BoolArray
     by_text: dict[str, BoolArray] = {}
     for topo, mask in topology_masks(fleet, template):
         by_text[topo.reason] = by_text.get(topo.reason, np.zeros(fleet.size, dtype=bool)) | ~mask
+    zone = by_text.pop(ZONE_CONFLICT, None)
     order = sorted(by_text, key=lambda t: t != NODE_CONFLICT)
-    return tuple((t, by_text[t]) for t in order)
+    out = [(t, by_text[t]) for t in order]
+    if zone is not None:
+        # VolumeZone filters after VolumeBinding: only the nodes VolumeBinding admitted
+        failed = np.zeros(fleet.size, dtype=bool)
+        for _, mask in out:
+            failed |= mask
+        out.append((ZONE_CONFLICT, zone & ~failed))
+    return tuple(out)
 
 
 def reasons(ctx: FilterContext) -> list[Reason]:
