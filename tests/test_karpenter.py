@@ -661,3 +661,91 @@ def test_check_says_what_karpenter_launches():
         "scale_up_nodes": 0,
         "cost_per_hour": pytest.approx(1.536),
     }
+
+
+def test_no_nodeclaim_for_a_pod_pinned_to_a_hostname():
+    # nodeclaim.go: a new NodeClaim's hostname is a placeholder, so a pod requiring a given
+    # hostname cannot join one
+    pinned = {"nodeSelector": {"kubernetes.io/hostname": "ip-10-0-0-1.ec2.internal"}}
+    r = run([NodePool("default", M5_OD)], [deployment("pinned", 1, "1", "1Gi", **pinned)])
+    assert r.nodeclaims.empty
+    assert "key kubernetes.io/hostname" in r.workloads.iloc[0].reason
+
+
+def _pv_in(zone: str) -> list[dict]:
+    pv = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolume",
+        "metadata": {"name": "data-pv"},
+        "spec": {
+            "csi": {"driver": "ebs.csi.aws.com", "volumeHandle": "vol-1"},
+            "claimRef": {"namespace": "default", "name": "data"},
+            "nodeAffinity": {
+                "required": {
+                    "nodeSelectorTerms": [
+                        {
+                            "matchExpressions": [
+                                {
+                                    "key": "topology.ebs.csi.aws.com/zone",
+                                    "operator": "In",
+                                    "values": [zone],
+                                }
+                            ]
+                        }
+                    ]
+                }
+            },
+        },
+    }
+    pvc = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "data"},
+        "spec": {"storageClassName": "", "volumeName": "data-pv"},
+    }
+    return [pv, pvc]
+
+
+def test_volume_topology_pins_the_nodeclaim():
+    # volumetopology.go: a bound volume's node affinity joins the pod's requirements
+    vol = {"volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": "data"}}]}
+    r = run(
+        [NodePool("default", M5_OD)],
+        [*_pv_in("us-east-1b"), deployment("db", 1, "1", "1Gi", **vol)],
+    )
+    assert list(r.nodeclaims["zone"]) == ["us-east-1b"]
+    assert int(r.workloads.iloc[0].running) == 1
+    # a volume in a zone the NodePool cannot use: no NodeClaim, Karpenter's reason
+    r = run(
+        [NodePool("default", M5_OD)],
+        [*_pv_in("us-east-1d"), deployment("db", 1, "1", "1Gi", **vol)],
+    )
+    assert r.nodeclaims.empty
+    assert "key topology.kubernetes.io/zone" in r.workloads.iloc[0].reason
+
+
+def test_ephemeral_storage_limit_counts_the_root_volume():
+    # types.go: instance capacity includes ephemeral-storage (the root volume, 20 GiB)
+    pool = NodePool("default", M5_OD, limits={"ephemeral-storage": 1 << 30})
+    r = run([pool], [deployment("web", 1, "1", "1Gi")])
+    assert r.nodeclaims.empty
+    assert "all available instance types exceed limits" in r.workloads.iloc[0].reason
+
+
+def test_more_hostile_inputs(tmp_path):
+    with pytest.raises(InvalidSpecError, match="restricted domain"):
+        NodePool("p", labels={"node-role.kubernetes.io/worker": "x"})
+    with pytest.raises(InvalidSpecError, match="Invalid value"):
+        NodePool("p", labels={"bad key!": "x"})
+    assert NodePool("p", taints=podcap.Taint("a", "b", "NoSchedule")).taints[0].key == "a"
+    with pytest.raises(InvalidSpecError, match="not an AWS region"):
+        ClusterState.of(Cluster([])).with_node_pools([NodePool("p")], region="mars-1")
+    cfg = tmp_path / "auto.yaml"
+    cfg.write_text(
+        "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: a, region: us-east-1}\n"
+        "autoModeConfig: {enabled: 'yes'}\n"
+    )
+    with pytest.raises(
+        InvalidManifestError, match=r"autoModeConfig\.enabled: expected true or false"
+    ):
+        podcap.read_cluster(cfg)

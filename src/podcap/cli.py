@@ -10,6 +10,9 @@ Subcommands
     Nodes and pods that fit in a subnet, addresses a rollout holds, warm settings compared.
 ``podcap check --cluster CLUSTER MANIFEST [MANIFEST ...]``
     A CI gate: exit 0 when every replica would run, 1 with an explanation otherwise.
+``podcap snapshot DIR [--context NAME] [--kubeconfig FILE] [--kubectl PATH]``
+    Run ``kubectl get ... -o json`` for the objects podcap reads from a cluster and write them
+    to DIR, for ``podcap simulate --cluster DIR``.
 ``podcap scenario FILE [--output json]``
     The state after each step of a timeline (see :class:`podcap.Scenario`).
 ``podcap simulate --cluster cluster.yaml MANIFEST [MANIFEST ...]``
@@ -38,6 +41,7 @@ from podcap._version import __version__
 from podcap.analysis.check import check
 from podcap.analysis.report import instance_report
 from podcap.errors import PodcapError, PodcapWarning
+from podcap.io.kubectl import write_snapshot
 from podcap.io.manifests import load_manifests
 from podcap.model.capacity import DEFAULT_CNI_VERSION
 from podcap.model.instances import instance_types, load_instance_table
@@ -173,7 +177,7 @@ def _read_cluster(args: argparse.Namespace) -> ClusterState:
         cluster_name=args.cluster_name,
         node_config=node_configs or None,
         node_pools=args.node_pools,
-        zones=tuple(z.strip() for z in (args.zones or "").split(",") if z.strip()),
+        zones=_zones(args.zones),
         region=args.region,
         prices=_prices(args.prices) if args.prices else None,
         ebs_csi=_ebs_csi(args),
@@ -192,6 +196,20 @@ def _ebs_csi(args: argparse.Namespace) -> EbsCsiDriver | None:
         return EbsCsiDriver(volume_attach_limit=limit, reserved_volume_attachments=reserved)
     except PodcapError as exc:
         raise PodcapError(f"--volume-attach-limit, --reserved-volume-attachments: {exc}") from None
+
+
+def _zones(text: str | None) -> tuple[str, ...]:
+    """--zones: comma-separated zone names, none empty or with spaces."""
+    if text is None:
+        return ()
+    zones = tuple(z.strip() for z in text.split(","))
+    bad = [z for z in zones if not z or " " in z]
+    if bad or not zones:
+        raise PodcapError(
+            f"--zones {text!r}: give zone names separated by commas, e.g. "
+            "us-east-1a,us-east-1b,us-east-1c"
+        )
+    return zones
 
 
 def _prices(path: str) -> pd.DataFrame:
@@ -478,6 +496,19 @@ def _cmd_scenario(args: argparse.Namespace, stream: TextIO) -> int:
     return 0
 
 
+def _cmd_snapshot(args: argparse.Namespace, stream: TextIO) -> int:
+    written = write_snapshot(
+        args.directory, kubectl=args.kubectl, context=args.context, kubeconfig=args.kubeconfig
+    )
+    stream.write(f"wrote {len(written.files)} file(s) to {written.directory}:\n")
+    for path in written.files:
+        stream.write(f"  {path.name:<22} {written.items[path.name]:>7} object(s)\n")
+    for note in written.notes:
+        stream.write(f"note: {note}\n")
+    stream.write(f"read it with: podcap simulate --cluster {written.directory} MANIFEST\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``podcap`` command."""
     parser = argparse.ArgumentParser(
@@ -631,6 +662,22 @@ def build_parser() -> argparse.ArgumentParser:
     sub_p.add_argument("--output", choices=OUTPUTS, default="table")
     sub_p.add_argument("--table", help=_TABLE_HELP)
     sub_p.set_defaults(func=_cmd_subnet)
+
+    snap = sub.add_parser(
+        "snapshot",
+        help="write a cluster's nodes, pods and policies to DIR with kubectl, for --cluster DIR",
+        description="Run kubectl get -o json for the objects podcap reads from a cluster (nodes, "
+        "pods, LimitRanges, ResourceQuotas, PriorityClasses; Karpenter NodePools and "
+        "EC2NodeClasses when their CRDs exist) and write them to DIR.  podcap makes no cloud "
+        "call itself: kubectl runs with your kubeconfig.",
+    )
+    snap.add_argument("directory", metavar="DIR", help="created if missing")
+    snap.add_argument("--context", help="kubectl --context")
+    snap.add_argument("--kubeconfig", help="kubectl --kubeconfig")
+    snap.add_argument(
+        "--kubectl", default="kubectl", metavar="PATH", help="kubectl executable (default: on PATH)"
+    )
+    snap.set_defaults(func=_cmd_snapshot)
 
     scen = sub.add_parser(
         "scenario",

@@ -16,10 +16,12 @@ __all__ = [
     "InvalidOptionError",
     "InvalidQuantityError",
     "InvalidSpecError",
+    "KubectlError",
     "MissingInstanceDataError",
     "PodcapError",
     "PodcapWarning",
     "SimulationTooLargeError",
+    "SnapshotWriteError",
     "UnknownInstanceTypeError",
 ]
 
@@ -87,3 +89,12 @@ class InvalidManifestError(ValueError, PodcapError):
 class SimulationTooLargeError(MemoryError, PodcapError):
     """A simulation's arrays would not fit in memory; raised before they are allocated
     (see :func:`podcap.check_simulation_size`)."""
+
+
+class KubectlError(RuntimeError, PodcapError):
+    """``podcap snapshot``: kubectl is not found, or a ``kubectl get`` fails (the message
+    carries kubectl's error output)."""
+
+
+class SnapshotWriteError(OSError, PodcapError):
+    """``podcap snapshot``: the snapshot directory cannot be created or written."""

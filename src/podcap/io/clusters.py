@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -39,7 +40,7 @@ from podcap.io.nodeadm import (
     apply_to_cluster,
     read_node_configs,
 )
-from podcap.io.readers import load_cluster, zone_unknown_note
+from podcap.io.readers import load_cluster, windows_node_group, zone_unknown_note
 from podcap.io.snapshot import read_snapshot
 from podcap.io.terraform import read_terraform, select_cluster
 from podcap.model.addons import eks_system_pods, kops_system_pods
@@ -200,6 +201,10 @@ EKSCTL_DEFAULT_INSTANCE_TYPE = "m5.large"
 EKSCTL_DEFAULT_NODE_COUNT = 2
 EKSCTL_DEFAULT_VOLUME_GIB = 80
 EKSCTL_DEFAULT_AMI_FAMILY = "AmazonLinux2023"
+#: eksctl's Windows AMI families (``WindowsServer2019FullContainer``,
+#: ``WindowsServer2022CoreContainer``, ``WindowsServer2025CoreContainer``, ...;
+#: ``pkg/apis/eksctl.io/v1alpha5/types.go``), with the release as group 1.
+_EKSCTL_WINDOWS = re.compile(r"WindowsServer(\d{4})(?:Full|Core)Container")
 #: The kubelet settings of ``kubeletExtraConfig`` podcap models (eksctl writes them into the
 #: kubelet's configuration: nodeadm's ``kubelet.config`` on AL2023).
 _KUBELET_MODELLED = {"maxPods", "podsPerCore", "kubeReserved", "systemReserved", "evictionHard"}
@@ -446,7 +451,8 @@ def read_eksctl(
                     stacklevel=2,
                 )
             ami = ng.get("amiFamily") or EKSCTL_DEFAULT_AMI_FAMILY
-            if ami not in ("AmazonLinux2", "AmazonLinux2023"):
+            windows = _EKSCTL_WINDOWS.fullmatch(str(ami))
+            if ami not in ("AmazonLinux2", "AmazonLinux2023") and not windows:
                 warnings.warn(
                     f"{where}.amiFamily: {ami} is modelled like AmazonLinux2023 (same max pods and "
                     "kube-reserved formulas)",
@@ -458,7 +464,7 @@ def read_eksctl(
             # types (--install-nvidia-plugin, --install-neuron-plugin, both true by default;
             # Bottlerocket's NVIDIA variants carry the plugin) and the EFA plugin when a group
             # has efaEnabled (pkg/eks/tasks.go)
-            plugins = [] if str(ami).startswith("Windows") else ["nvidia", "neuron"]
+            plugins = [] if windows else ["nvidia", "neuron"]
             if ng.get("efaEnabled") is True:
                 plugins.append("efa")
             labels = dict(ng.get("labels") or {})
@@ -495,6 +501,8 @@ def read_eksctl(
                         min_count=ng.get("minSize") if len(types) == 1 else None,
                         max_count=ng.get("maxSize") if len(types) == 1 else None,
                     )
+                    if windows:
+                        group = windows_node_group(group, windows[1], table)
                     if node_config is not None or root_gib is not None:
                         group = apply_node_config(
                             group, node_config, root_volume_gib=root_gib, table=table
@@ -512,6 +520,10 @@ def read_eksctl(
         skipped.append(zone_unknown_note(unknown_zones, why))
     auto = _mapping_field(doc.get("autoModeConfig"), f"{source}.autoModeConfig")
     karpenter = None
+    if "enabled" in auto and not isinstance(auto["enabled"], bool):
+        raise InvalidManifestError(
+            f"{source}.autoModeConfig.enabled: expected true or false, got {auto['enabled']!r}"
+        )
     if auto.get("enabled") is True:
         karpenter = _auto_mode(
             auto.get("nodePools", list(AUTO_MODE_NODE_POOLS)),

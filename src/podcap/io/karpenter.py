@@ -22,6 +22,7 @@ from podcap.model.karpenter import (
     NodeClass,
     NodePool,
     Requirement,
+    restricted_label,
 )
 from podcap.model.quantity import parse_cpu, parse_memory, parse_quantity
 from podcap.model.specs import Taint
@@ -124,18 +125,10 @@ def _duration(value: Any, where: str) -> float | None:
     return sum(float(n) * scale[u] for n, u in parts)
 
 
-#: Keys a NodePool may not set (``pkg/apis/v1/labels.go`` RestrictedLabels and the
-#: ``karpenter.sh`` domain, except the labels Karpenter itself lets users select on).
-_RESTRICTED = frozenset({"kubernetes.io/hostname", "karpenter.sh/nodepool"})
-_ALLOWED_KARPENTER = frozenset({"karpenter.sh/capacity-type"})
-
-
 def _restricted(key: str, where: str) -> None:
-    if key in _RESTRICTED or (key.startswith("karpenter.sh/") and key not in _ALLOWED_KARPENTER):
-        raise InvalidManifestError(
-            f"{where}: label {key!r} is restricted; a NodePool may not set it (Karpenter "
-            "rejects it)"
-        )
+    problem = restricted_label(key)
+    if problem:
+        raise InvalidManifestError(f"{where}: {problem}")
 
 
 def _requirement(raw: Any, where: str) -> Requirement:

@@ -8,7 +8,7 @@ Schema (Kubernetes spelling; every field but ``name``, ``instanceType`` and ``co
         count: 2
         zones: [ap-northeast-2a, ap-northeast-2c]
         maxPods: 100                 # kubelet maxPods; default from maxPodsPolicy
-        maxPodsPolicy: kops          # eni-max-pods | calculator | nodeadm | karpenter | kops | kubelet
+        maxPodsPolicy: kops          # eni-max-pods | calculator | nodeadm | karpenter | kops | kubelet | windows
         overhead: kops               # eks | karpenter | kops | none
         cniVersion: "1.18.0"
         cni:                         # aws-node environment variables
@@ -38,13 +38,22 @@ import pandas as pd
 import yaml
 
 from podcap import _yaml
-from podcap.errors import InvalidManifestError, PodcapError
-from podcap.model.capacity import DEFAULT_CNI_VERSION
+from podcap.errors import InvalidManifestError, InvalidSpecError, PodcapError
+from podcap.model.capacity import DEFAULT_CNI_VERSION, max_pods
 from podcap.model.instances import check_instance_type
 from podcap.model.specs import Cluster, NodeGroup, VpcCni
 from podcap.model.subnets import Subnet
 
-__all__ = ["load_cluster", "zone_unknown_note"]
+__all__ = ["WINDOWS_IP_RESOURCE", "load_cluster", "windows_node_group", "zone_unknown_note"]
+
+#: The extended resource the VPC resource controller advertises on each Windows node and its
+#: webhook adds (1) to the first container of every Windows pod (nodeSelector
+#: ``kubernetes.io/os: windows``, not hostNetwork): one secondary IPv4 address.
+WINDOWS_IP_RESOURCE = "vpc.amazonaws.com/PrivateIPv4Address"
+#: ``node.kubernetes.io/windows-build`` of the EKS Windows AMIs' nodes, by Windows Server release
+#: (real nodes: 10.0.17763 in aws/amazon-vpc-cni-k8s #1783, 10.0.20348 in
+#: TensorWorks/DirectX-Device-Plugins #2).
+WINDOWS_BUILDS = {"2019": "10.0.17763", "2022": "10.0.20348"}
 
 
 def zone_unknown_note(groups: list[str], why: str) -> str:
@@ -53,6 +62,65 @@ def zone_unknown_note(groups: list[str], why: str) -> str:
     return (
         f"zone unknown for node group(s) {', '.join(groups)}: {why}; their nodes have no "
         "topology.kubernetes.io/zone label (zone spreading and zone affinity skip them)"
+    )
+
+
+def windows_node_group(
+    group: NodeGroup, release: str | None = None, table: pd.DataFrame | None = None
+) -> NodeGroup:
+    """A node group of EKS Windows nodes (eksctl ``amiFamily: WindowsServer2022CoreContainer``,
+    Terraform ``ami_type = "WINDOWS_CORE_2022_x86_64"``, ...), from the group a reader built.
+
+    On a Windows node the VPC resource controller, not ipamd, hands out pod addresses: secondary
+    IPv4 addresses of the primary ENI only, ``ipv4_per_eni - 1`` of them, advertised as
+    :data:`WINDOWS_IP_RESOURCE`; prefix delegation, custom networking, security groups for pods
+    and IPv6 do not apply (EKS User Guide, "Deploy Windows nodes on EKS clusters").  So the group
+    gets the ``"windows"`` max-pods policy (a ``max_pods`` the source gave is kept when lower),
+    pod addresses from one ENI (``VpcCni(max_eni=1)``, secondary IPs), that many
+    :data:`WINDOWS_IP_RESOURCE`, the ``kubernetes.io/os: windows`` labels (and the release's
+    ``node.kubernetes.io/windows-build``) and no taint: eksctl and EKS add none, so a pod
+    without a node selector may be scheduled there, as it is on a real cluster.
+
+    Parameters
+    ----------
+    group : NodeGroup
+        The group as the reader built it (instance type, count, zones, labels, taints, ...).
+    release : str, optional
+        The Windows Server release (``"2019"``, ``"2022"``, ``"2025"``).
+    table : pandas.DataFrame, optional
+        Instance table; default the bundled one.
+
+    Returns
+    -------
+    NodeGroup
+
+    Raises
+    ------
+    InvalidSpecError
+        For an IPv6 cluster (EKS runs no Windows nodes there).
+    """
+    cni = group.cni_settings
+    if cni.ip_family == "ipv6":
+        raise InvalidSpecError(
+            f"node group {group.name!r}: Windows nodes cannot join an IPv6 cluster (EKS User "
+            "Guide, Deploy Windows nodes on EKS clusters); use an IPv4 cluster or Linux nodes"
+        )
+    addresses = int(max_pods(group.instance_type, policy="windows", table=table))
+    labels = {
+        **dict(group.labels or {}),
+        "kubernetes.io/os": "windows",
+        "beta.kubernetes.io/os": "windows",
+    }
+    if release in WINDOWS_BUILDS:
+        labels.setdefault("node.kubernetes.io/windows-build", WINDOWS_BUILDS[release])
+    explicit = group.max_pods
+    return replace(
+        group,
+        max_pods=None if explicit is None or explicit >= addresses else explicit,
+        max_pods_policy="windows",
+        cni=VpcCni(max_eni=1, cni_version=cni.cni_version),
+        labels=labels,
+        extended_resources={**dict(group.extended_resources or {}), WINDOWS_IP_RESOURCE: addresses},
     )
 
 

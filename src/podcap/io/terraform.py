@@ -70,7 +70,7 @@ from podcap.io.nodeadm import (
     node_overrides,
     read_node_configs,
 )
-from podcap.io.readers import zone_unknown_note
+from podcap.io.readers import windows_node_group, zone_unknown_note
 from podcap.model.capacity import MaxPodsPolicy, managed_node_group_max_pods, max_pods
 from podcap.model.instances import check_instance_type, device_resources, type_facts
 from podcap.model.specs import Cluster, EbsCsiDriver, NodeGroup, Taint, VpcCni
@@ -673,12 +673,13 @@ class _Bootstrap:
 
 def _bootstrap_args(family: str, text: str, where: str) -> _Bootstrap:
     """AL2: ``bootstrap.sh`` arguments (``--kubelet-extra-args '--max-pods=N
-    --node-labels=k=v --register-with-taints=k=v:Effect'``); Bottlerocket: TOML settings
+    --node-labels=k=v --register-with-taints=k=v:Effect'``); Windows: the same kubelet flags in
+    ``Start-EKSBootstrap.ps1``'s ``-KubeletExtraArgs '...'``; Bottlerocket: TOML settings
     (``[settings.kubernetes]`` ``max-pods``, ``node-labels``, ``node-taints``)."""
     out = _Bootstrap()
     if not text.strip():
         return out
-    if family == "AL2":
+    if family in ("AL2", "WINDOWS"):
         for m in _AL2_FLAG.finditer(text):
             if m[1] == "max-pods":
                 out.max_pods = int(m[2]) if m[2].isdigit() else None
@@ -790,13 +791,6 @@ def _node_groups(
                 f"{arch}; EKS cannot launch it (pick an {facts.arch} AMI type or "
                 f"{arch} instance types)"
             )
-    if family == "WINDOWS":
-        warnings.warn(
-            f"{where}: Windows nodes ({ami_type}) are modelled with the Linux max pods and "
-            "reserved resources",
-            PodcapWarning,
-            stacklevel=4,
-        )
     volume = _volume_gib(group, family, custom_template, c.skipped)
     # user data: NodeConfigs (AL2023), bootstrap arguments (AL2, Bottlerocket)
     configs = _node_configs(
@@ -876,6 +870,9 @@ def _node_groups(
                 max_count=bounds[1] if n == 1 else None,
                 extended_resources=devices or None,
             )
+            if family == "WINDOWS":
+                release = re.search(r"_(\d{4})_", ami_type)
+                g = windows_node_group(g, release[1] if release else None, c.table)
             if family == "AL2023":
                 g = apply_node_config(
                     g, config, eks_max_pods=eks_max, root_volume_gib=volume, table=c.table

@@ -15,6 +15,7 @@ from podcap.kernels.reserved import (
     karpenter_memory_capacity_mib,
     kube_reserved_cpu,
     kube_reserved_memory_mib,
+    reported_memory_capacity_mib,
 )
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "kops_max_pods",
     "kube_reserved_cpu",
     "kube_reserved_memory_mib",
+    "reported_memory_capacity_mib",
     "usable_pod_enis",
     "vpc_cni_pod_ips",
 ]

@@ -23,11 +23,14 @@ def usable_pod_enis(
     custom_networking: bool = False,
     pod_eni: bool = False,
     max_eni: int | None = None,
+    other_card_enis: Any = 0,
 ) -> Any:
     """ENIs whose secondary IPs / prefixes can go to pods.
 
     ``min(MAX_ENI, E)``, minus the primary ENI with custom networking, minus the trunk ENI with
-    security groups for pods on a trunking-compatible type; never below 0.
+    security groups for pods on a trunking-compatible type; never below 0.  With
+    ``ENABLE_MULTI_NIC`` the ENIs of the other network cards are added (ipamd attaches them
+    itself; the primary and the trunk ENI are on card 0).
 
     Parameters
     ----------
@@ -39,6 +42,9 @@ def usable_pod_enis(
         ``AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG`` and ``ENABLE_POD_ENI``.
     max_eni : int, optional
         ``MAX_ENI`` [count].
+    other_card_enis : int or array-like
+        ENIs ipamd manages on network cards other than card 0 (``ENABLE_MULTI_NIC``), each
+        card's already limited by ``MAX_ENI`` [count]; 0 without multi-NIC.
 
     Returns
     -------
@@ -50,7 +56,7 @@ def usable_pod_enis(
         e = e - 1
     if pod_eni:
         e = e - np.asarray(trunking_compatible, dtype=np.int64)
-    return np.maximum(e, 0)
+    return np.maximum(e, 0) + np.asarray(other_card_enis, dtype=np.int64)
 
 
 @elementwise

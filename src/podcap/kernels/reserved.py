@@ -8,7 +8,12 @@ import numpy as np
 
 from podcap.kernels._shape import elementwise
 
-__all__ = ["karpenter_memory_capacity_mib", "kube_reserved_cpu", "kube_reserved_memory_mib"]
+__all__ = [
+    "karpenter_memory_capacity_mib",
+    "kube_reserved_cpu",
+    "kube_reserved_memory_mib",
+    "reported_memory_capacity_mib",
+]
 
 # (start, end) in millicores and the share reserved of that band.  EKS AMI / nodeadm / Karpenter.
 _CPU_BANDS = ((0, 1000, 6.0), (1000, 2000, 1.0), (2000, 4000, 0.5), (4000, 1 << 31, 0.25))
@@ -85,3 +90,42 @@ def karpenter_memory_capacity_mib(
     as_bytes = (mib * (1 << 20)).astype(np.float64)
     overhead = np.ceil(as_bytes * vm_memory_overhead_percent / 1024 / 1024).astype(np.int64)
     return mib - overhead
+
+
+# Memory a node reports (kubelet capacity, the kernel's MemTotal) below EC2's nominal size:
+# (fixed MiB, fraction of nominal) per platform, fitted to Karpenter's measured overheads
+# (docs/domain.md section 5; data/reference/node_memory_capacity.csv).
+REPORTED_MEMORY_OVERHEAD = {
+    "nitro": (86, 0.0348),
+    "metal": (326, 0.0166),
+    "xen": (65, 0.0183),
+}
+
+
+@elementwise
+def reported_memory_capacity_mib(memory_mib: Any, nitro: Any, bare_metal: Any) -> Any:
+    """Memory capacity a node reports, from the nominal size [MiB].
+
+    ``nominal - ceil(a + b * nominal)`` with ``(a, b)`` of the platform: Nitro virtual
+    86 MiB + 3.48 %, bare metal 326 MiB + 1.66 %, Xen (and unknown hypervisors) 65 MiB + 1.83 %.
+
+    Parameters
+    ----------
+    memory_mib : int or array-like
+        EC2 memory ``MemoryInfo.SizeInMiB`` [MiB].
+    nitro, bare_metal : bool or array-like
+        Nitro hypervisor; bare metal (no hypervisor).
+
+    Returns
+    -------
+    int or array-like
+        Memory capacity [MiB].
+    """
+    mib = np.asarray(memory_mib, dtype=np.int64)
+    metal = np.asarray(bare_metal, dtype=bool)
+    on_nitro = np.asarray(nitro, dtype=bool) & ~metal
+    rows = [REPORTED_MEMORY_OVERHEAD[k] for k in ("metal", "nitro", "xen")]
+    fixed = np.select([metal, on_nitro], [rows[0][0], rows[1][0]], rows[2][0])
+    share = np.select([metal, on_nitro], [rows[0][1], rows[1][1]], rows[2][1])
+    overhead = np.ceil(fixed + share * mib).astype(np.int64)
+    return np.maximum(mib - overhead, 0)

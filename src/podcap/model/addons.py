@@ -22,6 +22,25 @@ def _containers(*specs: tuple[str, str | None, str | None]) -> list[dict[str, An
     return out
 
 
+#: Every implied pod runs on Linux nodes only: the add-ons' manifests require
+#: ``kubernetes.io/os In [linux]`` (aws-node: amazon-vpc-cni-k8s
+#: ``config/master/aws-k8s-cni.yaml`` at f3efb24fa4be; kube-proxy and CoreDNS as EKS installs
+#: them), so none lands on a Windows node (EKS runs kube-proxy there as a Windows service).
+_LINUX_ONLY = {
+    "nodeAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [
+                {
+                    "matchExpressions": [
+                        {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]}
+                    ]
+                }
+            ]
+        }
+    }
+}
+
+
 def _daemonset(
     name: str, containers: list[dict[str, Any]], *, host_network: bool, app: str | None = None
 ) -> dict[str, Any]:
@@ -40,6 +59,7 @@ def _daemonset(
                 "metadata": {"labels": label},
                 "spec": {
                     "hostNetwork": host_network,
+                    "affinity": _LINUX_ONLY,
                     "priorityClassName": "system-node-critical",
                     "tolerations": [{"operator": "Exists"}],
                     "containers": containers,
@@ -67,6 +87,7 @@ def _deployment(
             "template": {
                 "metadata": {"labels": label},
                 "spec": {
+                    "affinity": _LINUX_ONLY,
                     "priorityClassName": "system-cluster-critical",
                     "tolerations": [{"key": "CriticalAddonsOnly", "operator": "Exists"}],
                     "containers": containers,

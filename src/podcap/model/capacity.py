@@ -33,11 +33,16 @@ __all__ = [
     "allocatable",
     "managed_node_group_max_pods",
     "max_pods",
+    "memory_capacity",
     "pod_ip_capacity",
 ]
 
-MaxPodsPolicy = Literal["eni-max-pods", "calculator", "nodeadm", "karpenter", "kops", "kubelet"]
+MaxPodsPolicy = Literal[
+    "eni-max-pods", "calculator", "nodeadm", "karpenter", "kops", "kubelet", "windows"
+]
 Overhead = Literal["eks", "karpenter", "kops", "none"]
+MemoryCapacity = Literal["nominal", "reported", "karpenter"]
+MEMORY_CAPACITIES: tuple[str, ...] = get_args(MemoryCapacity)
 AMIFamily = Literal[
     "AL2", "AL2023", "Bottlerocket", "Windows2019", "Windows2022", "Windows2025", "Custom"
 ]
@@ -52,6 +57,7 @@ _POLICY_OPTIONS: dict[str, tuple[str, ...]] = {
     "nodeadm": (),
     "kops": (),
     "kubelet": (),
+    "windows": (),
     "calculator": (
         "cni_version",
         "prefix_delegation",
@@ -180,6 +186,58 @@ def cni_version_supports_prefix(version: str) -> bool:
     return (major, minor) >= (1, 9)
 
 
+#: The first VPC CNI release that reads each setting (amazon-vpc-cni-k8s README, "(v1.x.0+)"
+#: beside each variable); an older aws-node ignores the variable.
+CNI_FEATURE_VERSIONS: dict[str, tuple[int, int]] = {
+    "pod_eni": (1, 7),
+    "prefix_delegation": (1, 9),
+    "subnet_discovery": (1, 18),
+    "multi_nic": (1, 20),
+}
+
+
+def cni_version_supports(feature: str, version: str) -> bool:
+    """Whether a VPC CNI version reads a setting: ``ENABLE_POD_ENI`` (security groups for
+    pods, trunk ENI) from 1.7.0, ``ENABLE_PREFIX_DELEGATION`` from 1.9.0,
+    ``ENABLE_SUBNET_DISCOVERY`` from 1.18.0, ``ENABLE_MULTI_NIC`` from 1.20.0.
+
+    Parameters
+    ----------
+    feature : {"pod_eni", "prefix_delegation", "subnet_discovery", "multi_nic"}
+    version : str
+        ``"1.20.0"``, ``"v1.18.2"`` or ``"1.7"``.
+
+    Returns
+    -------
+    bool
+    """
+    if feature not in CNI_FEATURE_VERSIONS:
+        raise InvalidOptionError(
+            f"unknown VPC CNI feature {feature!r}; valid: {', '.join(CNI_FEATURE_VERSIONS)}"
+        )
+    cni_version_supports_prefix(version)  # validates the spelling
+    match = _VERSION.match(str(version).strip())
+    assert match is not None
+    return (int(match[1]), int(match[2])) >= CNI_FEATURE_VERSIONS[feature]
+
+
+_CNI_FEATURE_ENV = {
+    "pod_eni": "ENABLE_POD_ENI",
+    "prefix_delegation": "ENABLE_PREFIX_DELEGATION",
+    "subnet_discovery": "ENABLE_SUBNET_DISCOVERY",
+    "multi_nic": "ENABLE_MULTI_NIC",
+}
+
+
+def cni_feature_error(feature: str, version: str) -> str:
+    """The message for a setting asked of a VPC CNI version that does not read it."""
+    major, minor = CNI_FEATURE_VERSIONS[feature]
+    return (
+        f"{_CNI_FEATURE_ENV[feature]} ({feature}=True) needs VPC CNI v{major}.{minor}.0 or later; "
+        f"cni_version is {version!r}: raise cni_version or turn {feature} off"
+    )
+
+
 def _check_options(policy: str, options: Mapping[str, Any]) -> None:
     if policy not in _POLICY_OPTIONS:
         raise InvalidOptionError(
@@ -209,6 +267,10 @@ def _max_pods_arrays(
         return np.asarray(kernels.eni_max_pods(enis, ipv4), dtype=np.int64)
     if policy == "kubelet":
         return np.full(len(pos), 110, dtype=np.int64)
+    if policy == "windows":
+        # the VPC resource controller's secondary IPv4 addresses of the primary ENI
+        # (pkg/provider/ip/provider.go getCapacity: IPv4PerInterface - 1 for Windows)
+        return np.maximum(ipv4 - 1, 0).astype(np.int64)
     if policy == "kops":
         return np.asarray(kernels.kops_max_pods(cols.max_enis_all_cards[pos], ipv4), dtype=np.int64)
     if policy == "calculator":
@@ -283,7 +345,7 @@ def max_pods(
     ----------
     instance_type : str, array-like of str or pandas.Series
         EC2 instance type name(s).
-    policy : {"eni-max-pods", "calculator", "nodeadm", "karpenter", "kops", "kubelet"}
+    policy : {"eni-max-pods", "calculator", "nodeadm", "karpenter", "kops", "kubelet", "windows"}
         * ``"eni-max-pods"``: the EKS table ``E * (ipv4_per_eni - 1) + 2`` (default-card ENIs).
         * ``"calculator"``: AWS ``max-pods-calculator.sh``; options ``cni_version`` (str,
           default :data:`DEFAULT_CNI_VERSION`), ``prefix_delegation``, ``custom_networking``, ``max_eni``,
@@ -293,6 +355,10 @@ def max_pods(
           ``ami_family`` (``"AL2023"`` default, ``"AL2"``, ``"Bottlerocket"``, ``"Windows2022"``...).
         * ``"kops"``: kOps ``amazonvpc``: ``min(110, E_all_cards * (ipv4_per_eni - 1) + 2)``.
         * ``"kubelet"``: the kubelet default, 110.
+        * ``"windows"``: the pods an EKS Windows node runs: ``ipv4_per_eni - 1``, the secondary
+          IPv4 addresses of the primary ENI only, which the VPC resource controller advertises
+          as ``vpc.amazonaws.com/PrivateIPv4Address`` (EKS User Guide, "Deploy Windows nodes
+          on EKS clusters"; amazon-vpc-resource-controller-k8s ``getCapacity``).
     table : pandas.DataFrame, optional
         Instance table from :func:`podcap.load_instance_table`; default the bundled one.
     **options
@@ -398,14 +464,19 @@ def _pod_ip_arrays(
     max_eni: int | None,
     ip_family: str,
     cni_version: str,
+    multi_nic: bool = False,
 ) -> npt.NDArray[np.int64]:
     if ip_family not in ("ipv4", "ipv6"):
         raise InvalidOptionError(f"option 'ip_family' must be 'ipv4' or 'ipv6', got {ip_family!r}")
     _check_bool("prefix_delegation", prefix_delegation)
     _check_bool("custom_networking", custom_networking)
     _check_bool("pod_eni", pod_eni)
+    _check_bool("multi_nic", multi_nic)
     max_eni = _check_count("max_eni", max_eni, minimum=1)
     supports_prefix = cni_version_supports_prefix(cni_version)
+    for feature, on in (("pod_eni", pod_eni), ("multi_nic", multi_nic)):
+        if on and not cni_version_supports(feature, cni_version):
+            raise InvalidOptionError(cni_feature_error(feature, cni_version))
     if ip_family == "ipv6":
         return np.full(len(pos), kernels.IPV6_POD_ADDRESSES, dtype=np.int64)
     pd_on = prefix_delegation and supports_prefix
@@ -415,6 +486,12 @@ def _pod_ip_arrays(
         custom_networking=custom_networking,
         pod_eni=pod_eni,
         max_eni=max_eni,
+        other_card_enis=other_card_enis(
+            cols.enis[pos],
+            cols.max_enis_all_cards[pos],
+            max_eni=max_eni,
+            multi_nic=multi_nic,
+        ),
     )
     return np.asarray(
         kernels.vpc_cni_pod_ips(
@@ -422,6 +499,40 @@ def _pod_ip_arrays(
         ),
         dtype=np.int64,
     )
+
+
+def other_card_enis(
+    enis: Any, enis_all_cards: Any, *, max_eni: int | None = None, multi_nic: bool = False
+) -> npt.NDArray[np.int64]:
+    """ENIs the VPC CNI manages beyond network card 0 (``ENABLE_MULTI_NIC``, v1.20.0+).
+
+    Without multi-NIC ipamd marks every card but card 0 unmanaged (0 here); with it, every
+    card is managed (``pkg/ipamd/ipamd.go`` ``markUnmanagedNetworkCards``; cards holding only an
+    EFA-only interface excepted, which podcap does not model) and ``MAX_ENI`` limits each card
+    (``hasRoomForEni``).  The other cards are taken to be the size of card 0.
+
+    Parameters
+    ----------
+    enis, enis_all_cards : array-like of int
+        ENIs on card 0 and on all cards [count].
+    max_eni : int, optional
+        ``MAX_ENI`` [count].
+    multi_nic : bool
+        ``ENABLE_MULTI_NIC`` in force.
+
+    Returns
+    -------
+    numpy.ndarray
+        ENIs [count].
+    """
+    card0 = np.asarray(enis, dtype=np.int64)
+    other = np.maximum(np.asarray(enis_all_cards, dtype=np.int64) - card0, 0)
+    if not multi_nic:
+        return np.zeros_like(other)
+    if max_eni is not None:
+        cards = -(-other // np.maximum(card0, 1))
+        other = np.minimum(other, cards * max_eni)
+    return np.asarray(other, dtype=np.int64)
 
 
 def pod_ip_capacity(
@@ -433,12 +544,14 @@ def pod_ip_capacity(
     max_eni: int | None = None,
     ip_family: IPFamily = "ipv4",
     cni_version: str = DEFAULT_CNI_VERSION,
+    multi_nic: bool = False,
     table: pd.DataFrame | None = None,
 ) -> Any:
     """VPC addresses the VPC CNI can give to pods on one node.
 
     Usable ENIs ``Ep = min(max_eni, E)``, minus the primary ENI with custom networking, minus the
-    trunk ENI with security groups for pods on trunking-compatible types.  Secondary-IP mode
+    trunk ENI with security groups for pods on trunking-compatible types (CNI >= 1.7), plus
+    with multi-NIC (CNI >= 1.20) the ENIs of every other network card.  Secondary-IP mode
     gives ``Ep * (ipv4_per_eni - 1)`` addresses; prefix delegation (Nitro or bare metal, CNI
     >= 1.9) gives 16 per slot.  Host-network pods need none; security-group pods use branch ENIs.
 
@@ -457,7 +570,12 @@ def pod_ip_capacity(
     ip_family : {"ipv4", "ipv6"}
         IPv6 gives every node one /80 prefix: 2**48 addresses (only maxPods limits pods).
     cni_version : str
-        VPC CNI version; prefix delegation needs 1.9 or later.
+        VPC CNI version; security groups for pods need 1.7, prefix delegation 1.9, multi-NIC
+        1.20 (an older aws-node ignores the setting).
+    multi_nic : bool
+        ``ENABLE_MULTI_NIC``: ipamd manages ENIs on every network card; an ordinary pod takes
+        one address from any card, a pod annotated ``k8s.amazonaws.com/nicConfig:
+        multi-nic-attachment`` one from each.
     table : pandas.DataFrame, optional
         Instance table; default the bundled one.
 
@@ -482,8 +600,81 @@ def pod_ip_capacity(
         max_eni=max_eni,
         ip_family=ip_family,
         cni_version=cni_version,
+        multi_nic=multi_nic,
     )
     return _shape_like(names, values, "pod_ips")
+
+
+# ---------------------------------------------------------------------------------------------
+# memory capacity
+
+
+def _memory_capacity_arrays(
+    cols: Columns, pos: npt.NDArray[np.intp], model: str, vm_memory_overhead_percent: float
+) -> npt.NDArray[np.int64]:
+    if model not in MEMORY_CAPACITIES:
+        raise InvalidOptionError(
+            f"unknown memory capacity model {model!r}; valid: {', '.join(MEMORY_CAPACITIES)}"
+        )
+    if not 0 <= vm_memory_overhead_percent < 1:
+        raise InvalidOptionError(
+            "option 'vm_memory_overhead_percent' must be a fraction in [0, 1), got "
+            f"{vm_memory_overhead_percent!r}"
+        )
+    nominal = cols.memory_mib[pos]
+    if model == "karpenter":
+        out = kernels.karpenter_memory_capacity_mib(
+            nominal, cols.arm64[pos], vm_memory_overhead_percent=vm_memory_overhead_percent
+        )
+    elif model == "reported":
+        out = kernels.reported_memory_capacity_mib(nominal, cols.nitro[pos], cols.bare_metal[pos])
+    else:
+        out = nominal
+    return np.asarray(out, dtype=np.int64)
+
+
+def memory_capacity(
+    instance_type: Any,
+    *,
+    model: MemoryCapacity = "reported",
+    vm_memory_overhead_percent: float = 0.075,
+    table: pd.DataFrame | None = None,
+) -> Any:
+    """A node's memory capacity (``status.capacity.memory``) by instance type.
+
+    Parameters
+    ----------
+    instance_type : str, array-like of str or pandas.Series
+        EC2 instance type name(s).
+    model : {"reported", "nominal", "karpenter"}
+        * ``"reported"``: what the kubelet reports (the kernel's ``MemTotal``): nominal minus
+          ``ceil(a + b * nominal)`` MiB, Nitro virtual 86 MiB + 3.48 %, bare metal 326 MiB +
+          1.66 %, Xen 65 MiB + 1.83 %; fitted to 651 types Karpenter's maintainers launched
+          (Bottlerocket, 2023; mean error 0.6 % Nitro, 0.1 % metal, 0.3 % Xen; docs/domain.md
+          section 5).
+        * ``"nominal"``: EC2's ``MemoryInfo.SizeInMiB``.
+        * ``"karpenter"``: Karpenter's estimate before launch: nominal minus 64 MiB on arm64,
+          minus ``ceil(vm_memory_overhead_percent)`` of it.
+    vm_memory_overhead_percent : float
+        Karpenter's ``VM_MEMORY_OVERHEAD_PERCENT`` (a fraction; only for ``"karpenter"``).
+    table : pandas.DataFrame, optional
+        Instance table; default the bundled one.
+
+    Returns
+    -------
+    int, numpy.ndarray or pandas.Series
+        Memory capacity [MiB], shaped like ``instance_type``.
+
+    Examples
+    --------
+    >>> memory_capacity("m6i.large"), memory_capacity("m6i.large", model="nominal")
+    (7820, 8192)
+    """
+    names = _as_names(instance_type)
+    cols, pos = lookup(names.values, table)
+    _require(cols.memory_known, cols, pos, "memory size")
+    values = _memory_capacity_arrays(cols, pos, model, vm_memory_overhead_percent)
+    return _shape_like(names, values, "memory_mib")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -505,6 +696,16 @@ def default_max_pods_policy(overhead: str) -> str:
 
 
 _DEFAULT_ROOT_GIB = {"eks": 20.0, "karpenter": 20.0, "kops": 128.0, "none": 20.0}
+
+
+def default_root_volume_gib(overhead: str, ami_family: str = "") -> float:
+    """The root volume (node filesystem) an overhead model assumes when none is given [GiB]:
+    20 (EKS AMIs, Karpenter), 128 (kOps); Karpenter's Windows families 50."""
+    if overhead == "karpenter" and ami_family.startswith("Windows"):
+        return 50.0  # Karpenter's default Windows root volume
+    return _DEFAULT_ROOT_GIB[overhead]
+
+
 _RESERVED_KEYS = ("cpu", "memory", "ephemeral-storage")
 _EVICTION_KEYS = ("memory.available", "nodefs.available")
 _GIB = float(1 << 30)
@@ -576,6 +777,7 @@ def allocatable(
     eviction_hard: Mapping[str, Any] | None = None,
     root_volume_gib: float | None = None,
     vm_memory_overhead_percent: float = 0.075,
+    memory_capacity: MemoryCapacity | None = None,
     table: pd.DataFrame | None = None,
     **policy_options: Any,
 ) -> pd.DataFrame:
@@ -608,7 +810,12 @@ def allocatable(
     root_volume_gib : float, optional
         Root volume (node filesystem) size [GiB]; default 20 (eks, karpenter) or 128 (kops).
     vm_memory_overhead_percent : float
-        Karpenter's VM memory overhead fraction (only for ``overhead="karpenter"``).
+        Karpenter's VM memory overhead fraction (only for ``memory_capacity="karpenter"``).
+    memory_capacity : {"nominal", "reported", "karpenter"}, optional
+        Memory capacity the reservations are taken from (see :func:`memory_capacity`); default
+        ``"karpenter"`` for ``overhead="karpenter"`` (what Karpenter computes before a launch)
+        and ``"nominal"`` otherwise (the EKS AMI and kOps formulas as published);
+        ``"reported"`` is what a launched node reports.
     table : pandas.DataFrame, optional
         Instance table; default the bundled one.
     **policy_options
@@ -636,18 +843,13 @@ def allocatable(
     cols, pos = lookup(names.values, table)
     _require(cols.vcpus_known, cols, pos, "vCPU count")
     _require(cols.memory_known, cols, pos, "memory size")
-    if not 0 <= vm_memory_overhead_percent < 1:
-        raise InvalidOptionError(
-            "option 'vm_memory_overhead_percent' must be a fraction in [0, 1), got "
-            f"{vm_memory_overhead_percent!r}"
-        )
-    root_gib = _DEFAULT_ROOT_GIB[overhead] if root_volume_gib is None else root_volume_gib
-    if (
-        root_volume_gib is None
-        and overhead == "karpenter"
-        and str(policy_options.get("ami_family", "")).startswith("Windows")
-    ):
-        root_gib = 50.0  # Karpenter's default Windows root volume
+    memory_model = memory_capacity or ("karpenter" if overhead == "karpenter" else "nominal")
+    memory_mib = _memory_capacity_arrays(cols, pos, memory_model, vm_memory_overhead_percent)
+    root_gib = (
+        default_root_volume_gib(overhead, str(policy_options.get("ami_family", "")))
+        if root_volume_gib is None
+        else root_volume_gib
+    )
     if isinstance(root_gib, bool) or not isinstance(root_gib, (int, float)) or root_gib <= 0:
         raise InvalidOptionError(
             f"option 'root_volume_gib' must be a positive number, got {root_gib!r}"
@@ -662,17 +864,6 @@ def allocatable(
 
     # capacity
     cpu = vcpus * 1000
-    if overhead == "karpenter":
-        memory_mib = np.asarray(
-            kernels.karpenter_memory_capacity_mib(
-                cols.memory_mib[pos],
-                cols.arm64[pos],
-                vm_memory_overhead_percent=vm_memory_overhead_percent,
-            ),
-            dtype=np.int64,
-        )
-    else:
-        memory_mib = cols.memory_mib[pos]
     mem_bytes = memory_mib.astype(np.float64) * (1 << 20)
     storage_bytes = float(root_gib) * _GIB
 

@@ -165,6 +165,7 @@ def _group_pod_ips(g: NodeGroup, table: pd.DataFrame | None) -> int:
         cni.max_eni,
         cni.ip_family,
         cni.cni_version,
+        cni.multi_nic,
     )
     if table is None:
         return _bundled_pod_ips(*key)
@@ -179,6 +180,7 @@ def _pod_ips(
     max_eni: int | None,
     ip_family: str,
     cni_version: str,
+    multi_nic: bool = False,
     table: pd.DataFrame | None = None,
 ) -> int:
     return int(
@@ -190,6 +192,7 @@ def _pod_ips(
             max_eni=max_eni,
             ip_family=ip_family,  # type: ignore[arg-type]
             cni_version=cni_version,
+            multi_nic=multi_nic,
             table=table,
         )
     )

@@ -29,9 +29,11 @@ import pandas as pd
 
 from podcap import kernels
 from podcap.errors import InvalidSpecError
-from podcap.model.capacity import allocatable
+from podcap.model.capacity import allocatable, default_root_volume_gib
 from podcap.model.instances import device_resources, instance_types, lookup
+from podcap.model.prices import check_region
 from podcap.model.specs import Taint
+from podcap.model.validation import invalid_label
 
 __all__ = [
     "AMI_FAMILIES",
@@ -45,6 +47,8 @@ __all__ = [
     "Requirement",
     "candidate_types",
     "instance_labels",
+    "node_price",
+    "restricted_label",
 ]
 
 Operator = Literal["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt", "Gte", "Lte"]
@@ -283,6 +287,44 @@ class NodePool:
 
     def __post_init__(self) -> None:
         where = f"NodePool {self.name!r}"
+        if not isinstance(self.name, str) or not re.fullmatch(
+            r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?", self.name
+        ):
+            raise InvalidSpecError(
+                f"NodePool name {self.name!r} is invalid: use lower-case letters, digits, '-' "
+                "and '.'"
+            )
+        requirements = (
+            (self.requirements,)
+            if isinstance(self.requirements, Requirement)
+            else tuple(self.requirements)
+        )
+        for r in requirements:
+            if not isinstance(r, Requirement):
+                raise InvalidSpecError(
+                    f"{where}: requirements must be podcap.Requirement objects, got {r!r}"
+                )
+        object.__setattr__(self, "requirements", requirements)
+        for name in ("taints", "startup_taints"):
+            raw = getattr(self, name)
+            items = (raw,) if isinstance(raw, (str, Mapping, Taint)) else tuple(raw or ())
+            parsed = tuple(
+                Taint.parse(t, where=f"{where}.{name}[{i}]") for i, t in enumerate(items)
+            )
+            object.__setattr__(self, name, parsed)
+        if not isinstance(self.labels, Mapping):
+            raise InvalidSpecError(f"{where}: labels must map keys to values, got {self.labels!r}")
+        for key, value in self.labels.items():
+            problem = (
+                invalid_label(str(key), str(value))
+                if isinstance(value, str)
+                else (f"label {key!r}: the value must be a string, got {value!r}")
+            )
+            if problem:
+                raise InvalidSpecError(f"{where}.labels: {problem}")
+            restricted = restricted_label(str(key))
+            if restricted:
+                raise InvalidSpecError(f"{where}.labels: {restricted}")
         if isinstance(self.weight, bool) or not isinstance(self.weight, int):
             raise InvalidSpecError(f"{where}: weight must be an integer from 0 to 100")
         if not 0 <= self.weight <= 100:
@@ -339,9 +381,34 @@ class Karpenter:
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise InvalidSpecError(f"NodePool name(s) given twice: {', '.join(dup)}")
-        if not all(isinstance(z, str) and z for z in self.zones):
+        if not all(isinstance(z, str) and z and " " not in z for z in self.zones):
             raise InvalidSpecError(f"zones must be zone names, got {list(self.zones)!r}")
+        check_region(self.region)
         object.__setattr__(self, "zones", tuple(self.zones))
+
+
+#: Label domains a NodePool may not use for its own labels, and the exceptions
+#: (kubernetes-sigs/karpenter ``pkg/apis/v1/labels.go`` RestrictedLabelDomains,
+#: LabelDomainExceptions, IsRestrictedLabel; well-known labels are allowed).
+RESTRICTED_LABEL_DOMAINS = ("kubernetes.io", "k8s.io", "karpenter.sh")
+LABEL_DOMAIN_EXCEPTIONS = ("kops.k8s.io", "node.kubernetes.io")
+
+
+def restricted_label(key: str) -> str:
+    """Why a NodePool may not set or require a label key ('' when it may)."""
+    if key in ("kubernetes.io/hostname", NODEPOOL):
+        return f"label {key!r} is restricted; a NodePool may not set it (Karpenter rejects it)"
+    if key in WELL_KNOWN:
+        return ""
+    domain = key.split("/", 1)[0] if "/" in key else ""
+    if any(domain == d or domain.endswith("." + d) for d in LABEL_DOMAIN_EXCEPTIONS):
+        return ""
+    if any(domain == d or domain.endswith("." + d) for d in RESTRICTED_LABEL_DOMAINS):
+        return (
+            f"label {key!r} is in a restricted domain ({', '.join(RESTRICTED_LABEL_DOMAINS)}); "
+            "a NodePool may not set it (Karpenter rejects it)"
+        )
+    return ""
 
 
 def _name_parts(name: str) -> tuple[str, str, str | None, str | None]:
@@ -511,7 +578,7 @@ def candidate_types(
     mask &= facts["vcpus"].notna().to_numpy() & facts["memory_mib"].notna().to_numpy()
     od = prices["on-demand"].reindex(labels.index).to_numpy(dtype=np.float64)
     spot = prices["spot"].reindex(labels.index).to_numpy(dtype=np.float64)
-    allowed = _capacity_types(pool)
+    allowed = capacity_types(pool)
     priced = np.zeros(len(labels), dtype=bool)
     if "on-demand" in allowed:
         priced |= ~np.isnan(od)
@@ -524,33 +591,27 @@ def candidate_types(
     options: dict[str, Any] = {"ami_family": node_class.ami_family}
     if node_class.pods_per_core is not None:
         options["pods_per_core"] = node_class.pods_per_core
-    alloc_frame = allocatable(
-        names,
-        overhead="karpenter",
-        max_pods=node_class.max_pods,
-        kube_reserved=dict(node_class.kube_reserved) or None,
-        system_reserved=dict(node_class.system_reserved) or None,
-        eviction_hard=dict(node_class.eviction_hard) or None,
-        root_volume_gib=node_class.root_volume_gib,
-        table=table,
-        **options,
-    )
+
+    def karpenter_allocatable(types: Any, max_pods: int | None) -> pd.DataFrame:
+        return allocatable(
+            types,
+            overhead="karpenter",
+            max_pods=max_pods,
+            kube_reserved=dict(node_class.kube_reserved) or None,
+            system_reserved=dict(node_class.system_reserved) or None,
+            eviction_hard=dict(node_class.eviction_hard) or None,
+            root_volume_gib=node_class.root_volume_gib,
+            table=table,
+            **options,
+        )
+
+    alloc_frame = karpenter_allocatable(names, node_class.max_pods)
     cap = node_class.max_pods_cap
     if cap is not None and node_class.max_pods is None:
         capped = alloc_frame["pods"].to_numpy(dtype=np.int64) > cap
         if capped.any():  # the capped types reserve memory for the capped count
-            again = allocatable(
-                names[capped],
-                overhead="karpenter",
-                max_pods=cap,
-                kube_reserved=dict(node_class.kube_reserved) or None,
-                system_reserved=dict(node_class.system_reserved) or None,
-                eviction_hard=dict(node_class.eviction_hard) or None,
-                root_volume_gib=node_class.root_volume_gib,
-                table=table,
-                **options,
-            )
             alloc_frame = alloc_frame.copy()
+            again = karpenter_allocatable(names[capped], cap)
             alloc_frame.iloc[np.flatnonzero(capped)] = again.to_numpy()
     n = len(names)
     alloc = np.zeros((len(resources), n), dtype=np.int64)
@@ -569,6 +630,10 @@ def candidate_types(
         * _MIB,
     }
     capacity["pods"] = alloc_frame["pods"].to_numpy(dtype=np.int64)
+    root = node_class.root_volume_gib
+    if root is None:
+        root = default_root_volume_gib("karpenter", node_class.ami_family)
+    capacity["ephemeral-storage"] = np.full(n, int(root * _GIB), dtype=np.int64)
     for j, name in enumerate(names):
         for key, amount in device_resources(str(name), table=table).items():
             capacity.setdefault(key, np.zeros(n, dtype=np.int64))[j] = amount
@@ -584,16 +649,21 @@ def candidate_types(
     )
 
 
-def _capacity_types(pool: NodePool) -> set[str]:
-    """Capacity types a NodePool allows (no requirement: on-demand and spot, as in v1)."""
+def capacity_types(pool: NodePool, requirements: Iterable[Requirement] = ()) -> set[str]:
+    """Capacity types a NodePool allows (``karpenter.sh/capacity-type``; none given: both
+    ``on-demand`` and ``spot``, Karpenter v1 has no default), narrowed by a pod's
+    ``requirements``."""
     allowed = {"on-demand", "spot"}
-    for req in pool.all_requirements():
+    for req in (*pool.all_requirements(), *requirements):
         if req.key == CAPACITY_TYPE:
             allowed = {c for c in allowed if req.matches(c)}
     return allowed
 
 
-def capacity_types(pool: NodePool) -> set[str]:
-    """Capacity types a NodePool allows (``karpenter.sh/capacity-type``; none given: both
-    ``on-demand`` and ``spot``, Karpenter v1 has no default)."""
-    return _capacity_types(pool)
+def node_price(prices: pd.DataFrame, instance_type: str, capacity_type: str) -> float | None:
+    """A node's hourly price from :func:`podcap.model.prices.price_table` [USD/h]; None when
+    unknown (spot without the user's spot prices, a type without a price)."""
+    if instance_type not in prices.index or capacity_type not in prices.columns:
+        return None
+    value = float(prices[capacity_type].to_dict()[instance_type])
+    return None if np.isnan(value) else value

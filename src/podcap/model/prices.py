@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ import pandas as pd
 
 from podcap.errors import InvalidSpecError
 
-__all__ = ["CAPACITY_TYPES", "FALLBACK_REGION", "bundled_prices", "price_table"]
+__all__ = ["CAPACITY_TYPES", "FALLBACK_REGION", "bundled_prices", "check_region", "price_table"]
 
 #: Karpenter's capacity types (``karpenter.sh/capacity-type``) podcap prices.
 CAPACITY_TYPES = ("on-demand", "spot")
@@ -75,6 +76,8 @@ def price_table(region: str = FALLBACK_REGION, user: pd.DataFrame | None = None)
         raise InvalidSpecError(f"region must be an AWS region name, got {region!r}")
     base = _bundled()
     source = region if (base["region"] == region).any() else FALLBACK_REGION
+    if source != region:
+        check_region(region)
     rows = base[base["region"] == source]
     out = pd.DataFrame(
         {"on-demand": rows["usd_per_hour"].to_numpy(dtype=np.float64), "spot": np.nan},
@@ -84,6 +87,16 @@ def price_table(region: str = FALLBACK_REGION, user: pd.DataFrame | None = None)
         out = _with_user(out, user)
     out.attrs["region"] = source
     return out
+
+
+def check_region(region: str) -> None:
+    """Raise :class:`InvalidSpecError` unless ``region`` is shaped like an AWS region name."""
+    if not isinstance(region, str) or not re.fullmatch(
+        r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+", region
+    ):
+        raise InvalidSpecError(
+            f"region {region!r} is not an AWS region name (such as us-east-1 or eu-west-2)"
+        )
 
 
 def _with_user(out: pd.DataFrame, user: Any) -> pd.DataFrame:
@@ -98,6 +111,7 @@ def _with_user(out: pd.DataFrame, user: Any) -> pd.DataFrame:
             f"prices: missing column(s) {', '.join(missing)}; valid columns: {', '.join(_COLUMNS)}"
         )
     out = out.copy()
+    seen: set[tuple[str, str]] = set()
     for i, (name, kind, usd) in enumerate(
         zip(user["instance_type"], user["capacity_type"], user["usd_per_hour"], strict=True)
     ):
@@ -111,6 +125,9 @@ def _with_user(out: pd.DataFrame, user: Any) -> pd.DataFrame:
             )
         if not isinstance(name, str) or not name:
             raise InvalidSpecError(f"prices row {i}: instance_type must be a name, got {name!r}")
+        if (name, kind) in seen:
+            raise InvalidSpecError(f"prices row {i}: a second {kind} price for {name}")
+        seen.add((name, kind))
         if name not in out.index:
             out.loc[name] = [np.nan, np.nan]
         out.loc[name, kind] = float(usd)

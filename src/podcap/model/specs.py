@@ -22,6 +22,8 @@ from podcap.model.capacity import (
     DEFAULT_CNI_VERSION,
     OVERHEADS,
     POLICIES,
+    cni_feature_error,
+    cni_version_supports,
     cni_version_supports_prefix,
     default_max_pods_policy,
 )
@@ -228,6 +230,9 @@ class VpcCni:
     pod_subnets : sequence of Subnet, optional
         ENIConfig subnets for custom networking, one per zone: pod ENIs take their addresses
         there instead of the node's subnet.
+    multi_nic : bool
+        ``ENABLE_MULTI_NIC`` (v1.20.0+): ipamd attaches ENIs on every network card of a
+        multi-card type, so their addresses count as pod IPs too.
     """
 
     prefix_delegation: bool = False
@@ -241,6 +246,7 @@ class VpcCni:
     minimum_ip_target: int | None = None
     warm_prefix_target: int | None = None
     pod_subnets: tuple[Subnet, ...] = ()
+    multi_nic: bool = False
 
     def __post_init__(self) -> None:
         _as_int(
@@ -253,7 +259,7 @@ class VpcCni:
                 "warm_prefix_target",
             ),
         )
-        for name in ("prefix_delegation", "custom_networking", "pod_eni"):
+        for name in ("prefix_delegation", "custom_networking", "pod_eni", "multi_nic"):
             if isinstance(getattr(self, name), np.bool_):
                 object.__setattr__(self, name, bool(getattr(self, name)))
             if not isinstance(getattr(self, name), bool):
@@ -274,6 +280,9 @@ class VpcCni:
             cni_version_supports_prefix(self.cni_version)
         except ValueError as exc:
             raise InvalidSpecError(f"VpcCni.cni_version: {exc}") from None
+        for name in ("pod_eni", "multi_nic"):
+            if getattr(self, name) and not cni_version_supports(name, self.cni_version):
+                raise InvalidSpecError(f"VpcCni: {cni_feature_error(name, self.cni_version)}")
         for name in (
             "warm_eni_target",
             "warm_ip_target",
@@ -329,6 +338,7 @@ class VpcCni:
         "ENABLE_PREFIX_DELEGATION": "prefix_delegation",
         "AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG": "custom_networking",
         "ENABLE_POD_ENI": "pod_eni",
+        "ENABLE_MULTI_NIC": "multi_nic",
     }
     _ENV_INT: ClassVar[dict[str, str]] = {
         "WARM_ENI_TARGET": "warm_eni_target",

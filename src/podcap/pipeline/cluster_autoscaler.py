@@ -12,7 +12,6 @@ scheduler places the pods (:func:`podcap.pipeline.step.settle`).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -23,6 +22,7 @@ from podcap.model.admission import pod_tolerations
 from podcap.model.cluster_autoscaler import ClusterAutoscaler, Option, best_option
 from podcap.model.fleet import RESOURCES, build_fleet
 from podcap.model.instances import instance_types
+from podcap.model.karpenter import node_price
 from podcap.model.prices import price_table
 from podcap.model.specs import Cluster, NodeGroup
 from podcap.model.workloads import Workload
@@ -213,18 +213,18 @@ def scale_up(
         memory = row["memory_mib"] if row is not None else None
         node_cpu = int(vcpus) * 1000 if vcpus is not None and not pd.isna(vcpus) else alloc_cpu
         node_mem = int(memory) * _MIB if memory is not None and not pd.isna(memory) else alloc_mem
-        price = prices["on-demand"].get(g.instance_type)
-        node_price = None if price is None or math.isnan(float(price)) else float(price)
-        options.append(
-            Option(g.name, count, placed, req_cpu, req_mem, node_cpu, node_mem, node_price)
-        )
-        sizes[g.name] = ScaleUp(g.name, g.instance_type, count, placed, node_price, ())
+        price = node_price(prices, g.instance_type, "on-demand")
+        options.append(Option(g.name, count, placed, req_cpu, req_mem, node_cpu, node_mem, price))
+        sizes[g.name] = ScaleUp(g.name, g.instance_type, count, placed, price, ())
     pick, _ = best_option(options, config)
     reasons: dict[Key, str] = {}
     if pick is None:
         for c in pending:
             parts = why.get(c.key, {})
-            text = ", ".join(f"{n} {t}" for t, n in parts.items()) or "no node group to scale"
+            text = ", ".join(f"{n} {t}" for t, n in parts.items()) or (
+                "no node group can grow (only node groups of one instance type with a max size "
+                "are scaled)"
+            )
             reasons[c.key] = f"pod didn't trigger scale-up: {text}"
         return None, reasons
     return replace(sizes[pick.group], options=tuple(o.group for o in options)), reasons

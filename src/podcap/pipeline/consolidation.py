@@ -30,7 +30,7 @@ import pandas as pd
 
 from podcap.errors import InvalidSpecError
 from podcap.model.disruption import SCALABLE_KINDS
-from podcap.model.karpenter import CAPACITY_TYPE, NODEPOOL, NodePool
+from podcap.model.karpenter import CAPACITY_TYPE, NODEPOOL, NodePool, node_price
 from podcap.model.prices import price_table
 from podcap.pipeline.results import SimulationResult
 from podcap.pipeline.state import ClusterState
@@ -77,6 +77,8 @@ class ConsolidationResult:
     result : SimulationResult
         The last step's result (the pods after the commands; its ``nodeclaims`` are the last
         replacement's).
+    kind : str
+        ``Karpenter consolidation`` or ``cluster-autoscaler scale-down``.
     """
 
     commands: pd.DataFrame
@@ -86,14 +88,16 @@ class ConsolidationResult:
     not_candidates: pd.DataFrame
     state: ClusterState
     result: SimulationResult | None = field(default=None, repr=False)
+    kind: str = "Karpenter consolidation"
 
     def __repr__(self) -> str:
         def usd(v: float | None) -> str:
             return "unknown" if v is None else f"${v:.4f}/h"
 
+        nodes = "Karpenter nodes" if self.kind.startswith("Karpenter") else "autoscaled nodes"
         lines = [
-            f"Karpenter consolidation: {len(self.commands)} command(s), {len(self.removed)} "
-            f"node(s) removed; Karpenter nodes cost {usd(self.cost_before)} before, "
+            f"{self.kind}: {len(self.commands)} command(s), {len(self.removed)} "
+            f"node(s) removed; {nodes} cost {usd(self.cost_before)} before, "
             f"{usd(self.cost_after)} after"
         ]
         if len(self.commands):
@@ -118,11 +122,7 @@ def _prices(state: ClusterState) -> dict[str, float | None]:
         labels = dict(g.labels or {})
         if NODEPOOL not in labels:
             continue
-        kind = labels.get(CAPACITY_TYPE, "on-demand")
-        price: float | None = None
-        if g.instance_type in table.index:
-            value = float(table[kind].to_dict()[g.instance_type])
-            price = None if math.isnan(value) else value
+        price = node_price(table, g.instance_type, labels.get(CAPACITY_TYPE, "on-demand"))
         for name in fleet.names[fleet.group == gi]:
             out[str(name)] = price
     return out
@@ -142,10 +142,12 @@ def _pool_of(state: ClusterState) -> dict[str, NodePool]:
 
 
 def _reschedulable(state: ClusterState) -> np.ndarray:
-    """Pods on each node that are not DaemonSet or static pods [pods]."""
+    """Pods on each node that make it non-empty: not DaemonSet or static pods, and with a
+    positive eviction cost (``types.go`` ``IsEmpty``: a pod whose cost clamps to 0 or less, a
+    priority of -2^25 or lower, does not count) [pods]."""
     out = np.zeros(state.fleet.size, dtype=np.int64)
     for c in state.cohorts:
-        if c.key[1] not in ("DaemonSet", "Node"):
+        if c.key[1] not in ("DaemonSet", "Node") and _pod_cost(c.priority) > 0:
             out += c.bound
     return out
 
@@ -488,7 +490,6 @@ def scale_down(
             "(ClusterState.with_cluster_autoscaler)"
         )
     table = price_table(config.region)
-    od = table["on-demand"].to_dict()
 
     def prices(st: ClusterState) -> dict[str, float | None]:
         out: dict[str, float | None] = {}
@@ -496,8 +497,7 @@ def scale_down(
         for gi, g in enumerate(f.groups):
             if g.max_count is None:
                 continue
-            value = od.get(g.instance_type)
-            price = None if value is None or math.isnan(float(value)) else float(value)
+            price = node_price(table, g.instance_type, "on-demand")
             for name in f.names[f.group == gi]:
                 out[str(name)] = price
         return out
@@ -574,6 +574,7 @@ def scale_down(
         ),
         state=final,
         result=result,
+        kind="cluster-autoscaler scale-down",
     )
 
 

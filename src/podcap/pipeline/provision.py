@@ -47,6 +47,7 @@ from podcap.model.karpenter import (
     Requirement,
     candidate_types,
     capacity_types,
+    type_mask,
 )
 from podcap.model.prices import price_table
 from podcap.model.specs import Taint
@@ -57,6 +58,10 @@ __all__ = ["NodeClaim", "PendingPods", "provision", "unsupported"]
 IntArray = npt.NDArray[np.int64]
 _ZONE_KEYS = (ZONE, "failure-domain.beta.kubernetes.io/zone")
 _HOST = "kubernetes.io/hostname"
+_PLACEHOLDER_HOST = "hostname-placeholder"
+#: The EBS CSI driver's zone key: the driver labels each node with its zone, so a volume's
+#: requirement on it is a requirement on the zone.
+_EBS_ZONE = "topology.ebs.csi.aws.com/zone"
 
 
 @dataclass(frozen=True)
@@ -158,10 +163,18 @@ class _Wants:
 
 
 def _requirements(t: PodTemplate, term: int) -> tuple[Requirement, ...]:
+    """The pod's node requirements: its node selector, one required node-affinity OR-term,
+    and its volumes' topology (``volumetopology.go``: a bound volume's node affinity, an unbound
+    claim's StorageClass ``allowedTopologies``; the first term of each; the EBS CSI driver's
+    zone key is the zone)."""
     out = [Requirement(k, "In", (v,)) for k, v in t.node_selector.items()]
     if t.node_affinity:
         for r in t.node_affinity[term]:
             out.append(Requirement(r.key, r.operator, r.values))
+    for topo in t.volume_topology:
+        for r in topo.terms[0] if topo.terms else ():
+            key = ZONE if r.key == _EBS_ZONE else r.key
+            out.append(Requirement(key, r.operator, r.values))
     return tuple(out)
 
 
@@ -301,6 +314,11 @@ def _custom_problem(pool: NodePool, reqs: Sequence[Requirement]) -> str:
             if not r.matches(pool.name):
                 return f"incompatible requirements, key {NODEPOOL}, {r} not in {pool.name}"
             continue
+        if r.key == _HOST:
+            # a new NodeClaim's hostname is a placeholder no pod can name (nodeclaim.go)
+            if not r.matches(_PLACEHOLDER_HOST):
+                return f"incompatible requirements, key {_HOST}, {r} not in {_PLACEHOLDER_HOST}"
+            continue
         defined, values = _pool_defines(pool, r.key)
         if not defined:
             if r.key in WELL_KNOWN or r.operator in ("NotIn", "DoesNotExist"):
@@ -409,7 +427,7 @@ def _daemon_overhead(
             allowed = _zones_for(reqs, zones, bool(zones))
             if _custom_problem(pool, reqs) or (allowed is not None and not allowed):
                 continue
-            if not _capacity_ok(reqs, capacity_types(pool)):
+            if not capacity_types(pool, reqs):
                 continue
             fits |= _type_mask(cand, reqs)
         overhead += np.outer(_vector(pod.requests, resources), fits.astype(np.int64))
@@ -420,12 +438,7 @@ def _daemon_overhead(
 
 
 def _type_mask(cand: Candidates, reqs: Sequence[Requirement]) -> npt.NDArray[np.bool_]:
-    mask = np.ones(len(cand.names), dtype=bool)
-    for r in reqs:
-        if r.key in cand.labels.columns:
-            col = cand.labels[r.key].to_numpy()
-            mask &= np.fromiter((r.matches(v) for v in col), dtype=bool, count=len(col))
-    return mask
+    return type_mask(cand.labels, reqs)
 
 
 def _zones_for(
@@ -438,14 +451,6 @@ def _zones_for(
     if not known:
         return frozenset() if any(not r.matches(None) for r in zone_reqs) else None
     return frozenset(z for z in zones if all(r.matches(z) for r in zone_reqs))
-
-
-def _capacity_ok(reqs: Sequence[Requirement], allowed: set[str]) -> set[str]:
-    out = set(allowed)
-    for r in reqs:
-        if r.key == CAPACITY_TYPE:
-            out = {c for c in out if r.matches(c)}
-    return out
 
 
 def _pools(
@@ -481,11 +486,10 @@ def _pools(
                 if not mine[g_i]:
                     continue
                 n_g = int((fleet.group[on] == g_i).sum())
-                cap = g.labels or {}
                 for key in remaining:
                     if key == "nodes":
                         continue
-                    remaining[key] -= n_g * _group_capacity(g.instance_type, key, cand, cap)
+                    remaining[key] -= n_g * _group_capacity(g.instance_type, key, cand)
         min_values = [
             (r.key, r.min_values, pd.factorize(cand.labels[r.key].to_numpy())[0].astype(np.int64))
             for r in pool.all_requirements()
@@ -510,7 +514,7 @@ def _pools(
     return out
 
 
-def _group_capacity(instance_type: str, key: str, cand: Candidates, _labels: Any) -> int:
+def _group_capacity(instance_type: str, key: str, cand: Candidates) -> int:
     hit = np.flatnonzero(cand.names == instance_type)
     if hit.size and key in cand.capacity:
         return int(cand.capacity[key][int(hit[0])])
@@ -681,7 +685,7 @@ def _place(
             level.skip.add(c.order)
             continue
         mask = c.mask & pool_mask
-        cts = c.cts & _capacity_ok(wants.reqs, set(c.cts))
+        cts = c.cts & capacity_types(pl.pool, wants.reqs)
         zones = _zones_for(
             wants.reqs, sorted(c.zones) if c.zones is not None else pl.zones, pl.zone_known
         )
@@ -761,7 +765,7 @@ def _open(
     )
     if problem:
         return f"{head}, {problem}"
-    cts = frozenset(_capacity_ok(wants.reqs, pl.capacity_types))
+    cts = frozenset(capacity_types(pl.pool, wants.reqs))
     if not cts:
         return f"{head}, incompatible requirements, key {CAPACITY_TYPE}"
     zones = _zones_for(wants.reqs, pl.zones, pl.zone_known)

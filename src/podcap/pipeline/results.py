@@ -220,11 +220,14 @@ class SimulationResult:
             lines.append("")
             cost = self.cost_per_hour
             known = claims["price_per_hour"].dropna()
-            total = (
-                f"${cost:.4f}/h"
-                if cost is not None
-                else f"${float(known.sum()):.4f}/h for {len(known)} of them (no price for the rest)"
-            )
+            if cost is not None:
+                total = f"${cost:.4f}/h"
+            elif len(known):
+                total = (
+                    f"${float(known.sum()):.4f}/h for {len(known)} of them (no price for the rest)"
+                )
+            else:
+                total = "price unknown (spot prices come only from your prices)"
             lines.append(f"Karpenter launched {len(claims)} node(s), {total}:")
             summary = (
                 claims.assign(zone=claims["zone"].fillna("-"))

@@ -683,8 +683,9 @@ class ClusterState:
         """
         if not any(g.max_count is not None for g in self.cluster.node_groups):
             warnings.warn(
-                "no node group has max_count (an Auto Scaling group's max size): the "
-                "cluster-autoscaler has nothing to scale",
+                "no node group has max_count (an Auto Scaling group's max size; groups of "
+                "several instance types are left without one): the cluster-autoscaler has "
+                "nothing to scale",
                 PodcapWarning,
                 stacklevel=2,
             )

@@ -332,6 +332,7 @@ def settle(
         )
         if not claims:
             break
+        waiting = sum(p.count for p in pending)
         nxt, new_names = _with_claims(nxt, claims, len(launched))
         launched += claims
         names += new_names
@@ -339,6 +340,8 @@ def settle(
         nxt, result = _settle_once(nxt, **options)
         again = result.workloads.set_index(["namespace", "kind", "name"])["preempted"]
         preempted = again.add(preempted, fill_value=0).astype(np.int64)
+        if sum(p.count for p in _provisionable(nxt)) >= waiting:
+            break  # the scheduler placed none of them on the new nodes: a new batch would too
     frame = _with_autoscaler_reasons(
         result.workloads, preempted, {k: f"Karpenter: {v}" for k, v in reasons.items()}, "karpenter"
     )
@@ -409,8 +412,12 @@ def _provisionable(state: ClusterState) -> list[PendingPods]:
     fleet = state.fleet
     n_zones = len(fleet.zones)
     out = []
+    # the volumes' meaning on the cluster (their topology), as the scheduler sees it
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PodcapWarning)  # said once, by the scheduler's pass
+        workloads = resolve_volumes(state.workloads, state.storage)
     for c in state.cohorts:
-        wl = state.workloads.get(c.key)
+        wl = workloads.get(c.key)
         if c.pending <= 0 or c.pinned is not None or wl is None or wl.kind == "DaemonSet":
             continue
         if wl.template.node_name:
