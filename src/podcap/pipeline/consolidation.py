@@ -29,7 +29,6 @@ import numpy as np
 import pandas as pd
 
 from podcap.errors import InvalidSpecError
-from podcap.model.disruption import SCALABLE_KINDS
 from podcap.model.karpenter import CAPACITY_TYPE, NODEPOOL, NodePool, node_price
 from podcap.model.prices import price_table
 from podcap.pipeline.results import SimulationResult
@@ -170,21 +169,13 @@ def _disruption_cost(state: ClusterState) -> np.ndarray:
 def _pdb_blocked(state: ClusterState) -> np.ndarray:
     """Nodes holding a pod whose PodDisruptionBudget allows no disruption."""
     blocked = np.zeros(state.fleet.size, dtype=bool)
-    for budget in state.budgets.values():
-        covered = [
-            c
-            for c in state.cohorts
-            if (wl := state.workloads.get(c.key)) is not None
-            and budget.covers(c.key[0], wl.template.labels)
-        ]
-        if not covered:
+    allowance = state.budget_allowances()
+    for key, budget in state.budgets.items():
+        if allowance[key] > 0:
             continue
-        healthy = sum(int(c.bound.sum()) for c in covered)
-        total = sum(c.total for c in covered)
-        keys = {c.key for c in covered}
-        scale = sum(state.workloads[k].replicas for k in keys if k[1] in SCALABLE_KINDS)
-        if budget.allowed(healthy, total, scale) <= 0:
-            for c in covered:
+        for c in state.cohorts:
+            wl = state.workloads.get(c.key)
+            if wl is not None and budget.covers(c.key[0], wl.template.labels):
                 blocked |= c.bound > 0
     return blocked
 

@@ -15,6 +15,7 @@ recreate them, while pods that were already Pending keep the requests they were 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ import pandas as pd
 import yaml
 
 from podcap import _yaml
-from podcap.errors import InvalidManifestError, InvalidSpecError
+from podcap.errors import InvalidManifestError, InvalidSpecError, PodcapWarning
 from podcap.io.manifests import load_manifests
 from podcap.io.readers import load_cluster
 from podcap.pipeline.consolidation import consolidate, scale_down
@@ -274,10 +275,34 @@ class Scenario:
 
     def drain(self, node_group: str, *, description: str | None = None) -> Scenario:
         """``kubectl drain --ignore-daemonsets`` of every node of a group: cordoned, and every
-        pod but DaemonSet pods evicted (their controllers recreate them elsewhere)."""
-        self._steps.append(
-            (description or f"drain node group {node_group}", lambda st: st.drain(node_group), ())
-        )
+        pod but DaemonSet pods evicted (their controllers recreate them elsewhere).  Evictions
+        honour PodDisruptionBudgets: kubectl retries a refused eviction, so the drain goes on
+        in rounds (evict what the budgets allow, let the replacements start) until the nodes
+        are empty or no budget allows more; pods left behind are said in a warning."""
+        options = self.options
+
+        def change(st: ClusterState) -> ClusterState:
+            for _ in range(_DRAIN_ROUNDS):
+                before = st.pods_on(node_group)
+                st = st.drain(node_group)
+                left = st.pods_on(node_group)
+                if left == 0:
+                    return st
+                if left == before:
+                    break
+                st, _ = settle(st, **options)
+            left = st.pods_on(node_group)
+            if left:
+                warnings.warn(
+                    f"drain of node group {node_group} incomplete: {left} pod(s) stay on it, "
+                    "their PodDisruptionBudgets allowing no eviction (kubectl drain would keep "
+                    "retrying)",
+                    PodcapWarning,
+                    stacklevel=2,
+                )
+            return st
+
+        self._steps.append((description or f"drain node group {node_group}", change, ()))
         return self
 
     def remove_nodes(self, names: Sequence[str], *, description: str | None = None) -> Scenario:
@@ -452,6 +477,8 @@ class Scenario:
             result.states.append(state)
         return result
 
+
+_DRAIN_ROUNDS = 20
 
 _SNAKE = {
     "instanceType": "instance_type",

@@ -24,7 +24,7 @@ from podcap.io.manifests import Manifests, load_manifests
 from podcap.io.snapshot import EXISTING_COLUMNS
 from podcap.model.admission import AdmittedPod, admit
 from podcap.model.cluster_autoscaler import ClusterAutoscaler, Expander
-from podcap.model.disruption import DisruptionBudget
+from podcap.model.disruption import SCALABLE_KINDS, DisruptionBudget
 from podcap.model.fleet import RESOURCES, Fleet, build_fleet
 from podcap.model.karpenter import Karpenter, NodeClass, NodePool
 from podcap.model.specs import Cluster
@@ -698,14 +698,84 @@ class ClusterState:
         )
         return replace(self, cluster_autoscaler=config)
 
+    def budget_allowances(self) -> dict[tuple[str, str], int]:
+        """Each PodDisruptionBudget's ``status.disruptionsAllowed`` now
+        (:meth:`DisruptionBudget.allowed` over the pods it covers: bound pods are healthy;
+        the expected scale is the replicas of their controllers)."""
+        out: dict[tuple[str, str], int] = {}
+        for key, budget in self.budgets.items():
+            covered = [
+                c
+                for c in self.cohorts
+                if (wl := self.workloads.get(c.key)) is not None
+                and budget.covers(c.key[0], wl.template.labels)
+            ]
+            healthy = sum(int(c.bound.sum()) for c in covered)
+            total = sum(c.total for c in covered)
+            keys = {c.key for c in covered}
+            scale = sum(self.workloads[k].replicas for k in keys if k[1] in SCALABLE_KINDS)
+            out[key] = budget.allowed(healthy, total, scale)
+        return out
+
     def drain(self, node_group: str) -> ClusterState:
         """``kubectl drain --ignore-daemonsets`` of every node of a group: the nodes are cordoned
-        and their pods evicted, except DaemonSet pods."""
+        and their pods evicted through the Eviction API, except DaemonSet pods.  An eviction
+        that would break a PodDisruptionBudget is refused (the API answers 429): of the pods a
+        budget covers, at most its ``disruptionsAllowed`` go in this round; the others stay on
+        the cordoned nodes until a later round (:meth:`podcap.Scenario.drain` repeats the
+        drain after each settle, as kubectl retries)."""
         names = [g.name for g in self.cluster.node_groups]
         if node_group not in names:
             raise InvalidSpecError(f"no node group {node_group!r}; node groups: {', '.join(names)}")
+        fleet = self.fleet
+        gi = (
+            [g.name for g in fleet.groups].index(node_group)
+            if any(g.name == node_group for g in fleet.groups)
+            else -1
+        )
+        on = fleet.group == gi
+        allowance = self.budget_allowances()
+        cohorts = []
+        evicted_bare = set(self.evicted_bare)
+        for c in self.cohorts:
+            wl = self.workloads.get(c.key)
+            here = c.bound * on
+            if c.key[1] in ("DaemonSet", "Node") or not here.any():
+                cohorts.append(c)
+                continue
+            n_here = int(here.sum())
+            covering = [
+                k
+                for k, b in self.budgets.items()
+                if wl is not None and b.covers(c.key[0], wl.template.labels)
+            ]
+            may = min([n_here, *(max(allowance[k], 0) for k in covering)])
+            for k in covering:
+                allowance[k] -= may
+            # evict ``may`` pods, from the group's nodes in order
+            cum = np.cumsum(here)
+            out = np.minimum(here, np.maximum(may - (cum - here), 0))
+            if c.key[1] == "Pod" and out.any():
+                evicted_bare.add(c.key)
+            addressed = (
+                None if c.addressed is None else _frozen(np.minimum(c.addressed, c.bound - out))
+            )
+            cohorts.append(replace(c, bound=_frozen(c.bound - out), addressed=addressed))
         cluster = self.cluster.with_group(node_group, unschedulable=True)
-        return self.replace_node_groups(cluster, drained=[node_group])
+        moved = replace(
+            self, cohorts=tuple(c for c in cohorts if c.total), evicted_bare=frozenset(evicted_bare)
+        )
+        return moved.replace_node_groups(cluster)
+
+    def pods_on(self, node_group: str) -> int:
+        """Pods bound to a node group's nodes, DaemonSet and static pods left out [pods]."""
+        gi = [g.name for g in self.fleet.groups]
+        if node_group not in gi:
+            return 0
+        on = self.fleet.group == gi.index(node_group)
+        return sum(
+            int(c.bound[on].sum()) for c in self.cohorts if c.key[1] not in ("DaemonSet", "Node")
+        )
 
 
 def _owns(wl: Workload, key: Key) -> bool:
