@@ -749,3 +749,25 @@ def test_more_hostile_inputs(tmp_path):
         InvalidManifestError, match=r"autoModeConfig\.enabled: expected true or false"
     ):
         podcap.read_cluster(cfg)
+
+
+def test_the_readme_karpenter_example_prints_what_the_readme_shows():
+    import io
+    import re
+    from pathlib import Path
+
+    from podcap.cli import main
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text()
+    block = readme.split("## Karpenter: which nodes would it launch?", 1)[1].split("```", 2)[1]
+    command = block.splitlines()[1].removeprefix("$ podcap ").split()
+    shown = [line for line in block.splitlines()[2:] if line.strip() and line.strip() != "..."]
+    out = io.StringIO()
+    argv = [str(root / a) if (root / a).exists() else a for a in command]
+    assert main(argv, stream=out) == 0
+    printed = out.getvalue().splitlines()
+    for line in shown:
+        assert re.sub(r"\s+", " ", line.strip()) in {
+            re.sub(r"\s+", " ", p.strip()) for p in printed
+        }
