@@ -8,8 +8,16 @@ Sources of the expected values (each worked by hand below):
   networking, security groups for pods or IPv6 with Windows nodes.
 * aws/amazon-vpc-resource-controller-k8s (b409a14c11c9, ``pkg/provider/ip/provider.go``
   ``getCapacity``): ``IPv4PerInterface - 1`` for Windows, advertised as
-  ``vpc.amazonaws.com/PrivateIPv4Address``; ``webhooks/core/pod_webhook.go`` (cef0044c6dcf)
-  adds one to pods with the nodeSelector ``kubernetes.io/os: windows`` only.
+  ``vpc.amazonaws.com/PrivateIPv4Address``; ``webhooks/core/pod_webhook.go`` (cef0044c6dcf;
+  ``WhichPod``, ``hasWindowsNodeSelector``, ``HandleWindowsPod``) adds a request and a limit of
+  one to the first container of pods with the nodeSelector ``kubernetes.io/os: windows`` (or
+  ``beta.kubernetes.io/os``), not hostNetwork and not labelled
+  ``eks.amazonaws.com/fargate-profile``.
+* The kubelet's maxPods on an EKS Windows node: 110, the kubelet default; a real Windows
+  node reports ``"pods": "110"`` beside ``"vpc.amazonaws.com/PrivateIPv4Address": "11"`` in
+  its capacity and allocatable (aws/containers-roadmap #481, 2019-09), and eksctl passes
+  ``max-pods`` to the Windows bootstrap only for ``maxPodsPerNode`` (eksctl 99984adb6164,
+  ``pkg/nodebootstrap/windows.go``).
 * EC2 "IP addresses per network interface per instance type": m5.large 3 ENIs x 10 IPv4,
   m5.xlarge 4 x 15, t3.medium 3 x 6, t3.large 3 x 12, c5.4xlarge 8 x 30.
 * Observed: aws/containers-roadmap #69 (2019-09): a Windows t3.medium runs 5 pods where the
@@ -26,8 +34,9 @@ from pathlib import Path
 import pytest
 
 import podcap
-from podcap.io.readers import WINDOWS_IP_RESOURCE
 from podcap.io.terraform import read_terraform
+from podcap.model.admission import admit
+from podcap.model.capacity import WINDOWS_IP_RESOURCE
 from podcap.model.fleet import build_fleet
 
 
@@ -41,14 +50,15 @@ from podcap.model.fleet import build_fleet
         ("c5.4xlarge", 29),  # 30 - 1
     ],
 )
-def test_windows_max_pods_policy(instance_type: str, expected: int) -> None:
-    assert podcap.max_pods(instance_type, policy="windows") == expected
+def test_windows_pod_addresses(instance_type: str, expected: int) -> None:
+    assert podcap.windows_pod_addresses(instance_type) == expected
 
 
-def test_windows_max_pods_is_vectorised() -> None:
-    got = podcap.max_pods(["m5.large", "t3.medium"], policy="windows")
-    assert got.tolist() == [9, 5]
-    assert podcap.allocatable("m5.large", max_pods_policy="windows").iloc[0]["pods"] == 9
+def test_windows_kubelet_max_pods_is_110() -> None:
+    # the kubelet's default: the Windows bootstrap sets none (containers-roadmap #481: 110)
+    assert podcap.max_pods(["m5.large", "t3.medium"], policy="windows").tolist() == [110, 110]
+    assert podcap.windows_pod_addresses(["m5.large", "t3.medium"]).tolist() == [9, 5]
+    assert podcap.allocatable("m5.large", max_pods_policy="windows").iloc[0]["pods"] == 110
 
 
 def write(tmp_path: Path, text: str, name: str = "cluster.yaml") -> Path:
@@ -111,7 +121,8 @@ def test_eksctl_windows_group(tmp_path: Path) -> None:
     fleet = build_fleet(state.cluster)
     by_group = {fleet.groups[int(fleet.group[i])].name: i for i in range(len(fleet.names))}
     w, lx = by_group["windows"], by_group["linux"]
-    assert (int(fleet.pods_alloc[w]), int(fleet.pod_ips[w])) == (9, 9)
+    # the kubelet's 110 pods; 9 addresses (10 IPv4 per ENI - 1), the same as the resource
+    assert (int(fleet.pods_alloc[w]), int(fleet.pod_ips[w])) == (110, 9)
     assert (int(fleet.pods_alloc[lx]), int(fleet.pod_ips[lx])) == (29, 27)
     assert fleet.labels_of(w)["kubernetes.io/os"] == "windows"
     assert fleet.labels_of(lx)["kubernetes.io/os"] == "linux"
@@ -121,9 +132,11 @@ def test_windows_pods_fill_nine_per_m5_large_and_no_linux_daemonsets(tmp_path: P
     state = eksctl(tmp_path)
     app = write(tmp_path, WINDOWS_APP, "app.yaml")
     w = podcap.simulate(state, [app]).workloads.set_index("name")
-    # 2 Windows m5.large nodes x 9 = 18; the Linux node does not match the selector
+    # 2 Windows m5.large nodes x 9 addresses = 18; the Linux node does not match the selector.
+    # The kubelet would take 110 pods: the webhook's resource is what stops the 19th pod.
     assert (w.loc["iis", "running"], w.loc["iis", "pending"]) == (18, 12)
-    assert "2 Too many pods" in w.loc["iis", "reason"]
+    assert "2 Insufficient vpc.amazonaws.com/PrivateIPv4Address" in w.loc["iis", "reason"]
+    assert "Too many pods" not in w.loc["iis", "reason"]
     assert "1 node(s) didn't match Pod's node affinity/selector" in w.loc["iis", "reason"]
     # aws-node and kube-proxy select Linux nodes: one pod each, on the Linux node
     assert (w.loc["aws-node", "desired"], w.loc["kube-proxy", "desired"]) == (1, 1)
@@ -139,9 +152,12 @@ def test_linux_pods_without_a_selector_land_on_windows_nodes(tmp_path: Path) -> 
         "app.yaml",
     )
     w = podcap.simulate(state, [app]).workloads.set_index("name")
-    # the Linux node has room for 29 - aws-node, kube-proxy, 2 coredns = 25 of the 30 replicas;
-    # all 30 run, so at least 5 are on the Windows nodes (2 x 9 = 18 slots)
-    assert w.loc["iis", "running"] == 30
+    # No webhook resource without the selector: the Windows nodes take pods up to the kubelet's
+    # 110, but have 9 addresses each, so every pod is scheduled and those beyond 9 on a Windows
+    # node wait in ContainerCreating (the spreading puts 8 / 9 / 13 on linux-0 / windows-0 /
+    # windows-1: 13 - 9 = 4 without an address).
+    assert (w.loc["iis", "pending"], w.loc["iis", "container_creating"]) == (0, 4)
+    assert w.loc["iis", "running"] == 26
 
 
 def test_windows_ignores_prefix_delegation_and_custom_networking(tmp_path: Path) -> None:
@@ -160,8 +176,9 @@ addons:
         fleet.groups[int(fleet.group[i])].name: int(fleet.pod_ips[i])
         for i in range(len(fleet.names))
     }
-    # Linux: calculator with prefix delegation, capped at 110; Windows: still 10 - 1 secondary IPs
-    assert pods == {"linux": 110, "windows": 9}
+    # Linux: calculator with prefix delegation, capped at 110; Windows: the kubelet's 110, and
+    # still 10 - 1 secondary IPs
+    assert pods == {"linux": 110, "windows": 110}
     assert ips["windows"] == 9
 
 
@@ -175,7 +192,8 @@ def test_windows_server_2019_full_and_explicit_max_pods(tmp_path: Path) -> None:
     state = eksctl(tmp_path, family="WindowsServer2019FullContainer", more=more)
     groups = {g.name: g for g in state.cluster.node_groups}
     assert groups["windows"].labels["node.kubernetes.io/windows-build"] == "10.0.17763"
-    assert groups["small"].max_pods == 6  # below the 14 addresses: the kubelet's limit
+    assert groups["windows"].max_pods is None  # the kubelet's default, 110
+    assert groups["small"].max_pods == 6  # maxPodsPerNode: eksctl passes --max-pods
     assert groups["small"].extended_resources == {WINDOWS_IP_RESOURCE: 14}
 
 
@@ -226,8 +244,14 @@ def test_terraform_windows_groups(tmp_path: Path) -> None:
         fleet.groups[int(fleet.group[i])].name: int(fleet.pods_alloc[i])
         for i in range(len(fleet.names))
     }
-    # each type its own addresses (not the managed Linux rule's one value for the group)
-    assert pods == {"win-m5-large": 9, "win-t3-medium": 5, "legacy": 11}
+    # the kubelet's 110 everywhere (not the managed Linux rule's one value for the group);
+    # each type its own addresses
+    assert pods == {"win-m5-large": 110, "win-t3-medium": 110, "legacy": 110}
+    assert {n: g.extended_resources for n, g in groups.items()} == {
+        "win-m5-large": {WINDOWS_IP_RESOURCE: 9},
+        "win-t3-medium": {WINDOWS_IP_RESOURCE: 5},
+        "legacy": {WINDOWS_IP_RESOURCE: 11},  # t3.large: 12 - 1, as #481's node reports
+    }
     assert groups["legacy"].labels["node.kubernetes.io/windows-build"] == "10.0.17763"
     assert groups["win-m5-large"].labels["kubernetes.io/os"] == "windows"
     assert groups["win-t3-medium"].extended_resources == {WINDOWS_IP_RESOURCE: 5}
@@ -245,3 +269,80 @@ def test_terraform_windows_bootstrap_kubelet_flags(tmp_path: Path) -> None:
     legacy = {g.name: g for g in tc.cluster.node_groups}["legacy"]
     assert legacy.labels["team"] == "dotnet"
     assert [str(t) for t in legacy.taints] == ["os=windows:NoSchedule"]
+
+
+def _pod(
+    spec: dict[str, object], labels: dict[str, str] | None = None
+) -> podcap.model.admission.AdmittedPod:
+    doc = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p", "labels": labels or {"app": "p"}},
+        "spec": {
+            "initContainers": [{"name": "init", "image": "i"}],
+            "containers": [
+                {"name": "a", "image": "a", "resources": {"requests": {"cpu": "100m"}}},
+                {"name": "b", "image": "b"},
+            ],
+            **spec,
+        },
+    }
+    (wl,) = podcap.load_manifests([doc]).workloads
+    return admit(wl.template, [])
+
+
+@pytest.mark.parametrize(
+    ("spec", "labels", "expected"),
+    [
+        ({"nodeSelector": {"kubernetes.io/os": "windows"}}, None, 1),
+        ({"nodeSelector": {"beta.kubernetes.io/os": "windows"}}, None, 1),
+        # hostNetwork pods are left alone (WhichPod: HostNetworking first)
+        ({"nodeSelector": {"kubernetes.io/os": "windows"}, "hostNetwork": True}, None, 0),
+        # a Fargate pod is handled as Fargate, before the Windows test
+        (
+            {"nodeSelector": {"kubernetes.io/os": "windows"}},
+            {"eks.amazonaws.com/fargate-profile": "fp"},
+            0,
+        ),
+        ({"nodeSelector": {"kubernetes.io/os": "linux"}}, None, 0),
+        ({}, None, 0),
+        # node affinity is not looked at, only the nodeSelector
+        (
+            {
+                "affinity": {
+                    "nodeAffinity": {
+                        "requiredDuringSchedulingIgnoredDuringExecution": {
+                            "nodeSelectorTerms": [
+                                {
+                                    "matchExpressions": [
+                                        {
+                                            "key": "kubernetes.io/os",
+                                            "operator": "In",
+                                            "values": ["windows"],
+                                        }
+                                    ]
+                                }
+                            ]
+                        }
+                    }
+                }
+            },
+            None,
+            0,
+        ),
+    ],
+)
+def test_vpc_resource_webhook(
+    spec: dict[str, object], labels: dict[str, str] | None, expected: int
+) -> None:
+    pod = _pod(spec, labels)
+    assert pod.ok
+    assert pod.requests.get(WINDOWS_IP_RESOURCE, 0) == expected
+    assert pod.limits.get(WINDOWS_IP_RESOURCE, 0) == expected
+    first, second = (c for c in pod.containers if c.role == "app")
+    # the first container gets it, request and limit; the others and init containers do not
+    assert first.requests.get(WINDOWS_IP_RESOURCE, 0) == expected
+    assert first.limits.get(WINDOWS_IP_RESOURCE, 0) == expected
+    assert first.requests["cpu"] == 100
+    assert WINDOWS_IP_RESOURCE not in second.requests
+    assert all(WINDOWS_IP_RESOURCE not in c.requests for c in pod.containers if c.role != "app")

@@ -66,6 +66,7 @@ if TYPE_CHECKING:  # what each name is, for type checkers and editors (loaded on
         max_pods,
         memory_capacity,
         pod_ip_capacity,
+        windows_pod_addresses,
     )
     from podcap.model.instances import (
         device_resources,
@@ -121,6 +122,7 @@ _LAZY = {
             "max_pods",
             "memory_capacity",
             "pod_ip_capacity",
+            "windows_pod_addresses",
         ),
         "podcap.model.capacity",
     ),
@@ -257,4 +259,5 @@ __all__ = [
     "subnet_capacity",
     "sweep",
     "warm_pool",
+    "windows_pod_addresses",
 ]

@@ -23,6 +23,11 @@ Schema (Kubernetes spelling; every field but ``name``, ``instanceType`` and ``co
              reservations: [{cidr: 10.0.1.0/26, type: prefix}]}
         podSubnets:                  # ENIConfig subnets with AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG
           - {cidr: 100.64.0.0/20, zone: ap-northeast-2a}
+        discoverySubnets:            # subnets tagged kubernetes.io/role/cni (ENABLE_SUBNET_DISCOVERY)
+          - {cidr: 100.64.16.0/20, zone: ap-northeast-2c}
+
+``discoverySubnets`` exists only here: eksctl's ``vpc.subnets`` and kOps' ``spec.subnets`` carry
+no tags, and the Terraform reader does not read the VPC's subnets.
 """
 
 from __future__ import annotations
@@ -39,17 +44,13 @@ import yaml
 
 from podcap import _yaml
 from podcap.errors import InvalidManifestError, InvalidSpecError, PodcapError
-from podcap.model.capacity import DEFAULT_CNI_VERSION, max_pods
+from podcap.model.capacity import DEFAULT_CNI_VERSION, WINDOWS_IP_RESOURCE, windows_pod_addresses
 from podcap.model.instances import check_instance_type
 from podcap.model.specs import Cluster, NodeGroup, VpcCni
 from podcap.model.subnets import Subnet
 
-__all__ = ["WINDOWS_IP_RESOURCE", "load_cluster", "windows_node_group", "zone_unknown_note"]
+__all__ = ["load_cluster", "windows_node_group", "zone_unknown_note"]
 
-#: The extended resource the VPC resource controller advertises on each Windows node and its
-#: webhook adds (1) to the first container of every Windows pod (nodeSelector
-#: ``kubernetes.io/os: windows``, not hostNetwork): one secondary IPv4 address.
-WINDOWS_IP_RESOURCE = "vpc.amazonaws.com/PrivateIPv4Address"
 #: ``node.kubernetes.io/windows-build`` of the EKS Windows AMIs' nodes, by Windows Server release
 #: (real nodes: 10.0.17763 in aws/amazon-vpc-cni-k8s #1783, 10.0.20348 in
 #: TensorWorks/DirectX-Device-Plugins #2).
@@ -72,12 +73,13 @@ def windows_node_group(
     Terraform ``ami_type = "WINDOWS_CORE_2022_x86_64"``, ...), from the group a reader built.
 
     On a Windows node the VPC resource controller, not ipamd, hands out pod addresses: secondary
-    IPv4 addresses of the primary ENI only, ``ipv4_per_eni - 1`` of them, advertised as
-    :data:`WINDOWS_IP_RESOURCE`; prefix delegation, custom networking, security groups for pods
-    and IPv6 do not apply (EKS User Guide, "Deploy Windows nodes on EKS clusters").  So the group
-    gets the ``"windows"`` max-pods policy (a ``max_pods`` the source gave is kept when lower),
+    IPv4 addresses of the primary ENI only (:func:`~podcap.model.capacity.windows_pod_addresses`),
+    advertised as :data:`~podcap.model.capacity.WINDOWS_IP_RESOURCE`, which its webhook adds to
+    every Windows pod; prefix delegation, custom networking, security groups for pods and IPv6 do
+    not apply (EKS User Guide, "Deploy Windows nodes on EKS clusters").  So the group gets the
+    kubelet's own maxPods (the ``"windows"`` policy, 110, unless the source gives ``max_pods``),
     pod addresses from one ENI (``VpcCni(max_eni=1)``, secondary IPs), that many
-    :data:`WINDOWS_IP_RESOURCE`, the ``kubernetes.io/os: windows`` labels (and the release's
+    ``WINDOWS_IP_RESOURCE``, the ``kubernetes.io/os: windows`` labels (and the release's
     ``node.kubernetes.io/windows-build``) and no taint: eksctl and EKS add none, so a pod
     without a node selector may be scheduled there, as it is on a real cluster.
 
@@ -105,7 +107,7 @@ def windows_node_group(
             f"node group {group.name!r}: Windows nodes cannot join an IPv6 cluster (EKS User "
             "Guide, Deploy Windows nodes on EKS clusters); use an IPv4 cluster or Linux nodes"
         )
-    addresses = int(max_pods(group.instance_type, policy="windows", table=table))
+    addresses = int(windows_pod_addresses(group.instance_type, table=table))
     labels = {
         **dict(group.labels or {}),
         "kubernetes.io/os": "windows",
@@ -113,10 +115,8 @@ def windows_node_group(
     }
     if release in WINDOWS_BUILDS:
         labels.setdefault("node.kubernetes.io/windows-build", WINDOWS_BUILDS[release])
-    explicit = group.max_pods
     return replace(
         group,
-        max_pods=None if explicit is None or explicit >= addresses else explicit,
         max_pods_policy="windows",
         cni=VpcCni(max_eni=1, cni_version=cni.cni_version),
         labels=labels,
@@ -140,6 +140,7 @@ _FIELDS = {
     "extendedResources",
     "subnets",
     "podSubnets",
+    "discoverySubnets",
 }
 
 
@@ -283,6 +284,9 @@ def load_cluster(
             cni = VpcCni.from_env(env, cni_version=version)
             if pod_subnets:
                 cni = replace(cni, pod_subnets=pod_subnets)
+            tagged = _subnets(ng.get("discoverySubnets"), f"{loc}.discoverySubnets")
+            if tagged:
+                cni = replace(cni, discovery_subnets=tagged)
             check_instance_type(str(ng["instanceType"]), table)
             groups.append(
                 NodeGroup(

@@ -7,6 +7,8 @@
 * Validation: a request above its limit is rejected (422 Invalid).
 * DaemonSet controller: every DaemonSet pod gets the controller's default tolerations
   (:func:`pod_tolerations`).
+* The VPC resource controller's mutating webhook: a Windows pod asks for one pod address
+  (:func:`vpc_resource_webhook`).
 * ResourceQuota: a pod is created only if ``used + request <= hard`` for every tracked
   resource; a quota on cpu / memory requires every container to specify it.  Pods over quota
   are never created.
@@ -22,6 +24,7 @@ from typing import Literal
 
 from podcap.errors import InvalidQuantityError
 from podcap.kernels.scheduling import NONZERO_CPU_MILLICORES, NONZERO_MEMORY_BYTES
+from podcap.model.capacity import WINDOWS_IP_RESOURCE
 from podcap.model.quantity import format_cpu, format_memory
 from podcap.model.specs import Toleration
 from podcap.model.workloads import (
@@ -42,6 +45,7 @@ __all__ = [
     "pod_level_resources",
     "pod_requests",
     "pod_tolerations",
+    "vpc_resource_webhook",
 ]
 
 _COMPUTE = ("cpu", "memory", "ephemeral-storage")
@@ -297,13 +301,58 @@ def runtime_class_overhead(
     return dict(rc.overhead), ""
 
 
+#: Node-selector keys the VPC resource controller's webhook reads for Windows pods, and the
+#: label that marks a Fargate pod (which it handles apart).
+_WINDOWS_SELECTOR_KEYS = ("kubernetes.io/os", "beta.kubernetes.io/os")
+_FARGATE_PROFILE_LABEL = "eks.amazonaws.com/fargate-profile"
+
+
+def vpc_resource_webhook(template: PodTemplate, containers: Sequence[Container]) -> list[Container]:
+    """The containers after the VPC resource controller's pod webhook.
+
+    A pod that is not hostNetwork, has no ``eks.amazonaws.com/fargate-profile`` label and whose
+    ``nodeSelector`` has ``kubernetes.io/os: windows`` or ``beta.kubernetes.io/os: windows`` gets
+    a request and a limit of 1 :data:`~podcap.model.capacity.WINDOWS_IP_RESOURCE` on its first
+    container (aws/amazon-vpc-resource-controller-k8s ``webhooks/core/pod_webhook.go``:
+    ``WhichPod``, ``hasWindowsNodeSelector``, ``HandleWindowsPod``; node affinity is not looked
+    at).  The webhook mutates after LimitRanger's defaulting and before the LimitRange and
+    ResourceQuota checks, which so see the resource.
+
+    Parameters
+    ----------
+    template : PodTemplate
+        The pod as written.
+    containers : sequence of Container
+        Its init containers then its containers, as admission has them so far.
+
+    Returns
+    -------
+    list of Container
+    """
+    out = list(containers)
+    windows = any(template.node_selector.get(k) == "windows" for k in _WINDOWS_SELECTOR_KEYS)
+    if template.host_network or _FARGATE_PROFILE_LABEL in template.labels or not windows:
+        return out
+    first = next((i for i, c in enumerate(out) if c.role == "app"), None)
+    if first is None:
+        return out
+    c = out[first]
+    out[first] = replace(
+        c,
+        requests={**c.requests, WINDOWS_IP_RESOURCE: 1},
+        limits={**c.limits, WINDOWS_IP_RESOURCE: 1},
+    )
+    return out
+
+
 def admit(
     template: PodTemplate,
     limit_ranges: Sequence[LimitRange],
     runtime_classes: Mapping[str, RuntimeClass] | None = None,
 ) -> AdmittedPod:
-    """Apply API defaulting, LimitRange defaults and checks, the RuntimeClass overhead, and the
-    request <= limit validation.
+    """Apply API defaulting, LimitRange defaults and checks, the VPC resource controller's
+    webhook (:func:`vpc_resource_webhook`), the RuntimeClass overhead, and the request <= limit
+    validation.
 
     Parameters
     ----------
@@ -337,6 +386,7 @@ def admit(
                 requests.setdefault(r, v)
             defaulted.append(replace(c, requests=requests, limits=limits))
         containers = defaulted
+    containers = vpc_resource_webhook(template, containers)
     overhead, refused = runtime_class_overhead(template, runtime_classes)
     pod_req, pod_lim = pod_level_resources(
         containers, template.pod_resource_requests, template.pod_resource_limits

@@ -27,6 +27,7 @@ from podcap.model.quantity import parse_cpu, parse_memory, parse_quantity
 DEFAULT_CNI_VERSION = "1.18.0"
 
 __all__ = [
+    "WINDOWS_IP_RESOURCE",
     "AMIFamily",
     "MaxPodsPolicy",
     "Overhead",
@@ -35,6 +36,7 @@ __all__ = [
     "max_pods",
     "memory_capacity",
     "pod_ip_capacity",
+    "windows_pod_addresses",
 ]
 
 MaxPodsPolicy = Literal[
@@ -265,12 +267,9 @@ def _max_pods_arrays(
     ipv4 = cols.ipv4_per_eni[pos]
     if policy in ("eni-max-pods", "nodeadm"):
         return np.asarray(kernels.eni_max_pods(enis, ipv4), dtype=np.int64)
-    if policy == "kubelet":
+    if policy in ("kubelet", "windows"):
+        # the kubelet's default; the EKS Windows bootstrap sets no maxPods (docs/domain.md 12)
         return np.full(len(pos), 110, dtype=np.int64)
-    if policy == "windows":
-        # the VPC resource controller's secondary IPv4 addresses of the primary ENI
-        # (pkg/provider/ip/provider.go getCapacity: IPv4PerInterface - 1 for Windows)
-        return np.maximum(ipv4 - 1, 0).astype(np.int64)
     if policy == "kops":
         return np.asarray(kernels.kops_max_pods(cols.max_enis_all_cards[pos], ipv4), dtype=np.int64)
     if policy == "calculator":
@@ -355,10 +354,10 @@ def max_pods(
           ``ami_family`` (``"AL2023"`` default, ``"AL2"``, ``"Bottlerocket"``, ``"Windows2022"``...).
         * ``"kops"``: kOps ``amazonvpc``: ``min(110, E_all_cards * (ipv4_per_eni - 1) + 2)``.
         * ``"kubelet"``: the kubelet default, 110.
-        * ``"windows"``: the pods an EKS Windows node runs: ``ipv4_per_eni - 1``, the secondary
-          IPv4 addresses of the primary ENI only, which the VPC resource controller advertises
-          as ``vpc.amazonaws.com/PrivateIPv4Address`` (EKS User Guide, "Deploy Windows nodes
-          on EKS clusters"; amazon-vpc-resource-controller-k8s ``getCapacity``).
+        * ``"windows"``: an EKS Windows node's kubelet: 110, the kubelet default (the Windows
+          bootstrap sets no ``maxPods``; a real node reports ``pods: 110``, aws/containers-roadmap
+          #481).  Its pods are limited by their addresses instead, the extended resource
+          :data:`WINDOWS_IP_RESOURCE` (:func:`windows_pod_addresses`).
     table : pandas.DataFrame, optional
         Instance table from :func:`podcap.load_instance_table`; default the bundled one.
     **options
@@ -387,6 +386,44 @@ def max_pods(
     _check_options(policy, options)
     cols, pos = lookup(names.values, table)
     return _shape_like(names, _max_pods_arrays(cols, pos, policy, options), "max_pods")
+
+
+#: The extended resource of pod addresses on EKS Windows nodes: the VPC resource controller
+#: advertises :func:`windows_pod_addresses` of it on each Windows node, and its webhook adds 1 to
+#: every Windows pod (:func:`podcap.model.admission.vpc_resource_webhook`).
+WINDOWS_IP_RESOURCE = "vpc.amazonaws.com/PrivateIPv4Address"
+
+
+def windows_pod_addresses(instance_type: Any, *, table: pd.DataFrame | None = None) -> Any:
+    """Pod addresses of an EKS Windows node: :data:`WINDOWS_IP_RESOURCE` it advertises.
+
+    The VPC resource controller, not ipamd, gives Windows pods their addresses: the secondary
+    IPv4 addresses of the primary ENI only, ``ipv4_per_eni - 1`` (amazon-vpc-resource-controller-k8s
+    ``pkg/provider/ip/provider.go`` ``getCapacity``; EKS User Guide, "Deploy Windows nodes on EKS
+    clusters": "the number of IP addresses available per elastic network interface for the
+    node's instance type, minus one").
+
+    Parameters
+    ----------
+    instance_type : str, array-like of str or pandas.Series
+        EC2 instance type name(s).
+    table : pandas.DataFrame, optional
+        Instance table; default the bundled one.
+
+    Returns
+    -------
+    int, numpy.ndarray or pandas.Series
+        Addresses [count], shaped like ``instance_type``.
+
+    Examples
+    --------
+    >>> windows_pod_addresses("m5.large")
+    9
+    """
+    names = _as_names(instance_type)
+    cols, pos = lookup(names.values, table)
+    addresses = np.maximum(cols.ipv4_per_eni[pos] - 1, 0).astype(np.int64)
+    return _shape_like(names, addresses, "windows_pod_addresses")
 
 
 def managed_node_group_max_pods(

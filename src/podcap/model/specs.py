@@ -233,6 +233,13 @@ class VpcCni:
     multi_nic : bool
         ``ENABLE_MULTI_NIC`` (v1.20.0+): ipamd attaches ENIs on every network card of a
         multi-card type, so their addresses count as pod IPs too.
+    subnet_discovery : bool, optional
+        ``ENABLE_SUBNET_DISCOVERY`` (v1.18.0+); None: the CNI's default, on from v1.18.0.
+    discovery_subnets : sequence of Subnet, optional
+        The VPC's subnets tagged ``kubernetes.io/role/cni`` (any value but ``0``): with subnet
+        discovery on (and no custom networking), each new secondary ENI of a node goes to
+        whichever of the node's subnet and these subnets of its zone has the most free
+        addresses at that moment (:func:`podcap.model.subnets.discovery_order`).
     """
 
     prefix_delegation: bool = False
@@ -247,6 +254,8 @@ class VpcCni:
     warm_prefix_target: int | None = None
     pod_subnets: tuple[Subnet, ...] = ()
     multi_nic: bool = False
+    subnet_discovery: bool | None = None
+    discovery_subnets: tuple[Subnet, ...] = ()
 
     def __post_init__(self) -> None:
         _as_int(
@@ -315,6 +324,41 @@ class VpcCni:
                 "VpcCni.pod_subnets needs custom_networking=True (ENIConfig subnets)"
             )
         object.__setattr__(self, "pod_subnets", subnets)
+        if isinstance(self.subnet_discovery, np.bool_):
+            object.__setattr__(self, "subnet_discovery", bool(self.subnet_discovery))
+        if self.subnet_discovery not in (None, True, False):
+            raise InvalidSpecError(
+                f"VpcCni.subnet_discovery must be True, False or None (the CNI's default), got "
+                f"{self.subnet_discovery!r}"
+            )
+        if self.subnet_discovery and not cni_version_supports("subnet_discovery", self.cni_version):
+            raise InvalidSpecError(
+                f"VpcCni: {cni_feature_error('subnet_discovery', self.cni_version)}"
+            )
+        tagged = tuple(self.discovery_subnets or ())
+        for i, sn in enumerate(tagged):
+            if not isinstance(sn, Subnet):
+                raise InvalidSpecError(
+                    f"VpcCni.discovery_subnets[{i}] must be a podcap.Subnet, got {sn!r}"
+                )
+        dup = _repeated(sn.cidr for sn in tagged)
+        if dup:
+            raise InvalidSpecError(
+                f"VpcCni.discovery_subnets: subnet(s) {', '.join(dup)} given more than once"
+            )
+        object.__setattr__(self, "discovery_subnets", tagged)
+
+    @property
+    def discovers_subnets(self) -> bool:
+        """Subnet discovery places new secondary ENIs: ``ENABLE_SUBNET_DISCOVERY`` is on (by
+        default from v1.18.0), custom networking is off (its ENIConfig subnet wins) and the
+        pods take IPv4 addresses."""
+        on = (
+            cni_version_supports("subnet_discovery", self.cni_version)
+            if self.subnet_discovery is None
+            else self.subnet_discovery
+        )
+        return on and not self.custom_networking and self.ip_family == "ipv4"
 
     @property
     def prefixes(self) -> bool:
@@ -339,6 +383,7 @@ class VpcCni:
         "AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG": "custom_networking",
         "ENABLE_POD_ENI": "pod_eni",
         "ENABLE_MULTI_NIC": "multi_nic",
+        "ENABLE_SUBNET_DISCOVERY": "subnet_discovery",
     }
     _ENV_INT: ClassVar[dict[str, str]] = {
         "WARM_ENI_TARGET": "warm_eni_target",
@@ -380,7 +425,6 @@ class VpcCni:
             "CLUSTER_ENDPOINT",
             "DISABLE_LEAKED_ENI_CLEANUP",
             "DISABLE_POD_V6",
-            "ENABLE_SUBNET_DISCOVERY",
             "INTROSPECTION_BIND_ADDRESS",
         }
     )
@@ -782,6 +826,26 @@ class NodeGroup:
                     raise InvalidSpecError(
                         f"{where}: custom networking has no ENIConfig pod subnet for zone(s) {', '.join(lacking)}"
                     )
+        tagged = self.cni_settings.discovery_subnets
+        if tagged:
+            if not subnets:
+                raise InvalidSpecError(
+                    f"{where}: the CNI's discovery_subnets need the group's own subnets (the "
+                    "node subnet of each zone is always a candidate); give subnets=[...]"
+                )
+            stray = sorted({sn.zone for sn in tagged} - set(self.zone_list))
+            if stray:
+                raise InvalidSpecError(
+                    f"{where}: discovery subnet zone(s) {', '.join(stray)} are not zones of the "
+                    f"group ({', '.join(self.zone_list)})"
+                )
+            same = sorted({sn.cidr for sn in tagged} & {sn.cidr for sn in subnets})
+            if same:
+                raise InvalidSpecError(
+                    f"{where}: {', '.join(same)} is a node subnet of the group and also in the "
+                    "CNI's discovery_subnets; the node subnet is always a candidate, list only "
+                    "the other tagged subnets"
+                )
         object.__setattr__(self, "subnets", subnets)
         alloc = dict(self.allocatable or {})
         for key, value in alloc.items():
@@ -851,6 +915,12 @@ class NodeGroup:
         return self.cni or VpcCni()
 
     @property
+    def all_subnets(self) -> tuple[Subnet, ...]:
+        """The group's subnets, its ENIConfig subnets and its CNI's discovery subnets."""
+        cni = self.cni_settings
+        return (*self.subnets, *cni.pod_subnets, *cni.discovery_subnets)
+
+    @property
     def policy(self) -> str:
         """The max-pods policy in force when ``max_pods`` is None."""
         if self.max_pods_policy:
@@ -899,7 +969,7 @@ class Cluster:
         dupes = _repeated(g.name for g in groups)
         if dupes:
             raise InvalidSpecError(f"Cluster: duplicate node group name(s) {', '.join(dupes)}")
-        check_disjoint([sn for g in groups for sn in (*g.subnets, *g.cni_settings.pod_subnets)])
+        check_disjoint([sn for g in groups for sn in g.all_subnets])
         clash = _repeated(n for g in groups for n in g.node_names)
         if clash:
             raise InvalidSpecError(f"Cluster: node name(s) used twice: {', '.join(clash[:10])}")

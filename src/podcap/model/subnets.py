@@ -26,7 +26,14 @@ from podcap.kernels.addresses import (
     free_aligned_blocks,
 )
 
-__all__ = ["Subnet", "SubnetReservation", "SubnetState", "check_disjoint"]
+__all__ = [
+    "Subnet",
+    "SubnetReservation",
+    "SubnetState",
+    "available_addresses",
+    "check_disjoint",
+    "discovery_order",
+]
 
 #: Addresses AWS reserves in every subnet: the first four and the last (EC2 CreateSubnet docs).
 AWS_RESERVED_COUNT = 5
@@ -217,12 +224,61 @@ def check_disjoint(subnets: Sequence[Subnet]) -> None:
             )
 
 
+def available_addresses(state: npt.NDArray[np.uint8]) -> int:
+    """Free addresses of a subnet, as EC2's ``AvailableIpAddressCount`` counts them: neither
+    reserved by AWS, nor in an explicit CIDR reservation, nor in use (addresses of prefix
+    reservations are free) [addresses]."""
+    return int(np.count_nonzero((state == FREE) | (state == PREFIX_ONLY)))
+
+
+def discovery_order(candidates: Sequence[str], available: Sequence[int]) -> list[str]:
+    """The order in which the VPC CNI's subnet discovery tries subnets for a new secondary ENI.
+
+    ipamd lists the subnets of the node's VPC and zone (EC2 ``DescribeSubnets``), sorts them by
+    ``AvailableIpAddressCount``, most first, with a stable sort, and creates the ENI in the first
+    valid one that takes it, trying the next on failure (amazon-vpc-cni-k8s
+    ``pkg/awsutils/awsutils.go`` ``GetVpcSubnets``, ``createENI``; valid: the node's subnet
+    unless tagged ``kubernetes.io/role/cni=0``, others tagged ``kubernetes.io/role/cni`` with
+    any other value, ``isSubnetValidForENICreation``).  Ties keep EC2's order, which it does not
+    document; podcap keeps ``candidates``' order: the node subnet first, then the tagged
+    subnets as given.
+
+    Parameters
+    ----------
+    candidates : sequence of str
+        Subnet CIDRs, the node's subnet first.
+    available : sequence of int
+        Free addresses of each (:func:`available_addresses`) [addresses].
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> discovery_order(["10.0.0.0/28", "10.0.1.0/24", "10.0.2.0/24"], [10, 251, 251])
+    ['10.0.1.0/24', '10.0.2.0/24', '10.0.0.0/28']
+    """
+    if len(candidates) != len(available):
+        raise ValueError(
+            f"discovery_order: {len(candidates)} candidates but {len(available)} counts"
+        )
+    order = sorted(range(len(candidates)), key=lambda k: -int(available[k]))  # stable
+    return [candidates[k] for k in order]
+
+
 @dataclass
 class SubnetState:
-    """Mutable address maps of several subnets (keyed by CIDR)."""
+    """Mutable address maps of several subnets (keyed by CIDR).
+
+    ``pod_split`` records, for nodes whose pod addresses span several subnets (subnet
+    discovery), the subnets of the addresses granted to their pods, in the order the pods use
+    them: ``{node: ((cidr, addresses), ...)}``.
+    """
 
     subnets: dict[str, Subnet]
     state: dict[str, npt.NDArray[np.uint8]]
+    pod_split: dict[int, tuple[tuple[str, int], ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, subnets: Iterable[Subnet]) -> SubnetState:
@@ -245,7 +301,7 @@ class SubnetState:
             }
             for code, name in code_names.items():
                 row[name] = int(np.count_nonzero(st == code))
-            row["free"] = int(np.count_nonzero((st == FREE) | (st == PREFIX_ONLY)))
+            row["free"] = available_addresses(st)
             reserved_blocks, other_blocks = free_aligned_blocks(st)
             row["free_28_blocks"] = int(reserved_blocks.shape[0] + other_blocks.shape[0])
             rows.append(row)

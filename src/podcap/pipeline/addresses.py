@@ -13,10 +13,18 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from podcap import kernels
 from podcap.kernels.addresses import allocate_prefixes, allocate_singles
 from podcap.model.fleet import Fleet
 from podcap.model.ipam import NodePool, node_pool
-from podcap.model.subnets import NODE, POD, PRE_USED, SubnetState
+from podcap.model.subnets import (
+    NODE,
+    POD,
+    PRE_USED,
+    SubnetState,
+    available_addresses,
+    discovery_order,
+)
 
 __all__ = ["CNI_ERROR", "launch", "pod_address_limits", "subnet_error", "subnets_frame"]
 
@@ -45,6 +53,27 @@ def _node_subnets(fleet: Fleet) -> tuple[npt.NDArray[np.object_], npt.NDArray[np
     return node_of[fleet.group, zone], pod_of[fleet.group, zone]
 
 
+def _discovery_candidates(fleet: Fleet, node_sn: npt.NDArray[np.object_]) -> dict[int, list[str]]:
+    """Per node whose new secondary ENIs subnet discovery places: its node subnet, then its
+    CNI's tagged subnets of its zone (nodes without a tagged subnet in their zone: none)."""
+    out: dict[int, list[str]] = {}
+    tagged_of: dict[tuple[int, int], list[str]] = {}
+    for gi, g in enumerate(fleet.groups):
+        cni = g.cni_settings
+        if g.pod_network is not None or not cni.discovers_subnets:
+            continue
+        for sn in cni.discovery_subnets:
+            if sn.zone in fleet.zones:
+                tagged_of.setdefault((gi, fleet.zones.index(sn.zone)), []).append(sn.cidr)
+    if not tagged_of:
+        return out
+    for i in range(fleet.size):
+        tagged = tagged_of.get((int(fleet.group[i]), int(fleet.zone[i])))
+        if tagged and node_sn[i]:
+            out[i] = [str(node_sn[i]), *tagged]
+    return out
+
+
 def _positions(values: npt.NDArray[Any]) -> dict[Any, npt.NDArray[np.intp]]:
     """Per distinct value, the positions that hold it, in order (one pass over ``values``
     instead of one comparison of every node per subnet or group)."""
@@ -58,7 +87,7 @@ def launch(fleet: Fleet) -> tuple[Fleet, SubnetState | None, pd.DataFrame]:
     """Nodes take their primary address in node order; those that get none do not start."""
     started = np.ones(fleet.size, dtype=bool)
     subnet_state: SubnetState | None = None
-    all_subnets = [sn for g in fleet.groups for sn in (*g.subnets, *g.cni_settings.pod_subnets)]
+    all_subnets = [sn for g in fleet.groups for sn in g.all_subnets]
     reasons: dict[int, str] = {}
     if all_subnets:
         subnet_state = SubnetState.of(all_subnets)
@@ -186,10 +215,13 @@ def pod_address_limits(
     need_eni_pfx = np.maximum(-(-need_pfx // slots) - np.where(first_free > 0, 1, 0), 0)
     got_pod_ips = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
     wants_v4 = ~ipv6
+    discovered = _discovery_candidates(fleet, node_sn)
+    by_discovery = np.zeros(n, dtype=bool)
+    by_discovery[list(discovered)] = True
     on_pod_subnet, on_node_subnet = _positions(pod_sn), _positions(node_sn)
     for cidr, st in subnet_state.state.items():
         sel = on_pod_subnet.get(cidr, none)
-        sel = sel[wants_v4[sel]]
+        sel = sel[wants_v4[sel] & ~by_discovery[sel]]
         if sel.size:
             pdm = prefix_mode[sel]
             sec = ~pdm
@@ -216,14 +248,114 @@ def pod_address_limits(
         nodes_here = on_node_subnet.get(cidr, none)
         if nodes_here.size:
             allocate_singles(st, trunk[nodes_here] + branch_pods[nodes_here], NODE)
+    if discovered:
+        new_enis = np.zeros(n, dtype=np.int64)
+        for idx, _pool in pools:
+            gi = int(fleet.group[idx[0]])
+            facts, cni = fleet.facts[gi], fleet.groups[gi].cni_settings
+            ep = kernels.usable_pod_enis(
+                facts.enis, facts.trunking, pod_eni=cni.pod_eni, max_eni=cni.max_eni
+            )
+            new_enis[idx] = max(int(ep) - 1, 0)
+        got = _discovery_addresses(
+            subnet_state,
+            discovered,
+            np.where(prefix_mode, need_pfx, need_ips),
+            np.where(prefix_mode, prefixes, secondary),
+            slots,
+            new_enis,
+            prefix_mode,
+        )
+        for i, granted in got.items():
+            got_pod_ips[i] = granted
     short = got_pod_ips < np.minimum(ip_pods, np.where(prefix_mode, prefixes * 16, secondary))
     limit = np.where(short, np.minimum(limit, got_pod_ips), limit)
     return limit, short
 
 
+def _discovery_addresses(
+    subnet_state: SubnetState,
+    candidates: dict[int, list[str]],
+    need: npt.NDArray[np.int64],
+    total: npt.NDArray[np.int64],
+    per_eni: npt.NDArray[np.int64],
+    new_enis: npt.NDArray[np.int64],
+    prefix_mode: npt.NDArray[np.bool_],
+) -> dict[int, int]:
+    """Pod addresses of the nodes whose secondary ENIs subnet discovery places.
+
+    Units per node: secondary IPs, or /28 prefixes in prefix mode.  ``need``: what the node's
+    pods need; ``total``: its steady-state pool; ``per_eni``: slots of one ENI; ``new_enis``:
+    the most secondary ENIs it may attach.  As in the vectorised path, every node's pods are
+    served (in node order) before any node's warm pool.  The primary ENI, in the node subnet,
+    is filled first; a node that still needs addresses attaches a new ENI in the first subnet
+    of :func:`discovery_order` that holds the ENI's primary address and all its IPs / prefixes
+    (EC2 creates an ENI whole or not at all, and ipamd tries the next subnet), else in the
+    first that holds its primary address and at least one of them.  Pods use the addresses in
+    the order they were granted (``SubnetState.pod_split``).  Returns pod addresses per node.
+    """
+    state = subnet_state.state
+    enis: dict[int, list[list[Any]]] = {}  # node -> [cidr, held, capacity] per ENI
+    split: dict[int, list[tuple[str, int]]] = {}
+
+    def grant(st: npt.NDArray[np.uint8], k: int, pd_mode: bool) -> int:
+        alloc = allocate_prefixes if pd_mode else allocate_singles
+        return int(alloc(st, np.array([k], dtype=np.int64), POD)[0]) if k > 0 else 0
+
+    def attach(i: int, k: int) -> tuple[str, int] | None:
+        pd_mode = bool(prefix_mode[i])
+        order = discovery_order(
+            candidates[i], [available_addresses(state[c]) for c in candidates[i]]
+        )
+        for whole in (True, False):
+            for c in order:
+                trial = state[c].copy()
+                if allocate_singles(trial, np.ones(1, dtype=np.int64), NODE)[0] != 1:
+                    continue
+                got = grant(trial, k, pd_mode)
+                if got == k if whole else got > 0:
+                    state[c][:] = trial
+                    return c, got
+        return None
+
+    def serve(i: int, want: int, pods: bool) -> int:
+        pd_mode = bool(prefix_mode[i])
+        served = 0
+        for eni in enis[i]:  # fill the ENIs it has, each in its own subnet
+            if want - served <= 0:
+                break
+            got = grant(state[eni[0]], min(int(eni[2]) - int(eni[1]), want - served), pd_mode)
+            eni[1] += got
+            served += got
+            if pods and got:
+                split[i].append((eni[0], got))
+        while want - served > 0 and len(enis[i]) - 1 < int(new_enis[i]):
+            placed = attach(i, min(int(per_eni[i]), want - served))
+            if placed is None:
+                break
+            enis[i].append([placed[0], placed[1], int(per_eni[i])])
+            served += placed[1]
+            if pods:
+                split[i].append(placed)
+        return served
+
+    got_pods: dict[int, int] = {}
+    for i in sorted(candidates):
+        enis[i] = [[candidates[i][0], 0, int(per_eni[i])]]  # the primary ENI
+        split[i] = []
+        got_pods[i] = serve(i, int(need[i]), pods=True)
+    for i in sorted(candidates):
+        serve(i, int(total[i]) - got_pods[i], pods=False)
+    scale = {i: 16 if prefix_mode[i] else 1 for i in candidates}
+    for i, parts in split.items():
+        subnet_state.pod_split[i] = tuple((c, k * scale[i]) for c, k in parts)
+    return {i: got * scale[i] for i, got in got_pods.items()}
+
+
 def subnet_error(fleet: Fleet, i: int, subnet_state: SubnetState | None) -> str:
-    _, pod_sn = _node_subnets(fleet)
+    node_sn, pod_sn = _node_subnets(fleet)
     cidr = str(pod_sn[i])
+    tried = _discovery_candidates(fleet, node_sn).get(i)
     gi = int(fleet.group[i])
     cni = fleet.groups[gi].cni_settings
     prefix_capable = fleet.facts[gi].prefix_capable
@@ -233,7 +365,12 @@ def subnet_error(fleet: Fleet, i: int, subnet_state: SubnetState | None) -> str:
     else:
         code = "InsufficientFreeAddressesInSubnet"
         what = "has no free address left"
-    return f"{CNI_ERROR} (ipamd: {code}: subnet {cidr} {what})"
+    if tried:
+        subnets = f"subnets {', '.join(tried)} (subnet discovery)"
+        what = what.replace("has no", "have no")
+    else:
+        subnets = f"subnet {cidr}"
+    return f"{CNI_ERROR} (ipamd: {code}: {subnets} {what})"
 
 
 def subnets_frame(
@@ -260,11 +397,18 @@ def subnets_frame(
     )
     v4 = np.array([g.cni_settings.ip_family != "ipv6" for g in fleet.groups], dtype=bool)
     v4_nodes = v4[fleet.group] if fleet.size else np.zeros(0, dtype=bool)
-    on_subnet = _positions(pod_sn)
-    none = np.zeros(0, dtype=np.intp)
+    # the addresses each node's pods use, per subnet: its pod subnet, or with subnet discovery
+    # the subnets of the addresses granted to its pods, in the order they were granted
+    used_in: dict[str, int] = {}
+    split = subnet_state.pod_split
+    for i in np.flatnonzero(v4_nodes):
+        left = int(ips_used[i])
+        for cidr, count in split.get(int(i), ((str(pod_sn[i]), left),)):
+            take = min(left, count)
+            used_in[cidr] = used_in.get(cidr, 0) + take
+            left -= take
     for r in rows:
-        sel = on_subnet.get(r["subnet"], none)
-        used = int(ips_used[sel[v4_nodes[sel]]].sum())
+        used = used_in.get(r["subnet"], 0)
         r["used_by_pods"] = used
         r["held_warm"] = r.pop("pod_addresses") - used
     return pd.DataFrame(rows, columns=columns)
