@@ -159,3 +159,42 @@ def test_multi_nic_from_env_and_in_a_fleet():
 
     fleet = build_fleet(podcap.Cluster([group]))
     assert int(fleet.pod_ips[0]) == 64 * 49
+
+
+def test_multi_nic_enis_count_in_the_subnet_and_the_warm_pool():
+    # ENABLE_MULTI_NIC: a pod's address may come from any card's ENI, and each of those ENIs
+    # takes its own primary address from the node's subnet.  A /25 has 123 usable addresses:
+    # the pods that find none stay in ContainerCreating, and no subnet count goes negative.
+    import podcap
+
+    subnet = podcap.Subnet("10.0.0.0/25", "us-east-1a")
+    group = podcap.NodeGroup(
+        "gpu",
+        "p5.48xlarge",
+        1,
+        zones=("us-east-1a",),
+        max_pods=250,
+        subnets=(subnet,),
+        cni=podcap.VpcCni(multi_nic=True, cni_version="1.20.0"),
+    )
+    web = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web"},
+        "spec": {
+            "replicas": 240,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": "10m"}}}]},
+            },
+        },
+    }
+    r = podcap.simulate(podcap.Cluster([group]), [web])
+    row = r.workloads.iloc[0]
+    sn = r.subnets.iloc[0]
+    assert row.running + row.container_creating == 240
+    assert row.running == sn.used_by_pods
+    assert int(sn.used_by_nodes) + int(sn.used_by_pods) <= 123
+    assert (r.subnets[["used_by_nodes", "used_by_pods", "held_warm", "free"]] >= 0).all().all()
+    assert row.container_creating > 0

@@ -545,6 +545,8 @@ class TypeFacts:
     branch_interfaces : int or None
         ``vpc.amazonaws.com/pod-eni`` capacity [count]; None when unknown.
     arch : str or None
+    enis_all_cards : int
+        ENIs on all network cards [count].
         ``amd64`` or ``arm64``.
     """
 
@@ -556,6 +558,7 @@ class TypeFacts:
     trunking: bool
     branch_interfaces: int | None
     arch: str | None
+    enis_all_cards: int = 0
 
 
 def type_facts(instance_type: str, table: pd.DataFrame | None = None) -> TypeFacts:
@@ -572,6 +575,7 @@ def type_facts(instance_type: str, table: pd.DataFrame | None = None) -> TypeFac
         trunking=bool(cols.trunking[i]),
         branch_interfaces=int(cols.branch_interfaces[i]) if cols.branch_known[i] else None,
         arch=arch if isinstance(arch, str) else None,
+        enis_all_cards=int(cols.max_enis_all_cards[i]),
     )
 
 

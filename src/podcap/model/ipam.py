@@ -19,7 +19,7 @@ from podcap.errors import InvalidOptionError, MissingInstanceDataError
 from podcap.kernels.addresses import FREE, PREFIX_ONLY, USED, allocate_prefixes, allocate_singles
 from podcap.kernels.maxpods import PREFIX_SIZE
 from podcap.kernels.warmpool import warm_pool_prefixes, warm_pool_secondary
-from podcap.model.capacity import max_pods, pod_ip_capacity
+from podcap.model.capacity import max_pods, other_card_enis, pod_ip_capacity
 from podcap.model.instances import lookup
 from podcap.model.specs import VpcCni
 from podcap.model.subnets import Subnet
@@ -58,6 +58,15 @@ class NodePool:
         return self.node_subnet_addresses + self.pod_subnet_addresses
 
 
+def _other_enis(cols: Any, i: int, cni: VpcCni) -> int:
+    """ENIs on the other network cards of type row ``i`` with ``ENABLE_MULTI_NIC``."""
+    return int(
+        other_card_enis(
+            cols.enis[i], cols.max_enis_all_cards[i], max_eni=cni.max_eni, multi_nic=cni.multi_nic
+        )
+    )
+
+
 def node_pool(
     enis: Ints,
     ipv4_per_eni: Ints,
@@ -67,6 +76,7 @@ def node_pool(
     max_pods_: Ints,
     cni: VpcCni,
     branch_pods: Ints | int = 0,
+    other_enis: Ints | int = 0,
 ) -> NodePool:
     """What the VPC CNI holds on each node at ``pods`` address-consuming pods (vectorized).
 
@@ -85,6 +95,9 @@ def node_pool(
     cni : VpcCni
     branch_pods : array of int or int
         Security-group pods (one branch ENI, one address each) [pods].
+    other_enis : array of int or int
+        ENIs ipamd manages on the other network cards (``ENABLE_MULTI_NIC``:
+        :func:`podcap.model.capacity.other_card_enis`) [count].
     """
     n = np.broadcast(enis, pods).shape
     p = np.broadcast_to(np.asarray(pods, dtype=np.int64), n)
@@ -113,7 +126,7 @@ def node_pool(
             max_eni=cni.max_eni,
         ),
         dtype=np.int64,
-    )
+    ) + np.asarray(other_enis, dtype=np.int64)
     slots = np.asarray(ipv4_per_eni, dtype=np.int64) - 1
     w = cni.warm_settings
     pd_mode = np.asarray(prefix_capable, dtype=bool) & cni.prefixes
@@ -264,6 +277,7 @@ def warm_pool(
         np.full(n, int(mp), dtype=np.int64),
         cni,
         branch_pods,
+        _other_enis(cols, i, cni),
     )
     capacity = pod_ip_capacity_for(instance_type, cni, table)
     return pd.DataFrame(
@@ -486,6 +500,8 @@ def subnet_capacity(
         np.array([0, full], dtype=np.int64),
         np.full(2, mp, dtype=np.int64),
         cni,
+        0,
+        _other_enis(cols, i, cni),
     )
     usable = int(
         np.count_nonzero((sn.initial_state() == FREE) | (sn.initial_state() == PREFIX_ONLY))

@@ -15,8 +15,11 @@ import pandas as pd
 
 from podcap import kernels
 from podcap.kernels.addresses import allocate_prefixes, allocate_singles
+from podcap.model.capacity import other_card_enis
 from podcap.model.fleet import Fleet
+from podcap.model.instances import TypeFacts
 from podcap.model.ipam import NodePool, node_pool
+from podcap.model.specs import VpcCni
 from podcap.model.subnets import (
     NODE,
     POD,
@@ -176,6 +179,7 @@ def pod_address_limits(
             fleet.pods_alloc[idx],
             cni,
             branch_pods[idx],
+            _other_enis(facts, cni),
         )
         w = cni.warm_settings
         if w["minimum_ip_target"] > 0 and w["warm_ip_target"] == 0:
@@ -256,7 +260,7 @@ def pod_address_limits(
             ep = kernels.usable_pod_enis(
                 facts.enis, facts.trunking, pod_eni=cni.pod_eni, max_eni=cni.max_eni
             )
-            new_enis[idx] = max(int(ep) - 1, 0)
+            new_enis[idx] = max(int(ep) + _other_enis(facts, cni) - 1, 0)
         got = _discovery_addresses(
             subnet_state,
             discovered,
@@ -271,6 +275,15 @@ def pod_address_limits(
     short = got_pod_ips < np.minimum(ip_pods, np.where(prefix_mode, prefixes * 16, secondary))
     limit = np.where(short, np.minimum(limit, got_pod_ips), limit)
     return limit, short
+
+
+def _other_enis(facts: TypeFacts, cni: VpcCni) -> int:
+    """ENIs ipamd manages on the type's other network cards (``ENABLE_MULTI_NIC``)."""
+    return int(
+        other_card_enis(
+            facts.enis, facts.enis_all_cards, max_eni=cni.max_eni, multi_nic=cni.multi_nic
+        )
+    )
 
 
 def _discovery_addresses(

@@ -245,6 +245,23 @@ def _pod_args(pc: PodClass, most: bool, fewest_first: bool) -> tuple[int | bool,
     )
 
 
+def _cells(key: IntArray) -> tuple[IntArray, IntArray]:
+    """The distinct values of ``key`` in increasing order, as (first index of each, code of each
+    element): ``np.unique(return_index, return_inverse)``, by counting when the values span a
+    small range (the usual case: zones and a few domains)."""
+    low, high = int(key.min()), int(key.max())
+    if high - low < 1 << 16:
+        shifted = key - low
+        present = np.bincount(shifted, minlength=high - low + 1) > 0
+        code = np.cumsum(present) - 1
+        cell = code[shifted].astype(np.int64)
+        first = np.full(int(present.sum()), key.shape[0], dtype=np.int64)
+        np.minimum.at(first, cell, np.arange(key.shape[0], dtype=np.int64))
+        return first, cell
+    _, first, cell = np.unique(key, return_index=True, return_inverse=True)
+    return first.astype(np.int64), cell.reshape(-1).astype(np.int64)
+
+
 def _by_heaps(
     state: NodeState,
     pc: PodClass,
@@ -264,8 +281,7 @@ def _by_heaps(
     key = topo.zone.astype(np.int64)
     for d in topo.dom:
         key = key * (int(d.max()) + 2) + (d + 1)
-    _, first, cell = np.unique(key, return_index=True, return_inverse=True)
-    cell = cell.reshape(-1).astype(np.int64)
+    first, cell = _cells(key)
     tie = np.arange(size, dtype=np.int64) if rank is None else rank.astype(np.int64)
     place_heaps(
         state.alloc[0],
