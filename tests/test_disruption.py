@@ -212,3 +212,40 @@ def test_drain_blocked_by_a_budget_keeps_the_pods_and_says_so():
         out = _drain_case(4).run()
     assert out.states[-1].pods_on("a") == 2
     assert int(out.results[-1].workloads.set_index("name").loc["web"].running) == 4
+
+
+def test_a_drain_step_reports_the_nodes_its_rounds_added():
+    # the drain's rounds settle in between; the step's result keeps what they did
+    import podcap
+
+    cluster = podcap.Cluster(
+        [
+            podcap.NodeGroup("a", "m5.large", 2, zones=("z1",)),
+            podcap.NodeGroup("b", "m5.large", 0, zones=("z1",), max_count=5),
+        ]
+    )
+    state = podcap.ClusterState.of(cluster).with_cluster_autoscaler()
+    web = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web"},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": "1"}}}]},
+            },
+        },
+    }
+    pdb = {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": "web"},
+        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "web"}}},
+    }
+    out = podcap.Scenario(state).apply([web, pdb]).drain("a").run()
+    # one pod at a time: each eviction's replacement needs a new node of group b (1 cpu per
+    # m5.large), added by the cluster-autoscaler in the round it was evicted
+    assert int(out.results[-1].scale_ups["nodes"].sum()) == 2
+    assert out.states[-1].pods_on("a") == 0

@@ -277,10 +277,24 @@ def test_failing_get_shows_kubectls_error(
         f"podcap: error: {exe} get pods --all-namespaces -o json failed (exit status 1): "
         'Error from server (Forbidden): pods is forbidden: User "dev" cannot list'
     )
-    # nodes.json was written whole before the failure; pods.json not at all
-    assert (out_dir / "nodes.json").exists()
+    # a failed snapshot writes nothing: no file of this run, no temporary file left
+    assert not (out_dir / "nodes.json").exists()
     assert not (out_dir / "pods.json").exists()
     assert not list(out_dir.glob(".*"))
+
+
+@needs_posix
+def test_a_failed_snapshot_leaves_an_earlier_one_whole(tmp_path: Path) -> None:
+    exe = stand_in(tmp_path, responses())
+    out_dir = tmp_path / "snap"
+    assert main(["snapshot", str(out_dir), "--kubectl", str(exe)]) == 0
+    before = {p.name: p.read_bytes() for p in out_dir.glob("*.json")}
+    answers = responses()
+    answers["__fail__"] = {"pods": "error: the server is gone"}
+    (tmp_path / "second").mkdir()
+    failing = stand_in(tmp_path / "second", answers)
+    assert main(["snapshot", str(out_dir), "--kubectl", str(failing)]) == 2
+    assert {p.name: p.read_bytes() for p in out_dir.glob("*.json")} == before
 
 
 @needs_posix

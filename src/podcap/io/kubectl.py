@@ -143,9 +143,14 @@ def _stderr_text(raw: bytes) -> str:
 
 
 def _get(
-    cmd: list[str], res: KubectlResource, path: Path, shown: str
+    cmd: list[str],
+    res: KubectlResource,
+    path: Path,
+    shown: str,
+    kept: list[tuple[Path, Path]],
 ) -> tuple[int | None, str | None]:
-    """Run one ``kubectl get`` into ``path`` (written whole, or not at all).
+    """Run one ``kubectl get`` into a temporary file beside ``path``, appended to ``kept``
+    with ``path`` when it holds a JSON List.
 
     Returns (objects, None), or (None, note) for an optional resource the cluster lacks.
     """
@@ -187,13 +192,10 @@ def _get(
                 f"{shown}: expected a List with items from kubectl, got "
                 f"{type(doc).__name__ if not isinstance(doc, dict) else doc.get('kind', 'an object')}"
             )
-        try:
-            os.replace(partial, path)
-        except OSError as exc:
-            raise SnapshotWriteError(f"{path}: cannot write: {exc.strerror or exc}") from None
+        kept.append((Path(partial), path))  # renamed once every kubectl get has succeeded
         return len(items), None
     finally:
-        if os.path.exists(partial):
+        if not any(str(k) == partial for k, _ in kept) and os.path.exists(partial):
             os.unlink(partial)
 
 
@@ -208,8 +210,9 @@ def write_snapshot(
     """Run ``kubectl get ... -o json`` for the objects podcap reads and write a snapshot
     directory that :func:`podcap.read_cluster` (``--cluster DIR``) reads.
 
-    Each file is written whole or not at all (kubectl's output goes to a temporary file in the
-    directory, checked to be a JSON List, then renamed).  A resource the cluster does not serve
+    The directory is written whole or not at all: kubectl's output goes to temporary files in
+    the directory, each checked to be a JSON List, and they replace the old files only once
+    every ``kubectl get`` has succeeded.  A resource the cluster does not serve
     is an error for the core kinds; Karpenter's NodePools and EC2NodeClasses are left out with
     a note (and a file of theirs from an earlier snapshot is removed).
 
@@ -239,18 +242,35 @@ def write_snapshot(
     exe = _resolve(kubectl)
     path = _directory(directory)
     written = SnapshotFiles(path)
-    for res in resources:
-        cmd = _command(exe, res, context, kubeconfig)
-        shown = " ".join([kubectl, *cmd[1:]])
-        target = path / res.file
-        count, note = _get(cmd, res, target, shown)
-        if note is not None:
-            written.notes.append(note)
-            if target.exists():
-                target.unlink()
-            continue
-        written.files.append(target)
-        written.items[res.file] = int(count or 0)
+    kept: list[tuple[Path, Path]] = []
+    stale: list[Path] = []
+    try:
+        for res in resources:
+            cmd = _command(exe, res, context, kubeconfig)
+            shown = " ".join([kubectl, *cmd[1:]])
+            target = path / res.file
+            count, note = _get(cmd, res, target, shown, kept)
+            if note is not None:
+                written.notes.append(note)
+                stale.append(target)
+                continue
+            written.files.append(target)
+            written.items[res.file] = int(count or 0)
+    except BaseException:
+        for partial, _ in kept:  # a failed snapshot leaves the directory as it was
+            partial.unlink(missing_ok=True)
+        raise
+    # every kubectl get succeeded: the files replace the old ones together
+    umask = os.umask(0)
+    os.umask(umask)
+    for partial, target in kept:
+        try:
+            os.chmod(partial, 0o666 & ~umask)
+            os.replace(partial, target)
+        except OSError as exc:
+            raise SnapshotWriteError(f"{target}: cannot write: {exc.strerror or exc}") from None
+    for target in stale:
+        target.unlink(missing_ok=True)
     ours = {res.file for res in resources}
     others = sorted(
         p.name

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +166,8 @@ class Scenario:
             "percentage_of_nodes_to_score": percentage_of_nodes_to_score,
         }
         self.what_if: dict[str, Any] = {"hpa": hpa, "cronjobs": cronjobs, "rollout": rollout}
+        # the results of the settles a step runs inside its change (a drain's rounds)
+        self._between: list[SimulationResult] = []
         self._steps: list[tuple[str, Change, Sequence[str]]] = []
 
     @property
@@ -290,7 +292,8 @@ class Scenario:
                     return st
                 if left == before:
                     break
-                st, _ = settle(st, **options)
+                st, between = settle(st, **options)
+                self._between.append(between)
             left = st.pods_on(node_group)
             if left:
                 warnings.warn(
@@ -465,11 +468,13 @@ class Scenario:
         result = ScenarioResult()
         state = self.state
         for description, change, skipped in self._steps:
+            self._between = []
             try:
                 state = change(state)
             except InvalidSpecError as exc:
                 raise InvalidSpecError(f"step {description!r}: {exc}") from None
             state, outcome = settle(state, skipped=skipped, **self.options)
+            outcome = _with_between(outcome, self._between)
             result.steps.append(description)
             result.workloads.append(outcome.workloads)
             result.nodes.append(outcome.nodes)
@@ -479,6 +484,29 @@ class Scenario:
 
 
 _DRAIN_ROUNDS = 20
+
+
+def _with_between(outcome: SimulationResult, between: list[SimulationResult]) -> SimulationResult:
+    """A step's result with what the settles inside the step did: their preemptions, the
+    NodeClaims Karpenter launched and the nodes the cluster-autoscaler added."""
+    if not between:
+        return outcome
+    keys = ["namespace", "kind", "name"]
+    preempted = outcome.workloads.set_index(keys)["preempted"]
+    for r in between:
+        preempted = preempted.add(r.workloads.set_index(keys)["preempted"], fill_value=0)
+    frame = outcome.workloads.copy()
+    index = list(zip(frame["namespace"], frame["kind"], frame["name"], strict=True))
+    frame["preempted"] = [int(preempted.get(k, 0)) for k in index]
+    claims = [r.nodeclaims for r in (*between, outcome) if len(r.nodeclaims)]
+    ups = [r.scale_ups for r in (*between, outcome) if len(r.scale_ups)]
+    return replace(
+        outcome,
+        workloads=frame,
+        nodeclaims=pd.concat(claims, ignore_index=True) if claims else outcome.nodeclaims,
+        scale_ups=pd.concat(ups, ignore_index=True) if ups else outcome.scale_ups,
+    )
+
 
 _SNAKE = {
     "instanceType": "instance_type",
