@@ -46,6 +46,15 @@ EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 _TAINT_TEXT = re.compile(r"^(?P<key>[^=:\s]+)(?:=(?P<value>[^:\s]*))?:(?P<effect>\w+)$")
 
 
+def _subnets(value: Any, where: str) -> tuple[Subnet, ...]:
+    """A sequence of :class:`Subnet` as a tuple, each item checked."""
+    subnets = tuple(value or ())
+    for i, sn in enumerate(subnets):
+        if not isinstance(sn, Subnet):
+            raise InvalidSpecError(f"{where}[{i}] must be a podcap.Subnet, got {sn!r}")
+    return subnets
+
+
 def _repeated(values: Iterable[str]) -> list[str]:
     """The values that occur more than once, sorted (one pass: linear in the values)."""
     return sorted(v for v, k in Counter(values).items() if k > 1)
@@ -308,12 +317,7 @@ class VpcCni:
                     f"VpcCni.{name} must be an integer from 0 to {_INT32_MAX} or None (unset), "
                     f"got {value!r}"
                 )
-        subnets = tuple(self.pod_subnets or ())
-        for i, sn in enumerate(subnets):
-            if not isinstance(sn, Subnet):
-                raise InvalidSpecError(
-                    f"VpcCni.pod_subnets[{i}] must be a podcap.Subnet, got {sn!r}"
-                )
+        subnets = _subnets(self.pod_subnets, "VpcCni.pod_subnets")
         dup = _repeated(sn.zone for sn in subnets)
         if dup:
             raise InvalidSpecError(
@@ -335,12 +339,7 @@ class VpcCni:
             raise InvalidSpecError(
                 f"VpcCni: {cni_feature_error('subnet_discovery', self.cni_version)}"
             )
-        tagged = tuple(self.discovery_subnets or ())
-        for i, sn in enumerate(tagged):
-            if not isinstance(sn, Subnet):
-                raise InvalidSpecError(
-                    f"VpcCni.discovery_subnets[{i}] must be a podcap.Subnet, got {sn!r}"
-                )
+        tagged = _subnets(self.discovery_subnets, "VpcCni.discovery_subnets")
         dup = _repeated(sn.cidr for sn in tagged)
         if dup:
             raise InvalidSpecError(
