@@ -653,7 +653,11 @@ def _memory_capacity_arrays(
         raise InvalidOptionError(
             f"unknown memory capacity model {model!r}; valid: {', '.join(MEMORY_CAPACITIES)}"
         )
-    if not 0 <= vm_memory_overhead_percent < 1:
+    if (
+        isinstance(vm_memory_overhead_percent, bool)
+        or not isinstance(vm_memory_overhead_percent, (int, float))
+        or not 0 <= vm_memory_overhead_percent < 1
+    ):
         raise InvalidOptionError(
             "option 'vm_memory_overhead_percent' must be a fraction in [0, 1), got "
             f"{vm_memory_overhead_percent!r}"
