@@ -153,3 +153,13 @@ def test_consolidate_needs_node_pools_and_is_a_scenario_step():
     # 2 x 1 cpu (2,000m) need an m5.xlarge (3,920m); the m5.8xlarge is replaced
     types = {g.instance_type for g in out.states[-1].fleet.groups}
     assert types == {"m5.xlarge"}
+
+
+def test_remove_nodes_keeps_the_other_nodes_and_their_zones():
+    cluster = Cluster([podcap.NodeGroup("ng", "m5.large", 3, zones=("a", "b", "c"))])
+    state = ClusterState.of(cluster)
+    after = state.remove_nodes(["ng-1"])
+    assert list(after.fleet.names) == ["ng-0", "ng-2"]
+    assert list(after.fleet.zone_names()) == ["a", "c"]
+    with pytest.raises(InvalidSpecError, match="no node"):
+        state.remove_nodes(["ng-9"])

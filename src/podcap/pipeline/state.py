@@ -584,37 +584,34 @@ class ClusterState:
         names : iterable of str
             Node names (``result.nodes["node"]``).
         """
-        gone = [str(n) for n in names]
-        known = set(self.fleet.names.astype(str))
-        unknown = [n for n in gone if n not in known]
+        gone = np.array([str(n) for n in names], dtype=object)
+        started = self.fleet.names.astype(str)
+        unknown = sorted(set(gone.tolist()) - set(started.tolist()))
         if unknown:
             raise InvalidSpecError(
                 f"no node(s) {', '.join(unknown[:5])} in the cluster ({self.fleet.size} nodes)"
             )
-        drop = set(gone)
+        # every node of the groups, started or not: a group keeps the nodes that did not start
+        full = self.full_fleet if self.full_fleet is not None else self.fleet
+        all_names = full.names.astype(str)
+        zone_names = full.zone_names()
+        dropped = np.isin(all_names, gone.astype(str))
         groups = []
-        for gi, g in enumerate(self.fleet.groups):
-            names_g = [str(n) for n in self.fleet.names[self.fleet.group == gi]]
-            if not drop & set(names_g):
+        for gi, g in enumerate(self.cluster.node_groups):
+            sel = full.group == gi
+            if not (dropped & sel).any():
                 groups.append(g)
                 continue
-            keep = tuple(n for n in names_g if n not in drop)
-            if keep:
-                names = self.fleet.names.astype(str)
-                zone_of = dict(zip(names, self.fleet.zone_names(), strict=True))
+            keep = sel & ~dropped
+            if keep.any():
                 groups.append(
                     replace(
                         g,
-                        count=len(keep),
-                        node_names=keep,
-                        node_zones=tuple(zone_of[n] for n in keep) if g.zones else (),
+                        count=int(keep.sum()),
+                        node_names=tuple(all_names[keep].tolist()),
+                        node_zones=tuple(zone_names[keep].tolist()) if g.zones else (),
                     )
                 )
-        for g in self.cluster.node_groups:  # groups that had no started nodes stay
-            if all(g.name != x.name for x in self.fleet.groups):
-                groups.append(g)
-        order = {g.name: i for i, g in enumerate(self.cluster.node_groups)}
-        groups.sort(key=lambda g: order.get(g.name, len(order)))
         return self.replace_node_groups(Cluster(groups, table=self.cluster.table))
 
     def with_node_pools(
