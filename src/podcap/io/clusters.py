@@ -1191,6 +1191,18 @@ def read_cluster_input(
     return result
 
 
+def _yaml_documents(path: Path) -> list[tuple[Path, list[Any]]]:
+    """The documents of a YAML file, or of each ``*.yaml`` / ``*.yml`` file of a directory."""
+    files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")]) if path.is_dir() else [path]
+    out = []
+    for f in files:
+        try:
+            out.append((f, [d for d in _yaml.load_all(read_text(f), str(f)) if d is not None]))
+        except yaml.YAMLError as exc:
+            raise InvalidManifestError(f"{f}: not valid YAML: {exc}") from None
+    return out
+
+
 def read_node_pools(source: str | os.PathLike[str]) -> tuple[Karpenter, list[str]]:
     """Karpenter NodePools and EC2NodeClasses from a YAML file or a directory of them.
 
@@ -1200,14 +1212,9 @@ def read_node_pools(source: str | os.PathLike[str]) -> tuple[Karpenter, list[str
         The settings, and the documents not used (each named).
     """
     path = Path(source)
-    files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")]) if path.is_dir() else [path]
     found: list[tuple[int, Any]] = []
     skipped: list[str] = []
-    for f in files:
-        try:
-            docs = [d for d in _yaml.load_all(read_text(f), str(f)) if d is not None]
-        except yaml.YAMLError as exc:
-            raise InvalidManifestError(f"{f}: not valid YAML: {exc}") from None
+    for f, docs in _yaml_documents(path):
         for i, d in enumerate(docs):
             if is_karpenter(d):
                 found.append((i, d))
@@ -1254,14 +1261,9 @@ def _read_file(path: Path, *, cni: VpcCni | None, table: pd.DataFrame | None) ->
     """A cluster file (or snapshot directory) in any format but Terraform."""
     if path.is_dir():
         files = sorted(path.glob("*.json"))
-        yamls = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
         karpenter_docs: list[tuple[int, Any]] = []
         other: list[Any] = []
-        for f in yamls:
-            try:
-                docs = [d for d in _yaml.load_all(read_text(f), str(f)) if d is not None]
-            except yaml.YAMLError as exc:
-                raise InvalidManifestError(f"{f}: not valid YAML: {exc}") from None
+        for _, docs in _yaml_documents(path):
             karpenter_docs += [(i, d) for i, d in enumerate(docs) if is_karpenter(d)]
             other += [d for d in docs if not is_karpenter(d)]
         if not files and not karpenter_docs:

@@ -1262,28 +1262,27 @@ def _cluster_wide(c: _Cluster, ebs_csi: EbsCsiDriver | None) -> None:
         c.skipped.append(zone_unknown_note([g.name for g in c.groups], why))
 
 
+def _meta_argument(module: Module, block: Block, base: str, name: str) -> Any:
+    """The value of a block's ``count`` or ``for_each``; an unknown one is a clear error
+    naming it and how to give it."""
+    expr = block.attributes[name]
+    try:
+        value = module.evaluate(expr)
+    except EvalError as exc:
+        raise InvalidManifestError(f"{block.where}, {block.title}, {name}: {exc}") from None
+    if isinstance(value, Unknown):
+        _Instance(module, block, base, {}, {}).need([name], value.within(expr.text))
+    return value
+
+
 def _instances(module: Module, block: Block, base: str) -> list[tuple[str, dict[str, Any]]]:
     """(address, bindings) of each instance of a block with count or for_each."""
     if "count" in block.attributes:
-        expr = block.attributes["count"]
-        try:
-            value = module.evaluate(expr)
-        except EvalError as exc:
-            raise InvalidManifestError(f"{block.where}, {block.title}, count: {exc}") from None
-        if isinstance(value, Unknown):
-            inst = _Instance(module, block, base, {}, {})
-            inst.need(["count"], value.within(expr.text))
+        value = _meta_argument(module, block, base, "count")
         n = int(to_number(value)) if not isinstance(value, bool) else int(value)
         return [(f"{base}[{i}]", {"count": {"index": i}}) for i in range(n)]
     if "for_each" in block.attributes:
-        expr = block.attributes["for_each"]
-        try:
-            value = module.evaluate(expr)
-        except EvalError as exc:
-            raise InvalidManifestError(f"{block.where}, {block.title}, for_each: {exc}") from None
-        if isinstance(value, Unknown):
-            inst = _Instance(module, block, base, {}, {})
-            inst.need(["for_each"], value.within(expr.text))
+        value = _meta_argument(module, block, base, "for_each")
         if isinstance(value, Mapping):
             pairs = [(str(k), value[k]) for k in sorted(value)]
         elif isinstance(value, list):
