@@ -29,6 +29,7 @@ from podcap.errors import (
     PodcapWarning,
     UnknownInstanceTypeError,
 )
+from podcap.io.fields import mapping_field
 from podcap.io.karpenter import is_karpenter, read_karpenter
 from podcap.io.manifests import read_text
 from podcap.io.nodeadm import (
@@ -518,7 +519,7 @@ def read_eksctl(
             "az (eksctl asks EC2 for the region's zones at creation); give availabilityZones"
         )
         skipped.append(zone_unknown_note(unknown_zones, why))
-    auto = _mapping_field(doc.get("autoModeConfig"), f"{source}.autoModeConfig")
+    auto = mapping_field(doc.get("autoModeConfig"), f"{source}.autoModeConfig")
     karpenter = None
     if "enabled" in auto and not isinstance(auto["enabled"], bool):
         raise InvalidManifestError(
@@ -544,14 +545,6 @@ def read_eksctl(
         skipped=skipped,
         karpenter=karpenter,
     )
-
-
-def _mapping_field(value: Any, where: str) -> Mapping[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise InvalidManifestError(f"{where}: expected a mapping, got {type(value).__name__}")
-    return value
 
 
 def _auto_mode(
@@ -931,7 +924,7 @@ def read_kops(
         except PodcapError as exc:
             raise InvalidManifestError(f"{where}: {exc}") from None
     ebs = ((spec.get("cloudConfig") or {}).get("awsEBSCSIDriver") or {}).get("enabled", True)
-    ca_spec = _mapping_field(spec.get("clusterAutoscaler"), f"{where_c}, spec.clusterAutoscaler")
+    ca_spec = mapping_field(spec.get("clusterAutoscaler"), f"{where_c}, spec.clusterAutoscaler")
     autoscaler = None
     if ca_spec.get("enabled") is True:
         try:

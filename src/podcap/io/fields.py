@@ -20,7 +20,19 @@ import difflib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-__all__ = ["unknown_fields"]
+from podcap.errors import InvalidManifestError, short_repr
+
+__all__ = ["mapping_field", "unknown_fields"]
+
+
+def mapping_field(value: Any, where: str) -> Mapping[str, Any]:
+    """A field that must be a mapping when given (absent or null: empty)."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidManifestError(f"{where}: expected a mapping, got {short_repr(value)}")
+    return value
+
 
 OBJECT = frozenset({"apiVersion", "kind", "metadata", "spec", "status"})
 OBJECT_META = frozenset(

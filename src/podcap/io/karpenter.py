@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from podcap.errors import InvalidManifestError, PodcapError, PodcapWarning
+from podcap.io.fields import mapping_field
 from podcap.model.karpenter import (
     AMI_FAMILIES,
     DISRUPTION_REASONS,
@@ -101,14 +102,6 @@ def _warn(where: str, obj: Mapping[str, Any], known: set[str]) -> None:
         )
 
 
-def _mapping(value: Any, where: str) -> Mapping[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise InvalidManifestError(f"{where}: expected a mapping, got {type(value).__name__}")
-    return value
-
-
 def _duration(value: Any, where: str) -> float | None:
     """A Go duration (``30s``, ``1h30m``) in seconds; ``Never`` is None."""
     if value is None:
@@ -163,7 +156,7 @@ def _taints(raw: Any, where: str) -> tuple[Taint, ...]:
 
 def _limits(raw: Any, where: str) -> dict[str, int]:
     out: dict[str, int] = {}
-    for key, value in _mapping(raw, where).items():
+    for key, value in mapping_field(raw, where).items():
         field = f"{where}.{key}"
         try:
             if key == "cpu":
@@ -183,18 +176,18 @@ def _limits(raw: Any, where: str) -> dict[str, int]:
 
 
 def _node_pool(doc: Mapping[str, Any], where: str) -> NodePool | None:
-    meta = _mapping(doc.get("metadata"), f"{where}.metadata")
+    meta = mapping_field(doc.get("metadata"), f"{where}.metadata")
     name = str(meta.get("name") or "")
     if not name:
         raise InvalidManifestError(f"{where}: metadata.name is required")
     where = f"{where} (NodePool {name})"
-    spec = _mapping(doc.get("spec"), f"{where}.spec")
+    spec = mapping_field(doc.get("spec"), f"{where}.spec")
     _warn(f"{where}, spec", spec, _NODEPOOL_SPEC)
     if "replicas" in spec:
         return None  # a static NodePool: a fixed node count, not provisioned for pods
-    template = _mapping(spec.get("template"), f"{where}, spec.template")
-    tmeta = _mapping(template.get("metadata"), f"{where}, spec.template.metadata")
-    tspec = _mapping(template.get("spec"), f"{where}, spec.template.spec")
+    template = mapping_field(spec.get("template"), f"{where}, spec.template")
+    tmeta = mapping_field(template.get("metadata"), f"{where}, spec.template.metadata")
+    tspec = mapping_field(template.get("spec"), f"{where}, spec.template.spec")
     _warn(f"{where}, spec.template.spec", tspec, _TEMPLATE_SPEC)
     if "kubelet" in tspec:
         raise InvalidManifestError(
@@ -208,12 +201,12 @@ def _node_pool(doc: Mapping[str, Any], where: str) -> NodePool | None:
         _requirement(r, f"{where}, spec.template.spec.requirements[{i}]")
         for i, r in enumerate(reqs_raw)
     )
-    ref = _mapping(tspec.get("nodeClassRef"), f"{where}, spec.template.spec.nodeClassRef")
+    ref = mapping_field(tspec.get("nodeClassRef"), f"{where}, spec.template.spec.nodeClassRef")
     if not ref.get("name"):
         raise InvalidManifestError(
             f"{where}, spec.template.spec.nodeClassRef.name is required (the EC2NodeClass)"
         )
-    disruption = _mapping(spec.get("disruption"), f"{where}, spec.disruption")
+    disruption = mapping_field(spec.get("disruption"), f"{where}, spec.disruption")
     policy = disruption.get("consolidationPolicy", "WhenEmptyOrUnderutilized")
     if policy not in ("WhenEmptyOrUnderutilized", "WhenEmpty", "Balanced"):
         raise InvalidManifestError(
@@ -244,7 +237,7 @@ def _node_pool(doc: Mapping[str, Any], where: str) -> NodePool | None:
         budgets.append((nodes, tuple(reasons)) if reasons else nodes)
     weight = spec.get("weight", 0)
     labels = {}
-    for key, value in _mapping(
+    for key, value in mapping_field(
         tmeta.get("labels"), f"{where}, spec.template.metadata.labels"
     ).items():
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
@@ -280,7 +273,7 @@ def _node_pool(doc: Mapping[str, Any], where: str) -> NodePool | None:
 
 def _quantities(raw: Any, where: str, *, eviction: bool = False) -> dict[str, str]:
     out = {}
-    for key, value in _mapping(raw, where).items():
+    for key, value in mapping_field(raw, where).items():
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
             raise InvalidManifestError(f"{where}.{key}: expected a quantity, got {value!r}")
         text = str(value)
@@ -298,12 +291,12 @@ def _quantities(raw: Any, where: str, *, eviction: bool = False) -> dict[str, st
 
 
 def _node_class(doc: Mapping[str, Any], where: str) -> NodeClass:
-    meta = _mapping(doc.get("metadata"), f"{where}.metadata")
+    meta = mapping_field(doc.get("metadata"), f"{where}.metadata")
     name = str(meta.get("name") or "")
     if not name:
         raise InvalidManifestError(f"{where}: metadata.name is required")
     where = f"{where} (EC2NodeClass {name})"
-    spec = _mapping(doc.get("spec"), f"{where}.spec")
+    spec = mapping_field(doc.get("spec"), f"{where}.spec")
     _warn(f"{where}, spec", spec, _NODECLASS_SPEC)
     family = spec.get("amiFamily")
     for field_name in ("amiSelectorTerms", "blockDeviceMappings"):
@@ -328,7 +321,7 @@ def _node_class(doc: Mapping[str, Any], where: str) -> NodeClass:
         raise InvalidManifestError(
             f"{where}, spec.amiFamily: {family!r} is not one of {', '.join(AMI_FAMILIES)}"
         )
-    kubelet = _mapping(spec.get("kubelet"), f"{where}, spec.kubelet")
+    kubelet = mapping_field(spec.get("kubelet"), f"{where}, spec.kubelet")
     _warn(f"{where}, spec.kubelet", kubelet, _KUBELET)
     counts: dict[str, int | None] = {}
     for key in ("maxPods", "podsPerCore"):
@@ -343,9 +336,9 @@ def _node_class(doc: Mapping[str, Any], where: str) -> NodeClass:
     root: float | None = None
     for i, bdm in enumerate(spec.get("blockDeviceMappings") or []):
         if isinstance(bdm, Mapping) and bdm.get("rootVolume"):
-            size = (_mapping(bdm.get("ebs"), f"{where}, spec.blockDeviceMappings[{i}].ebs")).get(
-                "volumeSize"
-            )
+            size = (
+                mapping_field(bdm.get("ebs"), f"{where}, spec.blockDeviceMappings[{i}].ebs")
+            ).get("volumeSize")
             if size is not None:
                 try:
                     root = (

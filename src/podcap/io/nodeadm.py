@@ -48,6 +48,7 @@ import yaml
 
 from podcap import _yaml
 from podcap.errors import InvalidManifestError, PodcapError, PodcapWarning, short_repr
+from podcap.io.fields import mapping_field
 from podcap.model.capacity import allocatable
 from podcap.model.instances import lookup, type_facts
 from podcap.model.specs import Cluster, NodeGroup, Taint
@@ -116,9 +117,9 @@ class NodeConfig:
                 f"{where}: expected apiVersion {API_VERSION}, kind NodeConfig; got "
                 f"{short_repr(doc.get('apiVersion'))}, {short_repr(doc.get('kind'))}"
             )
-        spec = _mapping(doc.get("spec"), f"{where}, spec")
-        kubelet = _mapping(spec.get("kubelet"), f"{where}, spec.kubelet")
-        config = _mapping(kubelet.get("config"), f"{where}, spec.kubelet.config")
+        spec = mapping_field(doc.get("spec"), f"{where}, spec")
+        kubelet = mapping_field(spec.get("kubelet"), f"{where}, spec.kubelet")
+        config = mapping_field(kubelet.get("config"), f"{where}, spec.kubelet.config")
         flags = kubelet.get("flags") or []
         if not isinstance(flags, list) or not all(isinstance(f, str) for f in flags):
             raise InvalidManifestError(f"{where}, spec.kubelet.flags: expected a list of strings")
@@ -222,14 +223,6 @@ class _Kubelet:
     taints: list[str] = field(default_factory=list)
 
 
-def _mapping(value: Any, where: str) -> Mapping[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise InvalidManifestError(f"{where}: expected a mapping, got {short_repr(value)}")
-    return value
-
-
 def _count(value: Any, where: str, *, zero: bool = False) -> int | None:
     if value is None:
         return None
@@ -248,7 +241,7 @@ def _int_text(text: str, where: str) -> int:
 
 
 def _quantities(value: Any, where: str) -> dict[str, str]:
-    mapping = _mapping(value, where)
+    mapping = mapping_field(value, where)
     out = {}
     for key, qty in mapping.items():
         if isinstance(qty, bool) or not isinstance(qty, (str, int, float)):
