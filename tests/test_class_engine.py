@@ -89,6 +89,51 @@ def test_class_engine_equals_reference_with_seeded_ties(
     _same(cluster, manifests, seed=seed)
 
 
+@pytest.mark.parametrize("grouped", [True, False])
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(cluster=fleets(), manifests=workload_lists(SPREAD_KINDS), seed=st.integers(0, 3))
+def test_classes_of_equal_nodes_place_as_single_nodes_do(
+    monkeypatch: pytest.MonkeyPatch,
+    grouped: bool,
+    cluster: podcap.Cluster,
+    manifests: list[dict[str, Any]],
+    seed: int,
+) -> None:
+    # The kernel handles equal nodes as one class (a run per level, its head in the heap) or
+    # each node alone; forced either way, the placements are the reference cycle's.
+    real = kernels.place_heaps
+
+    def forced(*args: Any, **kw: Any) -> int:
+        return real(*args[:-1], grouped, **kw)
+
+    monkeypatch.setattr("podcap.scheduler.fast.place_heaps", forced)
+    _same(cluster, manifests, seed=seed if seed else None)
+
+
+def test_classes_hold_equal_nodes_in_tie_order() -> None:
+    # Nodes 0, 2 and 4 are equal in every column, 1 and 3 differ in one each; 5 has no room.
+    one = np.ones(6, dtype=np.int64)
+    used = np.array([5, 5, 5, 6, 5, 5], dtype=np.int64)
+    cap = np.array([3, 3, 3, 3, 3, 0], dtype=np.int64)
+    own = np.array([0, 1, 0, 0, 0, 0], dtype=np.int64)
+    node_of_key = np.array([4, 3, 2, 1, 0, 5], dtype=np.int64)  # tie order: 4, 3, 2, 1, 0
+    cls, members, pos, bounds = kernels._classes(
+        one, one, used, used, used, used, own, cap, np.zeros(6, dtype=np.int64), node_of_key, True
+    )
+    groups = [members[bounds[c] : bounds[c + 1]].tolist() for c in range(bounds.shape[0] - 1)]
+    assert sorted(groups) == [[1], [3], [4, 2, 0]]
+    assert cls[5] == -1
+    assert all(members[pos[i]] == i for i in range(5))
+    single = kernels._classes(
+        one, one, used, used, used, used, own, cap, np.zeros(6, dtype=np.int64), node_of_key, False
+    )
+    assert single[1].tolist() == [4, 3, 2, 1, 0]
+
+
 def test_the_kernel_is_what_places_them(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
     real = kernels.place_heaps

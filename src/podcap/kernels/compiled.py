@@ -296,6 +296,122 @@ def _pop(heap: IntArray, size: int) -> int:
     return int(top)
 
 
+def _same(
+    i: int,
+    j: int,
+    alloc_cpu: IntArray,
+    alloc_mem: IntArray,
+    used_cpu: IntArray,
+    used_mem: IntArray,
+    nz_cpu: IntArray,
+    nz_mem: IntArray,
+    own: IntArray,
+    cap: IntArray,
+    cell: IntArray,
+) -> bool:
+    """Nodes ``i`` and ``j`` are of one class (:func:`_classes`)."""
+    return bool(
+        alloc_cpu[i] == alloc_cpu[j]
+        and alloc_mem[i] == alloc_mem[j]
+        and used_cpu[i] == used_cpu[j]
+        and used_mem[i] == used_mem[j]
+        and nz_cpu[i] == nz_cpu[j]
+        and nz_mem[i] == nz_mem[j]
+        and own[i] == own[j]
+        and cap[i] == cap[j]
+        and cell[i] == cell[j]
+    )
+
+
+def _classes(
+    alloc_cpu: IntArray,
+    alloc_mem: IntArray,
+    used_cpu: IntArray,
+    used_mem: IntArray,
+    nz_cpu: IntArray,
+    nz_mem: IntArray,
+    own: IntArray,
+    cap: IntArray,
+    cell: IntArray,
+    node_of_key: IntArray,
+    grouped: bool,
+) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    """The candidate nodes (``cap > 0``) grouped into classes of nodes equal in every column,
+    by hashing (``grouped`` False: each node a class of its own, which is exact too, and
+    cheaper when there are fewer pods than nodes): returns each node's class (-1: not a
+    candidate), the candidates class by class, each class in tie order (``node_of_key``), each
+    node's position in that list, and the classes' bounds in it (class ``c`` is
+    ``members[bounds[c]:bounds[c + 1]]``)."""
+    n_nodes = cap.shape[0]
+    if not grouped:
+        cls = np.full(n_nodes, -1, dtype=np.int64)
+        members = np.zeros(n_nodes, dtype=np.int64)
+        pos = np.zeros(n_nodes, dtype=np.int64)
+        n_cls = 0
+        for t in range(n_nodes):
+            i = node_of_key[t]
+            if cap[i] > 0:
+                cls[i] = n_cls
+                members[n_cls] = i
+                pos[i] = n_cls
+                n_cls += 1
+        return cls, members[:n_cls], pos, np.arange(n_cls + 1)
+    size = 4
+    while size < 2 * n_nodes:
+        size *= 2
+    mask = size - 1
+    table = np.zeros(size, dtype=np.int64)  # class + 1 (0: empty slot)
+    first = np.zeros(n_nodes, dtype=np.int64)  # a node of each class
+    count = np.zeros(n_nodes + 1, dtype=np.int64)
+    cls = np.full(n_nodes, -1, dtype=np.int64)
+    n_cls = 0
+    for t in range(n_nodes):
+        i = node_of_key[t]
+        if cap[i] <= 0:
+            continue
+        h = 0
+        for v in (alloc_cpu[i], alloc_mem[i], used_cpu[i], used_mem[i], nz_cpu[i], nz_mem[i]):
+            h = ((h ^ v) * 0x5851F42D4C957F2D) & 0x7FFFFFFFFFFFFFFF
+        for v in (own[i], cap[i], cell[i]):
+            h = ((h ^ v) * 0x5851F42D4C957F2D) & 0x7FFFFFFFFFFFFFFF
+        slot = (h >> 29) & mask
+        while True:
+            e = table[slot]
+            if e == 0:
+                table[slot] = n_cls + 1
+                first[n_cls] = i
+                cls[i] = n_cls
+                n_cls += 1
+                break
+            j = first[e - 1]
+            if (
+                alloc_cpu[i] == alloc_cpu[j]
+                and alloc_mem[i] == alloc_mem[j]
+                and used_cpu[i] == used_cpu[j]
+                and used_mem[i] == used_mem[j]
+                and nz_cpu[i] == nz_cpu[j]
+                and nz_mem[i] == nz_mem[j]
+                and own[i] == own[j]
+                and cap[i] == cap[j]
+                and cell[i] == cell[j]
+            ):
+                cls[i] = e - 1
+                break
+            slot = (slot + 1) & mask
+        count[cls[i] + 1] += 1
+    bounds = np.cumsum(count[: n_cls + 1])
+    fill = bounds[:n_cls].copy()
+    members = np.zeros(bounds[n_cls], dtype=np.int64)
+    pos = np.zeros(n_nodes, dtype=np.int64)
+    for t in range(n_nodes):
+        i = node_of_key[t]
+        if cls[i] >= 0:
+            pos[i] = fill[cls[i]]
+            members[fill[cls[i]]] = i
+            fill[cls[i]] += 1
+    return cls, members, pos, bounds
+
+
 def _place_heaps(
     alloc_cpu: IntArray,
     alloc_mem: IntArray,
@@ -330,6 +446,7 @@ def _place_heaps(
     balanced: bool,
     soft: bool,
     fewest: bool,
+    grouped: bool,
 ) -> int:
     """Place up to ``n`` identical pods; returns how many were placed.
 
@@ -340,7 +457,9 @@ def _place_heaps(
     ``cell_zone`` and, per DoNotSchedule constraint other than the hostname, ``cell_dom[h, c]``
     (-1 without the label).  ``zone_count``, ``dom_count`` (updated in place), ``dom_present``,
     ``dom_skew``, ``host_skew`` (> 0: a DoNotSchedule hostname constraint) as in
-    :func:`place_sampled`; ``placed`` (N) receives the pods placed.
+    :func:`place_sampled`; ``placed`` (N) receives the pods placed.  ``grouped``: the nodes
+    are grouped into classes (:func:`_classes`); the placements are the same either way,
+    grouping costs a hash per node and saves heap work per pod.
     """
     n_nodes = alloc_cpu.shape[0]
     n_cells = cell_zone.shape[0]
@@ -361,36 +480,66 @@ def _place_heaps(
         if cap[i] > 0 and own[i] - base > top_level:
             top_level = own[i] - base
     levels = top_level + 2
-    # heaps: one array per (level, cell), grown on demand
+    # classes: nodes the pod cannot tell apart (allocatable, requests, pods of the workload, room
+    # and cell), each a list of its nodes in tie order.  Along a class's list the pods placed
+    # never increase and the nodes holding the same number form a run, so a group needs only the
+    # head (the lowest tie key) of each run in its heap: the pod takes the head, the next node
+    # of the run becomes the head, and the node heads the next level's run unless it has joined
+    # one that already has its head.
+    cls, members, pos, bounds = _classes(
+        alloc_cpu,
+        alloc_mem,
+        used_cpu,
+        used_mem,
+        nz_cpu,
+        nz_mem,
+        own,
+        cap,
+        cell,
+        node_of_key,
+        grouped,
+    )
+    n_cls = bounds.shape[0] - 1
+    # heaps: one array per (level, cell), grown on demand; nodes_in: nodes per group
     heaps = [np.zeros(0, dtype=np.int64) for _ in range(levels * n_cells)]
     sizes = np.zeros(levels * n_cells, dtype=np.int64)
+    nodes_in = np.zeros(levels * n_cells, dtype=np.int64)
     wanted = np.zeros(levels * n_cells, dtype=np.int64)
-    for i in range(n_nodes):
-        if cap[i] > 0:
-            wanted[(own[i] - base) * n_cells + cell[i]] += 1
+    # each heap's top: its score and tie key
+    top_score = np.zeros(levels * n_cells, dtype=np.int64)
+    top_tie = np.zeros(levels * n_cells, dtype=np.int64)
+    for c in range(n_cls):
+        i = members[bounds[c]]
+        g = (own[i] - base) * n_cells + cell[i]
+        nodes_in[g] += bounds[c + 1] - bounds[c]
+        wanted[g] += 1
     for g in range(levels * n_cells):
         heaps[g] = np.zeros(max(wanted[g], 4), dtype=np.int64)
-    for i in range(n_nodes):
-        if cap[i] > 0:
-            g = (own[i] - base) * n_cells + cell[i]
-            s = _node_score(
-                i,
-                0,
-                alloc_cpu,
-                alloc_mem,
-                used_cpu,
-                used_mem,
-                nz_cpu,
-                nz_mem,
-                req_cpu,
-                req_mem,
-                pnz_cpu,
-                pnz_mem,
-                most,
-                balanced,
-            )
-            _push(heaps[g], sizes[g], s * scale + (n_nodes - tie_key[i]))
-            sizes[g] += 1
+    for c in range(n_cls):
+        i = members[bounds[c]]
+        g = (own[i] - base) * n_cells + cell[i]
+        s = _node_score(
+            i,
+            0,
+            alloc_cpu,
+            alloc_mem,
+            used_cpu,
+            used_mem,
+            nz_cpu,
+            nz_mem,
+            req_cpu,
+            req_mem,
+            pnz_cpu,
+            pnz_mem,
+            most,
+            balanced,
+        )
+        _push(heaps[g], sizes[g], s * scale + (n_nodes - tie_key[i]))
+        sizes[g] += 1
+    for g in range(levels * n_cells):
+        if sizes[g] > 0:
+            top_score[g] = heaps[g][0] // scale
+            top_tie[g] = n_nodes - heaps[g][0] % scale
     # the hostname constraint's minimum over the counted nodes
     hist = np.zeros(1, dtype=np.int64)
     host_min = 0
@@ -402,23 +551,38 @@ def _place_heaps(
     raw = np.zeros(levels * n_cells, dtype=np.int64)
     raw_aff = np.zeros(levels * n_cells, dtype=np.int64)
     scored_aff = aff_host != 0 or aff_zone != 0
+    hard = host_skew > 0 or n_dom > 0
+    # without DoNotSchedule constraints every node with room is feasible: counted as they fill
+    room_nodes = 0
+    zone_room = np.zeros(n_zones, dtype=np.int64)
+    for g in range(levels * n_cells):
+        room_nodes += nodes_in[g]
+        zone_room[cell_zone[g % n_cells]] += nodes_in[g]
     done = 0
     for _ in range(n):
-        _dom_minimums(dom_count, dom_present, dom_min)
-        # filters, per group
-        n_feasible = 0
-        for z in range(n_zones):
-            seen[z] = False
         n_groups = levels * n_cells
-        for g in range(n_groups):
-            c = g % n_cells
-            ok = sizes[g] > 0 and _spread_ok(
-                g // n_cells + base, host_min, host_skew, cell_dom, c, dom_count, dom_min, dom_skew
-            )
-            feasible[g] = ok
-            if ok:
-                n_feasible += sizes[g]
-                seen[cell_zone[c]] = True
+        n_feasible = room_nodes
+        if hard:  # filters, per group
+            _dom_minimums(dom_count, dom_present, dom_min)
+            n_feasible = 0
+            for z in range(n_zones):
+                seen[z] = False
+            for g in range(n_groups):
+                c = g % n_cells
+                ok = sizes[g] > 0 and _spread_ok(
+                    g // n_cells + base,
+                    host_min,
+                    host_skew,
+                    cell_dom,
+                    c,
+                    dom_count,
+                    dom_min,
+                    dom_skew,
+                )
+                feasible[g] = ok
+                if ok:
+                    n_feasible += nodes_in[g]
+                    seen[cell_zone[c]] = True
         if n_feasible == 0:
             break
         low_raw = 0
@@ -426,13 +590,13 @@ def _place_heaps(
         if soft:
             n_seen = 0
             for z in range(n_zones):
-                if seen[z]:
+                if seen[z] if hard else zone_room[z] > 0:
                     n_seen += 1
             w_host = math.log(n_feasible + 2)
             w_zone = math.log(n_seen + 2)
             first = True
             for g in range(n_groups):
-                if not feasible[g]:
+                if not (feasible[g] if hard else sizes[g] > 0):
                     continue
                 z = cell_zone[g % n_cells]
                 r = spread_raw(g // n_cells + base, zone_count[z], w_host, w_zone, zoned[z])
@@ -447,7 +611,7 @@ def _place_heaps(
         if scored_aff:
             first = True
             for g in range(n_groups):
-                if not feasible[g]:
+                if not (feasible[g] if hard else sizes[g] > 0):
                     continue
                 z = cell_zone[g % n_cells]
                 r = aff_host * (g // n_cells + base)
@@ -464,24 +628,34 @@ def _place_heaps(
         best_own = 0
         best_key = 0
         for g in range(n_groups):
-            if not feasible[g]:
+            if not (feasible[g] if hard else sizes[g] > 0):
                 continue
-            key = heaps[g][0]
-            score = key // scale
+            score = top_score[g]
             if soft:
                 score += spread_score(raw[g], low_raw, high_raw)
             if scored_aff:
                 score += affinity_score(raw_aff[g], low_aff, high_aff)
             mine = g // n_cells if fewest else 0
-            tie = n_nodes - key % scale
+            tie = top_tie[g]
             if best >= 0 and _worse(score, mine, tie, best_score, best_own, best_key):
                 continue
             best, best_score, best_own, best_key = g, score, mine, tie
-        # bind: the node leaves its group and, if it has room, joins the next level's
+        # bind: the head leaves its group (the next node of its run heads it) and, if it has
+        # room, joins the next level's (heading that run unless it has a head already)
         g = best
         key = _pop(heaps[g], sizes[g])
         sizes[g] -= 1
+        nodes_in[g] -= 1
         i = node_of_key[n_nodes - key % scale]
+        c = cls[i]
+        p = pos[i]
+        if p + 1 < bounds[c + 1] and placed[members[p + 1]] == placed[i]:
+            j = members[p + 1]
+            _push(heaps[g], sizes[g], (key // scale) * scale + (n_nodes - tie_key[j]))
+            sizes[g] += 1
+        if sizes[g] > 0:
+            top_score[g] = heaps[g][0] // scale
+            top_tie[g] = n_nodes - heaps[g][0] % scale
         if host_skew > 0:
             host_min = _host_bind(hist, host_min, own[i] + placed[i])
         placed[i] += 1
@@ -490,17 +664,26 @@ def _place_heaps(
         for h in range(n_dom):
             dom_count[h, cell_dom[h, cell[i]]] += 1
         done += 1
+        if placed[i] == cap[i]:
+            room_nodes -= 1
+            zone_room[cell_zone[cell[i]]] -= 1
         if placed[i] < cap[i]:
             level = g // n_cells + 1
             if level >= levels:  # a new level for every cell
                 for _c in range(n_cells):
                     heaps.append(np.zeros(4, dtype=np.int64))
                 sizes = np.concatenate((sizes, np.zeros(n_cells, dtype=np.int64)))
+                nodes_in = np.concatenate((nodes_in, np.zeros(n_cells, dtype=np.int64)))
+                top_score = np.concatenate((top_score, np.zeros(n_cells, dtype=np.int64)))
+                top_tie = np.concatenate((top_tie, np.zeros(n_cells, dtype=np.int64)))
                 feasible = np.zeros(sizes.shape[0], dtype=np.bool_)
                 raw = np.zeros(sizes.shape[0], dtype=np.int64)
                 raw_aff = np.zeros(sizes.shape[0], dtype=np.int64)
                 levels += 1
             h2 = level * n_cells + cell[i]
+            nodes_in[h2] += 1
+            if p > bounds[c] and placed[members[p - 1]] == placed[i]:
+                continue  # the run it joins has its head
             if sizes[h2] == heaps[h2].shape[0]:
                 grown = np.zeros(2 * heaps[h2].shape[0], dtype=np.int64)
                 grown[: sizes[h2]] = heaps[h2][: sizes[h2]]
@@ -523,6 +706,8 @@ def _place_heaps(
             )
             _push(heaps[h2], sizes[h2], s * scale + (n_nodes - tie_key[i]))
             sizes[h2] += 1
+            top_score[h2] = heaps[h2][0] // scale
+            top_tie[h2] = n_nodes - heaps[h2][0] % scale
     return done
 
 
@@ -530,7 +715,11 @@ def place_heaps(*args: Any, compiled: bool = True) -> int:
     """:func:`_place_heaps`, compiled with numba on first use (``compiled=False``: plain
     Python)."""
     return int(
-        (_compiled(_place_heaps, _push, _pop, *_HELPERS) if compiled else _place_heaps)(*args)
+        (
+            _compiled(_place_heaps, _push, _pop, _same, _classes, *_HELPERS)
+            if compiled
+            else _place_heaps
+        )(*args)
     )
 
 

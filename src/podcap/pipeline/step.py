@@ -1012,7 +1012,7 @@ def _settle_once(
         stuck_of.append(stuck)
 
     # outcomes
-    placements: list[pd.DataFrame] = []
+    placements: list[tuple[Key, IntArray, IntArray, IntArray]] = []
     per_key: dict[Key, tuple[IntArray, IntArray]] = {}
     for c, stuck in zip(ordered, stuck_of, strict=True):
         b, s = per_key.get(c.key, (np.zeros(n, np.int64), np.zeros(n, np.int64)))
@@ -1107,19 +1107,7 @@ def _settle_once(
         row["limits"] = ",".join(sorted(limits))
         nz = np.flatnonzero(b)
         if nz.size:
-            placements.append(
-                pd.DataFrame(
-                    {
-                        "namespace": key[0],
-                        "kind": key[1],
-                        "name": key[2],
-                        "node": fleet.names[nz],
-                        "pods": b[nz],
-                        "running": (b - s)[nz],
-                        "container_creating": s[nz],
-                    }
-                )
-            )
+            placements.append((key, nz, b[nz], s[nz]))
 
     frame = pd.DataFrame(list(rows.values()), columns=list(WORKLOAD_COLUMNS))
     total = frame[list(OUTCOMES)].sum(axis=1)
@@ -1135,21 +1123,7 @@ def _settle_once(
         None if last is None else filters[last[0].key],
         True if last is None or last_wl is None else needs_ip(last_wl, last[0].pod),
     )
-    placement = (
-        pd.concat(placements, ignore_index=True)
-        if placements
-        else pd.DataFrame(
-            {
-                "namespace": pd.Series(dtype=object),
-                "kind": pd.Series(dtype=object),
-                "name": pd.Series(dtype=object),
-                "node": pd.Series(dtype=object),
-                "pods": pd.Series(dtype=np.int64),
-                "running": pd.Series(dtype=np.int64),
-                "container_creating": pd.Series(dtype=np.int64),
-            }
-        )
-    )
+    placement = _placement_frame(placements, fleet.names)
     result = SimulationResult(
         frame,
         node_frame,
@@ -1175,6 +1149,37 @@ _REFERENCE_NODES = 2000
 # Node evaluations in a step (pods x nodes processed per pod) under which the fast engine
 # reproduces node sampling node by node (about 10 ns each); above it, it scores every node.
 _SAMPLED_BUDGET = 300_000_000
+
+
+def _placement_frame(
+    placements: Sequence[tuple[Key, IntArray, IntArray, IntArray]], names: Any
+) -> pd.DataFrame:
+    """One row per (workload, node) with pods: (key, nodes, pods, pods without an address)
+    per workload, in one frame."""
+    sizes = [nodes.shape[0] for _, nodes, _, _ in placements]
+
+    def column(part: int) -> Any:
+        values = np.empty(len(placements), dtype=object)
+        values[:] = [key[part] for key, _, _, _ in placements]
+        return np.repeat(values, sizes)
+
+    def joined(arrays: list[IntArray]) -> IntArray:
+        return np.concatenate(arrays) if arrays else np.zeros(0, dtype=np.int64)
+
+    nodes = joined([nodes for _, nodes, _, _ in placements])
+    pods = joined([pods for _, _, pods, _ in placements])
+    stuck = joined([stuck for _, _, _, stuck in placements])
+    return pd.DataFrame(
+        {
+            "namespace": column(0),
+            "kind": column(1),
+            "name": column(2),
+            "node": np.asarray(names, dtype=object)[nodes],
+            "pods": pods,
+            "running": pods - stuck,
+            "container_creating": stuck,
+        }
+    )
 
 
 def _needs_reference(state: ClusterState, fleet: Fleet) -> set[Key]:

@@ -270,9 +270,12 @@ def _by_heaps(
     most: bool,
     rank: IntArray | None = None,
     fewest_first: bool = True,
+    grouped: bool | None = None,
 ) -> IntArray:
     """The scheduling cycle pod by pod, every node scored, nodes grouped by their pods of the
-    workload and their zone and domains (:func:`podcap.kernels.compiled.place_heaps`)."""
+    workload and their zone and domains (:func:`podcap.kernels.compiled.place_heaps`).
+    ``grouped``: equal nodes handled as classes (None: when there are at least as many pods
+    as candidate nodes); the placements do not depend on it."""
     size = state.pods.shape[0]
     placed = np.zeros(size, dtype=np.int64)
     if n <= 0 or size == 0:
@@ -283,6 +286,10 @@ def _by_heaps(
         key = key * (int(d.max()) + 2) + (d + 1)
     first, cell = _cells(key)
     tie = np.arange(size, dtype=np.int64) if rank is None else rank.astype(np.int64)
+    node_of_key = tie if rank is None else np.argsort(tie).astype(np.int64)
+    cap = capacity(state, pc, own)
+    # classes of equal nodes pay off when there are at least as many pods as candidate nodes
+    grouped = n >= int(np.count_nonzero(cap)) if grouped is None else grouped
     place_heaps(
         state.alloc[0],
         state.alloc[1],
@@ -291,11 +298,11 @@ def _by_heaps(
         state.nz_cpu,
         state.nz_memory,
         own,
-        capacity(state, pc, own),
+        cap,
         cell,
         topo.hard_counted,
         tie,
-        np.argsort(tie).astype(np.int64),
+        node_of_key,
         topo.zone[first].astype(np.int64),
         topo.zone_count.copy(),
         topo.host_skew,
@@ -308,6 +315,7 @@ def _by_heaps(
         topo.zone_all.copy(),
         topo.zoned,
         *_pod_args(pc, most, fewest_first),
+        grouped,
     )
     return placed
 

@@ -61,10 +61,18 @@ class NodeState:
 
     def add(self, pc: PodClass, counts: IntArray) -> None:
         """Account ``counts`` pods of class ``pc`` per node."""
-        self.used += pc.request[:, None] * counts[None, :]
-        self.nz_cpu += pc.nz_cpu * counts
-        self.nz_memory += pc.nz_memory * counts
-        self.pods += counts
+        idx = np.flatnonzero(counts)
+        if idx.shape[0] * 4 > counts.shape[0]:
+            self.used += pc.request[:, None] * counts[None, :]
+            self.nz_cpu += pc.nz_cpu * counts
+            self.nz_memory += pc.nz_memory * counts
+            self.pods += counts
+            return
+        k = counts[idx]
+        self.used[:, idx] += pc.request[:, None] * k[None, :]
+        self.nz_cpu[idx] += pc.nz_cpu * k
+        self.nz_memory[idx] += pc.nz_memory * k
+        self.pods[idx] += k
 
 
 @dataclass(frozen=True)

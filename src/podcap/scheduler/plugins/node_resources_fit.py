@@ -38,10 +38,9 @@ def fits_one(state: NodeState, pc: PodClass) -> BoolArray:
 def room(state: NodeState, pc: PodClass) -> IntArray:
     """Pods of ``pc`` each node can still hold by count and resources [pods] (>= 0)."""
     cap = state.pods_alloc - state.pods
-    free = state.alloc - state.used
     for r in np.nonzero(pc.request > 0)[0]:
-        cap = np.minimum(cap, free[r] // pc.request[r])
-    out: IntArray = np.maximum(cap, 0).astype(np.int64)
+        np.minimum(cap, (state.alloc[r] - state.used[r]) // pc.request[r], out=cap)
+    out: IntArray = np.maximum(cap, 0).astype(np.int64, copy=False)
     return out
 
 
