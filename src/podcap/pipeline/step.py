@@ -1015,17 +1015,23 @@ def _settle_once(
     placements: list[tuple[Key, IntArray, IntArray, IntArray]] = []
     per_key: dict[Key, tuple[IntArray, IntArray]] = {}
     for c, stuck in zip(ordered, stuck_of, strict=True):
-        b, s = per_key.get(c.key, (np.zeros(n, np.int64), np.zeros(n, np.int64)))
-        per_key[c.key] = (b + c.bound, s + stuck)
+        if c.key in per_key:
+            b, s = per_key[c.key]
+            per_key[c.key] = (b + c.bound, s + stuck)
+        else:
+            per_key[c.key] = (c.bound, stuck)
     waiting_of: dict[Key, list[Cohort]] = {}
     for c in waiting:
         waiting_of.setdefault(c.key, []).append(c)
     for key, row in rows.items():
         wl = workloads[key]
         note = notes[key]
-        b, s = per_key.get(key, (np.zeros(n, np.int64), np.zeros(n, np.int64)))
-        row["running"] = int((b - s).sum())
+        if key in per_key:
+            b, s = per_key[key]
+        else:
+            b = s = np.zeros(n, np.int64)
         row["container_creating"] = int(s.sum())
+        row["running"] = int(b.sum()) - row["container_creating"]
         row["pending"] = sum(c.pending for c in waiting_of.get(key, ()))
         row["preempted"] = preempted.get(key, 0)
         row["not_created"] = (
