@@ -296,33 +296,6 @@ def _pop(heap: IntArray, size: int) -> int:
     return int(top)
 
 
-def _same(
-    i: int,
-    j: int,
-    alloc_cpu: IntArray,
-    alloc_mem: IntArray,
-    used_cpu: IntArray,
-    used_mem: IntArray,
-    nz_cpu: IntArray,
-    nz_mem: IntArray,
-    own: IntArray,
-    cap: IntArray,
-    cell: IntArray,
-) -> bool:
-    """Nodes ``i`` and ``j`` are of one class (:func:`_classes`)."""
-    return bool(
-        alloc_cpu[i] == alloc_cpu[j]
-        and alloc_mem[i] == alloc_mem[j]
-        and used_cpu[i] == used_cpu[j]
-        and used_mem[i] == used_mem[j]
-        and nz_cpu[i] == nz_cpu[j]
-        and nz_mem[i] == nz_mem[j]
-        and own[i] == own[j]
-        and cap[i] == cap[j]
-        and cell[i] == cell[j]
-    )
-
-
 def _classes(
     alloc_cpu: IntArray,
     alloc_mem: IntArray,
@@ -357,8 +330,10 @@ def _classes(
                 n_cls += 1
         return cls, members[:n_cls], pos, np.arange(n_cls + 1)
     size = 4
+    bits = 2
     while size < 2 * n_nodes:
         size *= 2
+        bits += 1
     mask = size - 1
     table = np.zeros(size, dtype=np.int64)  # class + 1 (0: empty slot)
     first = np.zeros(n_nodes, dtype=np.int64)  # a node of each class
@@ -370,11 +345,13 @@ def _classes(
         if cap[i] <= 0:
             continue
         h = 0
+        # multiply-xor over 63 bits (numba wraps, Python is exact: the same low bits), the
+        # slot from the top bits, which every column reaches
         for v in (alloc_cpu[i], alloc_mem[i], used_cpu[i], used_mem[i], nz_cpu[i], nz_mem[i]):
-            h = ((h ^ v) * 0x5851F42D4C957F2D) & 0x7FFFFFFFFFFFFFFF
+            h = ((h ^ int(v)) * 0x5851F42D4C957F2D) & 0x7FFFFFFFFFFFFFFF
         for v in (own[i], cap[i], cell[i]):
-            h = ((h ^ v) * 0x5851F42D4C957F2D) & 0x7FFFFFFFFFFFFFFF
-        slot = (h >> 29) & mask
+            h = ((h ^ int(v)) * 0x5851F42D4C957F2D) & 0x7FFFFFFFFFFFFFFF
+        slot = (h >> (63 - bits)) & mask
         while True:
             e = table[slot]
             if e == 0:
@@ -715,11 +692,9 @@ def place_heaps(*args: Any, compiled: bool = True) -> int:
     """:func:`_place_heaps`, compiled with numba on first use (``compiled=False``: plain
     Python)."""
     return int(
-        (
-            _compiled(_place_heaps, _push, _pop, _same, _classes, *_HELPERS)
-            if compiled
-            else _place_heaps
-        )(*args)
+        (_compiled(_place_heaps, _push, _pop, _classes, *_HELPERS) if compiled else _place_heaps)(
+            *args
+        )
     )
 
 
