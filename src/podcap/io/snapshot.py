@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,8 @@ EXISTING_COLUMNS = (
     "host_network",
 )
 _FINISHED = frozenset({"Succeeded", "Failed"})  # pod phases that hold no resources
+#: Allocatable resources podcap reads itself (others are extended resources or dropped).
+_PLAIN_ALLOCATABLE = frozenset({"cpu", "memory", "pods", "ephemeral-storage", POD_ENI})
 _OWN_LABELS = {
     "kubernetes.io/hostname",
     "topology.kubernetes.io/zone",
@@ -166,7 +169,9 @@ def object_kind(item: Mapping[str, Any], where: str, list_kind: str | None = Non
     return shapes[0] if shapes else None
 
 
-def _items(doc: Any, source: str) -> list[_Located]:
+def _items(doc: Any, source: str) -> tuple[list[_Located], str | None]:
+    """The objects of a document (the items of a List, or the object itself), and the
+    ``kind`` they all have when :func:`_one_kind` finds one."""
     if not isinstance(doc, Mapping):
         raise InvalidManifestError(
             f"{source}: expected a Kubernetes object or List, got {type(doc).__name__}"
@@ -177,11 +182,28 @@ def _items(doc: Any, source: str) -> list[_Located]:
         items = doc["items"]
         if not isinstance(items, list):
             raise InvalidManifestError(f"{source}, field items: expected a list")
-        for i, item in enumerate(items):
-            if type(item) is not dict and not isinstance(item, Mapping):
-                raise InvalidManifestError(f"{source}, items[{i}]: expected an object")
-        return [(source, i, item) for i, item in enumerate(items)]
-    return [(source, -1, doc)]
+        kind = None
+        if set(map(type, items)) <= {dict}:  # all dicts, as JSON gives them
+            kind = _one_kind(items)
+        else:
+            for i, item in enumerate(items):
+                if type(item) is not dict and not isinstance(item, Mapping):
+                    raise InvalidManifestError(f"{source}, items[{i}]: expected an object")
+        return list(zip(repeat(source), range(len(items)), items)), kind
+    return [(source, -1, doc)], None
+
+
+def _one_kind(items: list[dict[str, Any]]) -> str | None:
+    """``Pod`` or ``Node`` when every object (a dict) has that ``kind`` (kubectl's output of
+    one resource), else None: each object is then classified on its own."""
+    kinds = list(map(dict.get, items, repeat("kind")))
+    try:
+        first = kinds[0] if kinds else None
+        if first in ("Pod", "Node") and kinds.count(first) == len(kinds):
+            return "Pod" if first == "Pod" else "Node"
+    except Exception:  # a kind that cannot be compared (a NumPy array): each on its own
+        pass
+    return None
 
 
 @contextmanager
@@ -244,41 +266,40 @@ def _requests_key(spec: Mapping[str, Any]) -> tuple[Any, ...]:
     requests, so each distinct key is parsed once.  A pod that is not plain mappings of
     values gets a key of its own, and is then read field by field (its errors named)."""
     parts: list[Any] = []
-    add, extend = parts.append, parts.extend
     try:
         init = spec.get("initContainers")
         if init:
             for c in init:
-                add("sidecar" if c.get("restartPolicy") == "Always" else "init")
-                r = c.get("resources")
-                if r:
-                    req, lim = r.get("requests"), r.get("limits")
-                    if req:
-                        add("requests")
-                        extend(req.items())
-                    if lim:
-                        add("limits")
-                        extend(lim.items())
+                role = "sidecar" if c.get("restartPolicy") == "Always" else "init"
+                _add_resources(parts, role, c.get("resources"))
         for c in spec.get("containers") or ():
-            add("app")
-            r = c.get("resources")
-            if r:
-                req, lim = r.get("requests"), r.get("limits")
-                if req:
-                    add("requests")
-                    extend(req.items())
-                if lim:
-                    add("limits")
-                    extend(lim.items())
+            _add_resources(parts, "app", c.get("resources"))
         overhead = spec.get("overhead")
         if overhead:
-            add("overhead")
-            extend(overhead.items())
+            parts += ("overhead", *overhead.items())
         key = tuple(parts)
         hash(key)
     except (AttributeError, TypeError):
         return ("unusual", id(spec))
     return key
+
+
+def _add_resources(parts: list[Any], role: str, r: Any) -> None:
+    """Append a container's part of a requests key: its role, then ``requests`` and
+    ``limits`` with their ``(name, value)`` items (those given)."""
+    if not r:
+        parts.append(role)
+        return
+    req, lim = r.get("requests"), r.get("limits")
+    if req:
+        if lim:
+            parts += (role, "requests", *req.items(), "limits", *lim.items())
+        else:
+            parts += (role, "requests", *req.items())
+    elif lim:
+        parts += (role, "limits", *lim.items())
+    else:
+        parts.append(role)
 
 
 def _with_types(key: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -368,8 +389,10 @@ def read_snapshot(
     """Read kubectl JSON (files or parsed objects): nodes, pods, LimitRanges, ResourceQuotas.
 
     Quantities are parsed in bulk, each distinct text once, and each distinct set of container
-    resources once: 10,000 nodes and 100,000 pods take about 0.7 s once decoded (decoding
-    126 MiB of JSON takes Python's parser about 1.3 s more; ``benchmarks/bench_snapshot.py``).
+    resources once; a pod whose containers equal those of the last pod of its owner, and a
+    node whose labels (but the hostname) equal another's, reuse what was read for it:
+    10,000 nodes and 100,000 pods take about 0.4 s once decoded (decoding 126 MiB of JSON,
+    and freeing it, takes Python's parser about 1.3 s more; ``benchmarks/bench_snapshot.py``).
     Python's garbage collector is paused while the objects are read.
 
     Parameters
@@ -417,7 +440,14 @@ def _read_snapshot(sources: Any, cni: VpcCni | None, table: pd.DataFrame | None)
         source, doc = _load(src, n)
         list_kind = doc.get("kind") if isinstance(doc, Mapping) and "items" in doc else None
         list_kind = list_kind if isinstance(list_kind, str) else None
-        for located in _items(doc, source):
+        located_items, kind = _items(doc, source)
+        if kind == "Pod":  # kubectl get pods -o json: every item a Pod
+            pods.extend(located_items)
+            continue
+        if kind == "Node":
+            nodes.extend(located_items)
+            continue
+        for located in located_items:
             item = located[2]
             kind = item.get("kind")  # as kubectl prints it; else from the List or the shape
             if type(kind) is not str or not kind:
@@ -455,16 +485,33 @@ def _node_groups(
     extended_raw: list[tuple[tuple[str, Any], ...]] = []
     raw: dict[str, list[Any]] = {"cpu": [], "memory": [], "pods": []}
     ephemeral: list[tuple[int, Any]] = []
+    # what a node's labels give (instance type, zone, other labels), per distinct set of
+    # labels but the hostname: a node group's nodes share them
+    by_labels: dict[tuple[Any, ...], tuple[str | None, str | None, tuple[tuple[str, str], ...]]]
+    by_labels = {}
     for k, (source, index, node) in enumerate(nodes):
         try:
             meta = node.get("metadata") or {}
             name = meta.get("name")
             if not name:
                 raise InvalidManifestError(f"{_where(source, index)}: missing field metadata.name")
-            labels = {str(key): str(v) for key, v in (meta.get("labels") or {}).items()}
-            itype = labels.get("node.kubernetes.io/instance-type") or labels.get(
-                "beta.kubernetes.io/instance-type"
-            )
+            raw_labels = meta.get("labels") or {}
+            if type(raw_labels) is dict:
+                shared = raw_labels.copy()
+                shared.pop("kubernetes.io/hostname", None)
+                labels_key = tuple(shared.items())
+                try:
+                    derived = by_labels.get(labels_key)
+                    hashable = True
+                except TypeError:  # a value that cannot be hashed (a list)
+                    derived, hashable = None, False
+                if derived is None:
+                    derived = _from_labels(raw_labels)
+                    if hashable and _only_strings(labels_key):
+                        by_labels[labels_key] = derived  # equal text: the same labels
+            else:
+                derived = _from_labels(raw_labels)
+            itype, zone, extra = derived
             if not itype:
                 # no instance-type label (not a cloud node, or a stripped export): the node's
                 # own capacity and allocatable are used, under a type named for them
@@ -480,16 +527,19 @@ def _node_groups(
                     f"{_where(source, index)} (node {name}): missing field status.allocatable "
                     "(cpu, memory, pods)"
                 )
-            ext = []
-            for key, value in alloc_raw.items():
-                key = str(key)
-                if key in ("cpu", "memory", "pods", "ephemeral-storage", POD_ENI):
-                    continue
-                if "/" in key or key.startswith("hugepages-"):
-                    ext.append((key, value))
-                elif str(value).strip() not in ("0", ""):
-                    dropped.add(f"{key} (node {name})")
-            extended_raw.append(tuple(sorted(ext)))
+            if alloc_raw.keys() <= _PLAIN_ALLOCATABLE:
+                extended_raw.append(())
+            else:
+                ext = []
+                for key, value in alloc_raw.items():
+                    key = str(key)
+                    if key in _PLAIN_ALLOCATABLE:
+                        continue
+                    if "/" in key or key.startswith("hugepages-"):
+                        ext.append((key, value))
+                    elif str(value).strip() not in ("0", ""):
+                        dropped.add(f"{key} (node {name})")
+                extended_raw.append(tuple(sorted(ext)))
             raw["cpu"].append(alloc_raw["cpu"])
             raw["memory"].append(alloc_raw["memory"])
             raw["pods"].append(alloc_raw.get("pods", 110))
@@ -511,12 +561,8 @@ def _node_groups(
                     )
                 except PodcapError as exc:
                     raise InvalidManifestError(str(exc)) from None
-            zone = labels.get("topology.kubernetes.io/zone") or labels.get(
-                "failure-domain.beta.kubernetes.io/zone"
-            )
             if not zone:
                 unzoned.append(str(name))
-            extra = tuple(sorted((key, v) for key, v in labels.items() if key not in _OWN_LABELS))
             seen.append(
                 (
                     str(name),
@@ -552,15 +598,14 @@ def _node_groups(
     eph_of = {k: amount for (k, _), amount in zip(ephemeral, eph, strict=True)}
     extended_of: list[tuple[tuple[str, int], ...]] = []
     for k, pairs in enumerate(extended_raw):
-        ext_amounts: list[int] = (
-            _quantities(
-                [v for _, v in pairs],
-                False,
-                _node_at(node_where, k),
-                "status.allocatable (extended resources)",
-            )
-            if pairs
-            else []
+        if not pairs:  # most nodes
+            extended_of.append(())
+            continue
+        ext_amounts = _quantities(
+            [v for _, v in pairs],
+            False,
+            _node_at(node_where, k),
+            "status.allocatable (extended resources)",
         )
         extended_of.append(
             tuple((key, int(a)) for (key, _), a in zip(pairs, ext_amounts, strict=True))
@@ -620,17 +665,25 @@ def _node_groups(
         )
     if dropped:
         notes.append("allocatable resources not modelled: " + ", ".join(sorted(dropped)[:10]))
+    checked: set[str] = set()  # each instance type once, named with its first group's nodes
     for key, names in groups.items():
+        itype = signature_of[key]["instance_type"]
+        if itype in checked:
+            continue
         try:
-            check_instance_type(signature_of[key]["instance_type"], table)
+            check_instance_type(itype, table)
         except PodcapError as exc:
             raise InvalidManifestError(f"nodes {', '.join(names[:3])}: {exc}") from None
+        checked.add(itype)
     if cni is None:
+        ip_capacity: dict[str, Any] = {}
+        for itype in checked:
+            ip_capacity[itype] = pod_ip_capacity(itype, table=table)
         hint = sorted(
             {
                 sig["instance_type"]
                 for sig in signature_of.values()
-                if sig["alloc"]["pods"] > pod_ip_capacity(sig["instance_type"], table=table) + 2
+                if sig["alloc"]["pods"] > ip_capacity[sig["instance_type"]] + 2
             }
         )
         if hint:
@@ -668,6 +721,28 @@ def _node_groups(
     return node_groups, {n for names in groups.values() for n in names}, table, notes
 
 
+def _from_labels(
+    raw_labels: Any,
+) -> tuple[str | None, str | None, tuple[tuple[str, str], ...]]:
+    """A node's instance type and zone (None or empty when not labelled) and its other labels
+    (sorted ``(key, value)`` text pairs, without :data:`_OWN_LABELS`)."""
+    labels = {str(key): str(v) for key, v in raw_labels.items()}
+    itype = labels.get("node.kubernetes.io/instance-type") or labels.get(
+        "beta.kubernetes.io/instance-type"
+    )
+    zone = labels.get("topology.kubernetes.io/zone") or labels.get(
+        "failure-domain.beta.kubernetes.io/zone"
+    )
+    extra = tuple(sorted((key, v) for key, v in labels.items() if key not in _OWN_LABELS))
+    return itype, zone, extra
+
+
+def _only_strings(pairs: tuple[tuple[Any, Any], ...]) -> bool:
+    """Whether these ``(key, value)`` pairs are all text (then equal pairs are the same
+    labels; ``1 == True`` but ``str(1) != str(True)``, and a list cannot be hashed)."""
+    return all(type(key) is str and type(value) is str for key, value in pairs)
+
+
 def _node_at(node_where: Callable[[int], str], k: int) -> Callable[[int], str]:
     """Where node ``k`` is, whatever the index of the value asked about."""
     return lambda _j: node_where(k)
@@ -701,19 +776,24 @@ def _existing(
     :data:`EXISTING_COLUMNS`, rows in the order their first pod comes); finished, unbound and
     stray pods are named in ``skipped``.
 
-    One pass over the pods builds hashable keys of what decides their requests (the common
-    one-container pod inline) and numbers each pod's node and shape (owner, requests key,
-    host network); each distinct key is then parsed once, its quantities in bulk, and the pods
-    are counted per node and shape with numpy.
+    One pass over the pods numbers each pod's node and shape (owner, host network, and a
+    hashable key of what decides its requests); a pod whose containers, init containers and
+    overhead equal (``is True``) those of the last pod of its owner takes that pod's shape with
+    no key built (the pods of a ReplicaSet or DaemonSet).  Each distinct requests key is then
+    parsed once, its quantities in bulk, and the pods are counted per node and shape with
+    numpy.  Quantities that are not all text (``1`` and ``true`` are equal dictionary keys)
+    make a second pass with typed keys and no reuse.
     """
     node_index = {name: i for i, name in enumerate(node_set)}
     at: list[int] = []  # per pod used: its node's number
     shape_of: list[int] = []  # per pod used: its shape's number
-    shape_ids: dict[tuple[Any, ...], int] = {}  # (namespace, kind, owner, key id, host)
-    key_ids: dict[tuple[Any, ...], int] = {}
-    first: list[int] = []  # per distinct requests key, the first pod that has it
+    shape_ids: dict[tuple[Any, ...], int] = {}  # (namespace, kind, owner, host, key)
+    first_of_shape: list[int] = []  # per shape, the first pod that has it
+    # per owner (namespace, kind, name, host network): its last pod's containers, init
+    # containers and overhead, and their shape's number
+    last_of: dict[tuple[str, str, str, bool], tuple[Any, Any, Any, int]] = {}
     not_used: list[str] = []
-    add_at, add_shape = at.append, shape_of.append
+    add_at, add_shape, finished = at.append, shape_of.append, _FINISHED
     for k, (_, _, pod) in enumerate(pods):
         try:
             try:  # a pod as kubectl prints it
@@ -727,7 +807,7 @@ def _existing(
                 owner_name = owner["name"]
             except (KeyError, IndexError, TypeError):  # fields left out: their defaults
                 meta, spec, bound_to, phase, namespace, owner_kind, owner_name = _pod_fields(pod)
-            node = None if phase in _FINISHED else node_index.get(bound_to)
+            node = None if phase in finished else node_index.get(bound_to)
             if node is None:
                 not_used.append(_skip(pod))
                 continue
@@ -735,45 +815,35 @@ def _existing(
                 raise TypeError
             if type(owner_name) is not str:
                 raise TypeError
-            key: tuple[Any, ...] | None = None
-            if "initContainers" not in spec and "overhead" not in spec:
-                containers = spec.get("containers")
-                if type(containers) is list and len(containers) == 1:
-                    try:  # the common pod, inline: the key _requests_key gives
-                        r = containers[0].get("resources")
-                        req = r.get("requests") if r else None
-                        lim = r.get("limits") if r else None
-                        if req:
-                            key = (
-                                ("app", "requests", *req.items(), "limits", *lim.items())
-                                if lim
-                                else ("app", "requests", *req.items())
-                            )
-                        elif lim:
-                            key = ("app", "limits", *lim.items())
-                        else:
-                            key = ("app",)
-                        rid = key_ids.get(key)
-                    except (AttributeError, TypeError):
-                        key = None
-            if key is None or typed:
-                key = _requests_key(spec)
-                if typed:
-                    key = _with_types(key)
-                rid = key_ids.get(key)
-            if rid is None:
-                rid = key_ids[key] = len(first)
-                first.append(k)
-            shape = (
-                namespace,
-                owner_kind,
-                owner_name,
-                rid,
-                "hostNetwork" in spec and bool(spec["hostNetwork"]),
-            )
+            host = "hostNetwork" in spec and bool(spec["hostNetwork"])
+            if not typed:
+                # the last pod of the same owner (and host network) before it, if its
+                # containers, init containers and overhead are equal: the same requests
+                owned = (namespace, owner_kind, owner_name, host)
+                parts = (spec.get("containers"), spec.get("initContainers"), spec.get("overhead"))
+                last = last_of.get(owned)
+                if last is not None:
+                    try:  # True itself, not an object's own idea of equality (NumPy's)
+                        equal = (
+                            (parts[0] == last[0]) is True
+                            and (parts[1] == last[1]) is True
+                            and (parts[2] == last[2]) is True
+                        )
+                    except Exception:  # not comparable (nested deeper than Python compares)
+                        equal = False
+                    if equal:
+                        add_at(node)
+                        add_shape(last[3])
+                        continue
+                shape = (namespace, owner_kind, owner_name, host, _requests_key(spec))
+            else:
+                shape = (namespace, owner_kind, owner_name, host, _with_types(_requests_key(spec)))
             sid = shape_ids.get(shape)
             if sid is None:
-                sid = shape_ids[shape] = len(shape_ids)
+                sid = shape_ids[shape] = len(first_of_shape)
+                first_of_shape.append(k)
+            if not typed:
+                last_of[owned] = (*parts, sid)
             add_at(node)
             add_shape(sid)
         except (AttributeError, TypeError, KeyError, IndexError):
@@ -782,9 +852,19 @@ def _existing(
                 "kubectl prints them: objects, names and namespace strings, ownerReferences a "
                 "list of objects)"
             ) from None
-    if not typed and not _only_text(key_ids):  # numbers as quantities: keys with their types
-        return _existing(pods, node_set, skipped, typed=True)
+    if not typed and not _only_text(shape[4] for shape in shape_ids):
+        return _existing(pods, node_set, skipped, typed=True)  # numbers as quantities: typed keys
     skipped.extend(not_used)
+    # each distinct requests key, numbered in the order of its first pod
+    key_ids: dict[tuple[Any, ...], int] = {}
+    first: list[int] = []  # per distinct requests key, the first pod that has it
+    rid_of_shape: list[int] = []
+    for shape, sid in shape_ids.items():
+        rid = key_ids.get(shape[4])
+        if rid is None:
+            rid = key_ids[shape[4]] = len(first)
+            first.append(first_of_shape[sid])
+        rid_of_shape.append(rid)
     requests = [_pod_requests(_pod_where(pods[k]), pods[k][2].get("spec") or {}) for k in first]
     if not at:
         return pd.DataFrame([], columns=list(EXISTING_COLUMNS))
@@ -795,7 +875,7 @@ def _existing(
     merged_of = np.array(
         [
             merged.setdefault((ns, kind, owner, same[rid], host), len(merged))
-            for ns, kind, owner, rid, host in shape_ids
+            for (ns, kind, owner, host, _), rid in zip(shape_ids, rid_of_shape, strict=True)
         ],
         dtype=np.int64,
     )
