@@ -48,6 +48,7 @@ __all__ = [
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
 
 _MAX = 100  # framework.MaxNodeScore
 _cache: dict[str, Any] = {}
@@ -733,6 +734,7 @@ def _place_sampled(
     balanced: bool,
     soft: bool,
     fewest: bool,
+    ties: FloatArray,
 ) -> tuple[int, int]:
     """Place up to ``n`` identical pods; returns (pods placed, next start index).
 
@@ -752,6 +754,7 @@ def _place_sampled(
     sample = np.zeros(max(to_find, 1), dtype=np.int64)
     raw = np.zeros(max(to_find, 1), dtype=np.int64)
     raw_aff = np.zeros(max(to_find, 1), dtype=np.int64)
+    scores = np.zeros(max(to_find, 1), dtype=np.int64)
     scored_aff = aff_host != 0 or aff_zone != 0
     seen = np.zeros(n_zones, dtype=np.bool_)
     dom_min = np.zeros(max(n_dom, 1), dtype=np.int64)
@@ -824,6 +827,7 @@ def _place_sampled(
         best_score = 0
         best_own = 0
         best_key = 0
+        n_best = 0  # nodes with the best score so far
         for s in range(found):
             i = sample[s]
             k = placed[i]
@@ -850,11 +854,27 @@ def _place_sampled(
                 score += spread_score(raw[s], low_raw, high_raw)
             if scored_aff:
                 score += affinity_score(raw_aff[s], low_aff, high_aff)
+            scores[s] = score
+            if ties.shape[0] > 0:  # a draw among the best below
+                if n_best == 0 or score > best_score:
+                    best_score = score
+                    n_best = 1
+                elif score == best_score:
+                    n_best += 1
+                continue
             mine = own[i] + k if fewest else 0
             key = tie_key[i]
             if best >= 0 and _worse(score, mine, key, best_score, best_own, best_key):
                 continue
             best, best_score, best_own, best_key = i, score, mine, key
+        if ties.shape[0] > 0:  # selectHost: each of the best nodes equally likely
+            pick = min(int(ties[done] * n_best), n_best - 1)
+            for s in range(found):
+                if scores[s] == best_score:
+                    if pick == 0:
+                        best = sample[s]
+                        break
+                    pick -= 1
         # bind
         i = best
         if host_skew > 0:

@@ -276,7 +276,9 @@ def settle(
         The vectorized engine, or the pod-by-pod reference oracle (small fleets only).
     seed : int, optional
         Tie rule: None picks, among equally scored nodes, the one with the fewest pods of the
-        workload, then the first; an integer uses a seeded random node order instead.
+        workload, then the first; an integer picks at random with this seed: a draw per pod
+        where the scheduler samples nodes, a seeded random node order where it scores them
+        all.
     percentage_of_nodes_to_score : int
         The scheduler's ``percentageOfNodesToScore`` (0: adaptive, ``50 - nodes / 125`` and at
         least 5; with fewer than 100 nodes every node is scored).  Both engines stop filtering
@@ -846,13 +848,29 @@ def _settle_once(
                 work += c.pending * min(n, to_find * n // feasible + 1)
         sampling = work <= _SAMPLED_BUDGET
 
-    def place(pc: PodClass, k: int, mine: IntArray) -> IntArray:
+    def draws(c: Cohort) -> npt.NDArray[np.float64] | None:
+        """With a seed, one number in [0, 1) per pod of the cohort: where the scheduler samples
+        nodes, pod ``j`` picks among its best-scored nodes with the ``j``-th (both engines)."""
+        if seed is None or to_find >= n:
+            return None
+        return np.random.default_rng([seed, state.seq, c.seq]).random(c.pending)
+
+    def place(pc: PodClass, k: int, mine: IntArray, ties: Any = None) -> IntArray:
         """The fast engine's placement of ``k`` pods: node by node from the scheduler's start
         index when the step samples, otherwise with every node scored."""
         nonlocal start
         if sampling:
             counts, start = place_sampled_nodes(
-                nodes, pc, k, mine, node_list, to_find, start, most_allocated=most, rank=rank
+                nodes,
+                pc,
+                k,
+                mine,
+                node_list,
+                to_find,
+                start,
+                most_allocated=most,
+                rank=rank,
+                ties=ties,
             )
             return counts
         return place_fast(nodes, pc, k, most_allocated=most, own=mine, rank=rank)
@@ -911,6 +929,7 @@ def _settle_once(
                     percentage=percentage_of_nodes_to_score,
                     start=start,
                     budgets=budget_counts(),
+                    ties=draws(c),
                 )
                 evict(got.victims, where)
                 start, counts = got.start, got.counts
@@ -931,7 +950,8 @@ def _settle_once(
                 counts = counts + preempt_fast(c, pc, own[c.key] + counts, left, counts)
                 booked = True
         else:
-            counts = place(pc, c.pending, own[c.key])
+            ties = draws(c)
+            counts = place(pc, c.pending, own[c.key], ties)
             if int(counts.sum()) < c.pending and wl.template.preemption_policy != "Never":
                 nodes.add(pc, counts)
                 while int(counts.sum()) < c.pending:
@@ -939,7 +959,13 @@ def _settle_once(
                     if not taken.any():
                         break
                     counts = counts + taken
-                    more = place(pc, c.pending - int(counts.sum()), own[c.key] + counts)
+                    done = int(counts.sum())
+                    more = place(
+                        pc,
+                        c.pending - done,
+                        own[c.key] + counts,
+                        None if ties is None else ties[done:],
+                    )
                     nodes.add(pc, more)
                     counts = counts + more
                 booked = True

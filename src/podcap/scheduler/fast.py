@@ -5,7 +5,8 @@
 * scores: NodeResourcesFit (LeastAllocated or MostAllocated) + NodeResourcesBalancedAllocation,
   and for pods of Deployments, ReplicaSets and StatefulSets the system-default PodTopologySpread;
 * ties: the node with the fewest pods of the workload, then the lowest node index (or, with a
-  seed, the lowest rank in a seeded random permutation of the nodes).
+  seed, the lowest rank in a seeded random permutation of the nodes; where nodes are sampled,
+  a given draw per pod among the best, :func:`place_sampled_nodes`).
 
 Workloads without spreading: every node's score curve is computed at once and the best slots
 taken (:func:`podcap.kernels.scheduling.greedy_counts`).  Workloads with the default spreading or
@@ -20,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
+import numpy.typing as npt
 
 from podcap.kernels.compiled import place_heaps, place_sampled
 from podcap.kernels.scheduling import greedy_counts, slot_scores
@@ -331,11 +333,15 @@ def place_sampled_nodes(
     *,
     most_allocated: bool = False,
     rank: IntArray | None = None,
+    ties: npt.NDArray[np.float64] | None = None,
 ) -> tuple[IntArray, int]:
     """Place ``n`` pods of ``pc`` the way kube-scheduler samples nodes: from ``start`` in its
     node list ``order``, the first ``to_find`` feasible nodes are scored
     (:func:`podcap.kernels.compiled.place_sampled`).  Returns pods per node and the next start
-    index.  The state is not modified."""
+    index.  The state is not modified.  ``ties`` (one number in [0, 1) per pod, at least
+    ``n``): pod ``j`` takes the ``floor(ties[j] * k)``-th of the ``k`` best-scored nodes of its
+    sample, in sample order, as the scheduler picks one of them at random; else the tie rule
+    of ``rank``."""
     size = state.pods.shape[0]
     placed = np.zeros(size, dtype=np.int64)
     if n <= 0 or size == 0:
@@ -367,7 +373,8 @@ def place_sampled_nodes(
         int(start),
         topo.zone_all.copy(),
         topo.zoned,
-        *_pod_args(pc, most_allocated, rank is None),
+        *_pod_args(pc, most_allocated, rank is None and ties is None),
+        np.zeros(0, dtype=np.float64) if ties is None else np.ascontiguousarray(ties, np.float64),
     )
     return placed, start
 

@@ -21,7 +21,7 @@ Per pod:
   InterPodAffinity 2, NodeResourcesBalancedAllocation 1 (ImageLocality scores 0: no images).
 * **Select**: the highest total; among equal totals podcap's documented rule (the node with the
   fewest pods of the workload, then the lowest rank: node order, or a seeded permutation) where
-  the real scheduler picks at random.
+  the real scheduler picks at random, or with ``ties`` a given draw among them, as it does.
 * When no node fits: DefaultPreemption (the dry run on the potential nodes in node-list order,
   PodDisruptionBudgets, ``pickOneNodeForPreemption``), the victims evicted and the pod bound on
   the nominated node; otherwise the FailedScheduling text ``0/N nodes are available: ...``
@@ -37,6 +37,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from podcap.model.disruption import DisruptionBudget
 from podcap.model.fleet import Fleet
@@ -934,6 +935,7 @@ def place_reference(
     percentage: int = 0,
     start: int = 0,
     budgets: Sequence[tuple[DisruptionBudget, int, int, int]] = (),
+    ties: Sequence[float] | npt.NDArray[np.float64] | None = None,
 ) -> Placement:
     """Schedule ``n`` pods of ``pod`` one at a time with the default profile.
 
@@ -963,6 +965,10 @@ def place_reference(
     budgets : sequence of (DisruptionBudget, int, int, int)
         PodDisruptionBudgets (DefaultPreemption) with the pods their controller counts:
         running, existing, and the scale of their controllers [pods].
+    ties : sequence or array of float, optional
+        One number in [0, 1) per pod: the ``j``-th pod takes the ``floor(ties[j] * k)``-th of
+        its ``k`` best-scored nodes, in the order they were found (the scheduler picks one of
+        them at random), instead of the rule of ``rank``.
 
     Returns
     -------
@@ -979,7 +985,7 @@ def place_reference(
         listed = [i for i in listed if bool(only[i])]
     failure = None
     evicted: list[tuple[int, int, int]] = []
-    for _ in range(n):
+    for pod_number in range(n):
         cycle.prefilter()
         to_find = num_feasible_nodes_to_find(percentage, len(listed))
         feasible: list[int] = []
@@ -1017,6 +1023,11 @@ def place_reference(
             break
         if len(feasible) == 1:
             chosen = feasible[0]
+        elif ties is not None:
+            scores = cycle.scores(feasible)
+            top = max(scores)
+            tied = [i for i, score in zip(feasible, scores, strict=True) if score == top]
+            chosen = tied[min(int(ties[pod_number] * len(tied)), len(tied) - 1)]
         else:
             scores = cycle.scores(feasible)
             own = [cycle._count(i, cycle.mine) for i in feasible]
