@@ -752,9 +752,16 @@ def _place_sampled(
     n_dom = dom.shape[0]
     n_zones = zone_count.shape[0]
     sample = np.zeros(max(to_find, 1), dtype=np.int64)
-    raw = np.zeros(max(to_find, 1), dtype=np.int64)
-    raw_aff = np.zeros(max(to_find, 1), dtype=np.int64)
     scores = np.zeros(max(to_find, 1), dtype=np.int64)
+    top_level = 0
+    for i in range(alloc_cpu.shape[0]):
+        if cap[i] > 0 and own[i] + cap[i] > top_level:
+            top_level = own[i] + cap[i]
+    cells = (top_level + 1) * n_zones
+    cell_pass = np.zeros(cells, dtype=np.int64)  # pod + 1 that computed its raw scores
+    cell_raw = np.zeros(cells, dtype=np.int64)
+    cell_aff = np.zeros(cells, dtype=np.int64)
+    cell_score = np.zeros(cells, dtype=np.int64)
     scored_aff = aff_host != 0 or aff_zone != 0
     seen = np.zeros(n_zones, dtype=np.bool_)
     dom_min = np.zeros(max(n_dom, 1), dtype=np.int64)
@@ -764,64 +771,76 @@ def _place_sampled(
     host_min = 0
     if host_skew > 0:
         hist, host_min = _host_histogram(own, counted, n)
+    hard = host_skew > 0 or n_dom > 0
     done = 0
     for _ in range(n):
-        _dom_minimums(dom_count, dom_present, dom_min)
+        if hard:
+            _dom_minimums(dom_count, dom_present, dom_min)
         # filters, from the start index, until enough feasible nodes are found
         found = 0
         processed = 0
-        for j in range(n_nodes):
-            i = order[(start + j) % n_nodes]
+        for z in range(n_zones):
+            seen[z] = False
+        n_seen = 0
+        at = start
+        for _j in range(n_nodes):
+            i = order[at]
+            at += 1
+            if at == n_nodes:
+                at = 0
             processed += 1
-            ok = placed[i] < cap[i] and _spread_ok(
+            if placed[i] >= cap[i]:
+                continue
+            if hard and not _spread_ok(
                 own[i] + placed[i], host_min, host_skew, dom, i, dom_count, dom_min, dom_skew
-            )
-            if ok:
-                sample[found] = i
-                found += 1
-                if found >= to_find:
-                    break
+            ):
+                continue
+            sample[found] = i
+            found += 1
+            if not seen[zone[i]]:
+                seen[zone[i]] = True
+                n_seen += 1
+            if found >= to_find:
+                break
         if n_nodes > 0:
             start = (start + processed) % n_nodes
         if found == 0:
             break
-        # PodTopologySpread raw scores over the sample
+        # PodTopologySpread and InterPodAffinity raw scores over the sample: they depend on a
+        # node's level (its pods of the workload) and zone only, so they are computed once per
+        # (level, zone) of the sample (``cell_pass`` marks the cells this pod has seen)
         low_raw = 0
         high_raw = 0
-        if soft:
-            for z in range(n_zones):
-                seen[z] = False
-            n_seen = 0
-            for s in range(found):
-                z = zone[sample[s]]
-                if not seen[z]:
-                    seen[z] = True
-                    n_seen += 1
-            w_host = math.log(found + 2)
-            w_zone = math.log(n_seen + 2)
-            for s in range(found):
-                i = sample[s]
+        low_aff = 0
+        high_aff = 0
+        w_host = math.log(found + 2)
+        w_zone = math.log(n_seen + 2)
+        first = True
+        for s in range(found):
+            i = sample[s]
+            c = (own[i] + placed[i]) * n_zones + zone[i]
+            if cell_pass[c] == done + 1:
+                continue
+            cell_pass[c] = done + 1
+            if soft:
                 r = spread_raw(
                     own[i] + placed[i], zone_count[zone[i]], w_host, w_zone, zoned[zone[i]]
                 )
-                raw[s] = r
-                if s == 0 or r < low_raw:
+                cell_raw[c] = r
+                if first or r < low_raw:
                     low_raw = r
-                if s == 0 or r > high_raw:
+                if first or r > high_raw:
                     high_raw = r
-        low_aff = 0
-        high_aff = 0
-        if scored_aff:
-            for s in range(found):
-                i = sample[s]
+            if scored_aff:
                 r = aff_host * (own[i] + placed[i])
                 if zoned[zone[i]]:
                     r += aff_zone * zone_all[zone[i]]
-                raw_aff[s] = r
-                if s == 0 or r < low_aff:
+                cell_aff[c] = r
+                if first or r < low_aff:
                     low_aff = r
-                if s == 0 or r > high_aff:
+                if first or r > high_aff:
                     high_aff = r
+            first = False
         # scores and the tie rule
         best = -1
         best_score = 0
@@ -849,11 +868,16 @@ def _place_sampled(
                     balanced,
                 )
                 fresh[i] = True
-            score = static[i]
-            if soft:
-                score += spread_score(raw[s], low_raw, high_raw)
-            if scored_aff:
-                score += affinity_score(raw_aff[s], low_aff, high_aff)
+            c = (own[i] + k) * n_zones + zone[i]
+            if cell_pass[c] == done + 1:  # the cell's normalised scores, once per pod
+                cell_pass[c] = -(done + 1)
+                extra = 0
+                if soft:
+                    extra += spread_score(cell_raw[c], low_raw, high_raw)
+                if scored_aff:
+                    extra += affinity_score(cell_aff[c], low_aff, high_aff)
+                cell_score[c] = extra
+            score = static[i] + cell_score[c]
             scores[s] = score
             if ties.shape[0] > 0:  # a draw among the best below
                 if n_best == 0 or score > best_score:
