@@ -679,7 +679,7 @@ def _settle_once(
     # 2. one scheduling queue: priority, then creation order
     own: dict[Key, IntArray] = {}
     for c in cohorts:
-        own[c.key] = own.get(c.key, np.zeros(n, np.int64)) + c.bound
+        own[c.key] = own[c.key] + c.bound if c.key in own else c.bound.copy()
     positions = tree_positions(fleet.zone)
     budgets = list(state.budgets.values())
     queue = [(-c.priority, c.seq, i) for i, c in enumerate(cohorts) if c.pending > 0]
@@ -1000,26 +1000,33 @@ def _settle_once(
     # the subnet is the limit, podcap books the addresses in node order each step (it does not
     # remember that the held ones were taken before nodes added later), so there the held
     # addresses are kept only up to what the subnet gives the node.
-    held = [c.held() if needs_ip(workloads[c.key], c.pod) else None for c in ordered]
+    # (each cohort's arrays are worked on the nodes where it has pods: elsewhere it holds and
+    # takes no address)
+    where_bound = [np.flatnonzero(c.bound) for c in ordered]
+    held: list[IntArray | None] = []
     room = np.where(subnet_short, ip_limit, np.iinfo(np.int64).max)
     ips_used = np.zeros(n, dtype=np.int64)
-    for j, h in enumerate(held):
-        if h is not None:
-            h = np.minimum(h, np.maximum(room - ips_used, 0))
-            held[j] = h
-            ips_used += h
+    for c, at in zip(ordered, where_bound, strict=True):
+        if not needs_ip(workloads[c.key], c.pod):
+            held.append(None)
+            continue
+        kept = np.minimum(c.held()[at], np.maximum(room[at] - ips_used[at], 0))
+        held.append(kept)
+        ips_used[at] += kept
     stuck_of: list[IntArray] = []
     blocked: set[Key] = set()
     for j, c in enumerate(ordered):
         wl = workloads[c.key]
         stuck = np.zeros(n, dtype=np.int64)
         addressed = None
-        h = held[j]
-        if h is not None:
-            ok = np.minimum(c.bound - h, np.maximum(ip_limit - ips_used, 0))
-            addressed = h + ok
-            stuck = c.bound - addressed
-            ips_used += ok
+        kept_here, at = held[j], where_bound[j]
+        if kept_here is not None:
+            pods_here = c.bound[at]
+            ok = np.minimum(pods_here - kept_here, np.maximum(ip_limit[at] - ips_used[at], 0))
+            addressed = np.zeros(n, dtype=np.int64)
+            addressed[at] = kept_here + ok
+            stuck[at] = pods_here - kept_here - ok
+            ips_used[at] += ok
         else:
             addressed = c.bound  # no VPC address needed: ready once bound
         if wl.ordered and j >= len(bound_before) and (stuck.any() or c.key in blocked):

@@ -206,23 +206,30 @@ def _topology(pc: PodClass, own: IntArray) -> _Topology:
     other = [
         (c.max_skew, d) for c, d in zip(pc.hard_spread, pc.domains, strict=True) if not _is_host(d)
     ]
-    counted = pc.affinity
     hard_counted = pod_topology_spread.counted_nodes(pc)
-    zone_count = np.bincount(zone[counted], weights=own[counted], minlength=n_zones)
+    # the workload's pods per zone and domain, counted over the nodes that hold some
+    mine = np.flatnonzero(own)
+    pods, mine_zone = own[mine], zone[mine]
+
+    def count(codes: IntArray, where: BoolArray, width: int) -> IntArray:
+        out: IntArray = np.zeros(width, dtype=np.int64)
+        np.add.at(out, codes[where], pods[where])
+        return out
+
+    zone_count = count(mine_zone, pc.affinity[mine], n_zones)
     width = max([int(d.max()) + 1 for _, d in other] + [1])
     dom = np.zeros((len(other), size), dtype=np.int64)
     dom_count = np.zeros((len(other), width), dtype=np.int64)
     dom_present = np.zeros((len(other), width), dtype=np.bool_)
     for h, (_, d) in enumerate(other):
         dom[h] = d
-        labelled = hard_counted
-        dom_count[h] = np.bincount(d[labelled], weights=own[labelled], minlength=width)
-        dom_present[h] = np.bincount(d[labelled], minlength=width) > 0
+        dom_count[h] = count(d[mine], hard_counted[mine], width)
+        dom_present[h] = np.bincount(d[hard_counted], minlength=width) > 0
     return _Topology(
         zone=zone,
         zoned=zoned,
-        zone_count=zone_count.astype(np.int64),
-        zone_all=np.bincount(zone, weights=own, minlength=n_zones).astype(np.int64),
+        zone_count=zone_count,
+        zone_all=count(mine_zone, np.ones(mine.shape[0], dtype=np.bool_), n_zones),
         host_skew=int(min(host)) if host else 0,
         dom=dom,
         dom_skew=np.array([k for k, _ in other], dtype=np.int64),

@@ -69,7 +69,8 @@ class NodeState:
             self.pods += counts
             return
         k = counts[idx]
-        self.used[:, idx] += pc.request[:, None] * k[None, :]
+        for r in np.flatnonzero(pc.request):
+            self.used[r, idx] += pc.request[r] * k
         self.nz_cpu[idx] += pc.nz_cpu * k
         self.nz_memory[idx] += pc.nz_memory * k
         self.pods[idx] += k
