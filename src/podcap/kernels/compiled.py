@@ -30,12 +30,13 @@ this file, never pairs a kernel with an older version of a helper.
 from __future__ import annotations
 
 import math
-import types
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from podcap.kernels._jit import jit
 
 __all__ = [
     "affinity_score",
@@ -133,21 +134,6 @@ def affinity_score(raw: int, low: int, high: int) -> int:
     return 2 * int(_MAX * ((raw - low) / (high - low)))
 
 
-def _jit(function: Callable[..., Any], bound: dict[str, Any]) -> Any:
-    """``function`` compiled with numba, the names in ``bound`` (compiled helpers) replacing
-    its module's globals."""
-    import numba
-
-    names = dict(function.__globals__)
-    names.update(bound)
-    clone = types.FunctionType(
-        function.__code__, names, function.__name__, function.__defaults__, function.__closure__
-    )
-    clone.__qualname__ = function.__qualname__
-    clone.__module__ = function.__module__
-    return numba.njit(cache=True, nogil=True)(clone)
-
-
 def _compiled(kernel: Callable[..., Any], *helpers: Callable[..., Any]) -> Callable[..., Any]:
     """``kernel`` compiled with numba (once per process; numba caches the machine code on
     disk), its calls to the score helpers of this module and to ``helpers`` (in an order where
@@ -158,9 +144,9 @@ def _compiled(kernel: Callable[..., Any], *helpers: Callable[..., Any]) -> Calla
         base: tuple[Callable[..., Any], ...] = (level_score, spread_raw, spread_score)
         for helper in (*base, affinity_score, *helpers):
             if helper.__qualname__ not in _cache:
-                _cache[helper.__qualname__] = _jit(helper, bound)
+                _cache[helper.__qualname__] = jit(helper, bound)
             bound[helper.__name__] = _cache[helper.__qualname__]
-        _cache[name] = _jit(kernel, bound)
+        _cache[name] = jit(kernel, bound)
     return _cache[name]  # type: ignore[no-any-return]
 
 

@@ -14,7 +14,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from podcap import kernels
-from podcap.kernels.addresses import allocate_prefixes, allocate_singles
+from podcap.kernels.addresses import allocate_prefixes, allocate_singles, discover_subnets
 from podcap.model.capacity import other_card_enis
 from podcap.model.fleet import Fleet
 from podcap.model.instances import TypeFacts
@@ -25,8 +25,6 @@ from podcap.model.subnets import (
     POD,
     PRE_USED,
     SubnetState,
-    available_addresses,
-    discovery_order,
 )
 
 __all__ = ["CNI_ERROR", "launch", "pod_address_limits", "subnet_error", "subnets_frame"]
@@ -302,67 +300,34 @@ def _discovery_addresses(
     the most secondary ENIs it may attach.  As in the vectorised path, every node's pods are
     served (in node order) before any node's warm pool.  The primary ENI, in the node subnet,
     is filled first; a node that still needs addresses attaches a new ENI in the first subnet
-    of :func:`discovery_order` that holds the ENI's primary address and all its IPs / prefixes
-    (EC2 creates an ENI whole or not at all, and ipamd tries the next subnet), else in the
-    first that holds its primary address and at least one of them.  Pods use the addresses in
-    the order they were granted (``SubnetState.pod_split``).  Returns pod addresses per node.
+    of :func:`~podcap.model.subnets.discovery_order` that holds the ENI's primary address and
+    all its IPs / prefixes (EC2 creates an ENI whole or not at all, and ipamd tries the next
+    subnet), else in the first that holds its primary address and at least one of them.  Pods
+    use the addresses in the order they were granted (``SubnetState.pod_split``).  Returns pod
+    addresses per node.
+
+    Compiled (:func:`podcap.kernels.addresses.discover_subnets`): each subnet is scanned once in
+    all, not once per ENI; the discovery order's counts
+    (:func:`~podcap.model.subnets.available_addresses`) are kept as addresses are taken.
     """
-    state = subnet_state.state
-    enis: dict[int, list[list[Any]]] = {}  # node -> [cidr, held, capacity] per ENI
-    split: dict[int, list[tuple[str, int]]] = {}
-
-    def grant(st: npt.NDArray[np.uint8], k: int, pd_mode: bool) -> int:
-        alloc = allocate_prefixes if pd_mode else allocate_singles
-        return int(alloc(st, np.array([k], dtype=np.int64), POD)[0]) if k > 0 else 0
-
-    def attach(i: int, k: int) -> tuple[str, int] | None:
-        pd_mode = bool(prefix_mode[i])
-        order = discovery_order(
-            candidates[i], [available_addresses(state[c]) for c in candidates[i]]
-        )
-        for whole in (True, False):
-            for c in order:
-                trial = state[c].copy()
-                if allocate_singles(trial, np.ones(1, dtype=np.int64), NODE)[0] != 1:
-                    continue
-                got = grant(trial, k, pd_mode)
-                if got == k if whole else got > 0:
-                    state[c][:] = trial
-                    return c, got
-        return None
-
-    def serve(i: int, want: int, pods: bool) -> int:
-        pd_mode = bool(prefix_mode[i])
-        served = 0
-        for eni in enis[i]:  # fill the ENIs it has, each in its own subnet
-            if want - served <= 0:
-                break
-            got = grant(state[eni[0]], min(int(eni[2]) - int(eni[1]), want - served), pd_mode)
-            eni[1] += got
-            served += got
-            if pods and got:
-                split[i].append((eni[0], got))
-        while want - served > 0 and len(enis[i]) - 1 < int(new_enis[i]):
-            placed = attach(i, min(int(per_eni[i]), want - served))
-            if placed is None:
-                break
-            enis[i].append([placed[0], placed[1], int(per_eni[i])])
-            served += placed[1]
-            if pods:
-                split[i].append(placed)
-        return served
-
-    got_pods: dict[int, int] = {}
-    for i in sorted(candidates):
-        enis[i] = [[candidates[i][0], 0, int(per_eni[i])]]  # the primary ENI
-        split[i] = []
-        got_pods[i] = serve(i, int(need[i]), pods=True)
-    for i in sorted(candidates):
-        serve(i, int(total[i]) - got_pods[i], pods=False)
-    scale = {i: 16 if prefix_mode[i] else 1 for i in candidates}
-    for i, parts in split.items():
-        subnet_state.pod_split[i] = tuple((c, k * scale[i]) for c, k in parts)
-    return {i: got * scale[i] for i, got in got_pods.items()}
+    cidrs = list(dict.fromkeys(c for i in candidates for c in candidates[i]))
+    index = {c: k for k, c in enumerate(cidrs)}
+    nodes = np.array(sorted(candidates), dtype=np.intp)
+    got, split = discover_subnets(
+        [subnet_state.state[c] for c in cidrs],
+        [[index[c] for c in candidates[int(i)]] for i in nodes],
+        need[nodes],
+        total[nodes],
+        per_eni[nodes],
+        new_enis[nodes],
+        prefix_mode[nodes],
+        NODE,
+        POD,
+    )
+    scale = np.where(prefix_mode[nodes], 16, 1)
+    for i, parts, k in zip(nodes.tolist(), split, scale.tolist(), strict=True):
+        subnet_state.pod_split[i] = tuple((cidrs[c], units * k) for c, units in parts)
+    return dict(zip(nodes.tolist(), (got * scale).tolist(), strict=True))
 
 
 def subnet_error(fleet: Fleet, i: int, subnet_state: SubnetState | None) -> str:
