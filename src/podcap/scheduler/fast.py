@@ -193,13 +193,31 @@ class _Topology:
     hard_counted: BoolArray  # the nodes the DoNotSchedule constraints count
 
 
-def _topology(pc: PodClass, own: IntArray) -> _Topology:
-    size = own.shape[0]
-    fleet_zone = pc.zone if pc.zone is not None else np.zeros(size, dtype=np.int64)
+# the last fleet's zone codes and what the cycles derive from them alone (each workload of a step
+# has the same; compared by value, so a changed array is never mistaken for it)
+_last_zones: list[tuple[IntArray, IntArray, int, IntArray, IntArray]] = []
+
+
+def _zone_codes(fleet_zone: IntArray) -> tuple[IntArray, int, IntArray, IntArray]:
+    """The zone code per node with the nodes without a zone label as one more code (the last),
+    the number of codes, and :func:`_cells` of them."""
+    last = _last_zones[0] if _last_zones else None
+    if last is not None and np.array_equal(last[0], fleet_zone):
+        return last[1], last[2], last[3], last[4]
+    size = fleet_zone.shape[0]
     # the nodes without a zone label are one more domain: the system default spreading counts
     # the value "" among the zones (its topology size), but scores them without a zone term
     n_zones = int(fleet_zone.max()) + 2 if size else 1
     zone = np.where(fleet_zone < 0, n_zones - 1, fleet_zone).astype(np.int64)
+    first, cell = _cells(zone) if size else (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    _last_zones[:] = [(fleet_zone.copy(), zone, n_zones, first, cell)]
+    return zone, n_zones, first, cell
+
+
+def _topology(pc: PodClass, own: IntArray) -> _Topology:
+    size = own.shape[0]
+    fleet_zone = pc.zone if pc.zone is not None else np.zeros(size, dtype=np.int64)
+    zone, n_zones, _, _ = _zone_codes(fleet_zone)
     zoned = np.ones(n_zones, dtype=np.bool_)
     zoned[n_zones - 1] = False
     host = [c.max_skew for c, d in zip(pc.hard_spread, pc.domains, strict=True) if _is_host(d)]
@@ -290,10 +308,14 @@ def _by_heaps(
     if n <= 0 or size == 0:
         return placed
     topo = _topology(pc, own)
-    key = topo.zone.astype(np.int64)
-    for d in topo.dom:
-        key = key * (int(d.max()) + 2) + (d + 1)
-    first, cell = _cells(key)
+    if topo.dom.shape[0]:
+        key = topo.zone.astype(np.int64)
+        for d in topo.dom:
+            key = key * (int(d.max()) + 2) + (d + 1)
+        first, cell = _cells(key)
+    else:  # cells are zones
+        fleet_zone = pc.zone if pc.zone is not None else np.zeros(size, dtype=np.int64)
+        _, _, first, cell = _zone_codes(fleet_zone)
     tie = np.arange(size, dtype=np.int64) if rank is None else rank.astype(np.int64)
     node_of_key = tie if rank is None else np.argsort(tie).astype(np.int64)
     cap = capacity(state, pc, own)
