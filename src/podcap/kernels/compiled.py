@@ -748,6 +748,7 @@ def _place_sampled(
     cell_raw = np.zeros(cells, dtype=np.int64)
     cell_aff = np.zeros(cells, dtype=np.int64)
     cell_score = np.zeros(cells, dtype=np.int64)
+    cell_list = np.zeros(cells, dtype=np.int64)  # the cells of a pod's sample
     scored_aff = aff_host != 0 or aff_zone != 0
     seen = np.zeros(n_zones, dtype=np.bool_)
     dom_min = np.zeros(max(n_dom, 1), dtype=np.int64)
@@ -768,6 +769,7 @@ def _place_sampled(
         for z in range(n_zones):
             seen[z] = False
         n_seen = 0
+        n_cells = 0
         at = start
         for _j in range(n_nodes):
             i = order[at]
@@ -786,6 +788,11 @@ def _place_sampled(
             if not seen[zone[i]]:
                 seen[zone[i]] = True
                 n_seen += 1
+            c = (own[i] + placed[i]) * n_zones + zone[i]
+            if cell_pass[c] != done + 1:  # a (level, zone) cell new to this pod's sample
+                cell_pass[c] = done + 1
+                cell_list[n_cells] = c
+                n_cells += 1
             if found >= to_find:
                 break
         if n_nodes > 0:
@@ -794,39 +801,33 @@ def _place_sampled(
             break
         # PodTopologySpread and InterPodAffinity raw scores over the sample: they depend on a
         # node's level (its pods of the workload) and zone only, so they are computed once per
-        # (level, zone) of the sample (``cell_pass`` marks the cells this pod has seen)
+        # (level, zone) cell of the sample (``cell_list``, marked in ``cell_pass``)
         low_raw = 0
         high_raw = 0
         low_aff = 0
         high_aff = 0
         w_host = math.log(found + 2)
         w_zone = math.log(n_seen + 2)
-        first = True
-        for s in range(found):
-            i = sample[s]
-            c = (own[i] + placed[i]) * n_zones + zone[i]
-            if cell_pass[c] == done + 1:
-                continue
-            cell_pass[c] = done + 1
+        for k in range(n_cells):
+            c = cell_list[k]
+            level = c // n_zones
+            z = c % n_zones
             if soft:
-                r = spread_raw(
-                    own[i] + placed[i], zone_count[zone[i]], w_host, w_zone, zoned[zone[i]]
-                )
+                r = spread_raw(level, zone_count[z], w_host, w_zone, zoned[z])
                 cell_raw[c] = r
-                if first or r < low_raw:
+                if k == 0 or r < low_raw:
                     low_raw = r
-                if first or r > high_raw:
+                if k == 0 or r > high_raw:
                     high_raw = r
             if scored_aff:
-                r = aff_host * (own[i] + placed[i])
-                if zoned[zone[i]]:
-                    r += aff_zone * zone_all[zone[i]]
+                r = aff_host * level
+                if zoned[z]:
+                    r += aff_zone * zone_all[z]
                 cell_aff[c] = r
-                if first or r < low_aff:
+                if k == 0 or r < low_aff:
                     low_aff = r
-                if first or r > high_aff:
+                if k == 0 or r > high_aff:
                     high_aff = r
-            first = False
         # scores and the tie rule
         best = -1
         best_score = 0
