@@ -406,6 +406,10 @@ def discover_subnets(
     codes = np.concatenate([np.asarray(st, dtype=np.uint8) for st in states])
     lengths = np.array([len(c) for c in candidates], dtype=np.int64)
     cand = np.concatenate([np.asarray(c, dtype=np.int64) for c in candidates])
+    if not lengths.all() or (cand.size and not 0 <= cand.min() <= cand.max() < len(states)):
+        raise ValueError(
+            "every node needs its node subnet first among its candidates, each one of states"
+        )
     cand_lo = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(lengths)])
     new_enis = np.asarray(new_enis, dtype=np.int64)
     slots = 1 + np.maximum(new_enis, 0)

@@ -51,9 +51,9 @@ def simulate(
         Tie rule.  None (default): among equally scored nodes the one with the fewest pods of the
         workload, then the first node (group order, then index within the group).  An integer:
         random ties, as the real scheduler breaks them: where it samples nodes (100 nodes or
-        more) each pod picks one of its best-scored nodes with a number drawn from the seed;
-        where every node is scored, the first in a random permutation of the nodes drawn with
-        the seed.
+        more and ``percentage_of_nodes_to_score`` below 100) each pod picks one of its
+        best-scored nodes with a number drawn from the seed; where every node is scored, the
+        first in a random permutation of the nodes drawn with the seed.
     existing : pandas.DataFrame, optional
         Pods already on the nodes (``Snapshot.existing``); a state read with
         :func:`podcap.read_cluster` already holds them.

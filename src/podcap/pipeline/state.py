@@ -178,6 +178,7 @@ class ClusterState:
     evicted_bare: frozenset[Key] = frozenset()
     seq: int = 0
     scheduler_start: int = 0  # the scheduler's next start index into its node list
+    passes: int = 0  # scheduling passes run so far (seeded ties draw afresh in each)
     source: str = ""
     skipped: tuple[str, ...] = ()
     implied: tuple[str, ...] = ()

@@ -850,10 +850,14 @@ def _settle_once(
 
     def draws(c: Cohort) -> npt.NDArray[np.float64] | None:
         """With a seed, one number in [0, 1) per pod of the cohort: where the scheduler samples
-        nodes, pod ``j`` picks among its best-scored nodes with the ``j``-th (both engines)."""
+        nodes, pod ``j`` picks among its best-scored nodes with the ``j``-th (both engines; the
+        fast engine above its sampling budget scores every node and breaks ties by ``rank``).
+        Fresh numbers for each scheduling pass (``ClusterState.passes``) and cohort."""
         if seed is None or to_find >= n:
             return None
-        return np.random.default_rng([seed, state.seq, c.seq]).random(c.pending)
+        if engine == "fast" and not sampling and c.key not in exact:
+            return None
+        return np.random.default_rng([seed, state.passes, c.seq]).random(c.pending)
 
     def place(pc: PodClass, k: int, mine: IntArray, ties: Any = None) -> IntArray:
         """The fast engine's placement of ``k`` pods: node by node from the scheduler's start
@@ -1180,6 +1184,7 @@ def _settle_once(
         cohorts=tuple(ordered + waiting),
         seq=seq,
         scheduler_start=start,
+        passes=state.passes + 1,
     )
     return next_state, result
 

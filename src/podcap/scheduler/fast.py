@@ -182,6 +182,8 @@ class _Topology:
     """What the kernels need of a workload's topology spreading, per node."""
 
     zone: IntArray  # zone code; the nodes without a zone label share the last code
+    zone_first: IntArray  # per zone code present, its first node
+    zone_cell: IntArray  # per node, the rank of its zone code among those present
     zoned: BoolArray  # per zone code: a real zone (False: the nodes without the label)
     zone_count: IntArray  # pods of the workload per zone, on the nodes its affinity admits
     zone_all: IntArray  # pods of the workload per zone, on every node (InterPodAffinity)
@@ -217,7 +219,7 @@ def _zone_codes(fleet_zone: IntArray) -> tuple[IntArray, int, IntArray, IntArray
 def _topology(pc: PodClass, own: IntArray) -> _Topology:
     size = own.shape[0]
     fleet_zone = pc.zone if pc.zone is not None else np.zeros(size, dtype=np.int64)
-    zone, n_zones, _, _ = _zone_codes(fleet_zone)
+    zone, n_zones, zone_first, zone_cell = _zone_codes(fleet_zone)
     zoned = np.ones(n_zones, dtype=np.bool_)
     zoned[n_zones - 1] = False
     host = [c.max_skew for c, d in zip(pc.hard_spread, pc.domains, strict=True) if _is_host(d)]
@@ -245,6 +247,8 @@ def _topology(pc: PodClass, own: IntArray) -> _Topology:
         dom_present[h] = np.bincount(d[hard_counted], minlength=width) > 0
     return _Topology(
         zone=zone,
+        zone_first=zone_first,
+        zone_cell=zone_cell,
         zoned=zoned,
         zone_count=zone_count,
         zone_all=count(mine_zone, np.ones(mine.shape[0], dtype=np.bool_), n_zones),
@@ -314,8 +318,7 @@ def _by_heaps(
             key = key * (int(d.max()) + 2) + (d + 1)
         first, cell = _cells(key)
     else:  # cells are zones
-        fleet_zone = pc.zone if pc.zone is not None else np.zeros(size, dtype=np.int64)
-        _, _, first, cell = _zone_codes(fleet_zone)
+        first, cell = topo.zone_first, topo.zone_cell
     tie = np.arange(size, dtype=np.int64) if rank is None else rank.astype(np.int64)
     node_of_key = tie if rank is None else np.argsort(tie).astype(np.int64)
     cap = capacity(state, pc, own)
