@@ -186,3 +186,35 @@ def test_seeded_ties_follow_the_real_distribution(name: str) -> None:
                         f"{key} {domain}: {min(values)}-{max(values)}, real [{low}, {high}]"
                     )
     assert not misses, misses
+
+
+def test_a_cohort_left_pending_draws_afresh_in_the_next_pass(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # cluster-autoscaler adds nodes and the step schedules again: the pods still pending must
+    # not reuse the numbers of the pass before (each pass of the real scheduler draws anew)
+    import numpy as np
+
+    from test_karpenter import deployment
+
+    keys: list[tuple[int, ...]] = []
+    real_rng = np.random.default_rng
+
+    def spy(seed: Any = None) -> np.random.Generator:
+        if isinstance(seed, list):
+            keys.append(tuple(seed))
+        return real_rng(seed)
+
+    monkeypatch.setattr(np.random, "default_rng", spy)
+    groups = [
+        podcap.NodeGroup("base", "m5.large", 120, zones=("z1", "z2", "z3")),
+        podcap.NodeGroup("g1", "m5.large", 0, zones=("z1",), max_count=3),
+        podcap.NodeGroup("g2", "m5.xlarge", 0, zones=("z2",), max_count=3),
+    ]
+    state = podcap.ClusterState.of(podcap.Cluster(groups)).with_cluster_autoscaler()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", podcap.PodcapWarning)
+        result = podcap.simulate(state, [deployment("web", 520, "500m", "512Mi")], seed=5)
+    assert len(result.scale_ups) > 0  # a second pass ran
+    assert len(keys) >= 2
+    assert len(set(keys)) == len(keys), keys
