@@ -1245,12 +1245,18 @@ def _scaled_object(doc: _Doc) -> Autoscaler:
     )
 
 
-def _runtime_class(doc: _Doc) -> RuntimeClass:
-    """A RuntimeClass (``node.k8s.io/v1``): its handler and ``overhead.podFixed``."""
+def _metadata_name(doc: _Doc) -> tuple[Mapping[str, Any], str]:
+    """An object's ``metadata`` and its (required) name."""
     meta = _mapping(doc, doc.body.get("metadata"), "metadata")
     name = meta.get("name")
     if not isinstance(name, str) or not name:
         raise InvalidManifestError(f"{doc.where('metadata.name')}: Required value: a name")
+    return meta, name
+
+
+def _runtime_class(doc: _Doc) -> RuntimeClass:
+    """A RuntimeClass (``node.k8s.io/v1``): its handler and ``overhead.podFixed``."""
+    _, name = _metadata_name(doc)
     handler = doc.body.get("handler")
     if not isinstance(handler, str) or not handler:
         raise InvalidManifestError(
@@ -1303,10 +1309,7 @@ def _topology_terms(
 def _storage_class(doc: _Doc) -> StorageClass:
     """A StorageClass: provisioner, ``volumeBindingMode`` (default Immediate),
     ``allowedTopologies``, the default-class annotation."""
-    meta = _mapping(doc, doc.body.get("metadata"), "metadata")
-    name = meta.get("name")
-    if not isinstance(name, str) or not name:
-        raise InvalidManifestError(f"{doc.where('metadata.name')}: Required value: a name")
+    meta, name = _metadata_name(doc)
     provisioner = doc.body.get("provisioner")
     if not isinstance(provisioner, str) or not provisioner:
         raise InvalidManifestError(
@@ -1333,10 +1336,7 @@ def _storage_class(doc: _Doc) -> StorageClass:
 
 def _claim(doc: _Doc) -> Claim:
     """A PersistentVolumeClaim: its class and the volume it is bound to."""
-    meta = _mapping(doc, doc.body.get("metadata"), "metadata")
-    name = meta.get("name")
-    if not isinstance(name, str) or not name:
-        raise InvalidManifestError(f"{doc.where('metadata.name')}: Required value: a name")
+    meta, name = _metadata_name(doc)
     spec = _mapping(doc, doc.body.get("spec"), "spec")
     return Claim(
         str(meta.get("namespace") or "default"),
@@ -1350,10 +1350,7 @@ def _claim(doc: _Doc) -> Claim:
 def _persistent_volume(doc: _Doc) -> PersistentVolume:
     """A PersistentVolume: EBS or not (``csi.driver`` ebs.csi.aws.com or
     ``awsElasticBlockStore``), its required node affinity and ``claimRef``."""
-    meta = _mapping(doc, doc.body.get("metadata"), "metadata")
-    name = meta.get("name")
-    if not isinstance(name, str) or not name:
-        raise InvalidManifestError(f"{doc.where('metadata.name')}: Required value: a name")
+    meta, name = _metadata_name(doc)
     spec = _mapping(doc, doc.body.get("spec"), "spec")
     csi = _mapping(doc, spec.get("csi"), "spec.csi")
     ebs = csi.get("driver") in EBS_PROVISIONERS or spec.get("awsElasticBlockStore") is not None

@@ -308,11 +308,7 @@ class VpcCni:
             "warm_prefix_target",
         ):
             value = getattr(self, name)
-            if value is not None and (
-                isinstance(value, bool)
-                or not isinstance(value, int)
-                or not 0 <= value <= _INT32_MAX
-            ):
+            if value is not None and not _is_count(value, _INT32_MAX):
                 raise InvalidSpecError(
                     f"VpcCni.{name} must be an integer from 0 to {_INT32_MAX} or None (unset), "
                     f"got {value!r}"
@@ -499,6 +495,15 @@ _INT32_MAX = 2**31 - 1
 _INT64_MAX = 2**63 - 1
 #: The most nodes one group may have: per-node arrays of a larger fleet would not fit in memory.
 MAX_GROUP_NODES = 10_000_000
+
+
+def _is_count(value: Any, high: int) -> bool:
+    """``value`` is an integer (not a bool) from 0 to ``high``."""
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, numbers.Integral)
+        and 0 <= int(value) <= high
+    )
 
 
 def _as_int(obj: Any, names: tuple[str, ...]) -> None:
@@ -848,11 +853,8 @@ class NodeGroup:
         object.__setattr__(self, "subnets", subnets)
         alloc = dict(self.allocatable or {})
         for key, value in alloc.items():
-            if (
-                key not in ("cpu", "memory", "ephemeral-storage", "pods")
-                or isinstance(value, bool)
-                or not isinstance(value, numbers.Integral)
-                or not 0 <= value <= _INT64_MAX
+            if key not in ("cpu", "memory", "ephemeral-storage", "pods") or not _is_count(
+                value, _INT64_MAX
             ):
                 raise InvalidSpecError(
                     f"{where}: allocatable takes cpu (millicores), memory and ephemeral-storage "
@@ -885,11 +887,7 @@ class NodeGroup:
         object.__setattr__(self, "node_zones", node_zones)
         for bound in ("min_count", "max_count"):
             value = getattr(self, bound)
-            if value is not None and (
-                isinstance(value, bool)
-                or not isinstance(value, int)
-                or not 0 <= value <= MAX_GROUP_NODES
-            ):
+            if value is not None and not _is_count(value, MAX_GROUP_NODES):
                 raise InvalidSpecError(
                     f"{where}: {bound} must be an integer from 0 to {MAX_GROUP_NODES:,} or None, "
                     f"got {value!r}"
