@@ -21,6 +21,7 @@ import pytest
 import podcap
 from podcap import Cluster, ClusterState, NodeClass, NodePool, Requirement
 from podcap.errors import InvalidManifestError, InvalidSpecError
+from podcap.io.clusters import read_node_pools
 
 M5_OD = (
     Requirement("karpenter.k8s.aws/instance-family", "In", ("m5",)),
@@ -511,6 +512,25 @@ def test_hostile_node_classes_are_clear_errors(tmp_path, spec, message):
     )
     with pytest.raises(InvalidManifestError, match=message):
         podcap.read_cluster(f)
+
+
+def test_node_class_eviction_thresholds_may_be_percentages(tmp_path):
+    # EC2NodeClass spec.kubelet.evictionHard takes kubelet's thresholds, percentages included
+    # (memory.available: 5%); reservations do not
+    f = tmp_path / "pools.yaml"
+    kubelet = "{evictionHard: {memory.available: 5%}, kubeReserved: {memory: 1Gi}}"
+    f.write_text(
+        pool_yaml().split("---")[0]
+        + "---\napiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata: {name: default}\n"
+        f"spec: {{amiFamily: AL2023, kubelet: {kubelet}}}\n"
+    )
+    karpenter, _ = read_node_pools(f)
+    node_class = karpenter.node_classes["default"]
+    assert node_class.eviction_hard == {"memory.available": "5%"}
+    assert node_class.kube_reserved == {"memory": "1Gi"}
+    f.write_text(f.read_text().replace("kubeReserved: {memory: 1Gi}", "kubeReserved: {memory: 5%}"))
+    with pytest.raises(InvalidManifestError, match=r"kubeReserved\.memory"):
+        read_node_pools(f)
 
 
 def test_budgets_limited_to_a_reason_apply_to_that_reason_only():

@@ -20,9 +20,35 @@ import difflib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from podcap.errors import InvalidManifestError, short_repr
+from podcap.errors import InvalidManifestError, PodcapError, short_repr
+from podcap.model.quantity import parse_cpu, parse_memory
 
 __all__ = ["mapping_field", "unknown_fields"]
+
+
+def quantity_map(raw: Any, where: str, *, eviction: bool = False) -> dict[str, str]:
+    """A kubelet map of resource quantities (``kubeReserved``, ``systemReserved``,
+    ``evictionHard``), each value checked: cpu as cores or millicores, the others as bytes,
+    and with ``eviction`` a percentage too (``memory.available: 5%``).  Returns the texts."""
+    out = {}
+    for key, value in mapping_field(raw, where).items():
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise InvalidManifestError(
+                f"{where}.{key}: expected a quantity such as 100m, 1Gi"
+                f"{' or 10%' if eviction else ''}, got {short_repr(value)}"
+            )
+        text = str(value)
+        try:
+            if eviction and text.endswith("%"):
+                float(text[:-1])
+            elif key == "cpu":
+                parse_cpu(text, field=f"{where}.{key}")
+            else:
+                parse_memory(text, field=f"{where}.{key}")
+        except (PodcapError, ValueError) as exc:
+            raise InvalidManifestError(f"{where}.{key}: {exc}") from None
+        out[str(key)] = text
+    return out
 
 
 def mapping_field(value: Any, where: str) -> Mapping[str, Any]:

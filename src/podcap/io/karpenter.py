@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from podcap.errors import InvalidManifestError, PodcapError, PodcapWarning
-from podcap.io.fields import mapping_field
+from podcap.io.fields import mapping_field, quantity_map
 from podcap.model.karpenter import (
     AMI_FAMILIES,
     DISRUPTION_REASONS,
@@ -175,12 +175,17 @@ def _limits(raw: Any, where: str) -> dict[str, int]:
     return out
 
 
-def _node_pool(doc: Mapping[str, Any], where: str) -> NodePool | None:
+def _named(doc: Mapping[str, Any], where: str, kind: str) -> tuple[str, str]:
+    """An object's (required) name, and ``where`` naming it."""
     meta = mapping_field(doc.get("metadata"), f"{where}.metadata")
     name = str(meta.get("name") or "")
     if not name:
         raise InvalidManifestError(f"{where}: metadata.name is required")
-    where = f"{where} (NodePool {name})"
+    return name, f"{where} ({kind} {name})"
+
+
+def _node_pool(doc: Mapping[str, Any], where: str) -> NodePool | None:
+    name, where = _named(doc, where, "NodePool")
     spec = mapping_field(doc.get("spec"), f"{where}.spec")
     _warn(f"{where}, spec", spec, _NODEPOOL_SPEC)
     if "replicas" in spec:
@@ -271,31 +276,8 @@ def _node_pool(doc: Mapping[str, Any], where: str) -> NodePool | None:
         raise InvalidManifestError(f"{where}: {exc}") from None
 
 
-def _quantities(raw: Any, where: str, *, eviction: bool = False) -> dict[str, str]:
-    out = {}
-    for key, value in mapping_field(raw, where).items():
-        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-            raise InvalidManifestError(f"{where}.{key}: expected a quantity, got {value!r}")
-        text = str(value)
-        try:
-            if eviction and text.endswith("%"):
-                float(text[:-1])
-            elif key == "cpu":
-                parse_cpu(text, field=f"{where}.{key}")
-            else:
-                parse_memory(text, field=f"{where}.{key}")
-        except (PodcapError, ValueError) as exc:
-            raise InvalidManifestError(f"{where}.{key}: {exc}") from None
-        out[str(key)] = text
-    return out
-
-
 def _node_class(doc: Mapping[str, Any], where: str) -> NodeClass:
-    meta = mapping_field(doc.get("metadata"), f"{where}.metadata")
-    name = str(meta.get("name") or "")
-    if not name:
-        raise InvalidManifestError(f"{where}: metadata.name is required")
-    where = f"{where} (EC2NodeClass {name})"
+    name, where = _named(doc, where, "EC2NodeClass")
     spec = mapping_field(doc.get("spec"), f"{where}.spec")
     _warn(f"{where}, spec", spec, _NODECLASS_SPEC)
     family = spec.get("amiFamily")
@@ -354,14 +336,14 @@ def _node_class(doc: Mapping[str, Any], where: str) -> NodeClass:
         ami_family=family,
         max_pods=counts["maxPods"],
         pods_per_core=counts["podsPerCore"] or None,
-        kube_reserved=_quantities(
+        kube_reserved=quantity_map(
             kubelet.get("kubeReserved"), f"{where}, spec.kubelet.kubeReserved"
         ),
-        system_reserved=_quantities(
+        system_reserved=quantity_map(
             kubelet.get("systemReserved"), f"{where}, spec.kubelet.systemReserved"
         ),
-        eviction_hard=_quantities(
-            kubelet.get("evictionHard"), f"{where}, spec.kubelet.evictionHard"
+        eviction_hard=quantity_map(
+            kubelet.get("evictionHard"), f"{where}, spec.kubelet.evictionHard", eviction=True
         ),
         root_volume_gib=root,
     )

@@ -48,7 +48,7 @@ import yaml
 
 from podcap import _yaml
 from podcap.errors import InvalidManifestError, PodcapError, PodcapWarning, short_repr
-from podcap.io.fields import mapping_field
+from podcap.io.fields import mapping_field, quantity_map
 from podcap.model.capacity import allocatable
 from podcap.model.instances import lookup, type_facts
 from podcap.model.specs import Cluster, NodeGroup, Taint
@@ -135,14 +135,16 @@ class NodeConfig:
             pods_per_core=_count(
                 config.get("podsPerCore"), f"{where}, spec.kubelet.config.podsPerCore", zero=True
             ),
-            kube_reserved=_quantities(
+            kube_reserved=quantity_map(
                 config.get("kubeReserved"), f"{where}, spec.kubelet.config.kubeReserved"
             ),
-            system_reserved=_quantities(
+            system_reserved=quantity_map(
                 config.get("systemReserved"), f"{where}, spec.kubelet.config.systemReserved"
             ),
-            eviction_hard=_quantities(
-                config.get("evictionHard"), f"{where}, spec.kubelet.config.evictionHard"
+            eviction_hard=quantity_map(
+                config.get("evictionHard"),
+                f"{where}, spec.kubelet.config.evictionHard",
+                eviction=True,
             ),
             flags=tuple(flags),
             sources=(where,),
@@ -238,19 +240,6 @@ def _int_text(text: str, where: str) -> int:
     if not re.fullmatch(r"\d+", text):
         raise InvalidManifestError(f"{where}: expected a whole number, got {short_repr(text)}")
     return int(text)
-
-
-def _quantities(value: Any, where: str) -> dict[str, str]:
-    mapping = mapping_field(value, where)
-    out = {}
-    for key, qty in mapping.items():
-        if isinstance(qty, bool) or not isinstance(qty, (str, int, float)):
-            raise InvalidManifestError(
-                f"{where}.{key}: expected a quantity such as 100m, 1Gi or 10%, got "
-                f"{short_repr(qty)}"
-            )
-        out[str(key)] = str(qty)
-    return out
 
 
 def _flag_map(value: str, sep: str, where: str) -> dict[str, str]:
