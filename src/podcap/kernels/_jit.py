@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 
-def jit(function: Callable[..., Any], bound: dict[str, Any]) -> Any:
+def jit(function: Callable[..., Any], bound: dict[str, Any], inline: bool = False) -> Any:
     """``function`` compiled with numba (machine code cached on disk), the names in ``bound``
     (compiled helpers) replacing its module's globals."""
     import numba
@@ -19,4 +19,6 @@ def jit(function: Callable[..., Any], bound: dict[str, Any]) -> Any:
     )
     clone.__qualname__ = function.__qualname__
     clone.__module__ = function.__module__
+    if inline:
+        return numba.njit(cache=True, nogil=True, inline="always")(clone)
     return numba.njit(cache=True, nogil=True)(clone)

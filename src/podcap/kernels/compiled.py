@@ -111,10 +111,23 @@ def spread_raw(host_count: int, zone_count: int, w_host: float, w_zone: float, z
     (hostname maxSkew 3, then zone maxSkew 5): ``count * weight + (maxSkew - 1)`` each, rounded
     half away from zero (Go's ``math.Round``).  A node without a zone label (``zoned`` False)
     has no zone term."""
-    v = 0.0
-    v += float(host_count) * w_host + 2.0
-    if zoned:
-        v += float(zone_count) * w_zone + 4.0
+    return _spread_sum(_host_term(host_count, w_host), _zone_term(zone_count, w_zone), zoned)
+
+
+def _host_term(host_count: int, w_host: float) -> float:
+    """:func:`spread_raw`'s hostname term."""
+    return float(host_count) * w_host + 2.0
+
+
+def _zone_term(zone_count: int, w_zone: float) -> float:
+    """:func:`spread_raw`'s zone term."""
+    return float(zone_count) * w_zone + 4.0
+
+
+def _spread_sum(host_term: float, zone_term: float, zoned: bool) -> int:
+    """:func:`spread_raw` from its terms (the cycle computes each term once per level or
+    zone)."""
+    v = host_term + zone_term if zoned else host_term
     return math.floor(v + 0.5)
 
 
@@ -141,13 +154,23 @@ def _compiled(kernel: Callable[..., Any], *helpers: Callable[..., Any]) -> Calla
     name = kernel.__qualname__
     if name not in _cache:
         bound: dict[str, Any] = {}
-        base: tuple[Callable[..., Any], ...] = (level_score, spread_raw, spread_score)
+        base: tuple[Callable[..., Any], ...] = (
+            level_score,
+            _host_term,
+            _zone_term,
+            _spread_sum,
+            spread_raw,
+            spread_score,
+        )
         for helper in (*base, affinity_score, *helpers):
             if helper.__qualname__ not in _cache:
-                _cache[helper.__qualname__] = jit(helper, bound)
+                _cache[helper.__qualname__] = jit(helper, bound, helper in _INLINE)
             bound[helper.__name__] = _cache[helper.__qualname__]
         _cache[name] = jit(kernel, bound)
     return _cache[name]  # type: ignore[no-any-return]
+
+
+_INLINE = (_host_term, _zone_term, _spread_sum)
 
 
 def _node_score(
@@ -295,27 +318,24 @@ def _classes(
     cell: IntArray,
     node_of_key: IntArray,
     grouped: bool,
-) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+) -> tuple[IntArray, IntArray, IntArray]:
     """The candidate nodes (``cap > 0``) grouped into classes of nodes equal in every column,
     by hashing (``grouped`` False: each node a class of its own, which is exact too, and
     cheaper when there are fewer pods than nodes): returns each node's class (-1: not a
-    candidate), the candidates class by class, each class in tie order (``node_of_key``), each
-    node's position in that list, and the classes' bounds in it (class ``c`` is
-    ``members[bounds[c]:bounds[c + 1]]``)."""
+    candidate), the candidates class by class, each class in tie order (``node_of_key``), and
+    the classes' bounds in that list (class ``c`` is ``members[bounds[c]:bounds[c + 1]]``)."""
     n_nodes = cap.shape[0]
     if not grouped:
         cls = np.full(n_nodes, -1, dtype=np.int64)
         members = np.zeros(n_nodes, dtype=np.int64)
-        pos = np.zeros(n_nodes, dtype=np.int64)
         n_cls = 0
         for t in range(n_nodes):
             i = node_of_key[t]
             if cap[i] > 0:
                 cls[i] = n_cls
                 members[n_cls] = i
-                pos[i] = n_cls
                 n_cls += 1
-        return cls, members[:n_cls], pos, np.arange(n_cls + 1)
+        return cls, members[:n_cls], np.arange(n_cls + 1)
     size = 4
     bits = 2
     while size < 2 * n_nodes:
@@ -366,14 +386,12 @@ def _classes(
     bounds = np.cumsum(count[: n_cls + 1])
     fill = bounds[:n_cls].copy()
     members = np.zeros(bounds[n_cls], dtype=np.int64)
-    pos = np.zeros(n_nodes, dtype=np.int64)
     for t in range(n_nodes):
         i = node_of_key[t]
         if cls[i] >= 0:
-            pos[i] = fill[cls[i]]
             members[fill[cls[i]]] = i
             fill[cls[i]] += 1
-    return cls, members, pos, bounds
+    return cls, members, bounds
 
 
 def _place_heaps(
@@ -444,13 +462,21 @@ def _place_heaps(
         if cap[i] > 0 and own[i] - base > top_level:
             top_level = own[i] - base
     levels = top_level + 2
+    # the most levels the nodes can reach (a node leaves the groups when full): the per-group
+    # arrays are sized for them up front, as an array replaced inside the loop would cost
+    # reference counting on every pod
+    reach = levels
+    for i in range(n_nodes):
+        if cap[i] > 0 and own[i] - base + cap[i] > reach:
+            reach = own[i] - base + cap[i]
+    reach = min(reach, top_level + 2 + n)
     # classes: nodes the pod cannot tell apart (allocatable, requests, pods of the workload, room
     # and cell), each a list of its nodes in tie order.  Along a class's list the pods placed
     # never increase and the nodes holding the same number form a run, so a group needs only the
     # head (the lowest tie key) of each run in its heap: the pod takes the head, the next node
     # of the run becomes the head, and the node heads the next level's run unless it has joined
     # one that already has its head.
-    cls, members, pos, bounds = _classes(
+    cls, members, bounds = _classes(
         alloc_cpu,
         alloc_mem,
         used_cpu,
@@ -464,14 +490,37 @@ def _place_heaps(
         grouped,
     )
     n_cls = bounds.shape[0] - 1
+    # the cycle works on positions in the class lists (each class's nodes are adjacent there)
+    # and on the classes' columns, not on node numbers
+    n_pos = bounds[n_cls]
+    pos_of_tie = np.zeros(n_nodes, dtype=np.int64)
+    tie_at = np.zeros(n_pos, dtype=np.int64)
+    cls_at = np.zeros(n_pos, dtype=np.int64)
+    done_at = np.zeros(n_pos, dtype=np.int64)
+    for q in range(n_pos):
+        i = members[q]
+        tie_at[q] = tie_key[i]
+        pos_of_tie[tie_key[i]] = q
+        cls_at[q] = cls[i]
+        done_at[q] = placed[i]
+    rep = members[bounds[:n_cls]]
+    c_alloc_cpu = alloc_cpu[rep]
+    c_alloc_mem = alloc_mem[rep]
+    c_used_cpu = used_cpu[rep]
+    c_used_mem = used_mem[rep]
+    c_nz_cpu = nz_cpu[rep]
+    c_nz_mem = nz_mem[rep]
+    c_own = own[rep]
+    c_cap = cap[rep]
+    c_cell = cell[rep]
     # heaps: one array per (level, cell), grown on demand; nodes_in: nodes per group
     heaps = [np.zeros(0, dtype=np.int64) for _ in range(levels * n_cells)]
-    sizes = np.zeros(levels * n_cells, dtype=np.int64)
-    nodes_in = np.zeros(levels * n_cells, dtype=np.int64)
+    sizes = np.zeros(reach * n_cells, dtype=np.int64)
+    nodes_in = np.zeros(reach * n_cells, dtype=np.int64)
     wanted = np.zeros(levels * n_cells, dtype=np.int64)
     # each heap's top: its score and tie key
-    top_score = np.zeros(levels * n_cells, dtype=np.int64)
-    top_tie = np.zeros(levels * n_cells, dtype=np.int64)
+    top_score = np.zeros(reach * n_cells, dtype=np.int64)
+    top_tie = np.zeros(reach * n_cells, dtype=np.int64)
     for c in range(n_cls):
         i = members[bounds[c]]
         g = (own[i] - base) * n_cells + cell[i]
@@ -511,9 +560,9 @@ def _place_heaps(
         hist, host_min = _host_histogram(own, counted, n)
     dom_min = np.zeros(max(n_dom, 1), dtype=np.int64)
     seen = np.zeros(n_zones, dtype=np.bool_)
-    feasible = np.zeros(levels * n_cells, dtype=np.bool_)
-    raw = np.zeros(levels * n_cells, dtype=np.int64)
-    raw_aff = np.zeros(levels * n_cells, dtype=np.int64)
+    feasible = np.zeros(reach * n_cells, dtype=np.bool_)
+    raw = np.zeros(reach * n_cells, dtype=np.int64)
+    raw_aff = np.zeros(reach * n_cells, dtype=np.int64)
     scored_aff = aff_host != 0 or aff_zone != 0
     hard = host_skew > 0 or n_dom > 0
     # without DoNotSchedule constraints every node with room is feasible: counted as they fill
@@ -523,30 +572,45 @@ def _place_heaps(
         room_nodes += nodes_in[g]
         zone_room[cell_zone[g % n_cells]] += nodes_in[g]
     done = 0
+    last_feasible = -1
+    last_seen = -1
+    w_host = 0.0
+    w_zone = 0.0
+    zone_term = np.zeros(n_zones, dtype=np.float64)
+    lo = 0  # no group below this level holds a node (nodes only move up)
     for _ in range(n):
-        n_groups = levels * n_cells
+        while lo < levels:
+            empty = True
+            for c in range(n_cells):
+                if sizes[lo * n_cells + c] > 0:
+                    empty = False
+                    break
+            if not empty:
+                break
+            lo += 1
         n_feasible = room_nodes
         if hard:  # filters, per group
             _dom_minimums(dom_count, dom_present, dom_min)
             n_feasible = 0
             for z in range(n_zones):
                 seen[z] = False
-            for g in range(n_groups):
-                c = g % n_cells
-                ok = sizes[g] > 0 and _spread_ok(
-                    g // n_cells + base,
-                    host_min,
-                    host_skew,
-                    cell_dom,
-                    c,
-                    dom_count,
-                    dom_min,
-                    dom_skew,
-                )
-                feasible[g] = ok
-                if ok:
-                    n_feasible += nodes_in[g]
-                    seen[cell_zone[c]] = True
+            for lv in range(lo, levels):
+                for c in range(n_cells):
+                    g = lv * n_cells + c
+                    ok = sizes[g] > 0 and _spread_ok(
+                        lv + base,
+                        host_min,
+                        host_skew,
+                        cell_dom,
+                        c,
+                        dom_count,
+                        dom_min,
+                        dom_skew,
+                    )
+                    feasible[g] = ok
+                    if ok:
+                        n_feasible += nodes_in[g]
+                        seen[cell_zone[c]] = True
         if n_feasible == 0:
             break
         low_raw = 0
@@ -556,111 +620,116 @@ def _place_heaps(
             for z in range(n_zones):
                 if seen[z] if hard else zone_room[z] > 0:
                     n_seen += 1
-            w_host = math.log(n_feasible + 2)
-            w_zone = math.log(n_seen + 2)
+            if n_feasible != last_feasible:
+                w_host = math.log(n_feasible + 2)
+                last_feasible = n_feasible
+            if n_seen != last_seen:
+                w_zone = math.log(n_seen + 2)
+                last_seen = n_seen
+            for z in range(n_zones):
+                zone_term[z] = _zone_term(zone_count[z], w_zone)
             first = True
-            for g in range(n_groups):
-                if not (feasible[g] if hard else sizes[g] > 0):
-                    continue
-                z = cell_zone[g % n_cells]
-                r = spread_raw(g // n_cells + base, zone_count[z], w_host, w_zone, zoned[z])
-                raw[g] = r
-                if first or r < low_raw:
-                    low_raw = r
-                if first or r > high_raw:
-                    high_raw = r
-                first = False
+            for lv in range(lo, levels):
+                host_term = _host_term(lv + base, w_host)
+                for c in range(n_cells):
+                    g = lv * n_cells + c
+                    if not (feasible[g] if hard else sizes[g] > 0):
+                        continue
+                    z = cell_zone[c]
+                    r = _spread_sum(host_term, zone_term[z], zoned[z])
+                    raw[g] = r
+                    if first or r < low_raw:
+                        low_raw = r
+                    if first or r > high_raw:
+                        high_raw = r
+                    first = False
         low_aff = 0
         high_aff = 0
         if scored_aff:
             first = True
-            for g in range(n_groups):
-                if not (feasible[g] if hard else sizes[g] > 0):
-                    continue
-                z = cell_zone[g % n_cells]
-                r = aff_host * (g // n_cells + base)
-                if zoned[z]:
-                    r += aff_zone * zone_all[z]
-                raw_aff[g] = r
-                if first or r < low_aff:
-                    low_aff = r
-                if first or r > high_aff:
-                    high_aff = r
-                first = False
+            for lv in range(lo, levels):
+                for c in range(n_cells):
+                    g = lv * n_cells + c
+                    if not (feasible[g] if hard else sizes[g] > 0):
+                        continue
+                    z = cell_zone[c]
+                    r = aff_host * (lv + base)
+                    if zoned[z]:
+                        r += aff_zone * zone_all[z]
+                    raw_aff[g] = r
+                    if first or r < low_aff:
+                        low_aff = r
+                    if first or r > high_aff:
+                        high_aff = r
+                    first = False
         best = -1
         best_score = 0
         best_own = 0
         best_key = 0
-        for g in range(n_groups):
-            if not (feasible[g] if hard else sizes[g] > 0):
-                continue
-            score = top_score[g]
-            if soft:
-                score += spread_score(raw[g], low_raw, high_raw)
-            if scored_aff:
-                score += affinity_score(raw_aff[g], low_aff, high_aff)
-            mine = g // n_cells if fewest else 0
-            tie = top_tie[g]
-            if best >= 0 and _worse(score, mine, tie, best_score, best_own, best_key):
-                continue
-            best, best_score, best_own, best_key = g, score, mine, tie
+        for lv in range(lo, levels):
+            mine = lv if fewest else 0
+            for c in range(n_cells):
+                g = lv * n_cells + c
+                if not (feasible[g] if hard else sizes[g] > 0):
+                    continue
+                score = top_score[g]
+                if soft:
+                    score += spread_score(raw[g], low_raw, high_raw)
+                if scored_aff:
+                    score += affinity_score(raw_aff[g], low_aff, high_aff)
+                tie = top_tie[g]
+                if best >= 0 and _worse(score, mine, tie, best_score, best_own, best_key):
+                    continue
+                best, best_score, best_own, best_key = g, score, mine, tie
         # bind: the head leaves its group (the next node of its run heads it) and, if it has
         # room, joins the next level's (heading that run unless it has a head already)
         g = best
         key = _pop(heaps[g], sizes[g])
         sizes[g] -= 1
         nodes_in[g] -= 1
-        i = node_of_key[n_nodes - key % scale]
-        c = cls[i]
-        p = pos[i]
-        if p + 1 < bounds[c + 1] and placed[members[p + 1]] == placed[i]:
-            j = members[p + 1]
-            _push(heaps[g], sizes[g], (key // scale) * scale + (n_nodes - tie_key[j]))
+        p = pos_of_tie[n_nodes - key % scale]
+        c = cls_at[p]
+        if p + 1 < bounds[c + 1] and done_at[p + 1] == done_at[p]:
+            _push(heaps[g], sizes[g], (key // scale) * scale + (n_nodes - tie_at[p + 1]))
             sizes[g] += 1
         if sizes[g] > 0:
             top_score[g] = heaps[g][0] // scale
             top_tie[g] = n_nodes - heaps[g][0] % scale
         if host_skew > 0:
-            host_min = _host_bind(hist, host_min, own[i] + placed[i])
-        placed[i] += 1
-        zone_count[cell_zone[cell[i]]] += 1
-        zone_all[cell_zone[cell[i]]] += 1
+            host_min = _host_bind(hist, host_min, c_own[c] + done_at[p])
+        done_at[p] += 1
+        cl = c_cell[c]
+        zone_count[cell_zone[cl]] += 1
+        zone_all[cell_zone[cl]] += 1
         for h in range(n_dom):
-            dom_count[h, cell_dom[h, cell[i]]] += 1
+            dom_count[h, cell_dom[h, cl]] += 1
         done += 1
-        if placed[i] == cap[i]:
+        if done_at[p] == c_cap[c]:
             room_nodes -= 1
-            zone_room[cell_zone[cell[i]]] -= 1
-        if placed[i] < cap[i]:
+            zone_room[cell_zone[cl]] -= 1
+        if done_at[p] < c_cap[c]:
             level = g // n_cells + 1
             if level >= levels:  # a new level for every cell
                 for _c in range(n_cells):
                     heaps.append(np.zeros(4, dtype=np.int64))
-                sizes = np.concatenate((sizes, np.zeros(n_cells, dtype=np.int64)))
-                nodes_in = np.concatenate((nodes_in, np.zeros(n_cells, dtype=np.int64)))
-                top_score = np.concatenate((top_score, np.zeros(n_cells, dtype=np.int64)))
-                top_tie = np.concatenate((top_tie, np.zeros(n_cells, dtype=np.int64)))
-                feasible = np.zeros(sizes.shape[0], dtype=np.bool_)
-                raw = np.zeros(sizes.shape[0], dtype=np.int64)
-                raw_aff = np.zeros(sizes.shape[0], dtype=np.int64)
                 levels += 1
-            h2 = level * n_cells + cell[i]
+            h2 = level * n_cells + cl
             nodes_in[h2] += 1
-            if p > bounds[c] and placed[members[p - 1]] == placed[i]:
+            if p > bounds[c] and done_at[p - 1] == done_at[p]:
                 continue  # the run it joins has its head
             if sizes[h2] == heaps[h2].shape[0]:
                 grown = np.zeros(2 * heaps[h2].shape[0], dtype=np.int64)
                 grown[: sizes[h2]] = heaps[h2][: sizes[h2]]
                 heaps[h2] = grown
             s = _node_score(
-                i,
-                placed[i],
-                alloc_cpu,
-                alloc_mem,
-                used_cpu,
-                used_mem,
-                nz_cpu,
-                nz_mem,
+                c,
+                done_at[p],
+                c_alloc_cpu,
+                c_alloc_mem,
+                c_used_cpu,
+                c_used_mem,
+                c_nz_cpu,
+                c_nz_mem,
                 req_cpu,
                 req_mem,
                 pnz_cpu,
@@ -668,10 +737,12 @@ def _place_heaps(
                 most,
                 balanced,
             )
-            _push(heaps[h2], sizes[h2], s * scale + (n_nodes - tie_key[i]))
+            _push(heaps[h2], sizes[h2], s * scale + (n_nodes - tie_at[p]))
             sizes[h2] += 1
             top_score[h2] = heaps[h2][0] // scale
             top_tie[h2] = n_nodes - heaps[h2][0] % scale
+    for q in range(n_pos):
+        placed[members[q]] = done_at[q]
     return done
 
 
