@@ -563,6 +563,14 @@ def _place_heaps(
     feasible = np.zeros(reach * n_cells, dtype=np.bool_)
     raw = np.zeros(reach * n_cells, dtype=np.int64)
     raw_aff = np.zeros(reach * n_cells, dtype=np.int64)
+    # the feasible groups of a pod, listed (a branch per group costs more than the list), and
+    # each group's level and zone
+    act = np.zeros(reach * n_cells, dtype=np.int64)
+    g_level = np.zeros(reach * n_cells, dtype=np.int64)
+    g_zone = np.zeros(reach * n_cells, dtype=np.int64)
+    for g in range(reach * n_cells):
+        g_level[g] = g // n_cells
+        g_zone[g] = cell_zone[g % n_cells]
     scored_aff = aff_host != 0 or aff_zone != 0
     hard = host_skew > 0 or n_dom > 0
     # without DoNotSchedule constraints every node with room is feasible: counted as they fill
@@ -613,6 +621,10 @@ def _place_heaps(
                         seen[cell_zone[c]] = True
         if n_feasible == 0:
             break
+        n_act = 0
+        for g in range(lo * n_cells, levels * n_cells):
+            act[n_act] = g
+            n_act += 1 if (feasible[g] if hard else sizes[g] > 0) else 0
         low_raw = 0
         high_raw = 0
         if soft:
@@ -628,59 +640,45 @@ def _place_heaps(
                 last_seen = n_seen
             for z in range(n_zones):
                 zone_term[z] = _zone_term(zone_count[z], w_zone)
-            first = True
-            for lv in range(lo, levels):
-                host_term = _host_term(lv + base, w_host)
-                for c in range(n_cells):
-                    g = lv * n_cells + c
-                    if not (feasible[g] if hard else sizes[g] > 0):
-                        continue
-                    z = cell_zone[c]
-                    r = _spread_sum(host_term, zone_term[z], zoned[z])
-                    raw[g] = r
-                    if first or r < low_raw:
-                        low_raw = r
-                    if first or r > high_raw:
-                        high_raw = r
-                    first = False
+            for a in range(n_act):
+                g = act[a]
+                z = g_zone[g]
+                r = _spread_sum(_host_term(g_level[g] + base, w_host), zone_term[z], zoned[z])
+                raw[g] = r
+                if a == 0 or r < low_raw:
+                    low_raw = r
+                if a == 0 or r > high_raw:
+                    high_raw = r
         low_aff = 0
         high_aff = 0
         if scored_aff:
-            first = True
-            for lv in range(lo, levels):
-                for c in range(n_cells):
-                    g = lv * n_cells + c
-                    if not (feasible[g] if hard else sizes[g] > 0):
-                        continue
-                    z = cell_zone[c]
-                    r = aff_host * (lv + base)
-                    if zoned[z]:
-                        r += aff_zone * zone_all[z]
-                    raw_aff[g] = r
-                    if first or r < low_aff:
-                        low_aff = r
-                    if first or r > high_aff:
-                        high_aff = r
-                    first = False
+            for a in range(n_act):
+                g = act[a]
+                z = g_zone[g]
+                r = aff_host * (g_level[g] + base)
+                if zoned[z]:
+                    r += aff_zone * zone_all[z]
+                raw_aff[g] = r
+                if a == 0 or r < low_aff:
+                    low_aff = r
+                if a == 0 or r > high_aff:
+                    high_aff = r
         best = -1
         best_score = 0
         best_own = 0
         best_key = 0
-        for lv in range(lo, levels):
-            mine = lv if fewest else 0
-            for c in range(n_cells):
-                g = lv * n_cells + c
-                if not (feasible[g] if hard else sizes[g] > 0):
-                    continue
-                score = top_score[g]
-                if soft:
-                    score += spread_score(raw[g], low_raw, high_raw)
-                if scored_aff:
-                    score += affinity_score(raw_aff[g], low_aff, high_aff)
-                tie = top_tie[g]
-                if best >= 0 and _worse(score, mine, tie, best_score, best_own, best_key):
-                    continue
-                best, best_score, best_own, best_key = g, score, mine, tie
+        for a in range(n_act):
+            g = act[a]
+            mine = g_level[g] if fewest else 0
+            score = top_score[g]
+            if soft:
+                score += spread_score(raw[g], low_raw, high_raw)
+            if scored_aff:
+                score += affinity_score(raw_aff[g], low_aff, high_aff)
+            tie = top_tie[g]
+            if best >= 0 and _worse(score, mine, tie, best_score, best_own, best_key):
+                continue
+            best, best_score, best_own, best_key = g, score, mine, tie
         # bind: the head leaves its group (the next node of its run heads it) and, if it has
         # room, joins the next level's (heading that run unless it has a head already)
         g = best

@@ -204,6 +204,12 @@ _bundled_pod_ips = functools.lru_cache(maxsize=4096)(_pod_ips)
 _bundled_allocatable = functools.lru_cache(maxsize=4096)(_allocatable_row)
 
 
+@functools.lru_cache(maxsize=8)
+def _suffixes(count: int) -> tuple[str, ...]:
+    """``"0"`` to ``str(count - 1)``: the node numbers of generated node names."""
+    return tuple(map(str, range(count)))
+
+
 def build_fleet(cluster: Cluster, extra_resources: tuple[str, ...] = ()) -> Fleet:
     """Expand a cluster into per-node arrays.
 
@@ -246,8 +252,10 @@ def build_fleet(cluster: Cluster, extra_resources: tuple[str, ...] = ()) -> Flee
     per_group_pods = np.zeros(len(groups), dtype=np.int64)
     per_group_ips = np.zeros(len(groups), dtype=np.int64)
     facts = tuple(type_facts(g.instance_type, cluster.table) for g in groups)
-    for gi, g in enumerate(groups):  # per group, not per node
-        sel = group_idx == gi
+    ends = np.cumsum(counts)
+    suffixes = _suffixes(int(counts.max(initial=0)))
+    for gi, g in enumerate(groups):  # per group, not per node; a group's nodes are adjacent
+        sel = slice(int(ends[gi] - counts[gi]), int(ends[gi]))
         zmap = np.array([zones.index(z) for z in g.zone_list], dtype=np.int64)
         if g.node_zones:
             zone_codes[sel] = np.array([zones.index(z) for z in g.node_zones], dtype=np.int64)
@@ -256,7 +264,8 @@ def build_fleet(cluster: Cluster, extra_resources: tuple[str, ...] = ()) -> Flee
         if g.node_names:
             names[sel] = np.array(g.node_names, dtype=object)
         else:
-            names[sel] = np.char.add(f"{g.name}-", within[sel].astype(str)).astype(object)
+            prefix = f"{g.name}-"
+            names[sel] = [prefix + suffix for suffix in suffixes[: g.count]]
         cni = g.cni_settings
         calc: tuple[tuple[str, Any], ...] = ()
         if g.policy == "calculator":  # the calculator's answer depends on the CNI settings

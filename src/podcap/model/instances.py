@@ -563,6 +563,12 @@ class TypeFacts:
 
 def type_facts(instance_type: str, table: pd.DataFrame | None = None) -> TypeFacts:
     """The :class:`TypeFacts` of one instance type; raises for names not in the table."""
+    if (table is None or table is _bundled()) and isinstance(instance_type, str):
+        return _bundled_type_facts(instance_type)
+    return _type_facts(instance_type, table)
+
+
+def _type_facts(instance_type: str, table: pd.DataFrame | None) -> TypeFacts:
     cols, pos = lookup(np.array([instance_type], dtype=object), table)
     i = int(pos[0])
     arch = cols.arch[i]
@@ -577,6 +583,10 @@ def type_facts(instance_type: str, table: pd.DataFrame | None = None) -> TypeFac
         arch=arch if isinstance(arch, str) else None,
         enis_all_cards=int(cols.max_enis_all_cards[i]),
     )
+
+
+# facts of the bundled table, derived once per type (fleets and sweeps ask for them per group)
+_bundled_type_facts = functools.lru_cache(maxsize=4096)(lambda name: _type_facts(name, None))
 
 
 #: Device plugins, by the device they advertise: the extended resources of each (see

@@ -909,7 +909,7 @@ class NodeGroup:
     @property
     def cni_settings(self) -> VpcCni:
         """The CNI settings (default ``VpcCni()``)."""
-        return self.cni or VpcCni()
+        return self.cni or _DEFAULT_CNI
 
     @property
     def all_subnets(self) -> tuple[Subnet, ...]:
@@ -988,3 +988,6 @@ class Cluster:
             (replace(g, **changes) if g.name == name else g for g in self.node_groups),
             table=self.table,
         )
+
+
+_DEFAULT_CNI = VpcCni()  # a node group's default CNI settings (frozen: one shared instance)

@@ -317,9 +317,8 @@ def binding_limit(
     be scheduled but get no address).  ``""`` when no workload was placed.
     """
     n = fleet.size
-    out = np.full(n, "", dtype=object)
     if pc is None or filters is None:
-        return out
+        return np.full(n, "", dtype=object)
     big = np.iinfo(np.int64).max
     names = ["pods", *fleet.resources, "pod_ips"]
     headroom = [state.pods_alloc - state.pods]
@@ -327,7 +326,10 @@ def binding_limit(
     for r in range(len(fleet.resources)):
         headroom.append(free[r] // pc.request[r] if pc.request[r] > 0 else np.full(n, big))
     headroom.append(ip_limit - ips_used if needs_ip else np.full(n, big))
-    stack = np.stack(headroom)
-    out[:] = np.array(names, dtype=object)[np.argmin(stack, axis=0)]
-    static = filters.static_limit()
-    return np.where(static != "", static, out)
+    code = np.argmin(np.stack(headroom), axis=0)
+    # a static filter's code where one rejects the node (the first in profile order wins)
+    for name in reversed(list(filters.static)):
+        code[~filters.static[name]] = len(names)
+        names.append(filters.codes[name])
+    out: npt.NDArray[np.object_] = np.array(names, dtype=object)[code]
+    return out

@@ -63,12 +63,12 @@ from podcap.pipeline.state import (
 from podcap.scheduler.cycle import diagnose, node_filters, pod_class, scheduling_failure
 from podcap.scheduler.fast import (
     Lower,
+    node_order,
     not_modelled,
     pick_preemption_node,
     place_fast,
     place_sampled_nodes,
     preemption_candidates,
-    tree_positions,
 )
 from podcap.scheduler.framework import Filters, NodeState, PodClass, PodSpec
 from podcap.scheduler.plugins import node_ports
@@ -680,7 +680,7 @@ def _settle_once(
     own: dict[Key, IntArray] = {}
     for c in cohorts:
         own[c.key] = own[c.key] + c.bound if c.key in own else c.bound.copy()
-    positions = tree_positions(fleet.zone)
+    positions, node_list = node_order(fleet.zone)
     budgets = list(state.budgets.values())
     queue = [(-c.priority, c.seq, i) for i, c in enumerate(cohorts) if c.pending > 0]
     heapq.heapify(queue)
@@ -836,7 +836,6 @@ def _settle_once(
         return replace(pc, ports_taken=taken)
 
     to_find = nodes_to_find(percentage_of_nodes_to_score, n)
-    node_list = np.argsort(positions).astype(np.int64)
     # Node sampling node by node costs about the nodes processed per pod; the step does it when
     # all its fast placements together stay within _SAMPLED_BUDGET, else it scores every node.
     sampling = False

@@ -37,6 +37,7 @@ from podcap.scheduler.plugins import (
 __all__ = [
     "Lower",
     "capacity",
+    "node_order",
     "not_modelled",
     "pick_preemption_node",
     "place_fast",
@@ -454,6 +455,24 @@ class Lower:
     created: int
     ports: bool = False  # holds a host port the preemptor wants: never reprieved
     budgets: tuple[int, ...] = ()  # the PodDisruptionBudgets that cover these pods
+
+
+_last_order: list[tuple[IntArray, IntArray, IntArray]] = []
+
+
+def node_order(zone: IntArray) -> tuple[IntArray, IntArray]:
+    """:func:`tree_positions` of the nodes and its inverse, the scheduler's node list (node
+    numbers in list order); kept for the last fleet, compared by value, read-only."""
+    last = _last_order[0] if _last_order else None
+    if last is not None and np.array_equal(last[0], zone):
+        return last[1], last[2]
+    positions = tree_positions(zone)
+    node_list = np.empty_like(positions)
+    node_list[positions] = np.arange(positions.shape[0])
+    positions.flags.writeable = False
+    node_list.flags.writeable = False
+    _last_order[:] = [(zone.copy(), positions, node_list)]
+    return positions, node_list
 
 
 def tree_positions(zone: IntArray) -> IntArray:
