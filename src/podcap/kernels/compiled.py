@@ -306,6 +306,63 @@ def _pop(heap: IntArray, size: int) -> int:
     return int(top)
 
 
+def _list_in(g: int, s: int, head: IntArray, nxt: IntArray, prv: IntArray) -> None:
+    """Group ``g`` joins the list of top score ``s``."""
+    prv[g] = -1
+    nxt[g] = head[s]
+    if head[s] >= 0:
+        prv[head[s]] = g
+    head[s] = g
+
+
+def _zone_in(
+    level: int,
+    z: int,
+    n_zones: int,
+    per_level_zone: IntArray,
+    zone_lo: IntArray,
+    zone_hi: IntArray,
+) -> None:
+    """A group at ``level`` in zone ``z`` gains nodes."""
+    per_level_zone[level * n_zones + z] += 1
+    if level < zone_lo[z]:
+        zone_lo[z] = level
+    if level > zone_hi[z]:
+        zone_hi[z] = level
+
+
+def _list_out(g: int, s: int, head: IntArray, nxt: IntArray, prv: IntArray) -> None:
+    """Group ``g`` leaves the list of top score ``s``."""
+    if prv[g] >= 0:
+        nxt[prv[g]] = nxt[g]
+    else:
+        head[s] = nxt[g]
+    if nxt[g] >= 0:
+        prv[nxt[g]] = prv[g]
+
+
+def _zone_left(
+    level: int,
+    z: int,
+    n_zones: int,
+    per_level_zone: IntArray,
+    zone_lo: IntArray,
+    zone_hi: IntArray,
+) -> None:
+    """A group at ``level`` in zone ``z`` has no node left: the zone's lowest and highest
+    levels with nodes follow."""
+    per_level_zone[level * n_zones + z] -= 1
+    if per_level_zone[level * n_zones + z] > 0:
+        return
+    while zone_lo[z] <= zone_hi[z] and per_level_zone[zone_lo[z] * n_zones + z] == 0:
+        zone_lo[z] += 1
+    while zone_hi[z] >= zone_lo[z] and per_level_zone[zone_hi[z] * n_zones + z] == 0:
+        zone_hi[z] -= 1
+    if zone_hi[z] < zone_lo[z]:
+        zone_lo[z] = per_level_zone.shape[0]
+        zone_hi[z] = -1
+
+
 def _classes(
     alloc_cpu: IntArray,
     alloc_mem: IntArray,
@@ -553,6 +610,23 @@ def _place_heaps(
         if sizes[g] > 0:
             top_score[g] = heaps[g][0] // scale
             top_tie[g] = n_nodes - heaps[g][0] % scale
+    # the groups with nodes listed by their top score (fit + balance, 0 to 2 x 100), and per zone
+    # how many at each level and the lowest and highest such level: without DoNotSchedule
+    # constraints a pod looks only at the groups whose top score can still win
+    head = np.full(2 * _MAX + 1, -1, dtype=np.int64)
+    nxt = np.full(reach * n_cells, -1, dtype=np.int64)
+    prv = np.full(reach * n_cells, -1, dtype=np.int64)
+    per_level_zone = np.zeros(reach * n_zones, dtype=np.int64)
+    zone_lo = np.full(n_zones, reach * n_zones, dtype=np.int64)
+    zone_hi = np.full(n_zones, -1, dtype=np.int64)
+    top_listed = -1
+    for g in range(levels * n_cells):
+        if sizes[g] > 0:
+            _list_in(g, top_score[g], head, nxt, prv)
+            _zone_in(
+                g // n_cells, cell_zone[g % n_cells], n_zones, per_level_zone, zone_lo, zone_hi
+            )
+            top_listed = max(top_listed, top_score[g])
     # the hostname constraint's minimum over the counted nodes
     hist = np.zeros(1, dtype=np.int64)
     host_min = 0
@@ -587,7 +661,7 @@ def _place_heaps(
     zone_term = np.zeros(n_zones, dtype=np.float64)
     lo = 0  # no group below this level holds a node (nodes only move up)
     for _ in range(n):
-        while lo < levels:
+        while hard and lo < levels:
             empty = True
             for c in range(n_cells):
                 if sizes[lo * n_cells + c] > 0:
@@ -621,12 +695,6 @@ def _place_heaps(
                         seen[cell_zone[c]] = True
         if n_feasible == 0:
             break
-        n_act = 0
-        for g in range(lo * n_cells, levels * n_cells):
-            act[n_act] = g
-            n_act += 1 if (feasible[g] if hard else sizes[g] > 0) else 0
-        low_raw = 0
-        high_raw = 0
         if soft:
             n_seen = 0
             for z in range(n_zones):
@@ -640,48 +708,110 @@ def _place_heaps(
                 last_seen = n_seen
             for z in range(n_zones):
                 zone_term[z] = _zone_term(zone_count[z], w_zone)
-            for a in range(n_act):
-                g = act[a]
-                z = g_zone[g]
-                r = _spread_sum(_host_term(g_level[g] + base, w_host), zone_term[z], zoned[z])
-                raw[g] = r
-                if a == 0 or r < low_raw:
-                    low_raw = r
-                if a == 0 or r > high_raw:
-                    high_raw = r
+        low_raw = 0
+        high_raw = 0
         low_aff = 0
         high_aff = 0
-        if scored_aff:
-            for a in range(n_act):
-                g = act[a]
-                z = g_zone[g]
-                r = aff_host * (g_level[g] + base)
-                if zoned[z]:
-                    r += aff_zone * zone_all[z]
-                raw_aff[g] = r
-                if a == 0 or r < low_aff:
-                    low_aff = r
-                if a == 0 or r > high_aff:
-                    high_aff = r
         best = -1
         best_score = 0
         best_own = 0
         best_key = 0
-        for a in range(n_act):
-            g = act[a]
-            mine = g_level[g] if fewest else 0
-            score = top_score[g]
+        if hard:
+            n_act = 0
+            for g in range(lo * n_cells, levels * n_cells):
+                act[n_act] = g
+                n_act += 1 if feasible[g] else 0
             if soft:
-                score += spread_score(raw[g], low_raw, high_raw)
+                for a in range(n_act):
+                    g = act[a]
+                    z = g_zone[g]
+                    r = _spread_sum(_host_term(g_level[g] + base, w_host), zone_term[z], zoned[z])
+                    raw[g] = r
+                    if a == 0 or r < low_raw:
+                        low_raw = r
+                    if a == 0 or r > high_raw:
+                        high_raw = r
             if scored_aff:
-                score += affinity_score(raw_aff[g], low_aff, high_aff)
-            tie = top_tie[g]
-            if best >= 0 and _worse(score, mine, tie, best_score, best_own, best_key):
-                continue
-            best, best_score, best_own, best_key = g, score, mine, tie
+                for a in range(n_act):
+                    g = act[a]
+                    z = g_zone[g]
+                    r = aff_host * (g_level[g] + base)
+                    if zoned[z]:
+                        r += aff_zone * zone_all[z]
+                    raw_aff[g] = r
+                    if a == 0 or r < low_aff:
+                        low_aff = r
+                    if a == 0 or r > high_aff:
+                        high_aff = r
+            for a in range(n_act):
+                g = act[a]
+                mine = g_level[g] if fewest else 0
+                score = top_score[g]
+                if soft:
+                    score += spread_score(raw[g], low_raw, high_raw)
+                if scored_aff:
+                    score += affinity_score(raw_aff[g], low_aff, high_aff)
+                tie = top_tie[g]
+                if best >= 0 and _worse(score, mine, tie, best_score, best_own, best_key):
+                    continue
+                best, best_score, best_own, best_key = g, score, mine, tie
+        else:
+            # both raw scores are monotone in the level within a zone: their extremes lie at
+            # each zone's lowest and highest level with nodes
+            first = True
+            for z in range(n_zones):
+                if zone_hi[z] < zone_lo[z]:
+                    continue
+                for lv in (zone_lo[z], zone_hi[z]):
+                    if soft:
+                        r = _spread_sum(_host_term(lv + base, w_host), zone_term[z], zoned[z])
+                        if first or r < low_raw:
+                            low_raw = r
+                        if first or r > high_raw:
+                            high_raw = r
+                    if scored_aff:
+                        r = aff_host * (lv + base)
+                        if zoned[z]:
+                            r += aff_zone * zone_all[z]
+                        if first or r < low_aff:
+                            low_aff = r
+                        if first or r > high_aff:
+                            high_aff = r
+                    first = False
+            # what the normalised scores can add, at most and at least: a group whose top
+            # score plus the most cannot reach the best found so far cannot win
+            most_added = 0
+            if soft:
+                most_added += spread_score(low_raw, low_raw, high_raw)
+            if scored_aff:
+                most_added += affinity_score(high_aff, low_aff, high_aff)
+            while top_listed >= 0 and head[top_listed] < 0:
+                top_listed -= 1
+            for t in range(top_listed, -1, -1):
+                if best >= 0 and t + most_added < best_score:
+                    break
+                g = head[t]
+                while g >= 0:
+                    score = t
+                    z = g_zone[g]
+                    lv = g_level[g]
+                    if soft:
+                        r = _spread_sum(_host_term(lv + base, w_host), zone_term[z], zoned[z])
+                        score += spread_score(r, low_raw, high_raw)
+                    if scored_aff:
+                        r = aff_host * (lv + base)
+                        if zoned[z]:
+                            r += aff_zone * zone_all[z]
+                        score += affinity_score(r, low_aff, high_aff)
+                    mine = lv if fewest else 0
+                    tie = top_tie[g]
+                    if best < 0 or not _worse(score, mine, tie, best_score, best_own, best_key):
+                        best, best_score, best_own, best_key = g, score, mine, tie
+                    g = nxt[g]
         # bind: the head leaves its group (the next node of its run heads it) and, if it has
         # room, joins the next level's (heading that run unless it has a head already)
         g = best
+        was_top = top_score[g]
         key = _pop(heaps[g], sizes[g])
         sizes[g] -= 1
         nodes_in[g] -= 1
@@ -693,6 +823,12 @@ def _place_heaps(
         if sizes[g] > 0:
             top_score[g] = heaps[g][0] // scale
             top_tie[g] = n_nodes - heaps[g][0] % scale
+            if top_score[g] != was_top:  # never higher: the heap held nothing above its top
+                _list_out(g, was_top, head, nxt, prv)
+                _list_in(g, top_score[g], head, nxt, prv)
+        else:
+            _list_out(g, was_top, head, nxt, prv)
+            _zone_left(g_level[g], g_zone[g], n_zones, per_level_zone, zone_lo, zone_hi)
         if host_skew > 0:
             host_min = _host_bind(hist, host_min, c_own[c] + done_at[p])
         done_at[p] += 1
@@ -737,8 +873,16 @@ def _place_heaps(
             )
             _push(heaps[h2], sizes[h2], s * scale + (n_nodes - tie_at[p]))
             sizes[h2] += 1
+            was_top = top_score[h2]
             top_score[h2] = heaps[h2][0] // scale
             top_tie[h2] = n_nodes - heaps[h2][0] % scale
+            if sizes[h2] == 1:
+                _list_in(h2, top_score[h2], head, nxt, prv)
+                _zone_in(level, g_zone[h2], n_zones, per_level_zone, zone_lo, zone_hi)
+            elif top_score[h2] != was_top:
+                _list_out(h2, was_top, head, nxt, prv)
+                _list_in(h2, top_score[h2], head, nxt, prv)
+            top_listed = max(top_listed, top_score[h2])
     for q in range(n_pos):
         placed[members[q]] = done_at[q]
     return done
@@ -747,11 +891,17 @@ def _place_heaps(
 def place_heaps(*args: Any, compiled: bool = True) -> int:
     """:func:`_place_heaps`, compiled with numba on first use (``compiled=False``: plain
     Python)."""
-    return int(
-        (_compiled(_place_heaps, _push, _pop, _classes, *_HELPERS) if compiled else _place_heaps)(
-            *args
-        )
+    helpers: tuple[Callable[..., Any], ...] = (
+        _push,
+        _pop,
+        _classes,
+        _list_in,
+        _list_out,
+        _zone_in,
+        _zone_left,
+        *_HELPERS,
     )
+    return int((_compiled(_place_heaps, *helpers) if compiled else _place_heaps)(*args))
 
 
 def _place_sampled(

@@ -158,32 +158,48 @@ def pod_address_limits(
     """Per node: pods that can get a VPC address, and whether the subnet was the limit."""
     limit = fleet.pod_ips.copy()
     short = np.zeros(fleet.size, dtype=bool)
-    pools: list[tuple[npt.NDArray[np.intp], NodePool]] = []
-    in_group = _positions(fleet.group)
-    none = np.zeros(0, dtype=np.intp)
+    # the groups with VPC addresses, by CNI settings (an overlay's pods take node-CIDR
+    # addresses, fleet.pod_ips, no VPC ones): the address model runs once per settings
+    batches: list[tuple[VpcCni, list[int]]] = []
+    present = np.bincount(fleet.group, minlength=len(fleet.groups)) > 0
     for gi, g in enumerate(fleet.groups):
-        idx = in_group.get(gi, none)
-        if idx.size == 0 or g.pod_network is not None:
-            continue  # an overlay's pods take node-CIDR addresses (fleet.pod_ips), no VPC ones
+        if not present[gi] or g.pod_network is not None:
+            continue
         cni = g.cni_settings
-        facts = fleet.facts[gi]
-        n = idx.size
+        for seen, members in batches:
+            if seen == cni:
+                members.append(gi)
+                break
+        else:
+            batches.append((cni, [gi]))
+    facts = fleet.facts
+    enis = np.array([f.enis for f in facts], dtype=np.int64)
+    per_eni = np.array([f.ipv4_per_eni for f in facts], dtype=np.int64)
+    capable = np.array([f.prefix_capable for f in facts], dtype=bool)
+    trunking = np.array([f.trunking for f in facts], dtype=bool)
+    pools: list[tuple[npt.NDArray[np.intp], VpcCni, NodePool, npt.NDArray[np.int64]]] = []
+    for cni, members in batches:
+        chosen = np.zeros(len(fleet.groups), dtype=bool)
+        chosen[members] = True
+        idx = np.flatnonzero(chosen[fleet.group])
+        grp = fleet.group[idx]
+        others = np.array([_other_enis(f, cni) for f in facts], dtype=np.int64)[grp]
         pool = node_pool(
-            np.full(n, facts.enis),
-            np.full(n, facts.ipv4_per_eni),
-            np.full(n, facts.prefix_capable),
-            np.full(n, facts.trunking),
+            enis[grp],
+            per_eni[grp],
+            capable[grp],
+            trunking[grp],
             ip_pods[idx],
             fleet.pods_alloc[idx],
             cni,
             branch_pods[idx],
-            _other_enis(facts, cni),
+            others,
         )
         w = cni.warm_settings
         if w["minimum_ip_target"] > 0 and w["warm_ip_target"] == 0:
             # MINIMUM_IP_TARGET alone: ipamd stops allocating once the minimum is held
             limit[idx] = np.minimum(limit[idx], pool.pod_ips_held)
-        pools.append((idx, pool))
+        pools.append((idx, cni, pool, others))
     if subnet_state is None:
         return limit, short
     node_sn, pod_sn = _node_subnets(fleet)
@@ -196,17 +212,15 @@ def pod_address_limits(
     slots = np.ones(n, dtype=np.int64)
     first_free = np.zeros(n, dtype=np.int64)
     trunk = np.zeros(n, dtype=np.int64)
-    for idx, pool in pools:
-        gi = int(fleet.group[idx[0]])
-        facts = fleet.facts[gi]
-        cni = fleet.groups[gi].cni_settings
-        trunk[idx] = int(cni.pod_eni and facts.trunking)
+    for idx, cni, pool, _ in pools:
+        grp = fleet.group[idx]
+        trunk[idx] = trunking[grp] & cni.pod_eni
         extra[idx] = pool.extra_eni_primaries - trunk[idx] - branch_pods[idx]
         secondary[idx] = pool.secondary_ips
         prefixes[idx] = pool.prefixes
         prefix_mode[idx] = pool.prefix_mode
         ipv6[idx] = cni.ip_family == "ipv6"
-        slots[idx] = max(facts.ipv4_per_eni - 1, 1)
+        slots[idx] = np.maximum(per_eni[grp] - 1, 1)
         first_free[idx] = 0 if cni.custom_networking else slots[idx]
     # What the pods on each node need first, then the warm surplus: every node's pods are served
     # (in node order) before any node's warm pool.
@@ -221,6 +235,7 @@ def pod_address_limits(
     by_discovery = np.zeros(n, dtype=bool)
     by_discovery[list(discovered)] = True
     on_pod_subnet, on_node_subnet = _positions(pod_sn), _positions(node_sn)
+    none = np.zeros(0, dtype=np.intp)
     for cidr, st in subnet_state.state.items():
         sel = on_pod_subnet.get(cidr, none)
         sel = sel[wants_v4[sel] & ~by_discovery[sel]]
@@ -252,13 +267,12 @@ def pod_address_limits(
             allocate_singles(st, trunk[nodes_here] + branch_pods[nodes_here], NODE)
     if discovered:
         new_enis = np.zeros(n, dtype=np.int64)
-        for idx, _pool in pools:
-            gi = int(fleet.group[idx[0]])
-            facts, cni = fleet.facts[gi], fleet.groups[gi].cni_settings
+        for idx, cni, _, others in pools:
+            grp = fleet.group[idx]
             ep = kernels.usable_pod_enis(
-                facts.enis, facts.trunking, pod_eni=cni.pod_eni, max_eni=cni.max_eni
+                enis[grp], trunking[grp], pod_eni=cni.pod_eni, max_eni=cni.max_eni
             )
-            new_enis[idx] = max(int(ep) + _other_enis(facts, cni) - 1, 0)
+            new_enis[idx] = np.maximum(np.asarray(ep, dtype=np.int64) + others - 1, 0)
         got = _discovery_addresses(
             subnet_state,
             discovered,
