@@ -204,10 +204,14 @@ _bundled_pod_ips = functools.lru_cache(maxsize=4096)(_pod_ips)
 _bundled_allocatable = functools.lru_cache(maxsize=4096)(_allocatable_row)
 
 
-@functools.lru_cache(maxsize=8)
-def _suffixes(count: int) -> tuple[str, ...]:
-    """``"0"`` to ``str(count - 1)``: the node numbers of generated node names."""
-    return tuple(map(str, range(count)))
+@functools.lru_cache(maxsize=1024)
+def _node_names(group: str, count: int) -> npt.NDArray[np.object_]:
+    """A group's generated node names, ``<group>-0`` to ``<group>-<count - 1>`` (read-only:
+    shared by every fleet of the group)."""
+    prefix = f"{group}-"
+    names = np.array([prefix + str(i) for i in range(count)], dtype=object)
+    names.flags.writeable = False
+    return names
 
 
 def build_fleet(cluster: Cluster, extra_resources: tuple[str, ...] = ()) -> Fleet:
@@ -253,7 +257,6 @@ def build_fleet(cluster: Cluster, extra_resources: tuple[str, ...] = ()) -> Flee
     per_group_ips = np.zeros(len(groups), dtype=np.int64)
     facts = tuple(type_facts(g.instance_type, cluster.table) for g in groups)
     ends = np.cumsum(counts)
-    suffixes = _suffixes(int(counts.max(initial=0)))
     for gi, g in enumerate(groups):  # per group, not per node; a group's nodes are adjacent
         sel = slice(int(ends[gi] - counts[gi]), int(ends[gi]))
         zmap = np.array([zones.index(z) for z in g.zone_list], dtype=np.int64)
@@ -264,8 +267,7 @@ def build_fleet(cluster: Cluster, extra_resources: tuple[str, ...] = ()) -> Flee
         if g.node_names:
             names[sel] = np.array(g.node_names, dtype=object)
         else:
-            prefix = f"{g.name}-"
-            names[sel] = [prefix + suffix for suffix in suffixes[: g.count]]
+            names[sel] = _node_names(g.name, g.count)
         cni = g.cni_settings
         calc: tuple[tuple[str, Any], ...] = ()
         if g.policy == "calculator":  # the calculator's answer depends on the CNI settings

@@ -262,8 +262,11 @@ class SimulationResult:
         )
 
 
-def node_usage_frame(fleet: Fleet, state: NodeState) -> pd.DataFrame:
-    """Per node: group, type, zone, pods and cpu / memory requested against allocatable."""
+def node_usage_frame(
+    fleet: Fleet, state: NodeState, more: dict[str, Any] | None = None
+) -> pd.DataFrame:
+    """Per node: group, type, zone, pods and cpu / memory requested against allocatable, then
+    the columns ``more`` gives (one frame built at once)."""
     groups = np.array([g.name for g in fleet.groups], dtype=object)
     types = np.array([g.instance_type for g in fleet.groups], dtype=object)
     return pd.DataFrame(
@@ -278,6 +281,7 @@ def node_usage_frame(fleet: Fleet, state: NodeState) -> pd.DataFrame:
             "cpu_allocatable_millicores": state.alloc[0],
             "memory_requested_mib": state.used[1] / _MIB,
             "memory_allocatable_mib": state.alloc[1] / _MIB,
+            **(more or {}),
         }
     )
 
@@ -291,12 +295,16 @@ def nodes_frame(
     filters: Filters | None,
     needs_ip: bool,
 ) -> pd.DataFrame:
-    frame = node_usage_frame(fleet, state)
-    frame["pod_ips_used"] = ips_used
-    frame["pod_ips_capacity"] = fleet.pod_ips
-    frame["pod_ips_available"] = ip_limit
-    frame["binding_limit"] = binding_limit(fleet, state, ips_used, ip_limit, pc, filters, needs_ip)
-    return frame
+    return node_usage_frame(
+        fleet,
+        state,
+        {
+            "pod_ips_used": ips_used,
+            "pod_ips_capacity": fleet.pod_ips,
+            "pod_ips_available": ip_limit,
+            "binding_limit": binding_limit(fleet, state, ips_used, ip_limit, pc, filters, needs_ip),
+        },
+    )
 
 
 def binding_limit(
