@@ -250,6 +250,28 @@ def test_plain_python_kernel_gives_the_compiled_placements(monkeypatch: pytest.M
     assert compiled.placements["pods"].sum() == 40 + 10  # hostname maxSkew 1: one per node
 
 
+@pytest.mark.parametrize("compiled", [True, False])
+def test_a_score_outside_its_range_is_an_error(
+    monkeypatch: pytest.MonkeyPatch, compiled: bool
+) -> None:
+    # The cycle lists groups by a score of 0-200; an input giving another (negative requests on
+    # a node, which no caller builds) must stop it rather than index outside its lists.
+    captured: list[tuple[Any, ...]] = []
+    real = kernels.place_heaps
+
+    def spy(*args: Any, **kw: Any) -> int:
+        captured.append(tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args))
+        return real(*args, **kw)
+
+    monkeypatch.setattr("podcap.scheduler.fast.place_heaps", spy)
+    cluster = podcap.Cluster([podcap.NodeGroup("a", "m5.large", 4, zones=("z1", "z2"))])
+    podcap.simulate(cluster, [_spread_deployment(6, "100m", "kubernetes.io/hostname", 3)])
+    args = list(captured[0])
+    args[4] = np.full_like(args[4], -(10**9))  # non-zero requested cpu: a fit score of millions
+    with pytest.raises(ValueError, match="outside 0-200"):
+        real(*args, compiled=compiled)
+
+
 @st.composite
 def large_fleets(draw: st.DrawFn) -> podcap.Cluster:
     """100-260 nodes: kube-scheduler samples them (percentageOfNodesToScore)."""

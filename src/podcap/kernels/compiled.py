@@ -604,6 +604,8 @@ def _place_heaps(
             most,
             balanced,
         )
+        if s < 0 or s > 2 * _MAX:
+            raise ValueError("a node's fit and balance score is outside 0-200")
         _push(heaps[g], sizes[g], s * scale + (n_nodes - tie_key[i]))
         sizes[g] += 1
     for g in range(levels * n_cells):
@@ -659,7 +661,7 @@ def _place_heaps(
     w_host = 0.0
     w_zone = 0.0
     zone_term = np.zeros(n_zones, dtype=np.float64)
-    lo = 0  # no group below this level holds a node (nodes only move up)
+    lo = 0  # with DoNotSchedule constraints: no group below this level holds a node
     for _ in range(n):
         while hard and lo < levels:
             empty = True
@@ -871,6 +873,8 @@ def _place_heaps(
                 most,
                 balanced,
             )
+            if s < 0 or s > 2 * _MAX:
+                raise ValueError("a node's fit and balance score is outside 0-200")
             _push(heaps[h2], sizes[h2], s * scale + (n_nodes - tie_at[p]))
             sizes[h2] += 1
             was_top = top_score[h2]
