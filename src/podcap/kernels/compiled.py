@@ -547,8 +547,7 @@ def _place_heaps(
         grouped,
     )
     n_cls = bounds.shape[0] - 1
-    # the cycle works on positions in the class lists (each class's nodes are adjacent there)
-    # and on the classes' columns, not on node numbers
+    # the cycle follows the class lists by position (each class's nodes are adjacent there)
     n_pos = bounds[n_cls]
     pos_of_tie = np.zeros(n_nodes, dtype=np.int64)
     tie_at = np.zeros(n_pos, dtype=np.int64)
@@ -560,16 +559,6 @@ def _place_heaps(
         pos_of_tie[tie_key[i]] = q
         cls_at[q] = cls[i]
         done_at[q] = placed[i]
-    rep = members[bounds[:n_cls]]
-    c_alloc_cpu = alloc_cpu[rep]
-    c_alloc_mem = alloc_mem[rep]
-    c_used_cpu = used_cpu[rep]
-    c_used_mem = used_mem[rep]
-    c_nz_cpu = nz_cpu[rep]
-    c_nz_mem = nz_mem[rep]
-    c_own = own[rep]
-    c_cap = cap[rep]
-    c_cell = cell[rep]
     # heaps: one array per (level, cell), grown on demand; nodes_in: nodes per group
     heaps = [np.zeros(0, dtype=np.int64) for _ in range(levels * n_cells)]
     sizes = np.zeros(reach * n_cells, dtype=np.int64)
@@ -819,6 +808,7 @@ def _place_heaps(
         nodes_in[g] -= 1
         p = pos_of_tie[n_nodes - key % scale]
         c = cls_at[p]
+        i = members[p]
         if p + 1 < bounds[c + 1] and done_at[p + 1] == done_at[p]:
             _push(heaps[g], sizes[g], (key // scale) * scale + (n_nodes - tie_at[p + 1]))
             sizes[g] += 1
@@ -832,18 +822,18 @@ def _place_heaps(
             _list_out(g, was_top, head, nxt, prv)
             _zone_left(g_level[g], g_zone[g], n_zones, per_level_zone, zone_lo, zone_hi)
         if host_skew > 0:
-            host_min = _host_bind(hist, host_min, c_own[c] + done_at[p])
+            host_min = _host_bind(hist, host_min, own[i] + done_at[p])
         done_at[p] += 1
-        cl = c_cell[c]
+        cl = cell[i]
         zone_count[cell_zone[cl]] += 1
         zone_all[cell_zone[cl]] += 1
         for h in range(n_dom):
             dom_count[h, cell_dom[h, cl]] += 1
         done += 1
-        if done_at[p] == c_cap[c]:
+        if done_at[p] == cap[i]:
             room_nodes -= 1
             zone_room[cell_zone[cl]] -= 1
-        if done_at[p] < c_cap[c]:
+        if done_at[p] < cap[i]:
             level = g // n_cells + 1
             if level >= levels:  # a new level for every cell
                 for _c in range(n_cells):
@@ -858,14 +848,14 @@ def _place_heaps(
                 grown[: sizes[h2]] = heaps[h2][: sizes[h2]]
                 heaps[h2] = grown
             s = _node_score(
-                c,
+                i,
                 done_at[p],
-                c_alloc_cpu,
-                c_alloc_mem,
-                c_used_cpu,
-                c_used_mem,
-                c_nz_cpu,
-                c_nz_mem,
+                alloc_cpu,
+                alloc_mem,
+                used_cpu,
+                used_mem,
+                nz_cpu,
+                nz_mem,
                 req_cpu,
                 req_mem,
                 pnz_cpu,
