@@ -315,22 +315,6 @@ def _list_in(g: int, s: int, head: IntArray, nxt: IntArray, prv: IntArray) -> No
     head[s] = g
 
 
-def _zone_in(
-    level: int,
-    z: int,
-    n_zones: int,
-    per_level_zone: IntArray,
-    zone_lo: IntArray,
-    zone_hi: IntArray,
-) -> None:
-    """A group at ``level`` in zone ``z`` gains nodes."""
-    per_level_zone[level * n_zones + z] += 1
-    if level < zone_lo[z]:
-        zone_lo[z] = level
-    if level > zone_hi[z]:
-        zone_hi[z] = level
-
-
 def _list_out(g: int, s: int, head: IntArray, nxt: IntArray, prv: IntArray) -> None:
     """Group ``g`` leaves the list of top score ``s``."""
     if prv[g] >= 0:
@@ -341,17 +325,22 @@ def _list_out(g: int, s: int, head: IntArray, nxt: IntArray, prv: IntArray) -> N
         prv[nxt[g]] = prv[g]
 
 
-def _zone_left(
+def _zone_groups(
     level: int,
     z: int,
+    step: int,
     n_zones: int,
     per_level_zone: IntArray,
     zone_lo: IntArray,
     zone_hi: IntArray,
 ) -> None:
-    """A group at ``level`` in zone ``z`` has no node left: the zone's lowest and highest
-    levels with nodes follow."""
-    per_level_zone[level * n_zones + z] -= 1
+    """A group at ``level`` in zone ``z`` gains nodes (``step`` 1) or has none left (-1): the
+    zone's groups with nodes per level, and its lowest and highest such level, follow."""
+    per_level_zone[level * n_zones + z] += step
+    if step > 0:
+        zone_lo[z] = min(zone_lo[z], level)
+        zone_hi[z] = max(zone_hi[z], level)
+        return
     if per_level_zone[level * n_zones + z] > 0:
         return
     while zone_lo[z] <= zone_hi[z] and per_level_zone[zone_lo[z] * n_zones + z] == 0:
@@ -601,6 +590,14 @@ def _place_heaps(
         if sizes[g] > 0:
             top_score[g] = heaps[g][0] // scale
             top_tie[g] = n_nodes - heaps[g][0] % scale
+    # the feasible groups of a pod, listed (a branch per group costs more than the list), and
+    # each group's level and zone
+    act = np.zeros(reach * n_cells, dtype=np.int64)
+    g_level = np.zeros(reach * n_cells, dtype=np.int64)
+    g_zone = np.zeros(reach * n_cells, dtype=np.int64)
+    for g in range(reach * n_cells):
+        g_level[g] = g // n_cells
+        g_zone[g] = cell_zone[g % n_cells]
     # the groups with nodes listed by their top score (fit + balance, 0 to 2 x 100), and per zone
     # how many at each level and the lowest and highest such level: without DoNotSchedule
     # constraints a pod looks only at the groups whose top score can still win
@@ -614,9 +611,7 @@ def _place_heaps(
     for g in range(levels * n_cells):
         if sizes[g] > 0:
             _list_in(g, top_score[g], head, nxt, prv)
-            _zone_in(
-                g // n_cells, cell_zone[g % n_cells], n_zones, per_level_zone, zone_lo, zone_hi
-            )
+            _zone_groups(g_level[g], g_zone[g], 1, n_zones, per_level_zone, zone_lo, zone_hi)
             top_listed = max(top_listed, top_score[g])
     # the hostname constraint's minimum over the counted nodes
     hist = np.zeros(1, dtype=np.int64)
@@ -628,14 +623,6 @@ def _place_heaps(
     feasible = np.zeros(reach * n_cells, dtype=np.bool_)
     raw = np.zeros(reach * n_cells, dtype=np.int64)
     raw_aff = np.zeros(reach * n_cells, dtype=np.int64)
-    # the feasible groups of a pod, listed (a branch per group costs more than the list), and
-    # each group's level and zone
-    act = np.zeros(reach * n_cells, dtype=np.int64)
-    g_level = np.zeros(reach * n_cells, dtype=np.int64)
-    g_zone = np.zeros(reach * n_cells, dtype=np.int64)
-    for g in range(reach * n_cells):
-        g_level[g] = g // n_cells
-        g_zone[g] = cell_zone[g % n_cells]
     scored_aff = aff_host != 0 or aff_zone != 0
     hard = host_skew > 0 or n_dom > 0
     # without DoNotSchedule constraints every node with room is feasible: counted as they fill
@@ -820,7 +807,7 @@ def _place_heaps(
                 _list_in(g, top_score[g], head, nxt, prv)
         else:
             _list_out(g, was_top, head, nxt, prv)
-            _zone_left(g_level[g], g_zone[g], n_zones, per_level_zone, zone_lo, zone_hi)
+            _zone_groups(g_level[g], g_zone[g], -1, n_zones, per_level_zone, zone_lo, zone_hi)
         if host_skew > 0:
             host_min = _host_bind(hist, host_min, own[i] + done_at[p])
         done_at[p] += 1
@@ -872,7 +859,7 @@ def _place_heaps(
             top_tie[h2] = n_nodes - heaps[h2][0] % scale
             if sizes[h2] == 1:
                 _list_in(h2, top_score[h2], head, nxt, prv)
-                _zone_in(level, g_zone[h2], n_zones, per_level_zone, zone_lo, zone_hi)
+                _zone_groups(level, g_zone[h2], 1, n_zones, per_level_zone, zone_lo, zone_hi)
             elif top_score[h2] != was_top:
                 _list_out(h2, was_top, head, nxt, prv)
                 _list_in(h2, top_score[h2], head, nxt, prv)
@@ -891,8 +878,7 @@ def place_heaps(*args: Any, compiled: bool = True) -> int:
         _classes,
         _list_in,
         _list_out,
-        _zone_in,
-        _zone_left,
+        _zone_groups,
         *_HELPERS,
     )
     return int((_compiled(_place_heaps, *helpers) if compiled else _place_heaps)(*args))
