@@ -204,14 +204,18 @@ _bundled_pod_ips = functools.lru_cache(maxsize=4096)(_pod_ips)
 _bundled_allocatable = functools.lru_cache(maxsize=4096)(_allocatable_row)
 
 
-@functools.lru_cache(maxsize=1024)
-def _node_names(group: str, count: int) -> npt.NDArray[np.object_]:
-    """A group's generated node names, ``<group>-0`` to ``<group>-<count - 1>`` (read-only:
-    shared by every fleet of the group)."""
+_NUMBERS: tuple[str, ...] = ()  # "0", "1", ...: as many as the largest group built so far
+
+
+def _node_names(group: str, count: int) -> list[str]:
+    """A group's generated node names, ``<group>-0`` to ``<group>-<count - 1>``."""
+    global _NUMBERS
+    numbers = _NUMBERS  # replaced, never changed: safe across threads
+    if len(numbers) < count:
+        numbers = (*numbers, *map(str, range(len(numbers), count)))
+        _NUMBERS = numbers
     prefix = f"{group}-"
-    names = np.array([prefix + str(i) for i in range(count)], dtype=object)
-    names.flags.writeable = False
-    return names
+    return [prefix + number for number in numbers[:count]]
 
 
 def build_fleet(cluster: Cluster, extra_resources: tuple[str, ...] = ()) -> Fleet:

@@ -160,30 +160,23 @@ def pod_address_limits(
     short = np.zeros(fleet.size, dtype=bool)
     # the groups with VPC addresses, by CNI settings (an overlay's pods take node-CIDR
     # addresses, fleet.pod_ips, no VPC ones): the address model runs once per settings
-    batches: list[tuple[VpcCni, list[int]]] = []
-    present = np.bincount(fleet.group, minlength=len(fleet.groups)) > 0
+    in_group = _positions(fleet.group)
+    batches: dict[VpcCni, list[int]] = {}  # frozen settings, equal ones one key
     for gi, g in enumerate(fleet.groups):
-        if not present[gi] or g.pod_network is not None:
-            continue
-        cni = g.cni_settings
-        for seen, members in batches:
-            if seen == cni:
-                members.append(gi)
-                break
-        else:
-            batches.append((cni, [gi]))
+        if gi in in_group and g.pod_network is None:
+            batches.setdefault(g.cni_settings, []).append(gi)
     facts = fleet.facts
     enis = np.array([f.enis for f in facts], dtype=np.int64)
     per_eni = np.array([f.ipv4_per_eni for f in facts], dtype=np.int64)
     capable = np.array([f.prefix_capable for f in facts], dtype=bool)
     trunking = np.array([f.trunking for f in facts], dtype=bool)
     pools: list[tuple[npt.NDArray[np.intp], VpcCni, NodePool, npt.NDArray[np.int64]]] = []
-    for cni, members in batches:
-        chosen = np.zeros(len(fleet.groups), dtype=bool)
-        chosen[members] = True
-        idx = np.flatnonzero(chosen[fleet.group])
+    for cni, members in batches.items():
+        idx = np.sort(np.concatenate([in_group[gi] for gi in members]))
         grp = fleet.group[idx]
-        others = np.array([_other_enis(f, cni) for f in facts], dtype=np.int64)[grp]
+        other = np.zeros(len(facts), dtype=np.int64)
+        other[members] = [_other_enis(facts[gi], cni) for gi in members]
+        others = other[grp]
         pool = node_pool(
             enis[grp],
             per_eni[grp],
