@@ -7,6 +7,7 @@ values with numpy indexing.
 from __future__ import annotations
 
 import functools
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -204,18 +205,25 @@ _bundled_pod_ips = functools.lru_cache(maxsize=4096)(_pod_ips)
 _bundled_allocatable = functools.lru_cache(maxsize=4096)(_allocatable_row)
 
 
-_NUMBERS: tuple[str, ...] = ()  # "0", "1", ...: as many as the largest group built so far
+# each live node group's generated names (a group is frozen; an entry goes with its group)
+_NAMES: dict[int, tuple[weakref.ref[NodeGroup], npt.NDArray[np.object_]]] = {}
 
 
-def _node_names(group: str, count: int) -> list[str]:
-    """A group's generated node names, ``<group>-0`` to ``<group>-<count - 1>``."""
-    global _NUMBERS
-    numbers = _NUMBERS  # replaced, never changed: safe across threads
-    if len(numbers) < count:
-        numbers = (*numbers, *map(str, range(len(numbers), count)))
-        _NUMBERS = numbers
-    prefix = f"{group}-"
-    return [prefix + number for number in numbers[:count]]
+def _node_names(group: NodeGroup) -> npt.NDArray[np.object_]:
+    """A group's generated node names, ``<name>-0`` to ``<name>-<count - 1>`` (read-only)."""
+    key = id(group)
+    hit = _NAMES.get(key)
+    if hit is not None and hit[0]() is group:
+        return hit[1]
+    prefix = f"{group.name}-"
+    names = np.array([prefix + str(i) for i in range(group.count)], dtype=object)
+    names.flags.writeable = False
+
+    def forget(_ref: weakref.ref[NodeGroup], k: int = key) -> None:
+        _NAMES.pop(k, None)
+
+    _NAMES[key] = (weakref.ref(group, forget), names)
+    return names
 
 
 def build_fleet(cluster: Cluster, extra_resources: tuple[str, ...] = ()) -> Fleet:
@@ -271,7 +279,7 @@ def build_fleet(cluster: Cluster, extra_resources: tuple[str, ...] = ()) -> Flee
         if g.node_names:
             names[sel] = np.array(g.node_names, dtype=object)
         else:
-            names[sel] = _node_names(g.name, g.count)
+            names[sel] = _node_names(g)
         cni = g.cni_settings
         calc: tuple[tuple[str, Any], ...] = ()
         if g.policy == "calculator":  # the calculator's answer depends on the CNI settings
