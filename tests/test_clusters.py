@@ -872,3 +872,27 @@ def test_a_typo_in_a_podcap_cluster_file_is_an_error(tmp_path: Path) -> None:
     path.write_text("nodeGroup:\n  - {name: g, instanceType: m5.large, count: 1}\nnodeGroups: []\n")
     with pytest.raises(podcap.InvalidManifestError):
         podcap.read_cluster(path)
+
+
+def test_generated_node_names_follow_each_group_and_are_not_kept_after_it() -> None:
+    import dataclasses
+    import gc
+
+    from podcap.model import fleet as fleet_module
+
+    base = podcap.NodeGroup("web", "m5.large", 3)
+    named = podcap.NodeGroup("db", "m5.large", 2, node_names=("db-a", "db-b"))
+    first = fleet_module.build_fleet(podcap.Cluster([base, named]))
+    again = fleet_module.build_fleet(podcap.Cluster([base, named]))
+    assert first.names.tolist() == ["web-0", "web-1", "web-2", "db-a", "db-b"]
+    assert again.names.tolist() == first.names.tolist()
+    first.names[0] = "changed"  # a fleet's names are its own
+    assert fleet_module.build_fleet(podcap.Cluster([base])).names.tolist()[0] == "web-0"
+    # a sweep over counts: each group's names go with the group
+    before = len(fleet_module._NAMES)
+    for count in range(1, 40):
+        grown = dataclasses.replace(base, count=count)
+        assert fleet_module.build_fleet(podcap.Cluster([grown])).names[-1] == f"web-{count - 1}"
+        del grown
+    gc.collect()
+    assert len(fleet_module._NAMES) <= before
