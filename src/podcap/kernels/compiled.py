@@ -6,7 +6,7 @@ ports, precomputed per node; every DoNotSchedule topology spread constraint), th
 (NodeResourcesFit, LeastAllocated or MostAllocated over the non-zero requests, and
 BalancedAllocation: :func:`level_score`; 2 x PodTopologySpread with the system default
 constraints: :func:`spread_raw`, :func:`spread_score`; 2 x InterPodAffinity for preferred terms
-against the workload's own pods: :func:`affinity_score`), normalised over the scored nodes, and
+against the workload's own pods: :func:`affinity_raw`, :func:`affinity_score`), normalised over the scored nodes, and
 the tie rule (the highest score, then optionally the fewest pods of the workload, then the lowest
 tie key).  Two kernels:
 
@@ -39,6 +39,7 @@ import numpy.typing as npt
 from podcap.kernels._jit import jit
 
 __all__ = [
+    "affinity_raw",
     "affinity_score",
     "level_score",
     "place_heaps",
@@ -139,6 +140,13 @@ def spread_score(raw: int, low: int, high: int) -> int:
     return 2 * ((_MAX * (high + low - raw)) // high)
 
 
+def affinity_raw(host_count: int, zone_count: int, w_host: int, w_zone: int, zoned: bool) -> int:
+    """InterPodAffinity's raw score for preferred terms against the workload's own pods: each
+    term's weight (negative for anti-affinity) times the pods in the node's hostname domain
+    and in its zone, summed per topology (a node without a zone label has no zone term)."""
+    return w_host * host_count + (w_zone * zone_count if zoned else 0)
+
+
 def affinity_score(raw: int, low: int, high: int) -> int:
     """InterPodAffinity's normalised score, weight 2 applied: ``int(100 * (raw - min) /
     (max - min))`` over the scored nodes (0 when they are all equal)."""
@@ -161,6 +169,7 @@ def _compiled(kernel: Callable[..., Any], *helpers: Callable[..., Any]) -> Calla
             _spread_sum,
             spread_raw,
             spread_score,
+            affinity_raw,
         )
         for helper in (*base, affinity_score, *helpers):
             if helper.__qualname__ not in _cache:
@@ -170,7 +179,7 @@ def _compiled(kernel: Callable[..., Any], *helpers: Callable[..., Any]) -> Calla
     return _cache[name]  # type: ignore[no-any-return]
 
 
-_INLINE = (_host_term, _zone_term, _spread_sum)
+_INLINE = (_host_term, _zone_term, _spread_sum, affinity_raw)
 
 
 def _node_score(
@@ -713,9 +722,7 @@ def _place_heaps(
                 for a in range(n_act):
                     g = act[a]
                     z = g_zone[g]
-                    r = aff_host * (g_level[g] + base)
-                    if zoned[z]:
-                        r += aff_zone * zone_all[z]
+                    r = affinity_raw(g_level[g] + base, zone_all[z], aff_host, aff_zone, zoned[z])
                     raw_aff[g] = r
                     if a == 0 or r < low_aff:
                         low_aff = r
@@ -748,9 +755,7 @@ def _place_heaps(
                         if first or r > high_raw:
                             high_raw = r
                     if scored_aff:
-                        r = aff_host * (lv + base)
-                        if zoned[z]:
-                            r += aff_zone * zone_all[z]
+                        r = affinity_raw(lv + base, zone_all[z], aff_host, aff_zone, zoned[z])
                         if first or r < low_aff:
                             low_aff = r
                         if first or r > high_aff:
@@ -777,9 +782,7 @@ def _place_heaps(
                         r = _spread_sum(_host_term(lv + base, w_host), zone_term[z], zoned[z])
                         score += spread_score(r, low_raw, high_raw)
                     if scored_aff:
-                        r = aff_host * (lv + base)
-                        if zoned[z]:
-                            r += aff_zone * zone_all[z]
+                        r = affinity_raw(lv + base, zone_all[z], aff_host, aff_zone, zoned[z])
                         score += affinity_score(r, low_aff, high_aff)
                     mine = lv if fewest else 0
                     tie = top_tie[g]
@@ -1019,9 +1022,7 @@ def _place_sampled(
                 if k == 0 or r > high_raw:
                     high_raw = r
             if scored_aff:
-                r = aff_host * level
-                if zoned[z]:
-                    r += aff_zone * zone_all[z]
+                r = affinity_raw(level, zone_all[z], aff_host, aff_zone, zoned[z])
                 cell_aff[c] = r
                 if k == 0 or r < low_aff:
                     low_aff = r
