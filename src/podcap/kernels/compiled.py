@@ -179,9 +179,6 @@ def _compiled(kernel: Callable[..., Any], *helpers: Callable[..., Any]) -> Calla
     return _cache[name]  # type: ignore[no-any-return]
 
 
-_INLINE = (_host_term, _zone_term, _spread_sum, affinity_raw)
-
-
 def _node_score(
     i: int,
     k: int,
@@ -313,6 +310,18 @@ def _pop(heap: IntArray, size: int) -> int:
         heap[i], heap[child] = heap[child], heap[i]
         i = child
     return int(top)
+
+
+def _heap_key(score: int, tie: int, scale: int, n_nodes: int) -> int:
+    """A heap entry: the fit and balance ``score`` (0-200: the groups are listed by it) and the
+    tie key, larger is better."""
+    if score < 0 or score > 2 * _MAX:
+        raise ValueError("a node's fit and balance score is outside 0-200")
+    return score * scale + (n_nodes - tie)
+
+
+# small helpers numba inlines into the cycles
+_INLINE = (_host_term, _zone_term, _spread_sum, affinity_raw, _heap_key)
 
 
 def _list_in(g: int, s: int, head: IntArray, nxt: IntArray, prv: IntArray) -> None:
@@ -591,9 +600,7 @@ def _place_heaps(
             most,
             balanced,
         )
-        if s < 0 or s > 2 * _MAX:
-            raise ValueError("a node's fit and balance score is outside 0-200")
-        _push(heaps[g], sizes[g], s * scale + (n_nodes - tie_key[i]))
+        _push(heaps[g], sizes[g], _heap_key(s, tie_key[i], scale, n_nodes))
         sizes[g] += 1
     for g in range(levels * n_cells):
         if sizes[g] > 0:
@@ -800,7 +807,7 @@ def _place_heaps(
         c = cls_at[p]
         i = members[p]
         if p + 1 < bounds[c + 1] and done_at[p + 1] == done_at[p]:
-            _push(heaps[g], sizes[g], (key // scale) * scale + (n_nodes - tie_at[p + 1]))
+            _push(heaps[g], sizes[g], _heap_key(key // scale, tie_at[p + 1], scale, n_nodes))
             sizes[g] += 1
         if sizes[g] > 0:
             top_score[g] = heaps[g][0] // scale
@@ -853,9 +860,7 @@ def _place_heaps(
                 most,
                 balanced,
             )
-            if s < 0 or s > 2 * _MAX:
-                raise ValueError("a node's fit and balance score is outside 0-200")
-            _push(heaps[h2], sizes[h2], s * scale + (n_nodes - tie_at[p]))
+            _push(heaps[h2], sizes[h2], _heap_key(s, tie_at[p], scale, n_nodes))
             sizes[h2] += 1
             was_top = top_score[h2]
             top_score[h2] = heaps[h2][0] // scale
@@ -878,6 +883,7 @@ def place_heaps(*args: Any, compiled: bool = True) -> int:
     helpers: tuple[Callable[..., Any], ...] = (
         _push,
         _pop,
+        _heap_key,
         _classes,
         _list_in,
         _list_out,
