@@ -335,9 +335,8 @@ def binding_limit(
         headroom.append(free[r] // pc.request[r] if pc.request[r] > 0 else np.full(n, big))
     headroom.append(ip_limit - ips_used if needs_ip else np.full(n, big))
     code = np.argmin(np.stack(headroom), axis=0)
-    # a static filter's code where one rejects the node (the first in profile order wins)
-    for name in reversed(list(filters.static)):
-        code[~filters.static[name]] = len(names)
-        names.append(filters.codes[name])
-    out: npt.NDArray[np.object_] = np.array(names, dtype=object)[code]
+    # where a static filter rejects the node, its code
+    first, static_codes = filters.static_rejection()
+    code = np.where(first >= 0, first + len(names), code)
+    out: npt.NDArray[np.object_] = np.array([*names, *static_codes], dtype=object)[code]
     return out

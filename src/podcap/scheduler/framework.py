@@ -133,11 +133,19 @@ class Filters:
     codes: dict[str, str]
     eligible: BoolArray
 
+    def static_rejection(self) -> tuple[npt.NDArray[np.intp], list[str]]:
+        """Per node, which static filter rejects it first, in profile order (-1: none), as a
+        position in the list of their codes returned with it."""
+        first = np.full(self.eligible.shape[0], -1, dtype=np.intp)
+        names = list(self.static)
+        for k in range(len(names) - 1, -1, -1):
+            first[~self.static[names[k]]] = k
+        return first, [self.codes[name] for name in names]
+
     def static_limit(self) -> npt.NDArray[np.object_]:
         """Per node, the code of the first static filter that rejects it (``""``: none)."""
-        out = np.full(self.eligible.shape[0], "", dtype=object)
-        for name in reversed(list(self.static)):
-            out[~self.static[name]] = self.codes[name]
+        first, codes = self.static_rejection()
+        out: npt.NDArray[np.object_] = np.array([*codes, ""], dtype=object)[first]
         return out
 
 
